@@ -1,0 +1,179 @@
+//! `hanlin-index`: Chinese-aware full-text search for Hanlin.
+//!
+//! * [`JiebaTokenizer`]: jieba search-mode segmentation for tantivy with monotonic offsets,
+//!   punctuation dropped, ASCII lower-cased and English-stemmed ([`analyze`] shows its output).
+//! * A hand-written query language ([`query::parse`]): words, `"phrases"`, `-exclude`, `#tag`,
+//!   `space:`, `category:`, `author:`, `type:`, `before:`, `after:`.
+//! * Ranking by query coverage: filler words of colloquial questions (怎么, 如何, 吗 ...) are
+//!   dropped, every remaining word (with its synonyms and sub-words) is a *concept*, and a
+//!   document covering more concepts ranks higher; title matches count strongly.
+//! * Built-in synonyms ([`synonyms`]), extendable at run time.
+//! * HTML snippets of about 120 characters and highlighted titles, facet counts for tags,
+//!   categories and spaces over all matches, and a permission filter inside the query.
+//!
+//! ```
+//! use hanlin_index::{Access, IndexDoc, SearchIndex, SearchRequest, Sort};
+//!
+//! let index = SearchIndex::open_in_ram()?;
+//! index.upsert(vec![IndexDoc {
+//!     id: "d1".into(),
+//!     kind: "doc".into(),
+//!     space_id: "s1".into(),
+//!     space_name: "运维".into(),
+//!     scope: "c1".into(),
+//!     category_id: Some("c1".into()),
+//!     category_path: vec!["数据库".into()],
+//!     tags: vec!["TiDB".into()],
+//!     title: "TiDB 集群扩容".into(),
+//!     body: "使用 TiUP 为 TiDB 集群增加 TiKV 节点。".into(),
+//!     author: "alice".into(),
+//!     updated_at: chrono::Utc::now(),
+//!     status: "published".into(),
+//! }])?;
+//! index.commit()?;
+//!
+//! let res = index.search(&SearchRequest {
+//!     query: "TiDB 怎么扩容".into(),
+//!     limit: 10,
+//!     offset: 0,
+//!     sort: Sort::Relevance,
+//!     access: Access::All,
+//! })?;
+//! assert_eq!(res.total, 1);
+//! assert!(res.hits[0].title_html.contains("<mark>扩容</mark>"));
+//! assert_eq!(res.facets.tags["TiDB"], 1);
+//! # Ok::<(), hanlin_index::Error>(())
+//! ```
+#![warn(missing_docs)]
+
+pub mod query;
+mod schema;
+mod search;
+pub mod snippet;
+pub mod synonyms;
+pub mod tokenizer;
+
+use std::collections::{BTreeMap, HashSet};
+
+pub use schema::IndexDoc;
+pub use search::SearchIndex;
+pub use tokenizer::{JiebaTokenizer, TOKENIZER_NAME, analyze};
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Errors of the index.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The user's query is invalid (answer 400 `invalid_query` with this message).
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    /// tantivy failed.
+    #[error("search index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The index directory could not be opened.
+    #[error("search index directory: {0}")]
+    OpenDirectory(#[from] tantivy::directory::error::OpenDirectoryError),
+    /// I/O failed.
+    #[error("search index I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// A lock was poisoned by a panic in another thread.
+    #[error("search index lock poisoned")]
+    Poisoned,
+}
+
+/// A bad user query. The server answers 400 with code `invalid_query` and this message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct QueryError {
+    /// Human-readable explanation.
+    pub message: String,
+}
+
+/// Result order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Best match first.
+    #[default]
+    Relevance,
+    /// Most recently updated first.
+    Recent,
+}
+
+/// Which documents the searching user may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Everything (administrators).
+    All,
+    /// Only documents whose `scope` is in the set.
+    Scopes(HashSet<String>),
+}
+
+/// A search request.
+#[derive(Debug, Clone)]
+pub struct SearchRequest {
+    /// The user's query text (see [`query`] for the language).
+    pub query: String,
+    /// Page size (capped at [`MAX_LIMIT`]).
+    pub limit: usize,
+    /// Number of hits to skip.
+    pub offset: usize,
+    /// Result order. A query with filters but no words is always sorted by recency.
+    pub sort: Sort,
+    /// Permission filter, applied inside the query.
+    pub access: Access,
+}
+
+/// Largest page size.
+pub const MAX_LIMIT: usize = 100;
+
+/// Search results: one page of hits, the total and facet counts over all matches.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct SearchResults {
+    /// Number of matching (visible) documents.
+    pub total: usize,
+    /// The requested page.
+    pub hits: Vec<Hit>,
+    /// Counts over all matching documents.
+    pub facets: Facets,
+}
+
+/// One search hit.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hit {
+    /// Document id.
+    pub id: String,
+    /// Title (plain).
+    pub title: String,
+    /// Title, HTML-escaped, matches in `<mark>`.
+    pub title_html: String,
+    /// About 120 characters of body, HTML-escaped, matches in `<mark>`.
+    pub snippet: String,
+    /// `"doc"` or `"record"`.
+    pub kind: String,
+    /// Space id.
+    pub space_id: String,
+    /// Category id.
+    pub category_id: Option<String>,
+    /// Category names root..leaf.
+    pub category_path: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Author username.
+    pub author: String,
+    /// Last update.
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    /// Relevance score (0 for filter-only queries).
+    pub score: f32,
+}
+
+/// Facet counts over all matching documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Facets {
+    /// Tag → count.
+    pub tags: BTreeMap<String, u64>,
+    /// Category id → count.
+    pub categories: BTreeMap<String, u64>,
+    /// Space id → count.
+    pub spaces: BTreeMap<String, u64>,
+}

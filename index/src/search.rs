@@ -1,0 +1,767 @@
+//! The index: writing, query building, ranking, facets, hits.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, RwLock};
+
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, DisjunctionMaxQuery, Occur, PhraseQuery,
+    Query, RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{IndexRecordOption, Value};
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentOrdinal,
+    SegmentReader, TantivyDocument, Term,
+};
+
+use crate::query::{self, ParsedQuery};
+use crate::schema::{Fields, IndexDoc, build_schema, exact_key};
+use crate::snippet::{self, Highlighter};
+use crate::synonyms::SynonymMap;
+use crate::tokenizer::{self, AnalyzedToken, JiebaTokenizer, TOKENIZER_NAME};
+use crate::{
+    Access, Error, Facets, Hit, MAX_LIMIT, Result, SearchRequest, SearchResults, Sort,
+};
+
+/// Boost of title matches relative to body matches.
+const TITLE_BOOST: f32 = 3.0;
+/// Weight of a synonym relative to the word the user typed.
+const SYNONYM_WEIGHT: f32 = 0.7;
+/// Weight of a search-mode sub-word (数据 of 数据库).
+const SUBWORD_WEIGHT: f32 = 0.3;
+/// Bonus for covering a concept (the word or a synonym) anywhere.
+const COVER_BONUS: f32 = 4.0;
+/// Bonus for covering a concept only through its sub-words.
+const COVER_SUB_BONUS: f32 = 1.2;
+/// Extra bonus for covering a concept in the title.
+const TITLE_COVER_BONUS: f32 = 2.5;
+/// Bonus for a title that is exactly the query.
+const EXACT_TITLE_BONUS: f32 = 40.0;
+/// Writer heap.
+const WRITER_HEAP: usize = 50_000_000;
+
+/// Question and filler words dropped from the scoring query (unless nothing else is left).
+const STOP_WORDS: &[&str] = &[
+    "怎么", "怎么样", "怎样", "怎么办", "如何", "为什么", "为何", "什么", "啥", "吗", "呢", "吧",
+    "啊", "呀", "嘛", "的", "了", "地", "得", "着", "过", "一下", "一台", "一个", "一些", "一种",
+    "请问", "请", "我", "我们", "你", "你们", "他", "它", "想", "要", "需要", "能", "能否", "能不能",
+    "可以", "可", "是", "是否", "有", "有没有", "没有", "在", "哪些", "哪里", "哪个", "哪", "方法",
+    "问题", "办法", "如果", "和", "与", "及", "或", "或者", "还是", "就", "都", "也", "还", "很",
+    "非常", "特别", "比较", "太", "最", "会", "应该", "该", "把", "被", "让", "给", "对", "从", "到",
+    "用", "这", "那", "这个", "那个", "这些", "那些", "时候", "时", "里", "上", "中", "下", "后",
+    "前", "之", "其", "等", "做", "进行", "实现", "如何", "为啥", "咋", "咋办", "不", "没",
+    "how", "what", "why", "when", "where", "which", "who", "the", "a", "an", "to", "of", "in", "on",
+    "for", "is", "are", "was", "be", "do", "does", "can", "i", "you", "it", "and", "or", "with",
+    "by", "at", "from", "my", "me", "this", "that", "should", "would", "could", "please", "vs",
+];
+
+fn is_stop_word(w: &str) -> bool {
+    let lw = w.to_lowercase();
+    STOP_WORDS.contains(&lw.as_str())
+}
+
+/// The search index. `Send + Sync`; share it through an `Arc`.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    synonyms: RwLock<Arc<SynonymMap>>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("num_docs", &self.num_docs())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One query alternative: a term or a phrase (index terms with their positions).
+#[derive(Debug, Clone)]
+enum Alt {
+    Term(String),
+    Phrase(Vec<(usize, String)>),
+}
+
+/// A query concept: what the user typed, its synonyms and its sub-words.
+#[derive(Debug, Clone)]
+struct Concept {
+    /// (alternative, weight): the typed word first, then synonyms.
+    alts: Vec<(Alt, f32)>,
+    /// Search-mode sub-words (index terms).
+    subs: Vec<String>,
+    /// Surface strings for highlighting.
+    surfaces: Vec<String>,
+}
+
+fn alt_from_text(text: &str) -> Option<Alt> {
+    let toks = tokenizer::analyze_tokens(text);
+    let mains: Vec<&AnalyzedToken> = toks.iter().filter(|t| t.is_main).collect();
+    match mains.len() {
+        0 => None,
+        1 => Some(Alt::Term(mains[0].text.clone())),
+        _ => {
+            let base = mains[0].group;
+            Some(Alt::Phrase(
+                mains
+                    .iter()
+                    .map(|t| (t.group - base, t.text.clone()))
+                    .collect(),
+            ))
+        }
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it if needed.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, _) = build_schema();
+        let directory = MmapDirectory::open(dir)?;
+        let index = Index::open_or_create(directory, schema)?;
+        Self::from_index(index)
+    }
+
+    /// An in-memory index (tests).
+    pub fn open_in_ram() -> Result<Self> {
+        let (schema, _) = build_schema();
+        Self::from_index(Index::create_in_ram(schema))
+    }
+
+    fn from_index(index: Index) -> Result<Self> {
+        // Custom tokenizers are not persisted: register on every open.
+        index.tokenizers().register(
+            TOKENIZER_NAME,
+            TextAnalyzer::builder(JiebaTokenizer::new()).build(),
+        );
+        let (_, fields) = build_schema();
+        let writer = index.writer::<TantivyDocument>(WRITER_HEAP)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            synonyms: RwLock::new(Arc::new(SynonymMap::with_extra(&[]))),
+        })
+    }
+
+    /// The underlying tantivy index.
+    pub fn tantivy_index(&self) -> &Index {
+        &self.index
+    }
+
+    fn to_document(&self, d: IndexDoc) -> TantivyDocument {
+        let f = &self.fields;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, &d.id);
+        doc.add_text(f.kind, &d.kind);
+        doc.add_text(f.space_id, &d.space_id);
+        doc.add_text(f.space_name, &d.space_name);
+        doc.add_text(f.space_key, d.space_id.to_lowercase());
+        doc.add_text(f.space_key, d.space_name.to_lowercase());
+        doc.add_text(f.scope, &d.scope);
+        if let Some(c) = &d.category_id {
+            doc.add_text(f.category_id, c);
+            doc.add_text(f.category_key, c.to_lowercase());
+        }
+        for name in &d.category_path {
+            doc.add_text(f.category_path, name);
+            doc.add_text(f.category_key, name.to_lowercase());
+        }
+        for t in &d.tags {
+            doc.add_text(f.tags, t);
+            doc.add_text(f.tag_key, t.to_lowercase());
+        }
+        doc.add_text(f.title_exact, exact_key(&d.title));
+        doc.add_text(f.title, &d.title);
+        doc.add_text(f.body, &d.body);
+        doc.add_text(f.author, d.author.to_lowercase());
+        doc.add_date(
+            f.updated_at,
+            tantivy::DateTime::from_timestamp_micros(d.updated_at.timestamp_micros()),
+        );
+        doc.add_text(f.status, &d.status);
+        doc
+    }
+
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>> {
+        self.writer.lock().map_err(|_| Error::Poisoned)
+    }
+
+    /// Adds or replaces documents (by id). Not visible until [`commit`](Self::commit).
+    pub fn upsert(&self, docs: Vec<IndexDoc>) -> Result<()> {
+        let writer = self.writer()?;
+        for d in docs {
+            writer.delete_term(Term::from_field_text(self.fields.id, &d.id));
+            let doc = self.to_document(d);
+            writer.add_document(doc)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a document by id. Not visible until [`commit`](Self::commit).
+    pub fn delete(&self, id: &str) -> Result<()> {
+        self.writer()?
+            .delete_term(Term::from_field_text(self.fields.id, id));
+        Ok(())
+    }
+
+    /// Deletes everything (full reindex). Not visible until [`commit`](Self::commit).
+    pub fn delete_all(&self) -> Result<()> {
+        self.writer()?.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Commits pending changes and makes them visible to searches immediately.
+    pub fn commit(&self) -> Result<()> {
+        self.writer()?.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Number of searchable documents.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Replaces the admin-edited synonym groups (merged with the built-in list).
+    pub fn set_extra_synonyms(&self, groups: Vec<Vec<String>>) {
+        let map = Arc::new(SynonymMap::with_extra(&groups));
+        match self.synonyms.write() {
+            Ok(mut g) => *g = map,
+            Err(poisoned) => *poisoned.into_inner() = map,
+        }
+    }
+
+    fn synonym_map(&self) -> Arc<SynonymMap> {
+        match self.synonyms.read() {
+            Ok(g) => Arc::clone(&g),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Builds concepts from the free text.
+    fn concepts(&self, text: &str) -> Vec<Concept> {
+        let syn = self.synonym_map();
+        let toks = tokenizer::analyze_tokens(text);
+        // Group tokens by enclosing word.
+        let mut groups: Vec<Vec<&AnalyzedToken>> = Vec::new();
+        for t in &toks {
+            match groups.last_mut() {
+                Some(g) if g[0].group == t.group => g.push(t),
+                _ => groups.push(vec![t]),
+            }
+        }
+        let surface = |g: &[&AnalyzedToken]| -> String {
+            g.iter()
+                .find(|t| t.is_main)
+                .map(|t| text[t.start..t.end].to_lowercase())
+                .unwrap_or_default()
+        };
+        let mut concepts = Vec::new();
+        let mut stop_concepts = Vec::new();
+        let mut i = 0;
+        while i < groups.len() {
+            // Greedy longest multi-word synonym (e.g. "scale out", "慢 sql").
+            let mut taken = 1;
+            let mut word = surface(&groups[i]);
+            let max = syn.max_words().max(1) + 2;
+            for n in (2..=max.min(groups.len() - i)).rev() {
+                let parts: Vec<String> = (i..i + n).map(|k| surface(&groups[k])).collect();
+                let spaced = parts.join(" ");
+                let joined = parts.concat();
+                if syn.contains(&spaced) {
+                    word = spaced;
+                    taken = n;
+                    break;
+                }
+                if syn.contains(&joined) {
+                    word = joined;
+                    taken = n;
+                    break;
+                }
+            }
+            let mut alts: Vec<(Alt, f32)> = Vec::new();
+            let mut subs: Vec<String> = Vec::new();
+            let mut surfaces = vec![word.clone()];
+            if taken == 1 {
+                let g = &groups[i];
+                for t in g {
+                    if t.is_main {
+                        alts.push((Alt::Term(t.text.clone()), 1.0));
+                        if t.text != word {
+                            surfaces.push(t.text.clone());
+                        }
+                    } else {
+                        subs.push(t.text.clone());
+                        surfaces.push(t.surface.to_lowercase());
+                    }
+                }
+            } else if let Some(a) = alt_from_text(&word) {
+                alts.push((a, 1.0));
+            }
+            if let Some(others) = syn.get(&word) {
+                for o in others {
+                    if let Some(a) = alt_from_text(o) {
+                        alts.push((a, SYNONYM_WEIGHT));
+                        surfaces.push(o.clone());
+                    }
+                }
+            }
+            if !alts.is_empty() {
+                let c = Concept {
+                    alts,
+                    subs,
+                    surfaces,
+                };
+                if is_stop_word(&word) {
+                    stop_concepts.push(c);
+                } else {
+                    concepts.push(c);
+                }
+            }
+            i += taken;
+        }
+        if concepts.is_empty() {
+            stop_concepts
+        } else {
+            concepts
+        }
+    }
+
+    fn alt_query(&self, alt: &Alt, field: tantivy::schema::Field) -> Box<dyn Query> {
+        match alt {
+            Alt::Term(t) => Box::new(TermQuery::new(
+                Term::from_field_text(field, t),
+                IndexRecordOption::WithFreqs,
+            )),
+            Alt::Phrase(terms) => Box::new(PhraseQuery::new_with_offset(
+                terms
+                    .iter()
+                    .map(|(p, t)| (*p, Term::from_field_text(field, t)))
+                    .collect(),
+            )),
+        }
+    }
+
+    /// Scoring query for one concept: BM25 over title and body plus coverage bonuses.
+    fn concept_query(&self, c: &Concept, weight: f32) -> Box<dyn Query> {
+        let f = &self.fields;
+        let mut bm25: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut in_title: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (alt, w) in &c.alts {
+            bm25.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(self.alt_query(alt, f.title), TITLE_BOOST * w)),
+            ));
+            bm25.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(self.alt_query(alt, f.body), *w)),
+            ));
+            any.push((Occur::Should, self.alt_query(alt, f.title)));
+            any.push((Occur::Should, self.alt_query(alt, f.body)));
+            in_title.push((Occur::Should, self.alt_query(alt, f.title)));
+        }
+        let mut sub_any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for s in &c.subs {
+            let t = Alt::Term(s.clone());
+            bm25.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    self.alt_query(&t, f.title),
+                    TITLE_BOOST * SUBWORD_WEIGHT,
+                )),
+            ));
+            bm25.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(self.alt_query(&t, f.body), SUBWORD_WEIGHT)),
+            ));
+            sub_any.push((Occur::Should, self.alt_query(&t, f.title)));
+            sub_any.push((Occur::Should, self.alt_query(&t, f.body)));
+        }
+        let mut cover: Vec<Box<dyn Query>> = vec![Box::new(ConstScoreQuery::new(
+            Box::new(BooleanQuery::new(any)),
+            COVER_BONUS * weight,
+        ))];
+        if !sub_any.is_empty() {
+            cover.push(Box::new(ConstScoreQuery::new(
+                Box::new(BooleanQuery::new(sub_any)),
+                COVER_SUB_BONUS * weight,
+            )));
+        }
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, Box::new(BooleanQuery::new(bm25))),
+            (Occur::Should, Box::new(DisjunctionMaxQuery::new(cover))),
+            (
+                Occur::Should,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(BooleanQuery::new(in_title)),
+                    TITLE_COVER_BONUS * weight,
+                )),
+            ),
+        ]))
+    }
+
+    /// Importance of a concept from its document frequency: common words cover less.
+    fn concept_weight(&self, searcher: &tantivy::Searcher, c: &Concept) -> f32 {
+        let n = searcher.num_docs().max(1) as f32;
+        let mut df = 0u64;
+        for (alt, _) in &c.alts {
+            if let Alt::Term(t) = alt {
+                let d = searcher
+                    .doc_freq(&Term::from_field_text(self.fields.body, t))
+                    .unwrap_or(0);
+                df = df.max(d);
+            }
+        }
+        if df == 0 {
+            return 1.0;
+        }
+        let idf = (1.0 + (n - df as f32 + 0.5) / (df as f32 + 0.5)).ln();
+        (idf / 3.0).clamp(0.3, 1.0)
+    }
+
+    fn phrase_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let alt = alt_from_text(text)?;
+        let f = &self.fields;
+        Some(Box::new(BooleanQuery::new(vec![
+            (
+                Occur::Should,
+                Box::new(BoostQuery::new(self.alt_query(&alt, f.title), TITLE_BOOST)),
+            ),
+            (Occur::Should, self.alt_query(&alt, f.body)),
+        ])))
+    }
+
+    fn raw_terms(&self, field: tantivy::schema::Field, values: &[String]) -> Box<dyn Query> {
+        let terms: Vec<Term> = values
+            .iter()
+            .map(|v| Term::from_field_text(field, v))
+            .collect();
+        Box::new(TermSetQuery::new(terms))
+    }
+
+    /// Builds the tantivy query and the highlighter. `None` when nothing can match.
+    fn build(
+        &self,
+        searcher: &tantivy::Searcher,
+        q: &ParsedQuery,
+        access: &Access,
+    ) -> (Box<dyn Query>, Highlighter, bool) {
+        let f = &self.fields;
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut patterns: Vec<(String, usize)> = Vec::new();
+        let mut has_scoring = false;
+
+        let concepts = self.concepts(&q.text);
+        if !concepts.is_empty() {
+            let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            let mut exact_keys = vec![exact_key(&q.text)];
+            let mut reduced = String::new();
+            for (ci, c) in concepts.iter().enumerate() {
+                let w = self.concept_weight(searcher, c);
+                should.push((Occur::Should, self.concept_query(c, w)));
+                for s in &c.surfaces {
+                    patterns.push((s.clone(), ci));
+                }
+                reduced.push_str(&c.surfaces[0]);
+            }
+            exact_keys.push(exact_key(&reduced));
+            exact_keys.retain(|k| !k.is_empty());
+            if !exact_keys.is_empty() {
+                should.push((
+                    Occur::Should,
+                    Box::new(ConstScoreQuery::new(
+                        self.raw_terms(f.title_exact, &exact_keys),
+                        EXACT_TITLE_BONUS,
+                    )),
+                ));
+            }
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
+            has_scoring = true;
+        }
+        let base = concepts.len();
+        for (pi, p) in q.phrases.iter().enumerate() {
+            if let Some(pq) = self.phrase_query(p) {
+                clauses.push((Occur::Must, pq));
+                patterns.push((p.to_lowercase(), base + pi));
+                for t in tokenizer::analyze_tokens(p) {
+                    if t.is_main {
+                        patterns.push((t.surface.to_lowercase(), base + pi));
+                    }
+                }
+                has_scoring = true;
+            }
+        }
+        for e in &q.excludes {
+            if let Some(alt) = alt_from_text(e) {
+                clauses.push((Occur::MustNot, self.alt_query(&alt, f.title)));
+                clauses.push((Occur::MustNot, self.alt_query(&alt, f.body)));
+            }
+        }
+        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        for t in &q.tags {
+            filters.push(self.raw_terms(f.tag_key, std::slice::from_ref(t)));
+        }
+        for s in &q.spaces {
+            filters.push(self.raw_terms(f.space_key, std::slice::from_ref(s)));
+        }
+        for c in &q.categories {
+            filters.push(self.raw_terms(f.category_key, std::slice::from_ref(c)));
+        }
+        for a in &q.authors {
+            filters.push(self.raw_terms(f.author, std::slice::from_ref(a)));
+        }
+        if !q.kinds.is_empty() {
+            let kinds: Vec<String> = q.kinds.iter().map(|k| k.as_str().to_string()).collect();
+            filters.push(self.raw_terms(f.kind, &kinds));
+        }
+        if q.before.is_some() || q.after.is_some() {
+            use std::ops::Bound;
+            let to_term = |d: chrono::DateTime<chrono::Utc>| {
+                Term::from_field_date(
+                    f.updated_at,
+                    tantivy::DateTime::from_timestamp_micros(d.timestamp_micros()),
+                )
+            };
+            let lower = q.after.map_or(Bound::Unbounded, |d| Bound::Included(to_term(d)));
+            let upper = q.before.map_or(Bound::Unbounded, |d| Bound::Excluded(to_term(d)));
+            filters.push(Box::new(RangeQuery::new(lower, upper)));
+        }
+        if let Access::Scopes(scopes) = access {
+            let terms: Vec<Term> = scopes
+                .iter()
+                .map(|s| Term::from_field_text(f.scope, s))
+                .collect();
+            filters.push(Box::new(TermSetQuery::new(terms)));
+        }
+        for flt in filters {
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(flt, 0.0))));
+        }
+        if !clauses.iter().any(|(o, _)| *o == Occur::Must) {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        (
+            Box::new(BooleanQuery::new(clauses)),
+            Highlighter::new(patterns),
+            has_scoring,
+        )
+    }
+
+    /// Runs a search.
+    pub fn search(&self, req: &SearchRequest) -> Result<SearchResults> {
+        let parsed = query::parse(&req.query)?;
+        if parsed.is_empty() {
+            return Ok(SearchResults::default());
+        }
+        if let Access::Scopes(s) = &req.access
+            && s.is_empty()
+        {
+            return Ok(SearchResults::default());
+        }
+        let searcher = self.reader.searcher();
+        let (query, highlighter, has_scoring) = self.build(&searcher, &parsed, &req.access);
+        let limit = req.limit.min(MAX_LIMIT);
+        let offset = req.offset.min(100_000);
+        let facets = FacetCollector;
+        let by_recency = req.sort == Sort::Recent || !has_scoring;
+        let (docs, total, facets): (Vec<(f32, DocAddress)>, usize, Facets) = if by_recency {
+            let top = TopDocs::with_limit(limit.max(1))
+                .and_offset(offset)
+                .order_by_fast_field::<tantivy::DateTime>("updated_at", Order::Desc);
+            let (docs, total, facets) = searcher.search(&*query, &(top, Count, facets))?;
+            (
+                docs.into_iter().map(|(_, a)| (0.0, a)).collect(),
+                total,
+                facets,
+            )
+        } else {
+            let top = TopDocs::with_limit(limit.max(1))
+                .and_offset(offset)
+                .order_by_score();
+            searcher.search(&*query, &(top, Count, facets))?
+        };
+        let mut hits = Vec::with_capacity(limit);
+        for (score, addr) in docs.into_iter().take(limit) {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            hits.push(self.hit(&doc, score, &highlighter));
+        }
+        Ok(SearchResults {
+            total,
+            hits,
+            facets,
+        })
+    }
+
+    fn hit(&self, doc: &TantivyDocument, score: f32, hl: &Highlighter) -> Hit {
+        let f = &self.fields;
+        let s = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let all = |field| {
+            doc.get_all(field)
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect::<Vec<_>>()
+        };
+        let title = s(f.title);
+        let body = doc
+            .get_first(f.body)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        let updated_at = doc
+            .get_first(f.updated_at)
+            .and_then(|v| v.as_datetime())
+            .and_then(|d| chrono::DateTime::from_timestamp_micros(d.into_timestamp_micros()))
+            .unwrap_or_default();
+        Hit {
+            id: s(f.id),
+            title_html: hl.highlight_all(&title),
+            snippet: hl.snippet(body),
+            title,
+            kind: s(f.kind),
+            space_id: s(f.space_id),
+            category_id: doc
+                .get_first(f.category_id)
+                .and_then(|v| v.as_str())
+                .map(str::to_string),
+            category_path: all(f.category_path),
+            tags: all(f.tags),
+            author: s(f.author),
+            updated_at,
+            score,
+        }
+    }
+
+    /// Raw tantivy baseline for benchmarks: top-10 BM25 over title and body for the analyzer's
+    /// terms of `text` (SHOULD), ids only, no snippets.
+    pub fn raw_bm25_top10(&self, text: &str) -> Result<Vec<(f32, DocAddress)>> {
+        let f = &self.fields;
+        let clauses: Vec<(Occur, Box<dyn Query>)> = tokenizer::analyze(text)
+            .into_iter()
+            .flat_map(|t| {
+                [f.title, f.body].map(|field| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(field, &t),
+                        IndexRecordOption::WithFreqs,
+                    ));
+                    (Occur::Should, q)
+                })
+            })
+            .collect();
+        let searcher = self.reader.searcher();
+        Ok(searcher.search(
+            &BooleanQuery::new(clauses),
+            &TopDocs::with_limit(10).order_by_score(),
+        )?)
+    }
+
+    /// Snippet helper exposed for diagnostics: the snippet `query` would produce for `body`.
+    pub fn snippet_for(&self, query_text: &str, body: &str) -> Result<String> {
+        let parsed = query::parse(query_text)?;
+        let searcher = self.reader.searcher();
+        let (_, hl, _) = self.build(&searcher, &parsed, &Access::All);
+        Ok(hl.snippet(body))
+    }
+
+    /// The highlighted title `query` would produce (diagnostics).
+    pub fn title_html_for(&self, query_text: &str, title: &str) -> Result<String> {
+        let parsed = query::parse(query_text)?;
+        let searcher = self.reader.searcher();
+        let (_, hl, _) = self.build(&searcher, &parsed, &Access::All);
+        Ok(if title.is_empty() {
+            snippet::escape(title)
+        } else {
+            hl.highlight_all(title)
+        })
+    }
+}
+
+/// Counts tags, categories and spaces over every matching document, from fast fields.
+struct FacetCollector;
+
+struct FacetSegment {
+    columns: [Option<StrColumn>; 3],
+    counts: [Vec<u64>; 3],
+}
+
+impl Collector for FacetCollector {
+    type Fruit = Facets;
+    type Child = FacetSegment;
+
+    fn for_segment(&self, _ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
+        let ff = reader.fast_fields();
+        let columns = [ff.str("tags")?, ff.str("category_id")?, ff.str("space_id")?];
+        let counts = [0, 1, 2].map(|i| {
+            vec![0u64; columns[i].as_ref().map_or(0, |c: &StrColumn| c.num_terms())]
+        });
+        Ok(FacetSegment { columns, counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
+        let mut out = Facets::default();
+        for f in fruits {
+            for (k, v) in f.tags {
+                *out.tags.entry(k).or_default() += v;
+            }
+            for (k, v) in f.categories {
+                *out.categories.entry(k).or_default() += v;
+            }
+            for (k, v) in f.spaces {
+                *out.spaces.entry(k).or_default() += v;
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for FacetSegment {
+    type Fruit = Facets;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        for (col, counts) in self.columns.iter().zip(self.counts.iter_mut()) {
+            if let Some(col) = col {
+                for ord in col.term_ords(doc) {
+                    if let Some(c) = counts.get_mut(ord as usize) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Facets {
+        let mut maps: [BTreeMap<String, u64>; 3] = Default::default();
+        for ((col, counts), map) in self.columns.iter().zip(self.counts.iter()).zip(maps.iter_mut()) {
+            let Some(col) = col else { continue };
+            let mut buf = String::new();
+            for (ord, &n) in counts.iter().enumerate() {
+                if n > 0 && col.ord_to_str(ord as u64, &mut buf).unwrap_or(false) {
+                    map.insert(buf.clone(), n);
+                }
+            }
+        }
+        let [tags, categories, spaces] = maps;
+        Facets {
+            tags,
+            categories,
+            spaces,
+        }
+    }
+}

@@ -1,0 +1,315 @@
+//! Jieba-based tokenizer for tantivy.
+//!
+//! * One [`Jieba`] dictionary for the whole process, behind an [`Arc`] (cloning a `Jieba` costs
+//!   milliseconds and tantivy clones tokenizers freely).
+//! * Search-mode segmentation (`cut_for_search`): a long word also yields its dictionary sub-words
+//!   (`数据库` → `数据`, `数据库`), so both are searchable.
+//! * **Monotonic offsets**: jieba emits the sub-words *before* their enclosing word, so raw offsets
+//!   go backwards. Every sub-word is given its enclosing word's byte span and position, so offsets
+//!   and positions never decrease (tantivy's highlighter and phrase queries rely on that).
+//! * Tokens without any letter or digit (spaces, punctuation, emoji) are dropped; ASCII is
+//!   lower-cased; ASCII words are stemmed with the Snowball English stemmer.
+
+use std::sync::{Arc, LazyLock};
+
+use jieba_rs::Jieba;
+use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
+
+use crate::synonyms;
+
+/// Name under which the analyzer is registered in every tantivy index opened by this crate.
+pub const TOKENIZER_NAME: &str = "hanlin_jieba";
+
+static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
+    let mut jieba = Jieba::new();
+    // Make the Chinese words of the built-in synonym list whole dictionary words, so that e.g.
+    // 扩缩容 or 内存溢出 is one token (its dictionary sub-words are still emitted in search mode).
+    for word in synonyms::builtin_words() {
+        if word.chars().any(is_cjk) && !word.contains(' ') && !jieba.has_word(word) {
+            jieba.add_word(word, Some(2000), None);
+        }
+    }
+    Arc::new(jieba)
+});
+
+static STEMMER: LazyLock<frostem::Stemmer> =
+    LazyLock::new(|| frostem::Stemmer::new(frostem::Algorithm::English));
+
+/// The shared jieba dictionary (loaded on first use, about 150 ms).
+pub fn jieba() -> Arc<Jieba> {
+    Arc::clone(&JIEBA)
+}
+
+pub(crate) fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F)
+}
+
+/// One analyzed token: normalized text, the byte span of its enclosing word in the input,
+/// the group (enclosing word) index, and whether it is the enclosing word itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalyzedToken {
+    /// Normalized (lower-cased, stemmed) term text as indexed.
+    pub text: String,
+    /// Surface form in the input (before lower-casing and stemming).
+    pub surface: String,
+    /// Byte start of the enclosing word.
+    pub start: usize,
+    /// Byte end of the enclosing word.
+    pub end: usize,
+    /// Index of the enclosing word (the token position in the index).
+    pub group: usize,
+    /// True for the enclosing word, false for a search-mode sub-word of it.
+    pub is_main: bool,
+}
+
+/// Normalizes one raw token: `None` for tokens with no letter or digit; ASCII lower-cased and
+/// English-stemmed otherwise.
+pub(crate) fn normalize(word: &str) -> Option<String> {
+    if !word.chars().any(char::is_alphanumeric) {
+        return None;
+    }
+    let lower = word.to_ascii_lowercase();
+    if lower.bytes().all(|b| b.is_ascii_alphabetic()) && lower.len() > 2 {
+        Some(STEMMER.stem(&lower).into_owned())
+    } else {
+        Some(lower)
+    }
+}
+
+/// Segments `text` in search mode and returns normalized tokens with monotonic spans.
+pub fn analyze_tokens(text: &str) -> Vec<AnalyzedToken> {
+    let raw = JIEBA.cut_for_search(text, false);
+    // Walk backwards: a token contained in the span of the next enclosing word is a sub-word.
+    let mut spans: Vec<(usize, usize, bool)> = vec![(0, 0, false); raw.len()];
+    let mut current: Option<(usize, usize)> = None;
+    for (i, tok) in raw.iter().enumerate().rev() {
+        match current {
+            Some((s, e)) if tok.byte_start >= s && tok.byte_end <= e => {
+                spans[i] = (s, e, false);
+            }
+            _ => {
+                current = Some((tok.byte_start, tok.byte_end));
+                spans[i] = (tok.byte_start, tok.byte_end, true);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut group = 0usize;
+    // Assign groups: tokens sharing an enclosing span share a group; a group is only counted once
+    // it produces at least one kept token.
+    let mut pending: Vec<AnalyzedToken> = Vec::new();
+    for (tok, &(s, e, is_main)) in raw.iter().zip(spans.iter()) {
+        let Some(norm) = normalize(tok.word) else {
+            if is_main {
+                flush(&mut pending, &mut out, &mut group);
+            }
+            continue;
+        };
+        pending.push(AnalyzedToken {
+            text: norm,
+            surface: tok.word.to_string(),
+            start: s,
+            end: e,
+            group: 0,
+            is_main,
+        });
+        if is_main {
+            flush(&mut pending, &mut out, &mut group);
+        }
+    }
+    flush(&mut pending, &mut out, &mut group);
+    out
+}
+
+fn flush(pending: &mut Vec<AnalyzedToken>, out: &mut Vec<AnalyzedToken>, group: &mut usize) {
+    if pending.is_empty() {
+        return;
+    }
+    // Sub-words first (as jieba emits them), then the main word; all at the same position.
+    // Duplicate texts in one group are dropped.
+    let mut seen: Vec<String> = Vec::with_capacity(pending.len());
+    for mut t in pending.drain(..) {
+        if seen.contains(&t.text) {
+            continue;
+        }
+        seen.push(t.text.clone());
+        t.group = *group;
+        out.push(t);
+    }
+    *group += 1;
+}
+
+/// The analyzer's tokens for `text` (normalized term texts, in index order).
+pub fn analyze(text: &str) -> Vec<String> {
+    analyze_tokens(text).into_iter().map(|t| t.text).collect()
+}
+
+/// The tantivy tokenizer: jieba search mode, monotonic offsets, punctuation dropped,
+/// ASCII lower-cased and stemmed. Cheap to clone (the dictionary is shared).
+#[derive(Clone)]
+pub struct JiebaTokenizer {
+    _jieba: Arc<Jieba>,
+    tokens: Vec<Token>,
+}
+
+impl Default for JiebaTokenizer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JiebaTokenizer {
+    /// A tokenizer over the shared dictionary.
+    pub fn new() -> Self {
+        JiebaTokenizer {
+            _jieba: jieba(),
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// Token stream over pre-computed tokens.
+pub struct JiebaTokenStream<'a> {
+    tokens: &'a mut Vec<Token>,
+    index: usize,
+}
+
+impl Tokenizer for JiebaTokenizer {
+    type TokenStream<'a> = JiebaTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> Self::TokenStream<'a> {
+        self.tokens.clear();
+        for t in analyze_tokens(text) {
+            self.tokens.push(Token {
+                offset_from: t.start,
+                offset_to: t.end,
+                position: t.group,
+                text: t.text,
+                position_length: 1,
+            });
+        }
+        JiebaTokenStream {
+            tokens: &mut self.tokens,
+            index: 0,
+        }
+    }
+}
+
+impl TokenStream for JiebaTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        if self.index < self.tokens.len() {
+            self.index += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.index - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.index - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream_tokens(text: &str) -> Vec<Token> {
+        let mut tok = JiebaTokenizer::new();
+        let mut stream = tok.token_stream(text);
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().clone());
+        }
+        out
+    }
+
+    fn assert_monotonic(text: &str) {
+        let toks = stream_tokens(text);
+        let mut last = (0usize, 0usize, 0usize);
+        for t in &toks {
+            assert!(t.offset_from >= last.0, "offset_from went back in {text:?}: {t:?}");
+            assert!(t.offset_to >= last.1, "offset_to went back in {text:?}: {t:?}");
+            assert!(t.position >= last.2, "position went back in {text:?}: {t:?}");
+            assert!(t.offset_from <= t.offset_to && t.offset_to <= text.len());
+            assert!(text.is_char_boundary(t.offset_from) && text.is_char_boundary(t.offset_to));
+            last = (t.offset_from, t.offset_to, t.position);
+        }
+    }
+
+    #[test]
+    fn search_mode_sub_words_and_monotonic_offsets() {
+        let text = "中华人民共和国的分布式数据库支持水平扩展";
+        assert_monotonic(text);
+        let toks = analyze(text);
+        assert!(toks.contains(&"数据库".to_string()), "{toks:?}");
+        assert!(toks.contains(&"数据".to_string()), "{toks:?}");
+        assert!(toks.contains(&"中华人民共和国".to_string()), "{toks:?}");
+    }
+
+    #[test]
+    fn punctuation_and_spaces_dropped_ascii_lowercased() {
+        let toks = analyze("你好，世界！  Hello, WORLD... 😀 （测试）");
+        for t in &toks {
+            assert!(t.chars().any(char::is_alphanumeric), "{t:?} in {toks:?}");
+            assert_eq!(t, &t.to_ascii_lowercase());
+        }
+        assert!(toks.contains(&"hello".to_string()));
+        assert!(toks.contains(&"world".to_string()));
+        assert!(!toks.iter().any(|t| t.contains('😀')));
+    }
+
+    #[test]
+    fn english_is_stemmed() {
+        let toks = analyze("Upgrading clusters connections");
+        assert_eq!(toks, vec!["upgrad", "cluster", "connect"]);
+        assert_eq!(analyze("upgrades"), analyze("upgrade"));
+    }
+
+    #[test]
+    fn mixed_text() {
+        let toks = analyze("TiDB Operator 升级");
+        assert_eq!(toks, vec!["tidb", "oper", "升级"]);
+        assert_eq!(analyze("k8s"), vec!["k8s"]);
+        let toks = analyze("在k8s上部署TiDB集群");
+        assert!(toks.contains(&"k8s".to_string()), "{toks:?}");
+        assert!(toks.contains(&"tidb".to_string()), "{toks:?}");
+        assert!(toks.contains(&"集群".to_string()), "{toks:?}");
+        assert_monotonic("在k8s上部署TiDB集群, v1.2.3-beta 版本 WES-5.4.5");
+    }
+
+    #[test]
+    fn empty_and_weird_input() {
+        assert!(analyze("").is_empty());
+        assert!(analyze("   ，。！？").is_empty());
+        assert_monotonic("\u{0}\u{7}abc\r\n测试\t😀😀中文");
+    }
+
+    #[test]
+    fn offsets_monotonic_over_corpus() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/kb");
+        if !dir.is_dir() {
+            println!("note: corpus {} absent, skipping", dir.display());
+            return;
+        }
+        let mut n = 0;
+        let mut stack = vec![dir];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let p = entry.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if p.extension().is_some_and(|e| e == "md") {
+                    let text = std::fs::read_to_string(&p).unwrap();
+                    assert_monotonic(&text);
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 1000, "only {n} files");
+    }
+}

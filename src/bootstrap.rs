@@ -1,0 +1,89 @@
+//! First start: the admin account, a welcome space and a getting-started document. Idempotent: a
+//! marker in the meta tree records that it ran, so later starts change nothing.
+
+use chrono::Utc;
+
+use crate::{
+    auth,
+    docs::{self, Actor, NewDoc},
+    domain::permission::{AccountKind, Grant, Principal, Role},
+    error::Result,
+    model::{DocKind, Space, SpaceKind, User, new_id},
+    store::{Store, to_json},
+};
+
+const INITIALIZED: &[u8] = b"initialized";
+
+/// The welcome document (Chinese, as the UI's default language).
+pub const WELCOME_BODY: &str = "# 欢迎使用翰林知识库\n\n翰林是公司自己的知识库：在这里查找资料、撰写文档、审核发布、带新同事入门。\n\n## 快速开始\n\n1. **搜索**：在顶部搜索框直接输入问题，例如“怎么申请测试环境”。口语化的问题也能找到答案。\n2. **写文档**：进入一个空间，点击“新建文档”，用 Markdown 书写，保存即生成一个新版本。\n3. **历史版本**：每次保存都会留下版本，可以对比任意两个版本的差异并一键恢复。\n4. **审核**：设置了审核流程的分类，文档需审核通过后才对读者可见。\n\n## 常用搜索语法\n\n| 写法 | 含义 |\n|---|---|\n| `\"精确短语\"` | 必须完整出现 |\n| `-排除词` | 不包含该词 |\n| `#标签` | 按标签筛选 |\n| `space:空间名` | 只在某个空间里找 |\n\n祝使用愉快！\n";
+
+/// Creates the admin account, the welcome space and document on the very first start.
+pub fn first_start(store: &Store) -> Result<()> {
+    if store.meta.get(INITIALIZED)?.is_some() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let (password, generated) = match std::env::var("HANLIN_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (auth::new_token()[..20].to_string(), true),
+    };
+    let admin = User {
+        id: new_id(),
+        username: "admin".into(),
+        display_name: "管理员".into(),
+        password_hash: auth::hash_password(&password)?,
+        kind: AccountKind::Employee,
+        expires_at: None,
+        is_admin: true,
+        disabled: false,
+        created_at: now,
+        sessions_valid_after: None,
+    };
+    let space = Space {
+        id: new_id(),
+        name: "欢迎".into(),
+        kind: SpaceKind::Knowledge,
+        description: "翰林知识库的入门空间".into(),
+        grants: vec![Grant {
+            principal: Principal::Everyone,
+            role: Role::Reader,
+        }],
+        review_policy: None,
+        created_at: now,
+    };
+    let (user_bytes, space_bytes) = (to_json(&admin), to_json(&space));
+    store.transact(|tx| {
+        tx.users.insert(admin.id.as_bytes(), user_bytes.clone())?;
+        tx.usernames.insert(b"admin", admin.id.as_bytes())?;
+        tx.spaces.insert(space.id.as_bytes(), space_bytes.clone())?;
+        Ok(())
+    })?;
+    let actor = Actor {
+        id: admin.id.clone(),
+        name: admin.username.clone(),
+        ip: None,
+    };
+    let content = docs::validate("快速入门：欢迎使用翰林", WELCOME_BODY, &["入门".into()], usize::MAX)?;
+    docs::create(
+        store,
+        &actor,
+        NewDoc {
+            space_id: space.id.clone(),
+            category_id: None,
+            content,
+            kind: DocKind::Doc,
+            needs_review: false,
+            message: "初始化".into(),
+        },
+    )?;
+    store.meta.insert(INITIALIZED, now.to_rfc3339().as_bytes())?;
+    store.flush_blocking()?;
+    if generated {
+        // Printed once, on the console only: the log never holds passwords.
+        println!("Hanlin first start: created account `admin` with password: {password}");
+        println!("Change it after logging in (or set HANLIN_ADMIN_PASSWORD before the first start).");
+    } else {
+        tracing::info!("first start: created account `admin` with the password from HANLIN_ADMIN_PASSWORD");
+    }
+    Ok(())
+}

@@ -1,0 +1,322 @@
+//! The offline commands behind `main.rs`: serve, check, reindex, import, eval, user.
+
+use std::{
+    io::{BufRead, IsTerminal},
+    path::Path,
+    process::ExitCode,
+    time::Instant,
+};
+
+use chrono::Utc;
+use hanlin_index::{Access, SearchRequest, Sort};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::{
+    auth, bootstrap,
+    config::{EvalArgs, ImportArgs, ServeConfig, UserCommand},
+    docs::{self, Actor, tx_audit},
+    domain::permission::AccountKind,
+    error::{Error, Result},
+    import, indexer,
+    model::{AuditEvent, User, new_id},
+    store::{Store, to_json},
+};
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg:10} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_owned());
+    if !std::io::stderr().is_terminal() {
+        pb.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    pb
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(Error::internal)
+}
+
+/// `hanlin serve`: runs until SIGINT or SIGTERM, then shuts down gracefully.
+pub fn serve(cfg: ServeConfig) -> Result<ExitCode> {
+    let rt = runtime()?;
+    rt.block_on(async move {
+        let state = crate::open(cfg.clone())?;
+        let listener = tokio::net::TcpListener::bind(cfg.bind)
+            .await
+            .map_err(|e| Error::internal(format!("cannot listen on {}: {e}", cfg.bind)))?;
+        let addr = listener.local_addr().map_err(Error::internal)?;
+        tracing::info!(%addr, data_dir = %cfg.data_dir.display(), "listening");
+        println!("Hanlin listening on http://{addr}");
+        crate::serve(state, listener, shutdown_signal()).await?;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+fn open_store(data_dir: &Path) -> Result<Store> {
+    let db = data_dir.join("db");
+    if !db.exists() {
+        return Err(Error::bad(format!("no Hanlin data at {}", data_dir.display())));
+    }
+    Store::open(&db)
+}
+
+/// `hanlin check`: rebuilds every version, verifies hashes; exit 1 on corruption.
+pub fn check(data_dir: &Path) -> Result<ExitCode> {
+    let store = open_store(data_dir)?;
+    let pb = bar(store.docs.len() as u64, "checking");
+    let report = docs::check_all(&store, |n| pb.set_position(n))?;
+    pb.finish_and_clear();
+    println!("checked {} documents, {} versions", report.docs, report.versions);
+    if report.problems.is_empty() {
+        println!("ok: every version rebuilds and matches its hash");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &report.problems {
+            println!("CORRUPT: {p}");
+        }
+        println!("{} problem(s) found", report.problems.len());
+        Ok(ExitCode::from(1))
+    }
+}
+
+/// `hanlin reindex`: rebuilds the search index from the store.
+pub fn reindex(data_dir: &Path) -> Result<ExitCode> {
+    let store = open_store(data_dir)?;
+    let index = crate::open_index(data_dir)?;
+    let started = Instant::now();
+    let pb = bar(store.docs.len() as u64, "indexing");
+    let n = indexer::reindex_all(&store, &index, |done, _| pb.set_position(done))?;
+    pb.finish_and_clear();
+    store.flush_blocking()?;
+    println!("reindexed {n} documents in {:.2} s", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The admin account used for offline commands.
+fn admin_actor(store: &Store) -> Result<Actor> {
+    let users: Vec<User> = store.all_json(&store.users)?;
+    let admin = users
+        .into_iter()
+        .filter(|u| u.is_admin && !u.disabled)
+        .min_by_key(|u| u.created_at)
+        .ok_or_else(|| Error::bad("no active administrator account"))?;
+    Ok(Actor { id: admin.id, name: format!("{} (cli)", admin.username), ip: None })
+}
+
+/// `hanlin import DIR --space NAME`.
+pub fn import(args: &ImportArgs) -> Result<ExitCode> {
+    let started = Instant::now();
+    std::fs::create_dir_all(&args.data_dir).map_err(Error::internal)?;
+    let store = Store::open(&args.data_dir.join("db"))?;
+    bootstrap::first_start(&store)?;
+    let actor = admin_actor(&store)?;
+    let space = import::find_or_create_space(&store, &actor, &args.space)?;
+    let files = import::folder_files(&args.dir)?;
+    let pb = bar(files.len() as u64, "importing");
+    let report = import::import_files(
+        &store,
+        &actor,
+        &space,
+        import::read_folder(&args.dir, &files),
+        5 * 1024 * 1024,
+        |_| pb.inc(1),
+    )?;
+    pb.finish_and_clear();
+    store.flush_blocking()?;
+    let stored = started.elapsed();
+    let index = crate::open_index(&args.data_dir)?;
+    let queued = store.outbox.len() as u64;
+    let pb = bar(queued, "indexing");
+    let n = indexer::drain(&store, &index)?;
+    pb.set_position(n as u64);
+    pb.finish_and_clear();
+    store.flush_blocking()?;
+    println!(
+        "imported into space '{}': {} created, {} updated, {} unchanged, {} categories, {} skipped",
+        space.name, report.created, report.updated, report.unchanged, report.categories, report.skipped.len()
+    );
+    for s in &report.skipped {
+        println!("  skipped {s}");
+    }
+    println!(
+        "stored in {:.2} s, indexed {} in {:.2} s; total {:.2} s",
+        stored.as_secs_f64(),
+        n,
+        (started.elapsed() - stored).as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hanlin eval QUERIES`: hit@5, recall@5 and MRR@10 over imported documents.
+pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
+    let store = open_store(&args.data_dir)?;
+    let index = crate::open_index(&args.data_dir)?;
+    indexer::drain(&store, &index)?;
+    // Map doc id -> imported relative path (any space).
+    let mut path_of = std::collections::HashMap::new();
+    for kv in store.import_paths.iter() {
+        let (k, v) = kv?;
+        let key = String::from_utf8_lossy(&k).into_owned();
+        if let Some((_, rel)) = key.split_once('\0') {
+            path_of.insert(String::from_utf8_lossy(&v).into_owned(), rel.to_owned());
+        }
+    }
+    let text = std::fs::read_to_string(&args.queries).map_err(|e| Error::bad(format!("cannot read {}: {e}", args.queries.display())))?;
+    let (mut n, mut hit5, mut recall5, mut mrr) = (0u32, 0f64, 0f64, 0f64);
+    for line in text.lines() {
+        let Some((q, answers)) = line.split_once('\t') else { continue };
+        let answers: Vec<&str> = answers.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+        if answers.is_empty() {
+            continue;
+        }
+        n += 1;
+        let res = index.search(&SearchRequest { query: q.to_owned(), limit: 10, offset: 0, sort: Sort::Relevance, access: Access::All })?;
+        let paths: Vec<&str> = res.hits.iter().map(|h| path_of.get(&h.id).map(String::as_str).unwrap_or("")).collect();
+        let rank = paths.iter().position(|p| answers.contains(p));
+        let found5 = paths.iter().take(5).filter(|p| answers.contains(p)).count();
+        if rank.is_some_and(|r| r < 5) {
+            hit5 += 1.0;
+        }
+        recall5 += found5 as f64 / answers.len().min(5) as f64;
+        if let Some(r) = rank {
+            mrr += 1.0 / (r as f64 + 1.0);
+        }
+        println!("{}\t{}\t{}", rank.map(|r| (r + 1).to_string()).unwrap_or_else(|| "-".into()), q, paths.first().copied().unwrap_or(""));
+    }
+    let n = n.max(1) as f64;
+    println!("queries: {n}  hit@5: {:.3}  recall@5: {:.3}  MRR@10: {:.3}", hit5 / n, recall5 / n, mrr / n);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn read_password() -> Result<String> {
+    if let Ok(p) = std::env::var("HANLIN_PASSWORD") {
+        return Ok(p);
+    }
+    eprint!("password: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).map_err(Error::internal)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+fn find_user(store: &Store, username: &str) -> Result<User> {
+    let id = store.usernames.get(username.to_lowercase().as_bytes())?.ok_or(Error::NotFound("user"))?;
+    store.get_json(&store.users, &id)?.ok_or(Error::NotFound("user"))
+}
+
+fn cli_audit(store: &Store, action: &str, user: &User) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        seq: store.next_seq()?,
+        at: Utc::now(),
+        actor: None,
+        actor_name: Some("cli".into()),
+        action: action.into(),
+        target: format!("user:{}", user.id),
+        outcome: "ok".into(),
+        ip: None,
+        detail: Some(serde_json::json!({"username": user.username})),
+    })
+}
+
+fn save_user(store: &Store, user: &User, action: &str, new: bool) -> Result<()> {
+    let ev = cli_audit(store, action, user)?;
+    let bytes = to_json(user);
+    let name = user.username.to_lowercase();
+    store.transact(|tx| {
+        if new && tx.usernames.get(name.as_bytes())?.is_some() {
+            return crate::store::abort(Error::Conflict { code: "username_taken", message: "that username is taken".into() });
+        }
+        tx.users.insert(user.id.as_bytes(), bytes.clone())?;
+        tx.usernames.insert(name.as_bytes(), user.id.as_bytes())?;
+        tx_audit(tx, &ev)?;
+        Ok(())
+    })?;
+    store.flush_blocking()
+}
+
+/// `hanlin user add|passwd|disable|list`.
+pub fn user(cmd: UserCommand) -> Result<ExitCode> {
+    match cmd {
+        UserCommand::Add { username, admin, data_dir } => {
+            std::fs::create_dir_all(&data_dir).map_err(Error::internal)?;
+            let store = Store::open(&data_dir.join("db"))?;
+            bootstrap::first_start(&store)?;
+            crate::http::users::check_username(&username)?;
+            let password = read_password()?;
+            auth::check_password_policy(&password, &username)?;
+            let user = User {
+                id: new_id(),
+                username: username.clone(),
+                display_name: username.clone(),
+                password_hash: auth::hash_password(&password)?,
+                kind: AccountKind::Employee,
+                expires_at: None,
+                is_admin: admin,
+                disabled: false,
+                created_at: Utc::now(),
+                sessions_valid_after: None,
+            };
+            save_user(&store, &user, "user.create", true)?;
+            println!("created {username}{}", if admin { " (administrator)" } else { "" });
+        }
+        UserCommand::Passwd { username, data_dir } => {
+            let store = open_store(&data_dir)?;
+            let mut user = find_user(&store, &username)?;
+            let password = read_password()?;
+            auth::check_password_policy(&password, &username)?;
+            user.password_hash = auth::hash_password(&password)?;
+            user.disabled = false;
+            user.sessions_valid_after = Some(Utc::now());
+            save_user(&store, &user, "user.password_reset", false)?;
+            println!("password of {username} changed; its sessions were ended");
+        }
+        UserCommand::Disable { username, data_dir } => {
+            let store = open_store(&data_dir)?;
+            let mut user = find_user(&store, &username)?;
+            user.disabled = true;
+            user.sessions_valid_after = Some(Utc::now());
+            save_user(&store, &user, "user.disable", false)?;
+            println!("disabled {username}");
+        }
+        UserCommand::List { data_dir } => {
+            let store = open_store(&data_dir)?;
+            let mut users: Vec<User> = store.all_json(&store.users)?;
+            users.sort_by(|a, b| a.username.cmp(&b.username));
+            for u in users {
+                let state = if u.disabled { "disabled" } else if auth::account_active(&u) { "active" } else { "expired" };
+                println!("{:20} {:10} {:9} {}{}", u.username, format!("{:?}", u.kind).to_lowercase(), state, u.display_name, if u.is_admin { " [admin]" } else { "" });
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,151 @@
+//! Command line and environment configuration. Every flag has an env var (`HANLIN_*`).
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+/// Hanlin (翰林): a self-hosted knowledge base and document collaboration server.
+///
+/// With no subcommand, `hanlin` runs `hanlin serve`.
+#[derive(Debug, Parser)]
+#[command(name = "hanlin", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Server options (used when no subcommand is given).
+    #[command(flatten)]
+    pub serve: ServeConfig,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve(ServeConfig),
+    /// Rebuild every version of every document, verify content hashes, report; exits 1 on corruption.
+    Check(DataDirArg),
+    /// Rebuild the search index from the store, with a progress bar.
+    Reindex(DataDirArg),
+    /// Import a folder of Markdown files into a space (sub-folders become categories).
+    Import(ImportArgs),
+    /// Run a query file (`query<TAB>path,...`) against imported documents; print hit@5, recall@5, MRR@10.
+    Eval(EvalArgs),
+    /// Manage accounts on a data directory (for an admin locked out of the UI).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// Options of `hanlin serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address to listen on.
+    #[arg(long, env = "HANLIN_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Directory holding the database, the search index and backups.
+    #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+    pub data_dir: PathBuf,
+    /// Largest accepted request body, in bytes (documents over it get 413).
+    #[arg(long, env = "HANLIN_MAX_BODY_BYTES", default_value_t = 5 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Serve the browser UI from this folder instead of the embedded copy (for UI development).
+    #[arg(long, env = "HANLIN_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+    /// Days audit events are kept (at least 180).
+    #[arg(long, env = "HANLIN_AUDIT_RETENTION_DAYS", default_value_t = 365)]
+    pub audit_retention_days: u32,
+    /// Idle timeout of browser sessions, in minutes.
+    #[arg(long, env = "HANLIN_SESSION_IDLE_MINUTES", default_value_t = 8 * 60)]
+    pub session_idle_minutes: u32,
+    /// Absolute lifetime of a session or token, in hours.
+    #[arg(long, env = "HANLIN_SESSION_MAX_HOURS", default_value_t = 7 * 24)]
+    pub session_max_hours: u32,
+    /// Mark session cookies `Secure` (set when served over HTTPS behind a proxy).
+    #[arg(long, env = "HANLIN_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+}
+
+impl ServeConfig {
+    /// A configuration for tests and embedding: loopback, given data dir, defaults otherwise.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        ServeConfig {
+            bind: "127.0.0.1:0".parse().expect("valid address"),
+            data_dir: data_dir.into(),
+            max_body_bytes: 5 * 1024 * 1024,
+            web_dir: None,
+            audit_retention_days: 365,
+            session_idle_minutes: 8 * 60,
+            session_max_hours: 7 * 24,
+            secure_cookies: false,
+        }
+    }
+}
+
+/// The data directory argument shared by offline commands.
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArg {
+    /// Directory holding the database, the search index and backups.
+    #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+    pub data_dir: PathBuf,
+}
+
+/// Options of `hanlin import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// Folder of Markdown files.
+    pub dir: PathBuf,
+    /// Name of the space to import into (created when missing).
+    #[arg(long)]
+    pub space: String,
+    /// Directory holding the database, the search index and backups.
+    #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+    pub data_dir: PathBuf,
+}
+
+/// Options of `hanlin eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// Query file: `query<TAB>path[,path...]`, paths relative to the imported folder.
+    pub queries: PathBuf,
+    /// Directory holding the database, the search index and backups.
+    #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+    pub data_dir: PathBuf,
+}
+
+/// `hanlin user …`
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create an account; the password is read from HANLIN_PASSWORD or prompted on stdin.
+    Add {
+        /// Login name.
+        username: String,
+        /// Make the account an administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Directory holding the database.
+        #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+        data_dir: PathBuf,
+    },
+    /// Set a new password (from HANLIN_PASSWORD or stdin) and re-enable the account.
+    Passwd {
+        /// Login name.
+        username: String,
+        /// Directory holding the database.
+        #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+        data_dir: PathBuf,
+    },
+    /// Disable an account and revoke its sessions.
+    Disable {
+        /// Login name.
+        username: String,
+        /// Directory holding the database.
+        #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+        data_dir: PathBuf,
+    },
+    /// List accounts.
+    List {
+        /// Directory holding the database.
+        #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+        data_dir: PathBuf,
+    },
+}

@@ -1,0 +1,560 @@
+//! Documents: create, read (the version this caller should see), save with conflict detection,
+//! history, any version, diff, restore, trash, favourites, my drafts.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, post, put},
+};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::{
+    AppState,
+    access::{self, load_space},
+    auth::CurrentUser,
+    docs::{self, Actor, DocContent, NewDoc, Update},
+    domain::permission::{Action, Scopes},
+    error::{Error, Result},
+    http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
+    markdown::{self, TocEntry},
+    model::{Doc, DocKind, DocStatus, User},
+    store::{Store, pair_key},
+};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/documents", post(create).get(list))
+        .route("/documents/{id}", get(read).put(save).delete(trash))
+        .route("/documents/{id}/undelete", post(undelete))
+        .route("/documents/{id}/versions", get(versions))
+        .route("/documents/{id}/versions/{n}", get(version))
+        .route("/documents/{id}/diff", get(diff))
+        .route("/documents/{id}/restore", post(restore))
+        .route("/documents/{id}/favourite", put(favourite).delete(unfavourite))
+        .route("/favourites", get(favourites))
+        .route("/trash", get(trash_list))
+        .route("/drafts", get(drafts))
+}
+
+/// The actor of a change, from the request.
+pub fn actor(who: &CurrentUser) -> Actor {
+    Actor {
+        id: who.user.id.clone(),
+        name: who.user.username.clone(),
+        ip: Some(who.ip.clone()),
+    }
+}
+
+/// Name lookup for authors.
+pub fn user_names(store: &Store, id: &str) -> (String, String) {
+    match store.get_json::<User>(&store.users, id.as_bytes()) {
+        Ok(Some(u)) => (u.username, u.display_name),
+        _ => ("unknown".into(), "unknown".into()),
+    }
+}
+
+/// Does a new version in this place need a review before readers see it?
+pub fn needs_review(store: &Store, space_id: &str, category_id: Option<&str>) -> Result<bool> {
+    let chain = access::chain(store, category_id)?;
+    for c in chain.iter().rev() {
+        if let Some(p) = &c.review_policy {
+            return Ok(!p.stages.is_empty());
+        }
+    }
+    let space = load_space(store, space_id)?;
+    Ok(space.review_policy.as_ref().is_some_and(|p| !p.stages.is_empty()))
+}
+
+/// A document summary, as lists show it.
+#[derive(Debug, Serialize)]
+pub struct DocSummary {
+    id: String,
+    kind: DocKind,
+    title: String,
+    tags: Vec<String>,
+    space_id: String,
+    category_id: Option<String>,
+    version: u64,
+    status: DocStatus,
+    published_version: Option<u64>,
+    author: String,
+    author_name: String,
+    updated_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Builds a summary of the head (for those who may see drafts) or of the published version.
+fn summary(store: &Store, doc: &Doc) -> DocSummary {
+    let (author, author_name) = user_names(store, &doc.updated_by);
+    DocSummary {
+        id: doc.id.clone(),
+        kind: doc.kind,
+        title: doc.title.clone(),
+        tags: doc.tags.clone(),
+        space_id: doc.space_id.clone(),
+        category_id: doc.category_id.clone(),
+        version: doc.version,
+        status: doc.status,
+        published_version: doc.published_version,
+        author,
+        author_name,
+        updated_at: doc.updated_at,
+        deleted_at: doc.deleted.as_ref().map(|d| d.at),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRequest {
+    space_id: String,
+    #[serde(default)]
+    category_id: Option<String>,
+    title: String,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Checks that a category exists in the given space.
+fn check_category(store: &Store, space_id: &str, category_id: Option<&str>) -> Result<()> {
+    if let Some(c) = category_id {
+        let cat = access::load_category(store, c).map_err(|_| Error::invalid("category_id", "no such category"))?;
+        if cat.space_id != space_id {
+            return Err(Error::invalid("category_id", "the category belongs to another space"));
+        }
+    }
+    Ok(())
+}
+
+async fn create(State(state): State<AppState>, who: CurrentUser, ApiJson(req): ApiJson<CreateRequest>) -> Result<Json<Value>> {
+    let store = &state.store;
+    let content = docs::validate(&req.title, &req.body, &req.tags, state.config.max_body_bytes)?;
+    let message = docs::validate_message(req.message.as_deref())?;
+    let space = load_space(store, &req.space_id).map_err(|_| Error::invalid("space_id", "no such space"))?;
+    check_category(store, &space.id, req.category_id.as_deref())?;
+    access::require_at(store, &who.subject(), Action::Create, &space, req.category_id.as_deref(), "space")?;
+    let needs_review = needs_review(store, &space.id, req.category_id.as_deref())?;
+    let doc = docs::create(
+        store,
+        &actor(&who),
+        NewDoc {
+            space_id: space.id.clone(),
+            category_id: req.category_id,
+            content,
+            kind: DocKind::Doc,
+            needs_review,
+            message,
+        },
+    )?;
+    store.flush().await?;
+    state.notify_indexer();
+    Ok(Json(view(&state, &who, doc, true)?))
+}
+
+/// The full view of a document at the version given in `doc` (head or published).
+fn view(state: &AppState, who: &CurrentUser, doc: Doc, may_edit: bool) -> Result<Value> {
+    let store = &state.store;
+    let rendered = markdown::render(&doc.body);
+    let (author, author_name) = user_names(store, &doc.updated_by);
+    let favourite = store.favourites.contains_key(pair_key(who.id(), &doc.id))?;
+    let toc: Vec<TocEntry> = rendered.toc;
+    Ok(json!({
+        "id": doc.id,
+        "kind": doc.kind,
+        "title": doc.title,
+        "body": doc.body,
+        "html": rendered.html,
+        "toc": toc,
+        "tags": doc.tags,
+        "space_id": doc.space_id,
+        "category_id": doc.category_id,
+        "version": doc.version,
+        "status": doc.status,
+        "published_version": doc.published_version,
+        "author": author,
+        "author_name": author_name,
+        "created_at": doc.created_at,
+        "updated_at": doc.updated_at,
+        "favourite": favourite,
+        "can_edit": may_edit,
+        "review_by": doc.review_by,
+    }))
+}
+
+/// Loads a document the caller may read, as the caller should see it: the head for those who may
+/// edit it, else the published version. Hidden, trashed or never-published -> 404.
+pub fn load_visible(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, bool)> {
+    check_id(id, "document")?;
+    let store = &state.store;
+    let doc = docs::load(store, id)?;
+    if doc.deleted.is_some() {
+        return Err(Error::NotFound("document"));
+    }
+    let subject = who.subject();
+    access::require_doc(store, &subject, Action::Read, &doc)?;
+    let may_edit = access::allowed_doc(store, &subject, Action::Edit, &doc)?;
+    if may_edit || doc.published_version == Some(doc.version) {
+        return Ok((doc, may_edit));
+    }
+    let Some(p) = doc.published_version else {
+        return Err(Error::NotFound("document"));
+    };
+    Ok((published_view(store, doc, p)?, false))
+}
+
+/// The document as it stood at its published version `p`.
+pub fn published_view(store: &Store, mut doc: Doc, p: u64) -> Result<Doc> {
+    let v = docs::version(store, &doc, p)?;
+    doc.title = v.title;
+    doc.body = v.body;
+    doc.tags = v.tags;
+    doc.category_id = v.category_id;
+    doc.version = p;
+    doc.status = DocStatus::Published;
+    doc.updated_by = v.author;
+    doc.updated_at = v.created_at;
+    Ok(doc)
+}
+
+async fn read(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+    let (doc, may_edit) = load_visible(&state, &who, &id)?;
+    Ok(Json(view(&state, &who, doc, may_edit)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveRequest {
+    title: String,
+    body: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    #[serde(default, with = "double_option")]
+    category_id: Option<Option<String>>,
+    base_version: u64,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+/// Distinguishes a missing field (keep) from `null` (clear).
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+async fn save(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<SaveRequest>) -> Result<Json<Value>> {
+    check_id(&id, "document")?;
+    let store = &state.store;
+    let doc = docs::load_meta(store, &id)?;
+    if doc.deleted.is_some() {
+        return Err(Error::NotFound("document"));
+    }
+    let subject = who.subject();
+    access::require_doc(store, &subject, Action::Edit, &doc)?;
+    let content = docs::validate(&req.title, &req.body, &req.tags, state.config.max_body_bytes)?;
+    let message = docs::validate_message(req.message.as_deref())?;
+    let target_category = req.category_id.clone().unwrap_or_else(|| doc.category_id.clone());
+    if target_category != doc.category_id {
+        check_category(store, &doc.space_id, target_category.as_deref())?;
+        let space = load_space(store, &doc.space_id)?;
+        access::require_at(store, &subject, Action::Create, &space, target_category.as_deref(), "category")?;
+    }
+    let needs_review = needs_review(store, &doc.space_id, target_category.as_deref())?;
+    let saved = docs::update(
+        store,
+        &actor(&who),
+        &id,
+        Update {
+            content,
+            category_id: req.category_id,
+            base_version: req.base_version,
+            message,
+            needs_review,
+            action: "document.update",
+        },
+    )?;
+    if saved.changed {
+        store.flush().await?;
+        state.notify_indexer();
+    }
+    Ok(Json(view(&state, &who, saved.doc, true)?))
+}
+
+async fn trash(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+    check_id(&id, "document")?;
+    let store = &state.store;
+    let doc = docs::load_meta(store, &id)?;
+    if doc.deleted.is_some() {
+        return Err(Error::NotFound("document"));
+    }
+    access::require_doc(store, &who.subject(), Action::Delete, &doc)?;
+    let doc = docs::set_deleted(store, &actor(&who), &id, true)?;
+    store.flush().await?;
+    state.notify_indexer();
+    Ok(Json(json!({"id": doc.id, "deleted": true, "deleted_at": doc.deleted.map(|d| d.at)})))
+}
+
+async fn undelete(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+    check_id(&id, "document")?;
+    let store = &state.store;
+    let doc = docs::load_meta(store, &id)?;
+    access::require_doc(store, &who.subject(), Action::Delete, &doc)?;
+    docs::set_deleted(store, &actor(&who), &id, false)?;
+    store.flush().await?;
+    state.notify_indexer();
+    let (doc, may_edit) = load_visible(&state, &who, &id)?;
+    Ok(Json(view(&state, &who, doc, may_edit)?))
+}
+
+/// The newest version this caller may see (head for editors, else the published one).
+fn visible_limit(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, u64)> {
+    let (doc, may_edit) = load_visible(state, who, id)?;
+    let limit = if may_edit { doc.version } else { doc.published_version.unwrap_or(0) };
+    // `load_visible` may have rewound `doc` to the published version; reload the head for rebuilding.
+    let head = docs::load(&state.store, id)?;
+    Ok((head, limit))
+}
+
+async fn versions(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+    let (_, limit) = visible_limit(&state, &who, &id)?;
+    let list = docs::history(&state.store, &id)?;
+    let items: Vec<Value> = list
+        .into_iter()
+        .filter(|v| v.version <= limit)
+        .map(|v| {
+            let (author, author_name) = user_names(&state.store, &v.author);
+            json!({
+                "version": v.version, "author": author, "author_name": author_name,
+                "created_at": v.created_at, "message": v.message, "size": v.size, "title": v.title,
+            })
+        })
+        .collect();
+    Ok(Json(Value::Array(items)))
+}
+
+async fn version(State(state): State<AppState>, who: CurrentUser, ApiPath((id, n)): ApiPath<(String, String)>) -> Result<Json<Value>> {
+    let n: u64 = n.parse().map_err(|_| Error::NotFound("version"))?;
+    let (head, limit) = visible_limit(&state, &who, &id)?;
+    if n == 0 || n > limit {
+        return Err(Error::NotFound("version"));
+    }
+    let v = docs::version(&state.store, &head, n)?;
+    let (author, author_name) = user_names(&state.store, &v.author);
+    Ok(Json(json!({
+        "id": id, "version": v.version, "title": v.title, "body": v.body, "tags": v.tags,
+        "category_id": v.category_id, "author": author, "author_name": author_name,
+        "created_at": v.created_at, "message": v.message, "hash": v.hash,
+        "html": markdown::render(&v.body).html,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DiffQuery {
+    from: String,
+    to: String,
+}
+
+async fn diff(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiQuery(q): ApiQuery<DiffQuery>) -> Result<Json<Value>> {
+    let parse = |s: &str, field: &str| -> Result<u64> {
+        s.parse::<u64>().map_err(|_| Error::invalid(field, "a version number is expected"))
+    };
+    let (from, to) = (parse(&q.from, "from")?, parse(&q.to, "to")?);
+    let (head, limit) = visible_limit(&state, &who, &id)?;
+    for n in [from, to] {
+        if n == 0 || n > limit {
+            return Err(Error::NotFound("version"));
+        }
+    }
+    let a = docs::version(&state.store, &head, from)?;
+    let b = docs::version(&state.store, &head, to)?;
+    let d = docs::diff_versions(&a, &b, &crate::text::words);
+    Ok(Json(serde_json::to_value(d).map_err(Error::internal)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RestoreRequest {
+    version: u64,
+    #[serde(default)]
+    base_version: Option<u64>,
+}
+
+async fn restore(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<RestoreRequest>) -> Result<Json<Value>> {
+    check_id(&id, "document")?;
+    let store = &state.store;
+    let head = docs::load(store, &id)?;
+    if head.deleted.is_some() {
+        return Err(Error::NotFound("document"));
+    }
+    let subject = who.subject();
+    access::require_doc(store, &subject, Action::Edit, &head)?;
+    if req.version == 0 || req.version > head.version {
+        return Err(Error::invalid("version", "no such version"));
+    }
+    let old = docs::version(store, &head, req.version)?;
+    let category_id = old
+        .category_id
+        .clone()
+        .filter(|c| access::load_category(store, c).is_ok());
+    let content = DocContent { title: old.title, body: old.body, tags: old.tags };
+    let needs_review = needs_review(store, &head.space_id, category_id.as_deref())?;
+    let saved = docs::update(
+        store,
+        &actor(&who),
+        &id,
+        Update {
+            content,
+            category_id: Some(category_id),
+            base_version: req.base_version.unwrap_or(head.version),
+            message: format!("恢复到版本 {}", req.version),
+            needs_review,
+            action: "document.restore",
+        },
+    )?;
+    if saved.changed {
+        store.flush().await?;
+        state.notify_indexer();
+    }
+    Ok(Json(view(&state, &who, saved.doc, true)?))
+}
+
+async fn favourite(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+    load_visible(&state, &who, &id)?;
+    state.store.favourites.insert(pair_key(who.id(), &id), Utc::now().to_rfc3339().as_bytes())?;
+    state.store.flush().await?;
+    Ok(Json(json!({"id": id, "favourite": true})))
+}
+
+async fn unfavourite(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+    check_id(&id, "document")?;
+    state.store.favourites.remove(pair_key(who.id(), &id))?;
+    state.store.flush().await?;
+    Ok(Json(json!({"id": id, "favourite": false})))
+}
+
+/// Summaries of the documents with these ids that the caller may read (published view for readers).
+fn visible_summaries(state: &AppState, who: &CurrentUser, ids: impl Iterator<Item = String>) -> Result<Vec<DocSummary>> {
+    let mut out = Vec::new();
+    for id in ids {
+        match load_visible(state, who, &id) {
+            Ok((doc, _)) => out.push(summary(&state.store, &doc)),
+            Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+async fn favourites(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+    let mut prefix = who.id().as_bytes().to_vec();
+    prefix.push(0);
+    let ids = state
+        .store
+        .favourites
+        .scan_prefix(&prefix)
+        .keys()
+        .filter_map(|k| k.ok())
+        .map(|k| String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
+        .collect::<Vec<_>>();
+    let items = visible_summaries(&state, &who, ids.into_iter())?;
+    Ok(Json(json!({"total": items.len(), "items": items})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    #[serde(default)]
+    space_id: Option<String>,
+    #[serde(default)]
+    category_id: Option<String>,
+    #[serde(default)]
+    limit: Option<usize>,
+    #[serde(default)]
+    offset: Option<usize>,
+    #[serde(default)]
+    sort: Option<String>,
+}
+
+/// Every document record (metadata only) matching a predicate.
+fn scan_docs(store: &Store, mut keep: impl FnMut(&Doc) -> bool) -> Result<Vec<Doc>> {
+    let mut out = Vec::new();
+    for v in store.docs.iter().values() {
+        let d: Doc = crate::store::from_json(&v?)?;
+        if keep(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+async fn list(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<Value>> {
+    let store = &state.store;
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let offset = q.offset.unwrap_or(0);
+    let by_title = match q.sort.as_deref() {
+        None | Some("recent") => false,
+        Some("title") => true,
+        Some(_) => return Err(Error::invalid("sort", "sort is `recent` or `title`")),
+    };
+    let scopes = access::readable_scopes(store, &who.subject())?;
+    let mut docs = scan_docs(store, |d| {
+        d.deleted.is_none()
+            && q.space_id.as_deref().is_none_or(|s| s == d.space_id)
+            && q.category_id.as_deref().is_none_or(|c| Some(c) == d.category_id.as_deref())
+            && scopes.contains(&access::scope_of(d))
+    })?;
+    // Readers see only published documents; editors also their drafts.
+    let subject = who.subject();
+    let mut visible = Vec::with_capacity(docs.len());
+    for d in docs.drain(..) {
+        if d.published_version == Some(d.version) {
+            visible.push(d);
+        } else if matches!(scopes, Scopes::All) || access::allowed_doc(store, &subject, Action::Edit, &d)? {
+            visible.push(d);
+        } else if let Some(p) = d.published_version {
+            let full = docs::load(store, &d.id)?;
+            visible.push(published_view(store, full, p)?);
+        }
+    }
+    if by_title {
+        visible.sort_by(|a, b| a.title.cmp(&b.title));
+    } else {
+        visible.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    }
+    let total = visible.len();
+    let items: Vec<DocSummary> = visible.iter().skip(offset).take(limit).map(|d| summary(store, d)).collect();
+    Ok(Json(json!({"total": total, "items": items})))
+}
+
+async fn trash_list(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+    let store = &state.store;
+    let subject = who.subject();
+    let mut items = Vec::new();
+    for d in scan_docs(store, |d| d.deleted.is_some())? {
+        if access::allowed_doc(store, &subject, Action::Delete, &d)? {
+            items.push(summary(store, &d));
+        }
+    }
+    items.sort_by(|a, b| b.deleted_at.cmp(&a.deleted_at));
+    Ok(Json(json!({"total": items.len(), "items": items})))
+}
+
+async fn drafts(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+    let store = &state.store;
+    let me = who.id().to_owned();
+    let mut docs = scan_docs(store, |d| {
+        d.deleted.is_none() && d.updated_by == me && d.status != DocStatus::Published
+    })?;
+    docs.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    let items: Vec<DocSummary> = docs.iter().map(|d| summary(store, d)).collect();
+    Ok(Json(json!({"total": items.len(), "items": items})))
+}

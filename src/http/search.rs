@@ -1,0 +1,153 @@
+//! `GET /api/v1/search`: the permission filter is applied inside the index query, so totals and
+//! facets never count what the caller cannot read. Also the admin-edited synonym list.
+
+use std::collections::{BTreeMap, HashSet};
+
+use axum::{Json, Router, extract::State, routing::get};
+use hanlin_index::{Access, SearchRequest, Sort};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::{
+    AppState, access,
+    auth::CurrentUser,
+    docs::tx_audit,
+    domain::permission::Scopes,
+    error::{Error, Result},
+    http::{
+        documents::actor,
+        extract::{ApiJson, ApiQuery},
+    },
+    model::{Category, Space},
+    store::to_json,
+};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/search", get(search))
+        .route("/admin/synonyms", get(get_synonyms).put(put_synonyms))
+}
+
+/// Settings key of the admin synonym groups.
+pub const SYNONYMS_KEY: &str = "synonyms";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    limit: Option<String>,
+    #[serde(default)]
+    offset: Option<String>,
+    #[serde(default)]
+    sort: Option<String>,
+}
+
+fn parse_num(v: Option<&str>, field: &str, default: usize, max: usize) -> Result<usize> {
+    match v {
+        None | Some("") => Ok(default),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| Error::invalid(field, format!("{field} must be a whole number from 0 to {max}"))),
+    }
+}
+
+async fn search(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): ApiQuery<SearchQuery>) -> Result<Json<Value>> {
+    let limit = parse_num(q.limit.as_deref(), "limit", 10, 100)?.max(1);
+    let offset = parse_num(q.offset.as_deref(), "offset", 0, 10_000)?;
+    let sort = match q.sort.as_deref() {
+        None | Some("") | Some("relevance") => Sort::Relevance,
+        Some("recent") => Sort::Recent,
+        Some(_) => return Err(Error::invalid("sort", "sort is `relevance` or `recent`")),
+    };
+    let store = &state.store;
+    let access = match access::readable_scopes(store, &who.subject())? {
+        Scopes::All => Access::All,
+        Scopes::Some(set) => Access::Scopes(set),
+    };
+    let req = SearchRequest { query: q.q, limit, offset, sort, access };
+    let results = match state.index.search(&req) {
+        Ok(r) => r,
+        Err(hanlin_index::Error::Query(e)) => {
+            return Err(Error::Rule {
+                status: axum::http::StatusCode::BAD_REQUEST,
+                code: "invalid_query",
+                message: e.to_string(),
+                extra: None,
+            });
+        }
+        Err(e) => return Err(Error::internal(e)),
+    };
+    // Names for the facet keys (ids), so clients need no extra round trips.
+    let mut wanted: HashSet<&str> = HashSet::new();
+    wanted.extend(results.facets.categories.keys().map(String::as_str));
+    wanted.extend(results.facets.spaces.keys().map(String::as_str));
+    for h in &results.hits {
+        wanted.insert(h.space_id.as_str());
+    }
+    let mut labels = BTreeMap::new();
+    for id in wanted {
+        if let Some(c) = store.get_json::<Category>(&store.categories, id.as_bytes())? {
+            labels.insert(id.to_owned(), c.name);
+        } else if let Some(s) = store.get_json::<Space>(&store.spaces, id.as_bytes())? {
+            labels.insert(id.to_owned(), s.name);
+        }
+    }
+    Ok(Json(json!({
+        "total": results.total,
+        "hits": results.hits,
+        "facets": results.facets,
+        "labels": labels,
+        "limit": limit,
+        "offset": offset,
+    })))
+}
+
+/// The admin synonym groups stored in the settings tree.
+pub fn stored_synonyms(state: &crate::store::Store) -> Result<Vec<Vec<String>>> {
+    Ok(state.get_json(&state.settings, SYNONYMS_KEY.as_bytes())?.unwrap_or_default())
+}
+
+async fn get_synonyms(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+    who.require_admin()?;
+    Ok(Json(json!({"groups": stored_synonyms(&state.store)?})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SynonymsBody {
+    groups: Vec<Vec<String>>,
+}
+
+async fn put_synonyms(State(state): State<AppState>, who: CurrentUser, ApiJson(body): ApiJson<SynonymsBody>) -> Result<Json<Value>> {
+    who.require_admin()?;
+    if body.groups.len() > 5000 {
+        return Err(Error::invalid("groups", "at most 5,000 synonym groups"));
+    }
+    let mut groups = Vec::with_capacity(body.groups.len());
+    for (i, g) in body.groups.iter().enumerate() {
+        let words: Vec<String> = g.iter().map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect();
+        if words.len() < 2 {
+            return Err(Error::invalid(format!("groups[{i}]"), "a synonym group needs at least two words"));
+        }
+        if words.iter().any(|w| w.chars().count() > 50 || w.chars().any(char::is_control)) {
+            return Err(Error::invalid(format!("groups[{i}]"), "synonyms are at most 50 characters, without control characters"));
+        }
+        groups.push(words);
+    }
+    let store = &state.store;
+    let ev = actor(&who).event(store.next_seq()?, "settings.synonyms", "settings:synonyms".into(), "ok", Some(json!({"groups": groups.len()})));
+    let bytes = to_json(&groups);
+    store.transact(|tx| {
+        tx.settings.insert(SYNONYMS_KEY.as_bytes(), bytes.clone())?;
+        tx_audit(tx, &ev)?;
+        Ok(())
+    })?;
+    store.flush().await?;
+    state.index.set_extra_synonyms(groups.clone());
+    Ok(Json(json!({"groups": groups})))
+}

@@ -1,0 +1,145 @@
+//! The indexer: drains the outbox into the search index. The store is the truth; the index can
+//! always be rebuilt from it ([`reindex_all`]). An outbox left over from a crash is replayed at
+//! start-up ([`drain`] before serving).
+
+use std::{sync::Arc, time::Duration};
+
+use hanlin_index::{IndexDoc, SearchIndex};
+
+use crate::{
+    AppState, access, docs,
+    error::Result,
+    http::documents::{published_view, user_names},
+    markdown,
+    model::{Doc, Space},
+    store::Store,
+};
+
+/// Outbox entries handled per index commit.
+const BATCH: usize = 2000;
+
+/// What the index should hold for a document: its published version, or nothing (trashed, never
+/// published, gone).
+pub fn index_doc(store: &Store, id: &str) -> Result<Option<IndexDoc>> {
+    let doc = match docs::load(store, id) {
+        Ok(d) => d,
+        Err(crate::Error::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if doc.deleted.is_some() {
+        return Ok(None);
+    }
+    let Some(p) = doc.published_version else {
+        return Ok(None);
+    };
+    let doc = if p == doc.version { doc } else { published_view(store, doc, p)? };
+    Ok(Some(to_index_doc(store, &doc)?))
+}
+
+/// Converts a (published) document to what the index stores.
+pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
+    let space: Option<Space> = store.get_json(&store.spaces, doc.space_id.as_bytes())?;
+    let chain = access::chain(store, doc.category_id.as_deref()).unwrap_or_default();
+    let (author, _) = user_names(store, &doc.updated_by);
+    Ok(IndexDoc {
+        id: doc.id.clone(),
+        kind: doc.kind.as_str().to_owned(),
+        space_id: doc.space_id.clone(),
+        space_name: space.map(|s| s.name).unwrap_or_default(),
+        scope: access::scope_of(doc),
+        category_id: doc.category_id.clone(),
+        category_path: chain.into_iter().map(|c| c.name).collect(),
+        tags: doc.tags.clone(),
+        title: doc.title.clone(),
+        body: markdown::plain_text(&doc.body),
+        author,
+        updated_at: doc.updated_at,
+        status: "published".into(),
+    })
+}
+
+/// Indexes everything in the outbox, commits, then removes the handled entries. Returns how many
+/// entries were handled.
+pub fn drain(store: &Store, index: &SearchIndex) -> Result<usize> {
+    let mut total = 0;
+    loop {
+        let mut keys = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        for kv in store.outbox.iter().take(BATCH) {
+            let (k, v) = kv?;
+            keys.push(k);
+            let id = String::from_utf8_lossy(&v).into_owned();
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if keys.is_empty() {
+            return Ok(total);
+        }
+        let mut upserts = Vec::new();
+        for id in &ids {
+            match index_doc(store, id)? {
+                Some(d) => upserts.push(d),
+                None => index.delete(id)?,
+            }
+        }
+        if !upserts.is_empty() {
+            index.upsert(upserts)?;
+        }
+        index.commit()?;
+        for k in &keys {
+            store.outbox.remove(k)?;
+        }
+        total += keys.len();
+    }
+}
+
+/// Rebuilds the whole index from the store. `progress` gets (done, total).
+pub fn reindex_all(store: &Store, index: &SearchIndex, mut progress: impl FnMut(u64, u64)) -> Result<u64> {
+    let total = store.docs.len() as u64;
+    index.delete_all()?;
+    let mut done = 0;
+    let mut batch = Vec::new();
+    for k in store.docs.iter().keys() {
+        let k = k?;
+        let id = String::from_utf8_lossy(&k).into_owned();
+        if let Some(d) = index_doc(store, &id)? {
+            batch.push(d);
+        }
+        done += 1;
+        if batch.len() >= 500 {
+            index.upsert(std::mem::take(&mut batch))?;
+        }
+        progress(done, total);
+    }
+    if !batch.is_empty() {
+        index.upsert(batch)?;
+    }
+    index.commit()?;
+    // Everything queued before the rebuild is now reflected.
+    store.outbox.clear()?;
+    Ok(done)
+}
+
+/// The background task: drains the outbox whenever a write signals it (and every few seconds, to
+/// catch anything missed). A saved document is searchable well within a second.
+pub async fn run(state: AppState) {
+    loop {
+        tokio::select! {
+            _ = state.indexer_wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+        }
+        // Let a burst of saves gather into one commit.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let store = state.store.clone();
+        let index: Arc<SearchIndex> = state.index.clone();
+        match tokio::task::spawn_blocking(move || drain(&store, &index)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "indexer failed; will retry");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(e) => tracing::error!(error = %e, "indexer task panicked"),
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Hanlin (翰林): a self-hosted knowledge base and document collaboration server.
+//!
+//! [`open`] prepares the state (store, first-start set-up), [`app`] builds the router and [`serve`]
+//! runs it on a listener until the shutdown future resolves. `main.rs` only parses the command line.
+
+#![warn(missing_docs)]
+
+pub mod access;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod docs;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod import;
+pub mod indexer;
+pub mod markdown;
+pub mod model;
+pub mod store;
+pub mod text;
+
+use std::{future::Future, ops::Deref, path::Path, sync::Arc};
+
+use hanlin_index::SearchIndex;
+use tokio::{net::TcpListener, sync::Notify};
+
+pub use config::ServeConfig;
+pub use error::{Error, Result};
+
+use crate::{model::Group, store::Store};
+
+/// Shared state of the server: cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+/// What [`AppState`] holds.
+pub struct Inner {
+    /// The database.
+    pub store: Store,
+    /// The configuration.
+    pub config: ServeConfig,
+    /// Failed-login bookkeeping.
+    pub throttle: auth::Throttle,
+    /// The search index.
+    pub index: Arc<SearchIndex>,
+    /// Wakes the indexer after a write.
+    pub indexer_wake: Notify,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Tells the indexer there is work in the outbox.
+    pub fn notify_indexer(&self) {
+        self.indexer_wake.notify_one();
+    }
+
+    /// The departments a user belongs to.
+    pub fn groups_of(&self, user_id: &str) -> Result<Vec<String>> {
+        let groups: Vec<Group> = self.store.all_json(&self.store.groups)?;
+        Ok(groups
+            .into_iter()
+            .filter(|g| g.members.iter().any(|m| m == user_id))
+            .map(|g| g.id)
+            .collect())
+    }
+}
+
+/// Opens the data directory (creating it and the first admin on first start) and prepares the state.
+pub fn open(config: ServeConfig) -> Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        Error::internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
+    })?;
+    let store = Store::open(&config.data_dir.join("db"))?;
+    bootstrap::first_start(&store)?;
+    let index = open_index(&config.data_dir)?;
+    index.set_extra_synonyms(http::search::stored_synonyms(&store)?);
+    if index.num_docs() == 0 && !store.docs.is_empty() {
+        // A missing or discarded index: rebuild it from the store, the source of truth.
+        tracing::info!("search index empty: rebuilding from the store");
+        indexer::reindex_all(&store, &index, |_, _| {})?;
+    } else {
+        // Replay whatever a crash left in the outbox.
+        let n = indexer::drain(&store, &index)?;
+        if n > 0 {
+            tracing::info!(entries = n, "replayed the outbox into the search index");
+        }
+    }
+    text::warm_up();
+    Ok(AppState(Arc::new(Inner {
+        store,
+        config,
+        throttle: auth::Throttle::default(),
+        index: Arc::new(index),
+        indexer_wake: Notify::new(),
+    })))
+}
+
+/// Opens the search index of a data directory; an unreadable one is moved aside and started afresh
+/// (the caller rebuilds it from the store).
+pub fn open_index(data_dir: &Path) -> Result<SearchIndex> {
+    let dir = data_dir.join("index");
+    std::fs::create_dir_all(&dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+    match SearchIndex::open(&dir) {
+        Ok(i) => Ok(i),
+        Err(e) => {
+            let aside = data_dir.join(format!("index.broken-{}", chrono::Utc::now().timestamp()));
+            tracing::warn!(error = %e, aside = %aside.display(), "search index unreadable; moving it aside and rebuilding");
+            std::fs::rename(&dir, &aside).map_err(Error::internal)?;
+            std::fs::create_dir_all(&dir).map_err(Error::internal)?;
+            Ok(SearchIndex::open(&dir)?)
+        }
+    }
+}
+
+/// The router with every route and middleware.
+pub fn app(state: AppState) -> axum::Router {
+    http::router(state)
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then flushes the store.
+pub async fn serve(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    let store = state.store.clone();
+    let indexer = tokio::spawn(indexer::run(state.clone()));
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(|e| Error::internal(format!("server error: {e}")))?;
+    indexer.abort();
+    store.flush().await?;
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! The records kept in the store, and the shapes the API returns for them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::permission::{AccountKind, Grant};
+use crate::domain::review::Policy;
+use crate::domain::versions::{ChainState, Content};
+
+/// A new opaque id: a UUIDv7 in simple form (time ordered, 32 hex digits).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().simple().to_string()
+}
+
+/// Is `s` shaped like an id this server hands out? (Cheap rejection of junk before any lookup.)
+pub fn valid_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+}
+
+/// An account.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct User {
+    /// Opaque id.
+    pub id: String,
+    /// Login name (unique, case-insensitive).
+    pub username: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// Argon2id PHC string. Never leaves the server.
+    pub password_hash: String,
+    /// Employee, intern or external guest.
+    pub kind: AccountKind,
+    /// End date for interns and guests: after it the account stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Administrator.
+    pub is_admin: bool,
+    /// Disabled accounts cannot log in; their sessions stop working.
+    pub disabled: bool,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Sessions issued before this time are invalid (password change, disable).
+    #[serde(default)]
+    pub sessions_valid_after: Option<DateTime<Utc>>,
+}
+
+/// A session or API token (the token is the key's preimage, never stored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    /// Whose.
+    pub user_id: String,
+    /// Issued.
+    pub created_at: DateTime<Utc>,
+    /// Last request (for the idle timeout).
+    pub last_seen: DateTime<Utc>,
+    /// The CSRF token cookie-authenticated writes must echo in `X-CSRF-Token`.
+    pub csrf_token: String,
+}
+
+/// A department.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Group {
+    /// Opaque id.
+    pub id: String,
+    /// Name (unique).
+    pub name: String,
+    /// Member user ids.
+    pub members: Vec<String>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Knowledge library or project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpaceKind {
+    /// A department's or the company's library.
+    Knowledge,
+    /// A project with members, records and minutes.
+    Project,
+}
+
+/// A space.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Space {
+    /// Opaque id.
+    pub id: String,
+    /// Name (unique).
+    pub name: String,
+    /// Kind.
+    pub kind: SpaceKind,
+    /// Description.
+    pub description: String,
+    /// Who may do what in the whole space.
+    pub grants: Vec<Grant>,
+    /// Default review policy for categories without their own.
+    #[serde(default)]
+    pub review_policy: Option<Policy>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A category (分类目录) inside a space.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Category {
+    /// Opaque id.
+    pub id: String,
+    /// The space.
+    pub space_id: String,
+    /// Name (unique among its siblings).
+    pub name: String,
+    /// Parent category, or none at the space root.
+    pub parent_id: Option<String>,
+    /// Whether grants of the parent (or space) apply here too.
+    pub inherit: bool,
+    /// Grants of this category (and its children, unless they cut inheritance).
+    pub grants: Vec<Grant>,
+    /// Review policy for this category and children without their own.
+    #[serde(default)]
+    pub review_policy: Option<Policy>,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where a document stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocStatus {
+    /// Head version is what readers see.
+    Published,
+    /// Head version is a draft not yet submitted (readers see `published_version`, if any).
+    Draft,
+    /// Head version is under review.
+    InReview,
+}
+
+/// Ordinary document or a structured record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    /// Markdown document.
+    #[default]
+    Doc,
+    /// Record following a JSON Schema.
+    Record,
+}
+
+impl DocKind {
+    /// The name used in search (`type:`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Doc => "doc",
+            DocKind::Record => "record",
+        }
+    }
+}
+
+/// Trash marker.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Deleted {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// By whom (user id).
+    pub by: String,
+}
+
+/// A document's head state. The head text is kept whole for fast reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Doc {
+    /// Opaque id.
+    pub id: String,
+    /// Document or record.
+    #[serde(default)]
+    pub kind: DocKind,
+    /// The space.
+    pub space_id: String,
+    /// The category, or none at the space root.
+    pub category_id: Option<String>,
+    /// Head title.
+    pub title: String,
+    /// Head tags.
+    pub tags: Vec<String>,
+    /// Head body (Markdown), whole. Kept in its own tree ([`crate::store::BODIES`]), not in the
+    /// document record, so listings never decode bodies.
+    #[serde(skip)]
+    pub body: String,
+    /// Head version number (1-based).
+    pub version: u64,
+    /// The version readers see, if any.
+    pub published_version: Option<u64>,
+    /// Status of the head version.
+    pub status: DocStatus,
+    /// Creator (user id).
+    pub created_by: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Author of the head version (user id).
+    pub updated_by: String,
+    /// Time of the head version.
+    pub updated_at: DateTime<Utc>,
+    /// In the trash since.
+    pub deleted: Option<Deleted>,
+    /// Delta chain state after the head version.
+    pub chain: ChainState,
+    /// Date by which the document should be reviewed again.
+    #[serde(default)]
+    pub review_by: Option<NaiveDate>,
+}
+
+/// One stored version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VersionRecord {
+    /// Version number.
+    pub version: u64,
+    /// Author (user id).
+    pub author: String,
+    /// Saved at.
+    pub created_at: DateTime<Utc>,
+    /// Save message.
+    pub message: String,
+    /// Title at this version.
+    pub title: String,
+    /// Tags at this version.
+    pub tags: Vec<String>,
+    /// Category at this version.
+    pub category_id: Option<String>,
+    /// Body length in bytes.
+    pub size: u64,
+    /// SHA-256 over title, tags and body (see [`crate::domain::versions::content_hash`]).
+    pub hash: String,
+    /// The body: full snapshot or delta against the previous version.
+    pub content: Content,
+}
+
+/// One audit event.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Sequence (time ordered).
+    pub seq: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who (user id), if known.
+    pub actor: Option<String>,
+    /// Login name of the actor, or the attempted one.
+    pub actor_name: Option<String>,
+    /// What, e.g. `document.update`, `session.login`.
+    pub action: String,
+    /// On what, e.g. `document:<id>`.
+    pub target: String,
+    /// `ok`, `denied` or `failed`.
+    pub outcome: String,
+    /// Client address.
+    pub ip: Option<String>,
+    /// Extra facts (never secrets).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<serde_json::Value>,
+}

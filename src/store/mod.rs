@@ -1,0 +1,279 @@
+//! Storage in sled: named, documented trees; every multi-key write in one transaction
+//! ([`Store::transact`]); writes acknowledged only after [`Store::flush`].
+//!
+//! Values are JSON, except versions, which are postcard (compact: they are most of the bytes).
+
+use std::path::Path;
+
+use serde::{Serialize, de::DeserializeOwned};
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use crate::error::{Error, Result};
+
+/// Store metadata (format version, first-start marker). key = name (UTF-8).
+pub const META: &str = "meta";
+/// Accounts. key = user id; value = [`crate::model::User`].
+pub const USERS: &str = "users";
+/// Unique index of login names. key = lower-cased username; value = user id.
+pub const USERNAMES: &str = "usernames";
+/// Sessions and API tokens. key = SHA-256 of the token (the token itself is never stored);
+/// value = [`crate::model::Session`].
+pub const SESSIONS: &str = "sessions";
+/// Departments. key = group id; value = [`crate::model::Group`].
+pub const GROUPS: &str = "groups";
+/// Spaces. key = space id; value = [`crate::model::Space`].
+pub const SPACES: &str = "spaces";
+/// Categories of all spaces. key = category id; value = [`crate::model::Category`].
+pub const CATEGORIES: &str = "categories";
+/// Documents: head metadata. key = doc id; value = [`crate::model::Doc`] (without its body).
+pub const DOCS: &str = "docs";
+/// Head text of each document, whole (fast reads). key = doc id; value = UTF-8 Markdown.
+pub const BODIES: &str = "bodies";
+/// Version n of a document. key = doc id ‖ n (u64 big-endian); value = postcard
+/// [`crate::model::VersionRecord`] (a full snapshot or a delta against version n-1).
+pub const VERSIONS: &str = "versions";
+/// Work for the search indexer, written in the same transaction as the change.
+/// key = sequence (u64 big-endian); value = doc id. Drained by the indexer after its commit.
+pub const OUTBOX: &str = "outbox";
+/// Append-only audit log. key = sequence (u64 big-endian, time ordered);
+/// value = [`crate::model::AuditEvent`].
+pub const AUDIT: &str = "audit";
+/// Favourites. key = user id ‖ 0x00 ‖ doc id; value = RFC 3339 time added.
+pub const FAVOURITES: &str = "favourites";
+/// Where imported documents came from. key = space id ‖ 0x00 ‖ relative path; value = doc id.
+pub const IMPORT_PATHS: &str = "import_paths";
+/// Settings edited by admins (synonyms, sensitive words). key = setting name; value = JSON.
+pub const SETTINGS: &str = "settings";
+/// Reviews. key = review id; value = review JSON.
+pub const REVIEWS: &str = "reviews";
+/// In-app notifications. key = user id ‖ 0x00 ‖ sequence (u64 big-endian); value = notification JSON.
+pub const NOTIFICATIONS: &str = "notifications";
+
+/// The sled cache: enough for the hot set; sled's default (1 GB) is far too much for this process.
+const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
+
+/// The database handle and its trees.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    /// See [`META`].
+    pub meta: sled::Tree,
+    /// See [`USERS`].
+    pub users: sled::Tree,
+    /// See [`USERNAMES`].
+    pub usernames: sled::Tree,
+    /// See [`SESSIONS`].
+    pub sessions: sled::Tree,
+    /// See [`GROUPS`].
+    pub groups: sled::Tree,
+    /// See [`SPACES`].
+    pub spaces: sled::Tree,
+    /// See [`CATEGORIES`].
+    pub categories: sled::Tree,
+    /// See [`DOCS`].
+    pub docs: sled::Tree,
+    /// See [`BODIES`].
+    pub bodies: sled::Tree,
+    /// See [`VERSIONS`].
+    pub versions: sled::Tree,
+    /// See [`OUTBOX`].
+    pub outbox: sled::Tree,
+    /// See [`AUDIT`].
+    pub audit: sled::Tree,
+    /// See [`FAVOURITES`].
+    pub favourites: sled::Tree,
+    /// See [`IMPORT_PATHS`].
+    pub import_paths: sled::Tree,
+    /// See [`SETTINGS`].
+    pub settings: sled::Tree,
+    /// See [`REVIEWS`].
+    pub reviews: sled::Tree,
+    /// See [`NOTIFICATIONS`].
+    pub notifications: sled::Tree,
+}
+
+/// The trees a transaction may write, by name.
+pub struct Tx<'a> {
+    /// See [`USERS`].
+    pub users: &'a TransactionalTree,
+    /// See [`USERNAMES`].
+    pub usernames: &'a TransactionalTree,
+    /// See [`GROUPS`].
+    pub groups: &'a TransactionalTree,
+    /// See [`SPACES`].
+    pub spaces: &'a TransactionalTree,
+    /// See [`CATEGORIES`].
+    pub categories: &'a TransactionalTree,
+    /// See [`DOCS`].
+    pub docs: &'a TransactionalTree,
+    /// See [`BODIES`].
+    pub bodies: &'a TransactionalTree,
+    /// See [`VERSIONS`].
+    pub versions: &'a TransactionalTree,
+    /// See [`OUTBOX`].
+    pub outbox: &'a TransactionalTree,
+    /// See [`AUDIT`].
+    pub audit: &'a TransactionalTree,
+    /// See [`IMPORT_PATHS`].
+    pub import_paths: &'a TransactionalTree,
+    /// See [`SETTINGS`].
+    pub settings: &'a TransactionalTree,
+    /// See [`REVIEWS`].
+    pub reviews: &'a TransactionalTree,
+    /// See [`NOTIFICATIONS`].
+    pub notifications: &'a TransactionalTree,
+}
+
+/// Error type inside a transaction closure.
+pub type TxError = ConflictableTransactionError<Error>;
+/// Result type inside a transaction closure.
+pub type TxResult<T> = std::result::Result<T, TxError>;
+
+/// Aborts a transaction with an API error.
+pub fn abort<T>(e: Error) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+/// Encodes a value as JSON bytes.
+pub fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("stored types always serialise")
+}
+
+/// Decodes JSON bytes from a tree, as an internal error when the store is damaged.
+pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::internal(format!("corrupt record: {e}")))
+}
+
+/// Decodes JSON inside a transaction.
+pub fn tx_json<T: DeserializeOwned>(bytes: &[u8]) -> TxResult<T> {
+    from_json(bytes).map_err(ConflictableTransactionError::Abort)
+}
+
+/// Key of version `n` of document `id`.
+pub fn version_key(id: &str, n: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(id.len() + 8);
+    k.extend_from_slice(id.as_bytes());
+    k.extend_from_slice(&n.to_be_bytes());
+    k
+}
+
+/// Key joining two parts with a 0x00 separator.
+pub fn pair_key(a: &str, b: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(a.len() + b.len() + 1);
+    k.extend_from_slice(a.as_bytes());
+    k.push(0);
+    k.extend_from_slice(b.as_bytes());
+    k
+}
+
+impl Store {
+    /// Opens (or creates) the database at `dir`.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_CAPACITY)
+            .mode(sled::Mode::HighThroughput)
+            .open()
+            .map_err(|e| Error::internal(format!("cannot open the database at {}: {e}", dir.display())))?;
+        let t = |name: &str| db.open_tree(name);
+        Ok(Store {
+            meta: t(META)?,
+            users: t(USERS)?,
+            usernames: t(USERNAMES)?,
+            sessions: t(SESSIONS)?,
+            groups: t(GROUPS)?,
+            spaces: t(SPACES)?,
+            categories: t(CATEGORIES)?,
+            docs: t(DOCS)?,
+            bodies: t(BODIES)?,
+            versions: t(VERSIONS)?,
+            outbox: t(OUTBOX)?,
+            audit: t(AUDIT)?,
+            favourites: t(FAVOURITES)?,
+            import_paths: t(IMPORT_PATHS)?,
+            settings: t(SETTINGS)?,
+            reviews: t(REVIEWS)?,
+            notifications: t(NOTIFICATIONS)?,
+            db,
+        })
+    }
+
+    /// A fresh monotonic sequence number (outbox, audit, notification keys).
+    pub fn next_seq(&self) -> Result<u64> {
+        Ok(self.db.generate_id()?)
+    }
+
+    /// Runs `f` as one atomic transaction over all writable trees. `f` must be pure: sled may run it
+    /// more than once on conflict.
+    pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
+        let trees = (
+            &self.users,
+            &self.usernames,
+            &self.groups,
+            &self.spaces,
+            &self.categories,
+            &self.docs,
+            &self.bodies,
+            &self.versions,
+            &self.outbox,
+            &self.audit,
+            &self.import_paths,
+            &self.settings,
+            &self.reviews,
+            &self.notifications,
+        );
+        use sled::Transactional;
+        let r = trees.transaction(|(u, un, g, s, c, d, b, v, o, a, ip, st, r, n)| {
+            f(&Tx {
+                users: u,
+                usernames: un,
+                groups: g,
+                spaces: s,
+                categories: c,
+                docs: d,
+                bodies: b,
+                versions: v,
+                outbox: o,
+                audit: a,
+                import_paths: ip,
+                settings: st,
+                reviews: r,
+                notifications: n,
+            })
+        })?;
+        Ok(r)
+    }
+
+    /// Makes every write so far durable.
+    pub async fn flush(&self) -> Result<()> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Makes every write so far durable (blocking; for the CLI).
+    pub fn flush_blocking(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Reads a JSON record.
+    pub fn get_json<T: DeserializeOwned>(&self, tree: &sled::Tree, key: &[u8]) -> Result<Option<T>> {
+        match tree.get(key)? {
+            Some(v) => Ok(Some(from_json(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads every JSON record of a tree.
+    pub fn all_json<T: DeserializeOwned>(&self, tree: &sled::Tree) -> Result<Vec<T>> {
+        tree.iter()
+            .values()
+            .map(|v| from_json(&v?))
+            .collect::<Result<Vec<T>>>()
+    }
+
+    /// Bytes the database occupies on disk.
+    pub fn size_on_disk(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+}
