@@ -18,13 +18,13 @@ const INITIALIZED: &[u8] = b"initialized";
 pub const WELCOME_BODY: &str = "# 欢迎使用翰林知识库\n\n翰林是公司自己的知识库：在这里查找资料、撰写文档、审核发布、带新同事入门。\n\n## 快速开始\n\n1. **搜索**：在顶部搜索框直接输入问题，例如“怎么申请测试环境”。口语化的问题也能找到答案。\n2. **写文档**：进入一个空间，点击“新建文档”，用 Markdown 书写，保存即生成一个新版本。\n3. **历史版本**：每次保存都会留下版本，可以对比任意两个版本的差异并一键恢复。\n4. **审核**：设置了审核流程的分类，文档需审核通过后才对读者可见。\n\n## 常用搜索语法\n\n| 写法 | 含义 |\n|---|---|\n| `\"精确短语\"` | 必须完整出现 |\n| `-排除词` | 不包含该词 |\n| `#标签` | 按标签筛选 |\n| `space:空间名` | 只在某个空间里找 |\n\n祝使用愉快！\n";
 
 /// Creates the admin account, the welcome space and document on the very first start.
-pub fn first_start(store: &Store) -> Result<()> {
+pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
     if store.meta.get(INITIALIZED)?.is_some() {
         return Ok(());
     }
     let now = Utc::now();
-    let (password, generated) = match std::env::var("HANLIN_ADMIN_PASSWORD") {
-        Ok(p) if !p.is_empty() => (p, false),
+    let (password, generated) = match admin_password {
+        Some(p) if !p.is_empty() => (p.to_owned(), false),
         _ => (auth::new_token()[..20].to_string(), true),
     };
     let admin = User {

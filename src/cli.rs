@@ -138,7 +138,7 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.data_dir).map_err(Error::internal)?;
     let store = Store::open(&args.data_dir.join("db"))?;
-    bootstrap::first_start(&store)?;
+    bootstrap::first_start(&store, std::env::var("HANLIN_ADMIN_PASSWORD").ok().as_deref())?;
     let actor = admin_actor(&store)?;
     let space = import::find_or_create_space(&store, &actor, &args.space)?;
     let files = import::folder_files(&args.dir)?;
@@ -270,7 +270,7 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
         UserCommand::Add { username, admin, data_dir } => {
             std::fs::create_dir_all(&data_dir).map_err(Error::internal)?;
             let store = Store::open(&data_dir.join("db"))?;
-            bootstrap::first_start(&store)?;
+            bootstrap::first_start(&store, std::env::var("HANLIN_ADMIN_PASSWORD").ok().as_deref())?;
             crate::http::users::check_username(&username)?;
             let password = read_password()?;
             auth::check_password_policy(&password, &username)?;

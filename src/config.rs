@@ -63,6 +63,9 @@ pub struct ServeConfig {
     /// Mark session cookies `Secure` (set when served over HTTPS behind a proxy).
     #[arg(long, env = "HANLIN_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// Password of the `admin` account created on first start (else one is generated and printed once).
+    #[arg(long, env = "HANLIN_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
 }
 
 impl ServeConfig {
@@ -77,6 +80,7 @@ impl ServeConfig {
             session_idle_minutes: 8 * 60,
             session_max_hours: 7 * 24,
             secure_cookies: false,
+            admin_password: None,
         }
     }
 }

@@ -79,7 +79,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         Error::internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
     })?;
     let store = Store::open(&config.data_dir.join("db"))?;
-    bootstrap::first_start(&store)?;
+    bootstrap::first_start(&store, config.admin_password.as_deref())?;
     let index = open_index(&config.data_dir)?;
     index.set_extra_synonyms(http::search::stored_synonyms(&store)?);
     if index.num_docs() == 0 && !store.docs.is_empty() {

@@ -67,7 +67,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Path extractor answering `not_found` on malformed ids rather than a 400 with internals.
+/// Path extractor answering `not_found` on malformed path parameters (a junk id names nothing).
 pub struct ApiPath<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
@@ -76,7 +76,7 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
-            Err(e) => Err(Error::bad(format!("bad path: {}", e.body_text()))),
+            Err(_) => Err(Error::NotFound("resource")),
         }
     }
 }

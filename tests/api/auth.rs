@@ -1,0 +1,1 @@
+//! Authentication and sessions (see the helper-written tests).

@@ -1,0 +1,8 @@
+//! Integration tests over real HTTP against servers started on 127.0.0.1:0.
+
+mod auth;
+mod common;
+mod documents;
+mod durability;
+mod permissions;
+mod search;
