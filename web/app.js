@@ -1,0 +1,259 @@
+// Hanlin browser UI: app shell and hash router. No framework, no build step.
+
+import { h, append, clear, toast, svgIcon } from './dom.js';
+import { t, getLang, setLang } from './i18n.js';
+import { get, del, setCsrf, onUnauthenticated, getOptional, ApiError } from './api.js';
+import { state, isAdmin, userName, invalidateCaches, errorState } from './ui.js';
+import { loginPage } from './pages/login.js';
+import { homePage, notificationsPage } from './pages/home.js';
+import { spacesPage } from './pages/spaces.js';
+import { docPage, trashPage } from './pages/doc.js';
+import { searchPage } from './pages/search.js';
+
+// Pages that are not on the first screen load on demand (keeps the first page light).
+const lazy = (load, name) => async (main, ctx) => (await load())[name](main, ctx);
+const editorPage = lazy(() => import('./pages/editor.js'), 'editorPage');
+const uploadPage = lazy(() => import('./pages/upload.js'), 'uploadPage');
+const historyPage = lazy(() => import('./pages/history.js'), 'historyPage');
+const reviewsPage = lazy(() => import('./pages/reviews.js'), 'reviewsPage');
+const reviewPage = lazy(() => import('./pages/reviews.js'), 'reviewPage');
+const adminPage = lazy(() => import('./pages/admin.js'), 'adminPage');
+
+const routes = [
+  [/^\/login$/, loginPage, { public: true }],
+  [/^\/?$/, homePage],
+  [/^\/spaces(?:\/([^/]+))?$/, spacesPage],
+  [/^\/doc\/([^/]+)$/, docPage],
+  [/^\/doc\/([^/]+)\/edit$/, editorPage],
+  [/^\/doc\/([^/]+)\/history$/, historyPage],
+  [/^\/new$/, editorPage],
+  [/^\/upload$/, uploadPage],
+  [/^\/search$/, searchPage],
+  [/^\/reviews$/, reviewsPage],
+  [/^\/reviews\/([^/]+)$/, reviewPage],
+  [/^\/trash$/, trashPage],
+  [/^\/notifications$/, notificationsPage],
+  [/^\/admin(?:\/([\w-]+))?$/, adminPage],
+];
+
+const root = document.getElementById('app');
+let renderToken = 0;
+let shell = null;
+
+export function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const qi = raw.indexOf('?');
+  const path = qi >= 0 ? raw.slice(0, qi) : raw;
+  const query = Object.fromEntries(new URLSearchParams(qi >= 0 ? raw.slice(qi + 1) : ''));
+  return { path: path.startsWith('/') ? path : '/' + path, query };
+}
+
+export function navigate(hash, { replace = false } = {}) {
+  if (!hash.startsWith('#')) hash = '#' + hash;
+  if (location.hash === hash) { render(); return; }
+  if (replace) { history.replaceState(null, '', hash); render(); } else location.hash = hash;
+}
+
+/** Update the hash without re-rendering (e.g. search-as-you-type). */
+export function setHashQuiet(hash) {
+  history.replaceState(null, '', hash.startsWith('#') ? hash : '#' + hash);
+  highlightNav();
+}
+
+async function loadMe() {
+  try {
+    const me = await get('/me', null, { noAuthRedirect: true });
+    state.user = me.user || me;
+    setCsrf(me.csrf_token);
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError && (e.status === 401 || e.status === 403 || e.status === 404)) return false;
+    throw e;
+  }
+}
+
+export function setSession(data) {
+  state.user = data.user;
+  setCsrf(data.csrf_token);
+  invalidateCaches();
+  shell = null;
+}
+
+export async function logout() {
+  try { await del('/session'); } catch { /* already gone */ }
+  state.user = null;
+  setCsrf(null);
+  invalidateCaches();
+  shell = null;
+  navigate('#/login');
+}
+
+onUnauthenticated(() => {
+  if (!state.user) return;
+  state.user = null;
+  shell = null;
+  const back = parseHash();
+  toast(t('login.title'), 'info');
+  navigate('#/login' + (back.path !== '/login' ? '?next=' + encodeURIComponent(location.hash) : ''), { replace: true });
+});
+
+function navLink(href, label, extra) {
+  return h('a', { class: 'nav-link', href, 'data-nav': href }, label, extra || null);
+}
+
+function buildShell() {
+  const searchInput = h('input', {
+    class: 'top-search-input', type: 'search', name: 'q', placeholder: t('nav.searchPlaceholder'),
+    'aria-label': t('nav.search'), autocomplete: 'off', enterkeyhint: 'search',
+  });
+  const searchForm = h('form', {
+    class: 'top-search', role: 'search',
+    onsubmit: (ev) => { ev.preventDefault(); navigate('#/search?q=' + encodeURIComponent(searchInput.value.trim())); },
+  }, h('span', { class: 'top-search-icon', 'aria-hidden': 'true' }, svgIcon('search')), searchInput);
+  searchInput.addEventListener('input', () => {
+    // Results as you type: jump to the search page, which takes over the query.
+    if (parseHash().path !== '/search' && searchInput.value.trim()) {
+      navigate('#/search?q=' + encodeURIComponent(searchInput.value));
+    }
+  });
+
+  const unread = h('span', { class: 'count', hidden: true });
+  const menuBtn = h('button', { class: 'menu-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'main-nav', 'aria-label': t('nav.menu') }, svgIcon('menu'));
+  const nav = h('nav', { class: 'main-nav', id: 'main-nav', 'aria-label': t('nav.menu') },
+    navLink('#/', t('nav.home')),
+    navLink('#/spaces', t('nav.spaces')),
+    navLink('#/search', t('nav.search')),
+    navLink('#/reviews', t('nav.reviews')),
+    isAdmin() ? navLink('#/admin', t('nav.admin')) : null,
+    h('span', { class: 'nav-sep' }),
+    navLink('#/notifications', h('span', { class: 'nav-bell' }, svgIcon('bell'), h('span', { class: 'nav-bell-label' }, t('nav.notifications'))), unread),
+    h('a', { class: 'btn btn-primary btn-sm nav-new', href: '#/new' }, '+ ', t('nav.new')),
+    h('details', { class: 'user-menu' },
+      h('summary', { class: 'user-chip', 'aria-label': userName(state.user) },
+        h('span', { class: 'avatar', 'aria-hidden': 'true' }, (userName(state.user) || '?').slice(0, 1).toUpperCase()),
+        h('span', { class: 'user-name' }, userName(state.user))),
+      h('div', { class: 'user-menu-pop' },
+        h('a', { href: '#/upload' }, t('nav.upload')),
+        h('a', { href: '#/trash' }, t('nav.trash')),
+        h('button', { type: 'button', class: 'lang-switch', onclick: switchLang }, t('nav.lang')),
+        h('button', { type: 'button', class: 'logout', onclick: logout }, t('nav.logout')))));
+  menuBtn.addEventListener('click', () => {
+    const open = nav.classList.toggle('open');
+    menuBtn.setAttribute('aria-expanded', String(open));
+  });
+  const header = h('header', { class: 'topbar' },
+    h('div', { class: 'topbar-inner' },
+      h('a', { class: 'brand', href: '#/' },
+        h('span', { class: 'brand-seal', 'aria-hidden': 'true' }, '翰'),
+        h('span', { class: 'brand-name' }, t('app.name'))),
+      searchForm, menuBtn, nav));
+  const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  shell = { header, main, unread, searchInput, nav, menuBtn, lang: getLang() };
+  clear(root).append(h('a', { class: 'skip-link', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); } }, t('nav.skip')), header, main);
+  refreshUnread();
+}
+
+export async function refreshUnread() {
+  if (!shell) return;
+  try {
+    const n = await getOptional('/notifications', { limit: 1 }, null);
+    setUnread(n ? (n.unread ?? 0) : 0);
+  } catch { /* ignore */ }
+}
+
+export function setUnread(n) {
+  state.unread = n;
+  if (!shell) return;
+  shell.unread.hidden = !n;
+  shell.unread.textContent = n > 99 ? '99+' : String(n);
+}
+
+function switchLang() {
+  setLang(getLang() === 'en' ? 'zh-CN' : 'en');
+  shell = null;
+  render();
+}
+
+function highlightNav() {
+  if (!shell) return;
+  const { path } = parseHash();
+  for (const a of shell.nav.querySelectorAll('[data-nav]')) {
+    const href = a.getAttribute('data-nav').slice(1);
+    const active = href === '/' ? path === '/' : path === href || path.startsWith(href + '/');
+    a.classList.toggle('active', active);
+    if (active) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+}
+
+export async function render() {
+  const token = ++renderToken;
+  const { path, query } = parseHash();
+  let route = null, params = [];
+  for (const [re, page, opts] of routes) {
+    const m = re.exec(path);
+    if (m) { route = { page, opts: opts || {} }; params = m.slice(1).map((x) => (x === undefined ? x : decodeURIComponent(x))); break; }
+  }
+  if (!route) { navigate('#/', { replace: true }); return; }
+
+  if (state.user === null && !route.opts.public) {
+    let ok = false;
+    try { ok = await loadMe(); } catch (e) {
+      clear(root).append(h('main', { class: 'main' }, errorState(e, render)));
+      return;
+    }
+    if (token !== renderToken) return;
+    if (!ok) { navigate('#/login?next=' + encodeURIComponent(location.hash || '#/'), { replace: true }); return; }
+  }
+
+  document.documentElement.lang = getLang();
+  if (route.opts.public) {
+    shell = null;
+    clear(root);
+    const main = h('main', { id: 'main', class: 'main main-public', tabindex: '-1' });
+    append(root, main);
+    await route.page(main, { params, query, alive: () => token === renderToken });
+    return;
+  }
+  if (!shell || shell.lang !== getLang()) buildShell();
+  shell.nav.classList.remove('open');
+  shell.menuBtn.setAttribute('aria-expanded', 'false');
+  const menu = shell.header.querySelector('.user-menu');
+  if (menu) menu.open = false;
+  if (path !== '/search') shell.searchInput.value = '';
+  highlightNav();
+  const main = shell.main;
+  clear(main);
+  main.className = 'main';
+  window.scrollTo(0, 0);
+  document.title = t('app.name');
+  try {
+    await route.page(main, { params, query, alive: () => token === renderToken });
+  } catch (e) {
+    if (token !== renderToken) return;
+    clear(main).append(errorState(e, render));
+  }
+}
+
+export function setTitle(s) {
+  document.title = s ? `${s} · ${t('app.name')}` : t('app.name');
+}
+
+window.addEventListener('hashchange', () => render());
+document.addEventListener('keydown', (e) => {
+  // "/" focuses the search box, like many tools people know.
+  if (e.key === '/' && shell && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName) && !document.activeElement.isContentEditable) {
+    e.preventDefault();
+    shell.searchInput.focus();
+  }
+  if (e.key === 'Escape' && shell) {
+    const menu = shell.header.querySelector('.user-menu');
+    if (menu && menu.open) { menu.open = false; menu.querySelector('summary').focus(); }
+  }
+});
+document.addEventListener('click', (e) => {
+  if (!shell) return;
+  const menu = shell.header.querySelector('.user-menu');
+  if (menu && menu.open && !menu.contains(e.target)) menu.open = false;
+});
+
+render();

@@ -1,0 +1,160 @@
+import { h, append, clear, trustedHtml, formatTime, fullTime, toast, confirmDialog } from '../dom.js';
+import { t, getLang } from '../i18n.js';
+import { get, put, post, del, items, ApiError } from '../api.js';
+import { setTitle, navigate } from '../app.js';
+import { renderMarkdown } from '../markdown.js';
+import {
+  loadSpaces, loadCategories, spaceName, categoryPath, statusBadge, tagChips, userName, reportError,
+  enc, errorState, emptyState, pageHeader, fill, authorOf,
+} from '../ui.js';
+
+function buildToc(doc, article) {
+  const headings = [...article.querySelectorAll('h1, h2, h3, h4')];
+  let toc = Array.isArray(doc.toc) && doc.toc.length ? doc.toc : null;
+  if (toc) {
+    // Make sure every heading can be reached: assign anchors in order where the HTML has no id.
+    toc.forEach((entry, i) => {
+      const target = (entry.anchor && article.querySelector('[id="' + CSS.escape(entry.anchor) + '"]')) || headings[i];
+      if (target && entry.anchor && !target.id) target.id = entry.anchor;
+      entry._el = target || null;
+    });
+  } else {
+    toc = headings.map((el, i) => {
+      if (!el.id) el.id = 'h-' + (i + 1);
+      return { level: +el.tagName[1], text: el.textContent, anchor: el.id, _el: el };
+    });
+  }
+  if (toc.length < 2) return null;
+  const minLevel = Math.min(...toc.map((x) => x.level || 1));
+  const nav = h('nav', { class: 'toc', 'aria-label': t('doc.toc') },
+    h('h2', { class: 'toc-title' }, t('doc.toc')),
+    h('ol', null, toc.map((entry) => {
+      const a = h('a', { href: '#' + (entry.anchor || ''), title: entry.text }, entry.text);
+      a.classList.add('toc-l' + Math.min(4, (entry.level || 1) - minLevel + 1));
+      a.addEventListener('click', (e) => {
+        e.preventDefault();
+        const el = entry._el || (entry.anchor && document.getElementById(entry.anchor));
+        if (el) { el.scrollIntoView({ behavior: 'smooth', block: 'start' }); el.setAttribute('tabindex', '-1'); el.focus({ preventScroll: true }); }
+      });
+      return h('li', null, a);
+    })));
+  return nav;
+}
+
+export async function docPage(main, { params }) {
+  const id = params[0];
+  let doc;
+  try {
+    [doc] = await Promise.all([get('/documents/' + enc(id)), loadSpaces().catch(() => [])]);
+  } catch (e) {
+    append(main, errorState(e, () => navigate('#/doc/' + enc(id), { replace: true })));
+    return;
+  }
+  await loadCategories(doc.space_id).catch(() => []);
+  setTitle(doc.title);
+  const path = categoryPath(doc.space_id, doc.category_id);
+
+  const favBtn = h('button', { class: 'btn btn-icon fav-btn', type: 'button', 'aria-pressed': String(!!doc.favourite) });
+  const setFav = (on) => {
+    doc.favourite = on;
+    favBtn.setAttribute('aria-pressed', String(on));
+    favBtn.classList.toggle('on', on);
+    clear(favBtn).append(h('span', { 'aria-hidden': 'true' }, on ? '★' : '☆'), ' ', on ? t('doc.favourited') : t('doc.favourite'));
+    favBtn.title = on ? t('doc.unfavourite') : t('doc.favourite');
+  };
+  setFav(!!doc.favourite);
+  favBtn.addEventListener('click', async () => {
+    const on = !doc.favourite;
+    favBtn.disabled = true;
+    try {
+      if (on) await put(`/documents/${enc(id)}/favourite`, {}); else await del(`/documents/${enc(id)}/favourite`);
+      setFav(on);
+      toast(on ? t('doc.favourited') : t('doc.unfavourited'), 'success');
+    } catch (e) { reportError(e); } finally { favBtn.disabled = false; }
+  });
+
+  const submitBtn = ['draft', 'rejected'].includes(doc.status)
+    ? h('button', { class: 'btn', type: 'button', onclick: async () => {
+      try {
+        const r = await post(`/documents/${enc(id)}/submit`, {});
+        toast(t('doc.submitted'), 'success');
+        navigate(r && r.id ? '#/reviews/' + enc(r.id) : '#/doc/' + enc(id));
+      } catch (e) { reportError(e); }
+    } }, t('doc.submit'))
+    : null;
+  const delBtn = h('button', { class: 'btn btn-quiet', type: 'button', onclick: async () => {
+    if (!await confirmDialog({ title: t('doc.delete'), message: t('doc.deleteConfirm', { title: doc.title }), ok: t('doc.delete'), cancel: t('common.cancel'), danger: true })) return;
+    try { await del('/documents/' + enc(id)); toast(t('doc.deleted'), 'success'); navigate('#/spaces/' + enc(doc.space_id)); } catch (e) { reportError(e); }
+  } }, t('common.delete'));
+
+  const approved = doc.approved_by ? (Array.isArray(doc.approved_by) ? doc.approved_by : [doc.approved_by]).map(userName).filter(Boolean) : [];
+  const article = h('article', { class: 'markdown-body', id: 'doc-body', lang: 'zh-CN' });
+  if (typeof doc.html === 'string') trustedHtml(article, doc.html); else append(article, renderMarkdown(doc.body));
+  // Markdown documents usually repeat their title as the first "# " heading: show it once.
+  const first = article.firstElementChild;
+  if (first && first.tagName === 'H1' && first.textContent.trim() === String(doc.title || '').trim()) {
+    first.remove();
+    if (Array.isArray(doc.toc) && doc.toc.length && doc.toc[0].level === 1 && doc.toc[0].text.trim() === first.textContent.trim()) doc.toc = doc.toc.slice(1);
+  }
+  if (!article.textContent.trim() && !article.querySelector('img')) append(article, h('p', { class: 'muted' }, t('doc.emptyBody')));
+  // In-document links to "#anchor" must not fight the hash router.
+  article.addEventListener('click', (e) => {
+    const a = e.target.closest('a[href^="#"]');
+    if (!a || a.getAttribute('href').startsWith('#/')) return;
+    e.preventDefault();
+    const el = document.getElementById(decodeURIComponent(a.getAttribute('href').slice(1)));
+    if (el) el.scrollIntoView({ behavior: 'smooth' });
+  });
+  const toc = buildToc(doc, article);
+
+  main.classList.add('main-doc');
+  append(main, 
+    h('div', { class: 'breadcrumb' },
+      h('a', { href: '#/spaces/' + enc(doc.space_id) }, spaceName(doc.space_id) || t('doc.space')),
+      path.map((name, i) => [h('span', { 'aria-hidden': 'true' }, ' / '),
+        i === path.length - 1 ? h('a', { href: '#/spaces/' + enc(doc.space_id) + '?category=' + enc(doc.category_id) }, name) : h('span', null, name)])),
+    h('header', { class: 'doc-head' },
+      h('h1', { class: 'doc-title' }, doc.title || t('doc.untitled')),
+      h('div', { class: 'doc-meta' },
+        statusBadge(doc.status),
+        h('span', { class: 'doc-version' }, t('doc.version', { v: doc.version })),
+        doc.published_version && doc.published_version !== doc.version ? h('span', { class: 'muted' }, t('doc.publishedVersion', { v: doc.published_version })) : null,
+        doc.author ? h('span', null, authorOf(doc)) : null,
+        doc.updated_at ? h('time', { datetime: doc.updated_at, title: fullTime(doc.updated_at) }, t('doc.updated', { t: formatTime(doc.updated_at, getLang()) })) : null,
+        approved.length ? h('span', { class: 'approved' }, '✓ ', t('doc.approvedBy', { names: approved.join('、') })) : null),
+      tagChips(doc.tags),
+      h('div', { class: 'doc-actions' },
+        doc.can_edit !== false ? h('a', { class: 'btn btn-primary', href: '#/doc/' + enc(id) + '/edit' }, t('common.edit')) : null,
+        favBtn,
+        h('a', { class: 'btn', href: '#/doc/' + enc(id) + '/history' }, t('doc.history')),
+        doc.can_edit !== false ? submitBtn : null, doc.can_edit !== false ? delBtn : null)),
+    h('div', { class: ['doc-layout', toc ? 'has-toc' : null] },
+      toc ? h('aside', { class: 'doc-toc' }, toc) : null,
+      h('div', { class: 'paper' }, article)));
+}
+
+export async function trashPage(main) {
+  setTitle(t('trash.title'));
+  append(main, pageHeader(t('trash.title')));
+  const body = h('div', { class: 'card' });
+  append(main, body);
+  await loadSpaces().catch(() => []);
+  const load = () => fill(body, async () => {
+    let data;
+    try { data = await get('/trash'); } catch (e) {
+      if (e instanceof ApiError && e.unavailable) return emptyState(t('common.unavailable'));
+      throw e;
+    }
+    const list = items(data);
+    if (!list.length) return emptyState(t('trash.empty'));
+    return h('ul', { class: 'doc-list' }, list.map((d) => h('li', { class: 'doc-row' },
+      h('span', { class: 'doc-row-title' }, d.title || t('doc.untitled')),
+      h('div', { class: 'doc-row-meta' },
+        h('span', null, spaceName(d.space_id)),
+        d.deleted_at || d.updated_at ? h('span', null, t('trash.deletedAt', { t: formatTime(d.deleted_at || d.updated_at, getLang()) })) : null,
+        h('button', { class: 'btn btn-sm', type: 'button', onclick: async () => {
+          try { await post(`/documents/${enc(d.id)}/undelete`, {}); toast(t('trash.restored'), 'success'); load(); } catch (e) { reportError(e); }
+        } }, t('trash.restore'))))));
+  });
+  await load();
+}

@@ -1,0 +1,192 @@
+import { h, append, clear, toast, debounce, parseTags, formatTime } from '../dom.js';
+import { t, getLang } from '../i18n.js';
+import { get, post, put, ApiError } from '../api.js';
+import { setTitle, navigate } from '../app.js';
+import { renderMarkdown } from '../markdown.js';
+import { diffTexts } from '../textdiff.js';
+import { renderDiff } from '../diffview.js';
+import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, spaceName, isAdmin } from '../ui.js';
+
+const DRAFT_PREFIX = 'hanlin.draft.';
+
+function readLocal(key) {
+  try { return JSON.parse(localStorage.getItem(key) || 'null'); } catch { return null; }
+}
+function writeLocal(key, value) {
+  try { localStorage.setItem(key, JSON.stringify(value)); return true; } catch { return false; }
+}
+function dropLocal(key) {
+  try { localStorage.removeItem(key); } catch { /* ignore */ }
+}
+
+export async function editorPage(main, { params, query, alive }) {
+  const id = params[0] || null;
+  let doc = null;
+  const spaces = await loadSpaces().catch(() => []);
+  if (id) {
+    try { doc = await get('/documents/' + enc(id)); } catch (e) { append(main, errorState(e)); return; }
+  }
+  const isNew = !doc;
+  setTitle(isNew ? t('editor.newTitle') : t('editor.editTitle') + ' · ' + doc.title);
+  main.classList.add('main-wide');
+
+  let baseVersion = doc ? doc.version : null;
+  let spaceId = doc ? doc.space_id : (query.space || (spaces.find((s) => ['editor', 'manager'].includes(s.my_role) || isAdmin()) || spaces[0] || {}).id || '');
+  const draftKey = DRAFT_PREFIX + (id || 'new');
+
+  const titleIn = h('input', { class: 'title-input', name: 'title', maxlength: 200, placeholder: t('editor.titlePlaceholder'), value: doc ? doc.title : '', required: true, 'aria-label': t('editor.title') });
+  const tagsIn = h('input', { name: 'tags', placeholder: t('editor.tagsPlaceholder'), value: doc && doc.tags ? doc.tags.join(', ') : '' });
+  const catSel = h('select', { name: 'category' });
+  const spaceSel = h('select', { name: 'space', disabled: !isNew },
+    spaces.map((s) => h('option', { value: s.id, selected: s.id === spaceId }, s.name)));
+  if (!isNew && !spaces.some((s) => s.id === spaceId)) append(spaceSel, h('option', { value: spaceId, selected: true }, spaceName(spaceId) || spaceId));
+  const bodyIn = h('textarea', { class: 'body-input', name: 'body', spellcheck: 'false', placeholder: t('editor.bodyPlaceholder'), 'aria-label': t('editor.body') });
+  bodyIn.value = doc ? (doc.body || '') : '';
+  const preview = h('div', { class: 'markdown-body preview', 'aria-live': 'off' });
+  const status = h('span', { class: 'save-status muted', role: 'status' });
+  const notice = h('div');
+  const conflictBox = h('div');
+
+  async function fillCategories(selected) {
+    clear(catSel).append(...categoryOptions(await loadCategories(spaceId).catch(() => []), selected, true));
+  }
+  await fillCategories(doc ? doc.category_id : (query.category || ''));
+  spaceSel.addEventListener('change', async () => { spaceId = spaceSel.value; await fillCategories(''); markDirty(); });
+
+  const renderPreview = () => {
+    clear(preview);
+    if (!bodyIn.value.trim()) append(preview, h('p', { class: 'muted' }, t('editor.previewEmpty')));
+    else append(preview, renderMarkdown(bodyIn.value));
+  };
+  renderPreview();
+  const schedulePreview = debounce(renderPreview, 120);
+
+  let dirty = false;
+  const snapshot = () => ({ title: titleIn.value, body: bodyIn.value, tags: tagsIn.value, category_id: catSel.value, space_id: spaceId, base_version: baseVersion, saved_at: new Date().toISOString() });
+  const saveLocal = debounce(() => { if (dirty && writeLocal(draftKey, snapshot())) status.textContent = t('editor.localSaved'); }, 400);
+  function markDirty() { dirty = true; status.textContent = t('editor.unsaved'); saveLocal(); }
+  for (const el of [titleIn, tagsIn, bodyIn]) el.addEventListener('input', markDirty);
+  catSel.addEventListener('change', markDirty);
+  bodyIn.addEventListener('input', schedulePreview);
+  const beforeUnload = (e) => { if (dirty && alive()) { e.preventDefault(); e.returnValue = ''; } };
+  window.addEventListener('beforeunload', beforeUnload);
+
+  // Unsaved text from an earlier session?
+  const stored = readLocal(draftKey);
+  if (stored && (stored.body !== bodyIn.value || stored.title !== titleIn.value) && (stored.body || stored.title)) {
+    const banner = h('div', { class: 'notice' },
+      h('span', null, t('editor.restoreDraft', { t: formatTime(stored.saved_at, getLang()) })),
+      h('button', { class: 'btn btn-sm btn-primary', type: 'button', onclick: async () => {
+        titleIn.value = stored.title || ''; bodyIn.value = stored.body || ''; tagsIn.value = stored.tags || '';
+        if (isNew && stored.space_id) { spaceId = stored.space_id; spaceSel.value = spaceId; await fillCategories(stored.category_id || ''); }
+        else if (stored.category_id !== undefined) catSel.value = stored.category_id;
+        renderPreview(); dirty = true; status.textContent = t('editor.unsaved'); banner.remove();
+      } }, t('editor.restore')),
+      h('button', { class: 'btn btn-sm', type: 'button', onclick: () => { dropLocal(draftKey); banner.remove(); } }, t('editor.discard')));
+    append(notice, banner);
+  }
+
+  const saveBtn = h('button', { class: 'btn btn-primary', type: 'submit', value: 'save' }, t('editor.save'));
+  const submitBtn = h('button', { class: 'btn', type: 'button' }, t('editor.saveSubmit'));
+  const cancel = h('a', { class: 'btn btn-quiet', href: isNew ? (spaceId ? '#/spaces/' + enc(spaceId) : '#/') : '#/doc/' + enc(id) }, t('common.cancel'));
+
+  async function showConflict(err) {
+    const mine = bodyIn.value;
+    let current;
+    try { current = await get('/documents/' + enc(id)); } catch (e) { reportError(e); return; }
+    const curVersion = current.version ?? err.body.current_version;
+    clear(conflictBox).append(h('section', { class: 'conflict', role: 'alert', 'aria-labelledby': 'conflict-h' },
+      h('h2', { id: 'conflict-h' }, t('conflict.title')),
+      h('p', null, t('conflict.lead', { v: curVersion })),
+      current.title !== titleIn.value ? h('p', { class: 'conflict-titles' },
+        h('span', { class: 'muted' }, t('editor.title'), ': '), h('del', null, current.title), ' → ', h('ins', null, titleIn.value)) : null,
+      h('h3', null, t('conflict.diff')),
+      renderDiff(diffTexts(current.body || '', mine)),
+      h('div', { class: 'conflict-sides' },
+        h('details', null, h('summary', null, t('conflict.theirs', { v: curVersion })), h('pre', { class: 'conflict-text' }, current.body || '')),
+        h('details', null, h('summary', null, t('conflict.mine')), h('pre', { class: 'conflict-text conflict-mine' }, mine))),
+      h('div', { class: 'form-actions' },
+        h('button', { class: 'btn btn-primary', type: 'button', onclick: () => {
+          baseVersion = curVersion;
+          writeLocal(draftKey, snapshot());
+          toast(t('conflict.reapplied', { v: curVersion }), 'info');
+          save(false);
+        } }, t('conflict.reapply')),
+        h('button', { class: 'btn', type: 'button', onclick: async () => {
+          try { await navigator.clipboard.writeText(bodyIn.value); toast(t('conflict.copied'), 'success'); } catch { bodyIn.select(); }
+        } }, t('conflict.copy')),
+        h('button', { class: 'btn btn-quiet', type: 'button', onclick: () => {
+          // Keep the user's text on this device before replacing it.
+          writeLocal(draftKey + '.replaced', snapshot());
+          titleIn.value = current.title; bodyIn.value = current.body || ''; tagsIn.value = (current.tags || []).join(', ');
+          baseVersion = curVersion; renderPreview(); clear(conflictBox); dirty = false; status.textContent = '';
+        } }, t('conflict.takeTheirs')))));
+    conflictBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }
+
+  let saving = false;
+  async function save(andSubmit) {
+    if (saving) return;
+    if (!titleIn.value.trim()) { toast(t('editor.titleRequired'), 'error'); titleIn.focus(); return; }
+    if (isNew && !spaceId) { toast(t('editor.spaceRequired'), 'error'); spaceSel.focus(); return; }
+    saving = true; saveBtn.disabled = true; submitBtn.disabled = true; status.textContent = t('common.saving');
+    writeLocal(draftKey, snapshot());
+    const payload = { title: titleIn.value.trim(), body: bodyIn.value, tags: parseTags(tagsIn.value), category_id: catSel.value || null };
+    try {
+      let saved;
+      if (isNew) saved = await post('/documents', { space_id: spaceId, ...payload });
+      else saved = await put('/documents/' + enc(id), { ...payload, base_version: baseVersion });
+      dirty = false;
+      dropLocal(draftKey);
+      const docId = saved.id || id;
+      toast(t('editor.saved', { v: saved.version ?? '' }), 'success');
+      if (andSubmit) {
+        try { await post(`/documents/${enc(docId)}/submit`, {}); toast(t('doc.submitted'), 'success'); } catch (e) { reportError(e); }
+      }
+      window.removeEventListener('beforeunload', beforeUnload);
+      navigate('#/doc/' + enc(docId));
+    } catch (e) {
+      status.textContent = t('editor.localSaved');
+      if (e instanceof ApiError && e.status === 409 && !isNew) await showConflict(e);
+      else reportError(e);
+    } finally {
+      saving = false; saveBtn.disabled = false; submitBtn.disabled = false;
+    }
+  }
+  submitBtn.addEventListener('click', () => save(true));
+
+  const onKey = (e) => {
+    if (!alive()) { document.removeEventListener('keydown', onKey); window.removeEventListener('beforeunload', beforeUnload); return; }
+    if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') { e.preventDefault(); save(false); }
+  };
+  document.addEventListener('keydown', onKey);
+
+  const tabs = h('div', { class: 'editor-tabs', role: 'tablist' });
+  const writeTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'true', class: 'active' }, t('editor.write'));
+  const prevTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'false' }, t('editor.preview'));
+  const split = h('div', { class: 'editor-split show-write' },
+    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), bodyIn),
+    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.preview')), preview));
+  const selectTab = (write) => {
+    split.classList.toggle('show-write', write); split.classList.toggle('show-preview', !write);
+    writeTab.classList.toggle('active', write); prevTab.classList.toggle('active', !write);
+    writeTab.setAttribute('aria-selected', String(write)); prevTab.setAttribute('aria-selected', String(!write));
+    if (!write) renderPreview();
+  };
+  writeTab.addEventListener('click', () => selectTab(true));
+  prevTab.addEventListener('click', () => selectTab(false));
+  append(tabs, writeTab, prevTab);
+
+  const form = h('form', { class: 'editor', novalidate: true },
+    h('div', { class: 'editor-head' },
+      h('h1', { class: 'page-title' }, isNew ? t('editor.newTitle') : t('editor.editTitle')),
+      h('div', { class: 'page-actions' }, status, cancel, submitBtn, saveBtn)),
+    notice, conflictBox,
+    titleIn,
+    h('div', { class: 'editor-meta' },
+      field(t('editor.space'), spaceSel), field(t('editor.category'), catSel), field(t('editor.tags'), tagsIn)),
+    tabs, split);
+  form.addEventListener('submit', (e) => { e.preventDefault(); save(false); });
+  append(main, form);
+  (isNew ? titleIn : bodyIn).focus();
+}

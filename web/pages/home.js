@@ -1,0 +1,120 @@
+import { h, append, clear, formatTime, toast } from '../dom.js';
+import { t, getLang } from '../i18n.js';
+import { get, post, getOptional, items } from '../api.js';
+import { setTitle, setUnread, navigate } from '../app.js';
+import { state, userName, authorOf, loadSpaces, docRow, emptyState, errorState, loading, reportError, enc } from '../ui.js';
+
+function card(title, body, { id, action, count } = {}) {
+  return h('section', { class: 'card', id, 'aria-labelledby': id ? id + '-h' : null },
+    h('div', { class: 'card-head' },
+      h('h2', { class: 'card-title', id: id ? id + '-h' : null }, title, count ? h('span', { class: 'count count-inline' }, String(count)) : null),
+      action || null),
+    body);
+}
+
+async function section(el, load, renderItems, emptyText, { hideCard = true } = {}) {
+  append(el, loading());
+  try {
+    const data = await load();
+    clear(el);
+    if (data === null) {
+      // The endpoint is not there (yet): hide the whole card rather than show a dead end.
+      const card = hideCard && el.closest('.card');
+      if (card) card.hidden = true; else append(el, h('p', { class: 'muted' }, t('common.unavailable')));
+      return;
+    }
+    const list = items(data);
+    if (!list.length) { append(el, h('p', { class: 'muted empty-line' }, emptyText)); return; }
+    append(el, renderItems(list, data));
+  } catch (e) {
+    clear(el).append(errorState(e));
+  }
+}
+
+function greeting() {
+  const hr = new Date().getHours();
+  const key = hr < 11 ? 'home.greeting.morning' : hr < 18 ? 'home.greeting.afternoon' : 'home.greeting.evening';
+  return t(key, { name: userName(state.user) });
+}
+
+export function notificationList(list, onRead) {
+  return h('ul', { class: 'notif-list' }, list.map((n) => h('li', { class: ['notif', n.read ? 'notif-read' : 'notif-unread'] },
+    h('span', { class: 'notif-dot', 'aria-hidden': 'true' }),
+    h('div', { class: 'notif-body' },
+      n.link && String(n.link).startsWith('#/')
+        ? h('a', { href: n.link, onclick: () => onRead && !n.read && onRead([n.id]) }, n.text)
+        : h('span', null, n.text),
+      h('time', { class: 'muted small', datetime: n.created_at }, formatTime(n.created_at, getLang()))))));
+}
+
+export async function homePage(main) {
+  setTitle(t('nav.home'));
+  await loadSpaces().catch(() => []);
+  const recent = h('div');
+  const favs = h('div');
+  const drafts = h('div');
+  const reviews = h('div');
+  const notifs = h('div');
+  const markRead = h('button', { class: 'link-btn', type: 'button', hidden: true }, t('home.markRead'));
+  const quick = h('form', { class: 'hero-search', role: 'search', onsubmit: (e) => { e.preventDefault(); navigate('#/search?q=' + enc(q.value.trim())); } });
+  const q = h('input', { type: 'search', placeholder: t('search.placeholder'), 'aria-label': t('nav.search') });
+  append(quick, q, h('button', { class: 'btn btn-primary', type: 'submit' }, t('nav.search')));
+  append(main, 
+    h('div', { class: 'hero' },
+      h('div', null, h('h1', { class: 'hero-title' }, greeting()), h('p', { class: 'hero-lead' }, t('home.lead'))),
+      quick,
+      h('div', { class: 'hero-actions' },
+        h('a', { class: 'btn btn-primary', href: '#/new' }, '+ ', t('nav.new')),
+        h('a', { class: 'btn', href: '#/upload' }, t('nav.upload')),
+        h('a', { class: 'btn', href: '#/spaces' }, t('nav.spaces')))),
+    h('div', { class: 'home-grid' },
+      h('div', { class: 'home-main' },
+        card(t('home.recent'), recent, { id: 'home-recent' }),
+        card(t('home.drafts'), drafts, { id: 'home-drafts' })),
+      h('div', { class: 'home-side' },
+        card(t('home.reviews'), reviews, { id: 'home-reviews', action: h('a', { class: 'link-btn', href: '#/reviews' }, t('common.more')) }),
+        card(t('home.notifications'), notifs, { id: 'home-notifs', action: markRead }),
+        card(t('home.favourites'), favs, { id: 'home-favs' }))));
+
+  const docList = (list) => h('ul', { class: 'doc-list' }, list.map((d) => docRow(d)));
+  const loadNotifs = () => section(notifs, async () => {
+    const data = await getOptional('/notifications', { limit: 8 }, null);
+    if (data) {
+      setUnread(data.unread || 0);
+      markRead.hidden = !data.unread;
+      const head = notifs.closest('.card').querySelector('.card-title');
+      head.querySelector('.count')?.remove();
+      if (data.unread) append(head, h('span', { class: 'count count-inline', title: t('home.unread', { n: data.unread }) }, String(data.unread)));
+    }
+    return data;
+  }, (list) => notificationList(list, async (ids) => { try { await post('/notifications/read', { ids }); } catch { /* ignore */ } }), t('home.noNotifications'));
+  markRead.addEventListener('click', async () => {
+    try { await post('/notifications/read', {}); clear(notifs); loadNotifs(); } catch (e) { reportError(e); }
+  });
+
+  await Promise.all([
+    section(recent, () => get('/documents', { sort: 'recent', limit: 10 }), docList, t('home.noRecent')),
+    section(drafts, () => getOptional('/drafts', { limit: 8 }, null), docList, t('home.noDrafts')),
+    section(favs, () => getOptional('/favourites', { limit: 8 }, null), docList, t('home.noFavourites')),
+    section(reviews, () => getOptional('/reviews', { state: 'pending', assigned: 'me', limit: 8 }, null), (list) => h('ul', { class: 'doc-list' }, list.map((r) => h('li', { class: 'doc-row' },
+      h('a', { class: 'doc-row-title', href: '#/reviews/' + enc(r.id) }, r.title || r.doc_title || r.doc_id),
+      h('div', { class: 'doc-row-meta' }, h('span', null, t('reviews.submittedBy', { author: authorOf(r) })),
+        r.created_at ? h('time', null, formatTime(r.created_at, getLang())) : null)))), t('home.noReviews')),
+    loadNotifs(),
+  ]);
+}
+
+export async function notificationsPage(main) {
+  setTitle(t('notif.title'));
+  const body = h('div');
+  append(main, h('div', { class: 'page-head' }, h('h1', { class: 'page-title' }, t('notif.title')),
+    h('div', { class: 'page-actions' }, h('button', { class: 'btn', type: 'button', onclick: async () => {
+      try { await post('/notifications/read', {}); setUnread(0); toast(t('common.saved'), 'success'); load(); } catch (e) { reportError(e); }
+    } }, t('home.markRead')))), h('div', { class: 'card' }, body));
+  const load = () => section(clear(body), async () => {
+    const d = await getOptional('/notifications', { limit: 100 }, null);
+    if (d) setUnread(d.unread || 0);
+    return d;
+  }, (list) => notificationList(list, async (ids) => { try { await post('/notifications/read', { ids }); } catch { /* ignore */ } }), t('notif.none'), { hideCard: false });
+  await load();
+}

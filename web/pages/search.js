@@ -1,0 +1,131 @@
+import { h, append, clear, trustedHtml, formatTime, debounce, svgIcon } from '../dom.js';
+import { t, getLang } from '../i18n.js';
+import { get } from '../api.js';
+import { setTitle, setHashQuiet } from '../app.js';
+import { loadSpaces, spaceName, authorOf, tagChips, errorState, enc, loading } from '../ui.js';
+
+const PAGE = 20;
+
+function quoteIfNeeded(s) {
+  s = String(s);
+  return /[\s"]/.test(s) ? '"' + s.replace(/"/g, '') + '"' : s;
+}
+
+export async function searchPage(main, { query, alive }) {
+  setTitle(t('search.title'));
+  await loadSpaces().catch(() => []);
+  let offset = Math.max(0, parseInt(query.offset || '0', 10) || 0);
+  const input = h('input', { class: 'search-input', type: 'search', name: 'q', value: query.q || '', placeholder: t('search.placeholder'), 'aria-label': t('search.title'), autocomplete: 'off', enterkeyhint: 'search' });
+  const sort = h('select', { 'aria-label': t('search.sort') },
+    h('option', { value: 'relevance', selected: query.sort !== 'recent' }, t('search.sort.relevance')),
+    h('option', { value: 'recent', selected: query.sort === 'recent' }, t('search.sort.recent')));
+  const summary = h('p', { class: 'search-summary muted', role: 'status', 'aria-live': 'polite' });
+  const results = h('div', { class: 'search-results' });
+  const facets = h('aside', { class: 'facets', 'aria-label': t('search.filter') });
+  const form = h('form', { class: 'search-bar', role: 'search' },
+    h('span', { class: 'search-bar-icon', 'aria-hidden': 'true' }, svgIcon('search')), input,
+    h('label', { class: 'sort-label' }, h('span', { class: 'sr-only' }, t('search.sort')), sort));
+  main.classList.add('main-wide');
+  append(main, 
+    h('h1', { class: 'sr-only' }, t('search.title')),
+    form,
+    h('p', { class: 'search-tips muted small' }, t('search.tips')),
+    h('div', { class: 'search-layout' }, h('div', { class: 'search-main' }, summary, results), facets));
+
+  let controller = null;
+  let seq = 0;
+
+  function addFilter(op) {
+    const cur = input.value.trim();
+    if (!cur.split(/\s+/).includes(op)) input.value = (cur ? cur + ' ' : '') + op;
+    offset = 0;
+    run();
+    input.focus();
+  }
+
+  function facetGroup(title, counts, labels, toOp) {
+    const entries = Object.entries(counts || {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    if (!entries.length) return null;
+    return h('section', { class: 'facet' },
+      h('h2', { class: 'facet-title' }, title),
+      h('ul', null, entries.map(([key, n]) => {
+        const label = (labels && labels[key]) || key;
+        return h('li', null, h('button', { type: 'button', class: 'facet-item', onclick: () => addFilter(toOp(label, key)), title: label },
+          h('span', { class: 'facet-label' }, label), h('span', { class: 'facet-count' }, String(n))));
+      })));
+  }
+
+  function renderHit(hit) {
+    const title = h('a', { class: 'hit-title', href: '#/doc/' + enc(hit.id) });
+    if (hit.title_html) trustedHtml(title, hit.title_html); else title.textContent = hit.title || t('doc.untitled');
+    const snippet = h('p', { class: 'hit-snippet' });
+    if (hit.snippet) trustedHtml(snippet, hit.snippet);
+    const path = Array.isArray(hit.category_path) ? hit.category_path.join(' / ') : (hit.category_path || '');
+    return h('li', { class: 'hit' },
+      h('h2', { class: 'hit-head' }, title),
+      hit.snippet ? snippet : null,
+      h('div', { class: 'hit-meta' },
+        h('span', { class: 'hit-where' }, [spaceName(hit.space_id) || (lastLabels[hit.space_id] || ''), path].filter(Boolean).join(' / ')),
+        tagChips(hit.tags),
+        hit.author ? h('span', null, authorOf(hit)) : null,
+        hit.updated_at ? h('time', { datetime: hit.updated_at }, formatTime(hit.updated_at, getLang())) : null));
+  }
+
+  let lastLabels = {};
+  async function run() {
+    const q = input.value.trim();
+    const params = new URLSearchParams();
+    if (q) params.set('q', q);
+    if (sort.value !== 'relevance') params.set('sort', sort.value);
+    if (offset) params.set('offset', String(offset));
+    setHashQuiet('#/search' + (params.toString() ? '?' + params : ''));
+    setTitle(q ? q + ' · ' + t('search.title') : t('search.title'));
+    if (controller) controller.abort();
+    if (!q) {
+      clear(results).append(h('div', { class: 'empty' }, h('p', null, t('search.start'))));
+      clear(facets); summary.textContent = '';
+      return;
+    }
+    controller = new AbortController();
+    const my = ++seq;
+    if (!results.firstChild || results.querySelector('.empty')) clear(results).append(loading());
+    results.classList.add('stale');
+    try {
+      const data = await get('/search', { q, limit: PAGE, offset, sort: sort.value }, { signal: controller.signal });
+      if (my !== seq || !alive()) return;
+      results.classList.remove('stale');
+      lastLabels = data.labels || {};
+      const hits = data.hits || [];
+      const total = data.total ?? hits.length;
+      summary.textContent = t('search.results', { n: total });
+      clear(results);
+      if (!hits.length) append(results, h('div', { class: 'empty' }, h('p', null, t('search.noResults'))));
+      else append(results, h('ol', { class: 'hits', start: offset + 1 }, hits.map(renderHit)));
+      if (total > PAGE) {
+        const page = Math.floor(offset / PAGE) + 1, pages = Math.ceil(total / PAGE);
+        append(results, h('div', { class: 'pager' },
+          h('button', { class: 'btn btn-sm', type: 'button', disabled: offset === 0, onclick: () => { offset = Math.max(0, offset - PAGE); run(); window.scrollTo(0, 0); } }, t('common.prev')),
+          h('span', { class: 'muted' }, t('common.pageOf', { page, pages, total })),
+          h('button', { class: 'btn btn-sm', type: 'button', disabled: page >= pages, onclick: () => { offset += PAGE; run(); window.scrollTo(0, 0); } }, t('common.next'))));
+      }
+      const f = data.facets || {};
+      clear(facets).append(...[
+        facetGroup(t('search.facets.tags'), f.tags, null, (label) => (/\s/.test(label) ? 'tag:' + quoteIfNeeded(label) : '#' + label)),
+        facetGroup(t('search.facets.categories'), f.categories, lastLabels, (label) => 'category:' + quoteIfNeeded(label)),
+        facetGroup(t('search.facets.spaces'), f.spaces, { ...Object.fromEntries((await loadSpaces().catch(() => [])).map((s) => [s.id, s.name])), ...lastLabels }, (label) => 'space:' + quoteIfNeeded(label)),
+      ].filter(Boolean));
+    } catch (e) {
+      if (e && e.name === 'AbortError') return;
+      if (my !== seq) return;
+      results.classList.remove('stale');
+      clear(results).append(errorState(e, run));
+    }
+  }
+  const debounced = debounce(() => { offset = 0; run(); }, 150);
+  input.addEventListener('input', debounced);
+  sort.addEventListener('change', () => { offset = 0; run(); });
+  form.addEventListener('submit', (e) => { e.preventDefault(); debounced.cancel(); offset = 0; run(); });
+  input.focus();
+  input.setSelectionRange(input.value.length, input.value.length);
+  await run();
+}

@@ -1,0 +1,214 @@
+// Shared pieces: app state, caches, small components used by several pages.
+
+import { h, append, formatTime, clear, toast } from './dom.js';
+import { t, getLang, has } from './i18n.js';
+import { get, getOptional, items, ApiError } from './api.js';
+
+export const state = {
+  user: null,
+  unread: 0,
+  spaces: null,        // cached list
+  categories: new Map(), // space id -> list
+};
+
+export function isAdmin() { return !!(state.user && (state.user.is_admin || state.user.role === 'admin')); }
+
+export function userName(u) {
+  if (!u) return '';
+  if (typeof u === 'string') return u;
+  return u.display_name || u.username || u.name || u.id || '';
+}
+
+/** Display name of the author of a document, version, hit or review. */
+export function authorOf(x) {
+  if (!x) return '';
+  return x.author_name || userName(x.author);
+}
+
+export async function loadSpaces(force = false) {
+  if (!state.spaces || force) {
+    try {
+      state.spaces = items(await get('/spaces'));
+    } catch (e) {
+      if (e instanceof ApiError && e.unavailable) state.spaces = [];
+      else throw e;
+    }
+  }
+  return state.spaces;
+}
+
+export async function loadCategories(spaceId, force = false) {
+  if (!spaceId) return [];
+  if (!state.categories.has(spaceId) || force) {
+    state.categories.set(spaceId, items(await getOptional(`/spaces/${enc(spaceId)}/categories`, null, [])));
+  }
+  return state.categories.get(spaceId);
+}
+
+export function invalidateCaches() { state.spaces = null; state.categories.clear(); }
+
+export const enc = encodeURIComponent;
+
+export function spaceName(id) {
+  const s = (state.spaces || []).find((x) => x.id === id);
+  return s ? s.name : '';
+}
+
+export function categoryName(spaceId, id) {
+  const list = state.categories.get(spaceId) || [];
+  const c = list.find((x) => x.id === id);
+  return c ? c.name : '';
+}
+
+/** Path of category names from the root, e.g. ['产品文档', '接口说明']. */
+export function categoryPath(spaceId, id) {
+  const list = state.categories.get(spaceId) || [];
+  const out = [];
+  let cur = list.find((x) => x.id === id);
+  const seen = new Set();
+  while (cur && !seen.has(cur.id)) {
+    seen.add(cur.id);
+    out.unshift(cur.name);
+    cur = list.find((x) => x.id === cur.parent_id);
+  }
+  return out;
+}
+
+/** Build a tree [{...cat, children:[]}] from a flat list with parent_id. */
+export function categoryTree(list) {
+  const byId = new Map(list.map((c) => [c.id, { ...c, children: [] }]));
+  const roots = [];
+  for (const c of byId.values()) {
+    const p = c.parent_id && byId.get(c.parent_id);
+    (p ? p.children : roots).push(c);
+  }
+  const sort = (arr) => { arr.sort((a, b) => String(a.name).localeCompare(String(b.name), 'zh-CN')); arr.forEach((x) => sort(x.children)); };
+  sort(roots);
+  return roots;
+}
+
+/** Options for a <select> of categories, indented by depth. */
+export function categoryOptions(list, selected, withNone = true) {
+  const opts = [];
+  if (withNone) opts.push(h('option', { value: '' }, t('editor.noCategory')));
+  const walk = (nodes, depth) => {
+    for (const n of nodes) {
+      opts.push(h('option', { value: n.id, selected: n.id === selected }, '\u00a0\u00a0'.repeat(depth) + n.name));
+      walk(n.children, depth + 1);
+    }
+  };
+  walk(categoryTree(list), 0);
+  return opts;
+}
+
+export function statusBadge(status) {
+  if (!status) return null;
+  const key = 'doc.status.' + status;
+  const label = t(key) === key ? status : t(key);
+  return h('span', { class: ['badge', 'badge-' + String(status).replace(/[^a-z_]/g, '')] }, label);
+}
+
+export function tagChips(tags, { link = true } = {}) {
+  if (!tags || !tags.length) return null;
+  return h('span', { class: 'tags' }, tags.map((tag) => link
+    ? h('a', { class: 'tag', href: '#/search?q=' + enc('#' + tag) }, '#' + tag)
+    : h('span', { class: 'tag' }, '#' + tag)));
+}
+
+export function docLink(doc) {
+  return '#/doc/' + enc(doc.id || doc.doc_id);
+}
+
+/** A compact document row for lists. */
+export function docRow(doc, extra) {
+  const space = spaceName(doc.space_id);
+  return h('li', { class: 'doc-row' },
+    h('a', { class: 'doc-row-title', href: docLink(doc), title: doc.title }, doc.title || t('doc.untitled')),
+    h('div', { class: 'doc-row-meta' },
+      doc.status && doc.status !== 'published' ? statusBadge(doc.status) : null,
+      space ? h('span', null, space) : null,
+      doc.author ? h('span', null, authorOf(doc)) : null,
+      doc.updated_at ? h('time', { datetime: doc.updated_at }, formatTime(doc.updated_at, getLang())) : null,
+      extra || null));
+}
+
+export function pageHeader(title, ...actions) {
+  return h('div', { class: 'page-head' },
+    h('h1', { class: 'page-title' }, title),
+    actions.length ? h('div', { class: 'page-actions' }, actions) : null);
+}
+
+export function loading() {
+  return h('div', { class: 'loading', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('common.loading'));
+}
+
+export function emptyState(text, ...actions) {
+  return h('div', { class: 'empty' }, h('p', null, text), actions.length ? h('div', { class: 'empty-actions' }, actions) : null);
+}
+
+export function errorMessage(e) {
+  if (e instanceof ApiError) {
+    if (e.status === 0) return t('common.networkError');
+    if (e.status === 404) return t('common.notFound');
+    if (has('err.' + e.code)) return t('err.' + e.code);
+    if (e.status === 429) return t('err.too_many_requests');
+    if (e.status === 403) return e.message || t('err.forbidden');
+    if (e.status >= 500) return t('err.internal');
+    return e.message || t('common.error');
+  }
+  return (e && e.message) || t('common.error');
+}
+
+export function errorState(e, retry) {
+  return h('div', { class: 'error-state', role: 'alert' },
+    h('p', null, errorMessage(e)),
+    retry ? h('button', { class: 'btn', type: 'button', onclick: retry }, t('common.retry')) : null);
+}
+
+/** Report an error from an action (button) as a toast. */
+export function reportError(e) {
+  if (e && e.name === 'AbortError') return;
+  toast(errorMessage(e), 'error');
+}
+
+/** Fill `el` with the result of an async builder, showing loading and error states. */
+export async function fill(el, build) {
+  clear(el).append(loading());
+  try {
+    const node = await build();
+    clear(el);
+    if (node) append(el, node);
+  } catch (e) {
+    if (e && e.name === 'AbortError') return;
+    clear(el).append(errorState(e, () => fill(el, build)));
+  }
+}
+
+/** A labelled form field. */
+export function field(label, input, hint) {
+  const id = input.id || ('f-' + Math.random().toString(36).slice(2, 9));
+  input.id = id;
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label),
+    input,
+    hint ? h('div', { class: 'hint' }, hint) : null);
+}
+
+export function principalLabel(p, users, groups) {
+  if (p === 'everyone') return t('grants.everyone');
+  const [kind, id] = String(p).split(':');
+  if (kind === 'user') {
+    const u = (users || []).find((x) => x.id === id);
+    return t('grants.user', { name: u ? userName(u) : id });
+  }
+  if (kind === 'group') {
+    const g = (groups || []).find((x) => x.id === id);
+    return t('grants.group', { name: g ? g.name : id });
+  }
+  return p;
+}
+
+export function roleLabel(r) {
+  const k = 'role.' + r;
+  return t(k) === k ? r : t(k);
+}
