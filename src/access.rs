@@ -66,7 +66,9 @@ pub fn chain(store: &Store, category_id: Option<&str>) -> Result<Vec<Category>> 
     let mut cur = category_id.map(str::to_owned);
     while let Some(id) = cur {
         if out.len() > 64 {
-            return Err(Error::internal(format!("category chain too deep or cyclic at {id}")));
+            return Err(Error::internal(format!(
+                "category chain too deep or cyclic at {id}"
+            )));
         }
         let c = load_category(store, &id)?;
         cur = c.parent_id.clone();
@@ -117,7 +119,13 @@ pub fn decide_at(
     category_id: Option<&str>,
 ) -> Result<Decision> {
     let chain = chain(store, category_id)?;
-    Ok(permission::decide(who, action, &acl(space), &chain_acl(&chain), Utc::now()))
+    Ok(permission::decide(
+        who,
+        action,
+        &acl(space),
+        &chain_acl(&chain),
+        Utc::now(),
+    ))
 }
 
 /// Requires `action` at a space root or category; 404 when the caller may not even read there.
@@ -143,7 +151,14 @@ pub fn require_at(
 /// Requires `action` on a document (at its space and category).
 pub fn require_doc(store: &Store, who: &Subject, action: Action, doc: &Doc) -> Result<()> {
     let space = load_space(store, &doc.space_id)?;
-    require_at(store, who, action, &space, doc.category_id.as_deref(), "document")
+    require_at(
+        store,
+        who,
+        action,
+        &space,
+        doc.category_id.as_deref(),
+        "document",
+    )
 }
 
 /// May the subject do `action` on the document? (No error: for filtering lists.)

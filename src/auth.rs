@@ -8,10 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use argon2::{
-    Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
-    password_hash::SaltString,
-};
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier, password_hash::SaltString};
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
     http::{Method, request::Parts},
@@ -75,7 +72,10 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<()> {
         ));
     }
     if n > 256 {
-        return Err(Error::invalid("password", "the password is too long (over 256 characters)"));
+        return Err(Error::invalid(
+            "password",
+            "the password is too long (over 256 characters)",
+        ));
     }
     let classes = [
         password.chars().any(|c| c.is_ascii_lowercase()),
@@ -90,7 +90,10 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<()> {
         ));
     }
     if password.eq_ignore_ascii_case(username) {
-        return Err(Error::invalid("password", "the password must not be the username"));
+        return Err(Error::invalid(
+            "password",
+            "the password must not be the username",
+        ));
     }
     Ok(())
 }
@@ -178,7 +181,11 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 }
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    let v = parts.headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let v = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = v.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
@@ -217,7 +224,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         {
             return Err(Error::Unauthenticated);
         }
-        if via == Via::Cookie && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        if via == Via::Cookie
+            && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        {
             let sent = parts
                 .headers
                 .get(CSRF_HEADER)
@@ -295,7 +304,8 @@ impl Throttle {
             .iter()
             .filter_map(|(k, _)| map.get(k)?.locked_until)
             .filter(|until| *until > now)
-            .map(|until| (until - now).as_secs().max(1))
+            // Rounded up: a client that waits exactly Retry-After must not be refused again.
+            .map(|until| (until - now).as_secs_f64().ceil().max(1.0) as u64)
             .max()
     }
 
@@ -312,7 +322,8 @@ impl Throttle {
                 window_start: now,
                 locked_until: None,
             });
-            if now.duration_since(e.window_start) > WINDOW && e.locked_until.is_none_or(|u| u < now) {
+            if now.duration_since(e.window_start) > WINDOW && e.locked_until.is_none_or(|u| u < now)
+            {
                 *e = Entry {
                     failures: 0,
                     window_start: now,

@@ -63,7 +63,12 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
         name: admin.username.clone(),
         ip: None,
     };
-    let content = docs::validate("快速入门：欢迎使用翰林", WELCOME_BODY, &["入门".into()], usize::MAX)?;
+    let content = docs::validate(
+        "快速入门：欢迎使用翰林",
+        WELCOME_BODY,
+        &["入门".into()],
+        usize::MAX,
+    )?;
     docs::create(
         store,
         &actor,
@@ -76,14 +81,20 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
             message: "初始化".into(),
         },
     )?;
-    store.meta.insert(INITIALIZED, now.to_rfc3339().as_bytes())?;
+    store
+        .meta
+        .insert(INITIALIZED, now.to_rfc3339().as_bytes())?;
     store.flush_blocking()?;
     if generated {
         // Printed once, on the console only: the log never holds passwords.
         println!("Hanlin first start: created account `admin` with password: {password}");
-        println!("Change it after logging in (or set HANLIN_ADMIN_PASSWORD before the first start).");
+        println!(
+            "Change it after logging in (or set HANLIN_ADMIN_PASSWORD before the first start)."
+        );
     } else {
-        tracing::info!("first start: created account `admin` with the password from HANLIN_ADMIN_PASSWORD");
+        tracing::info!(
+            "first start: created account `admin` with the password from HANLIN_ADMIN_PASSWORD"
+        );
     }
     Ok(())
 }

@@ -85,7 +85,10 @@ async fn shutdown_signal() {
 fn open_store(data_dir: &Path) -> Result<Store> {
     let db = data_dir.join("db");
     if !db.exists() {
-        return Err(Error::bad(format!("no Hanlin data at {}", data_dir.display())));
+        return Err(Error::bad(format!(
+            "no Hanlin data at {}",
+            data_dir.display()
+        )));
     }
     Store::open(&db)
 }
@@ -96,7 +99,10 @@ pub fn check(data_dir: &Path) -> Result<ExitCode> {
     let pb = bar(store.docs.len() as u64, "checking");
     let report = docs::check_all(&store, |n| pb.set_position(n))?;
     pb.finish_and_clear();
-    println!("checked {} documents, {} versions", report.docs, report.versions);
+    println!(
+        "checked {} documents, {} versions",
+        report.docs, report.versions
+    );
     if report.problems.is_empty() {
         println!("ok: every version rebuilds and matches its hash");
         Ok(ExitCode::SUCCESS)
@@ -118,7 +124,10 @@ pub fn reindex(data_dir: &Path) -> Result<ExitCode> {
     let n = indexer::reindex_all(&store, &index, |done, _| pb.set_position(done))?;
     pb.finish_and_clear();
     store.flush_blocking()?;
-    println!("reindexed {n} documents in {:.2} s", started.elapsed().as_secs_f64());
+    println!(
+        "reindexed {n} documents in {:.2} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -130,7 +139,11 @@ fn admin_actor(store: &Store) -> Result<Actor> {
         .filter(|u| u.is_admin && !u.disabled)
         .min_by_key(|u| u.created_at)
         .ok_or_else(|| Error::bad("no active administrator account"))?;
-    Ok(Actor { id: admin.id, name: format!("{} (cli)", admin.username), ip: None })
+    Ok(Actor {
+        id: admin.id,
+        name: format!("{} (cli)", admin.username),
+        ip: None,
+    })
 }
 
 /// `hanlin import DIR --space NAME`.
@@ -138,7 +151,10 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.data_dir).map_err(Error::internal)?;
     let store = Store::open(&args.data_dir.join("db"))?;
-    bootstrap::first_start(&store, std::env::var("HANLIN_ADMIN_PASSWORD").ok().as_deref())?;
+    bootstrap::first_start(
+        &store,
+        std::env::var("HANLIN_ADMIN_PASSWORD").ok().as_deref(),
+    )?;
     let actor = admin_actor(&store)?;
     let space = import::find_or_create_space(&store, &actor, &args.space)?;
     let files = import::folder_files(&args.dir)?;
@@ -163,7 +179,12 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
     store.flush_blocking()?;
     println!(
         "imported into space '{}': {} created, {} updated, {} unchanged, {} categories, {} skipped",
-        space.name, report.created, report.updated, report.unchanged, report.categories, report.skipped.len()
+        space.name,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.categories,
+        report.skipped.len()
     );
     for s in &report.skipped {
         println!("  skipped {s}");
@@ -192,17 +213,34 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
             path_of.insert(String::from_utf8_lossy(&v).into_owned(), rel.to_owned());
         }
     }
-    let text = std::fs::read_to_string(&args.queries).map_err(|e| Error::bad(format!("cannot read {}: {e}", args.queries.display())))?;
+    let text = std::fs::read_to_string(&args.queries)
+        .map_err(|e| Error::bad(format!("cannot read {}: {e}", args.queries.display())))?;
     let (mut n, mut hit5, mut recall5, mut mrr) = (0u32, 0f64, 0f64, 0f64);
     for line in text.lines() {
-        let Some((q, answers)) = line.split_once('\t') else { continue };
-        let answers: Vec<&str> = answers.split(',').map(str::trim).filter(|a| !a.is_empty()).collect();
+        let Some((q, answers)) = line.split_once('\t') else {
+            continue;
+        };
+        let answers: Vec<&str> = answers
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .collect();
         if answers.is_empty() {
             continue;
         }
         n += 1;
-        let res = index.search(&SearchRequest { query: q.to_owned(), limit: 10, offset: 0, sort: Sort::Relevance, access: Access::All })?;
-        let paths: Vec<&str> = res.hits.iter().map(|h| path_of.get(&h.id).map(String::as_str).unwrap_or("")).collect();
+        let res = index.search(&SearchRequest {
+            query: q.to_owned(),
+            limit: 10,
+            offset: 0,
+            sort: Sort::Relevance,
+            access: Access::All,
+        })?;
+        let paths: Vec<&str> = res
+            .hits
+            .iter()
+            .map(|h| path_of.get(&h.id).map(String::as_str).unwrap_or(""))
+            .collect();
         let rank = paths.iter().position(|p| answers.contains(p));
         let found5 = paths.iter().take(5).filter(|p| answers.contains(p)).count();
         if rank.is_some_and(|r| r < 5) {
@@ -212,10 +250,21 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
         if let Some(r) = rank {
             mrr += 1.0 / (r as f64 + 1.0);
         }
-        println!("{}\t{}\t{}", rank.map(|r| (r + 1).to_string()).unwrap_or_else(|| "-".into()), q, paths.first().copied().unwrap_or(""));
+        println!(
+            "{}\t{}\t{}",
+            rank.map(|r| (r + 1).to_string())
+                .unwrap_or_else(|| "-".into()),
+            q,
+            paths.first().copied().unwrap_or("")
+        );
     }
     let n = n.max(1) as f64;
-    println!("queries: {n}  hit@5: {:.3}  recall@5: {:.3}  MRR@10: {:.3}", hit5 / n, recall5 / n, mrr / n);
+    println!(
+        "queries: {n}  hit@5: {:.3}  recall@5: {:.3}  MRR@10: {:.3}",
+        hit5 / n,
+        recall5 / n,
+        mrr / n
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -225,13 +274,21 @@ fn read_password() -> Result<String> {
     }
     eprint!("password: ");
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(Error::internal)?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(Error::internal)?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 fn find_user(store: &Store, username: &str) -> Result<User> {
-    let id = store.usernames.get(username.to_lowercase().as_bytes())?.ok_or(Error::NotFound("user"))?;
-    store.get_json(&store.users, &id)?.ok_or(Error::NotFound("user"))
+    let id = store
+        .usernames
+        .get(username.to_lowercase().as_bytes())?
+        .ok_or(Error::NotFound("user"))?;
+    store
+        .get_json(&store.users, &id)?
+        .ok_or(Error::NotFound("user"))
 }
 
 fn cli_audit(store: &Store, action: &str, user: &User) -> Result<AuditEvent> {
@@ -254,7 +311,10 @@ fn save_user(store: &Store, user: &User, action: &str, new: bool) -> Result<()> 
     let name = user.username.to_lowercase();
     store.transact(|tx| {
         if new && tx.usernames.get(name.as_bytes())?.is_some() {
-            return crate::store::abort(Error::Conflict { code: "username_taken", message: "that username is taken".into() });
+            return crate::store::abort(Error::Conflict {
+                code: "username_taken",
+                message: "that username is taken".into(),
+            });
         }
         tx.users.insert(user.id.as_bytes(), bytes.clone())?;
         tx.usernames.insert(name.as_bytes(), user.id.as_bytes())?;
@@ -267,10 +327,17 @@ fn save_user(store: &Store, user: &User, action: &str, new: bool) -> Result<()> 
 /// `hanlin user add|passwd|disable|list`.
 pub fn user(cmd: UserCommand) -> Result<ExitCode> {
     match cmd {
-        UserCommand::Add { username, admin, data_dir } => {
+        UserCommand::Add {
+            username,
+            admin,
+            data_dir,
+        } => {
             std::fs::create_dir_all(&data_dir).map_err(Error::internal)?;
             let store = Store::open(&data_dir.join("db"))?;
-            bootstrap::first_start(&store, std::env::var("HANLIN_ADMIN_PASSWORD").ok().as_deref())?;
+            bootstrap::first_start(
+                &store,
+                std::env::var("HANLIN_ADMIN_PASSWORD").ok().as_deref(),
+            )?;
             crate::http::users::check_username(&username)?;
             let password = read_password()?;
             auth::check_password_policy(&password, &username)?;
@@ -287,7 +354,10 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
                 sessions_valid_after: None,
             };
             save_user(&store, &user, "user.create", true)?;
-            println!("created {username}{}", if admin { " (administrator)" } else { "" });
+            println!(
+                "created {username}{}",
+                if admin { " (administrator)" } else { "" }
+            );
         }
         UserCommand::Passwd { username, data_dir } => {
             let store = open_store(&data_dir)?;
@@ -313,8 +383,21 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
             let mut users: Vec<User> = store.all_json(&store.users)?;
             users.sort_by(|a, b| a.username.cmp(&b.username));
             for u in users {
-                let state = if u.disabled { "disabled" } else if auth::account_active(&u) { "active" } else { "expired" };
-                println!("{:20} {:10} {:9} {}{}", u.username, format!("{:?}", u.kind).to_lowercase(), state, u.display_name, if u.is_admin { " [admin]" } else { "" });
+                let state = if u.disabled {
+                    "disabled"
+                } else if auth::account_active(&u) {
+                    "active"
+                } else {
+                    "expired"
+                };
+                println!(
+                    "{:20} {:10} {:9} {}{}",
+                    u.username,
+                    format!("{:?}", u.kind).to_lowercase(),
+                    state,
+                    u.display_name,
+                    if u.is_admin { " [admin]" } else { "" }
+                );
             }
         }
     }

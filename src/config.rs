@@ -51,7 +51,7 @@ pub struct ServeConfig {
     /// Serve the browser UI from this folder instead of the embedded copy (for UI development).
     #[arg(long, env = "HANLIN_WEB_DIR")]
     pub web_dir: Option<PathBuf>,
-    /// Days audit events are kept (at least 180).
+    /// Days audit events are kept (values under 180 count as 180).
     #[arg(long, env = "HANLIN_AUDIT_RETENTION_DAYS", default_value_t = 365)]
     pub audit_retention_days: u32,
     /// Idle timeout of browser sessions, in minutes.

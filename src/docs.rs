@@ -48,13 +48,19 @@ pub fn validate(title: &str, body: &str, tags: &[String], max_body: usize) -> Re
         ));
     }
     if title.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid("title", "the title must not contain control characters"));
+        return Err(Error::invalid(
+            "title",
+            "the title must not contain control characters",
+        ));
     }
     if body.len() > max_body {
         return Err(Error::PayloadTooLarge { limit: max_body });
     }
     if body.contains('\0') {
-        return Err(Error::invalid("body", "the body must not contain NUL characters"));
+        return Err(Error::invalid(
+            "body",
+            "the body must not contain NUL characters",
+        ));
     }
     if tags.len() > MAX_TAGS {
         return Err(Error::invalid("tags", format!("at most {MAX_TAGS} tags")));
@@ -66,10 +72,16 @@ pub fn validate(title: &str, body: &str, tags: &[String], max_body: usize) -> Re
             return Err(Error::invalid("tags", "a tag must not be empty"));
         }
         if t.chars().count() > MAX_TAG_CHARS {
-            return Err(Error::invalid("tags", format!("a tag is longer than {MAX_TAG_CHARS} characters")));
+            return Err(Error::invalid(
+                "tags",
+                format!("a tag is longer than {MAX_TAG_CHARS} characters"),
+            ));
         }
         if t.chars().any(|c| c.is_control() || c == ',') {
-            return Err(Error::invalid("tags", "a tag must not contain commas or control characters"));
+            return Err(Error::invalid(
+                "tags",
+                "a tag must not contain commas or control characters",
+            ));
         }
         if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
             out.push(t.to_owned());
@@ -86,7 +98,10 @@ pub fn validate(title: &str, body: &str, tags: &[String], max_body: usize) -> Re
 pub fn validate_message(m: Option<&str>) -> Result<String> {
     let m = m.unwrap_or("").trim();
     if m.chars().count() > MAX_MESSAGE_CHARS {
-        return Err(Error::invalid("message", format!("the message is longer than {MAX_MESSAGE_CHARS} characters")));
+        return Err(Error::invalid(
+            "message",
+            format!("the message is longer than {MAX_MESSAGE_CHARS} characters"),
+        ));
     }
     Ok(m.to_owned())
 }
@@ -146,7 +161,14 @@ pub struct Actor {
 
 impl Actor {
     /// The audit event for an action by this actor.
-    pub fn event(&self, seq: u64, action: &str, target: String, outcome: &str, detail: Option<serde_json::Value>) -> AuditEvent {
+    pub fn event(
+        &self,
+        seq: u64,
+        action: &str,
+        target: String,
+        outcome: &str,
+        detail: Option<serde_json::Value>,
+    ) -> AuditEvent {
         AuditEvent {
             seq,
             at: Utc::now(),
@@ -177,7 +199,8 @@ pub fn tx_outbox(tx: &Tx<'_>, seq: u64, doc_id: &str) -> TxResult<()> {
 pub fn load(store: &Store, id: &str) -> Result<Doc> {
     let mut doc = load_meta(store, id)?;
     let body = store.bodies.get(id.as_bytes())?.unwrap_or_default();
-    doc.body = String::from_utf8(body.to_vec()).map_err(|e| Error::internal(format!("corrupt body of {id}: {e}")))?;
+    doc.body = String::from_utf8(body.to_vec())
+        .map_err(|e| Error::internal(format!("corrupt body of {id}: {e}")))?;
     Ok(doc)
 }
 
@@ -193,7 +216,8 @@ fn load_version_record(store: &Store, id: &str, n: u64) -> Result<VersionRecord>
         .versions
         .get(version_key(id, n))?
         .ok_or(Error::NotFound("version"))?;
-    postcard::from_bytes(&bytes).map_err(|e| Error::internal(format!("corrupt version {id}/{n}: {e}")))
+    postcard::from_bytes(&bytes)
+        .map_err(|e| Error::internal(format!("corrupt version {id}/{n}: {e}")))
 }
 
 /// Encodes a version record.
@@ -290,7 +314,11 @@ pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
         body: new.content.body.clone(),
         version: 1,
         published_version: (!new.needs_review).then_some(1),
-        status: if new.needs_review { DocStatus::Draft } else { DocStatus::Published },
+        status: if new.needs_review {
+            DocStatus::Draft
+        } else {
+            DocStatus::Published
+        },
         created_by: actor.id.clone(),
         created_at: now,
         updated_by: actor.id.clone(),
@@ -300,7 +328,13 @@ pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
         review_by: None,
     };
     let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
-    let ev = actor.event(audit_seq, "document.create", format!("document:{id}"), "ok", Some(serde_json::json!({"title": doc.title, "space_id": doc.space_id})));
+    let ev = actor.event(
+        audit_seq,
+        "document.create",
+        format!("document:{id}"),
+        "ok",
+        Some(serde_json::json!({"title": doc.title, "space_id": doc.space_id})),
+    );
     let doc_bytes = to_json(&doc);
     let ver_bytes = encode_version(&record);
     store.transact(|tx| {
@@ -343,13 +377,19 @@ pub fn update(store: &Store, actor: &Actor, id: &str, up: Update) -> Result<Save
                 current_version: doc.version,
             });
         }
-        let category_id = up.category_id.clone().unwrap_or_else(|| doc.category_id.clone());
+        let category_id = up
+            .category_id
+            .clone()
+            .unwrap_or_else(|| doc.category_id.clone());
         if doc.title == up.content.title
             && doc.body == up.content.body
             && doc.tags == up.content.tags
             && doc.category_id == category_id
         {
-            return Ok(Saved { doc, changed: false });
+            return Ok(Saved {
+                doc,
+                changed: false,
+            });
         }
         let now = Utc::now();
         let n = doc.version + 1;
@@ -378,7 +418,13 @@ pub fn update(store: &Store, actor: &Actor, id: &str, up: Update) -> Result<Save
             next.published_version = Some(n);
         }
         let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
-        let ev = actor.event(audit_seq, up.action, format!("document:{id}"), "ok", Some(serde_json::json!({"version": n})));
+        let ev = actor.event(
+            audit_seq,
+            up.action,
+            format!("document:{id}"),
+            "ok",
+            Some(serde_json::json!({"version": n})),
+        );
         let next_bytes = to_json(&next);
         let ver_bytes = encode_version(&record);
         let r = store.transact(|tx| {
@@ -451,7 +497,8 @@ pub fn rebuild_body(store: &Store, id: &str, n: u64, target: &VersionRecord) -> 
     };
     let mut text = base;
     for ops in chain.iter().rev() {
-        text = versions::apply(&text, ops).map_err(|e| Error::internal(format!("{id}/{n}: {e}")))?;
+        text =
+            versions::apply(&text, ops).map_err(|e| Error::internal(format!("{id}/{n}: {e}")))?;
     }
     Ok(text)
 }
@@ -464,8 +511,8 @@ pub fn history(store: &Store, id: &str) -> Result<Vec<VersionInfo>> {
         if k.len() != id.len() + 8 {
             continue;
         }
-        let r: VersionRecord =
-            postcard::from_bytes(&v).map_err(|e| Error::internal(format!("corrupt version of {id}: {e}")))?;
+        let r: VersionRecord = postcard::from_bytes(&v)
+            .map_err(|e| Error::internal(format!("corrupt version of {id}: {e}")))?;
         out.push(VersionInfo {
             version: r.version,
             author: r.author,
@@ -482,7 +529,11 @@ pub fn history(store: &Store, id: &str) -> Result<Vec<VersionInfo>> {
 /// Puts a document in the trash (or takes it out).
 pub fn set_deleted(store: &Store, actor: &Actor, id: &str, deleted: bool) -> Result<Doc> {
     let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
-    let action = if deleted { "document.delete" } else { "document.undelete" };
+    let action = if deleted {
+        "document.delete"
+    } else {
+        "document.undelete"
+    };
     let ev = actor.event(audit_seq, action, format!("document:{id}"), "ok", None);
     let now = Utc::now();
     let doc = store.transact(|tx| {
@@ -532,7 +583,11 @@ pub struct VersionDiff {
 }
 
 /// Diffs two rebuilt versions.
-pub fn diff_versions(a: &FullVersion, b: &FullVersion, words: &dyn Fn(&str) -> Vec<String>) -> VersionDiff {
+pub fn diff_versions(
+    a: &FullVersion,
+    b: &FullVersion,
+    words: &dyn Fn(&str) -> Vec<String>,
+) -> VersionDiff {
     let changes = diff::diff(
         &a.body,
         &b.body,
@@ -544,8 +599,18 @@ pub fn diff_versions(a: &FullVersion, b: &FullVersion, words: &dyn Fn(&str) -> V
         from: a.version,
         to: b.version,
         title: (a.title != b.title).then(|| [a.title.clone(), b.title.clone()]),
-        tags_added: b.tags.iter().filter(|t| !a.tags.contains(t)).cloned().collect(),
-        tags_removed: a.tags.iter().filter(|t| !b.tags.contains(t)).cloned().collect(),
+        tags_added: b
+            .tags
+            .iter()
+            .filter(|t| !a.tags.contains(t))
+            .cloned()
+            .collect(),
+        tags_removed: a
+            .tags
+            .iter()
+            .filter(|t| !b.tags.contains(t))
+            .cloned()
+            .collect(),
         changes,
     }
 }
@@ -572,14 +637,18 @@ pub fn check_all(store: &Store, mut progress: impl FnMut(u64)) -> Result<CheckRe
         let mut doc: Doc = match serde_json::from_slice(&v) {
             Ok(d) => d,
             Err(e) => {
-                report.problems.push(format!("document {key}: unreadable record: {e}"));
+                report
+                    .problems
+                    .push(format!("document {key}: unreadable record: {e}"));
                 continue;
             }
         };
         match store.bodies.get(&k)?.map(|b| String::from_utf8(b.to_vec())) {
             Some(Ok(b)) => doc.body = b,
             _ => {
-                report.problems.push(format!("document {key}: head text missing or not UTF-8"));
+                report
+                    .problems
+                    .push(format!("document {key}: head text missing or not UTF-8"));
                 continue;
             }
         }
@@ -589,14 +658,18 @@ pub fn check_all(store: &Store, mut progress: impl FnMut(u64)) -> Result<CheckRe
             let rec = match load_version_record(store, &doc.id, n) {
                 Ok(r) => r,
                 Err(e) => {
-                    report.problems.push(format!("document {key} version {n}: {e}"));
+                    report
+                        .problems
+                        .push(format!("document {key} version {n}: {e}"));
                     prev = None;
                     continue;
                 }
             };
             let body = match (&rec.content, &prev) {
                 (Content::Full(t), _) => Ok(t.clone()),
-                (Content::Delta(ops), Some(p)) => versions::apply(p, ops).map_err(|e| e.to_string()),
+                (Content::Delta(ops), Some(p)) => {
+                    versions::apply(p, ops).map_err(|e| e.to_string())
+                }
                 (Content::Delta(_), None) => Err("delta without a readable base".to_string()),
             };
             match body {
@@ -604,15 +677,23 @@ pub fn check_all(store: &Store, mut progress: impl FnMut(u64)) -> Result<CheckRe
                     report.versions += 1;
                     let h = versions::content_hash(&rec.title, &rec.tags, &body);
                     if h != rec.hash {
-                        report.problems.push(format!("document {key} version {n}: content hash mismatch"));
+                        report
+                            .problems
+                            .push(format!("document {key} version {n}: content hash mismatch"));
                     }
-                    if n == doc.version && (body != doc.body || rec.title != doc.title || rec.tags != doc.tags) {
-                        report.problems.push(format!("document {key}: head text differs from version {n}"));
+                    if n == doc.version
+                        && (body != doc.body || rec.title != doc.title || rec.tags != doc.tags)
+                    {
+                        report.problems.push(format!(
+                            "document {key}: head text differs from version {n}"
+                        ));
                     }
                     prev = Some(body);
                 }
                 Err(e) => {
-                    report.problems.push(format!("document {key} version {n}: {e}"));
+                    report
+                        .problems
+                        .push(format!("document {key} version {n}: {e}"));
                     prev = None;
                 }
             }

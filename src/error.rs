@@ -147,10 +147,10 @@ impl IntoResponse for Error {
             _ => {}
         }
         let mut resp = (status, Json(json!({ "error": Value::Object(obj) }))).into_response();
-        if let Error::TooManyRequests { retry_after_secs } = self {
-            if let Ok(v) = retry_after_secs.to_string().parse() {
-                resp.headers_mut().insert("retry-after", v);
-            }
+        if let Error::TooManyRequests { retry_after_secs } = self
+            && let Ok(v) = retry_after_secs.to_string().parse()
+        {
+            resp.headers_mut().insert("retry-after", v);
         }
         resp
     }
@@ -170,7 +170,6 @@ impl From<sled::transaction::TransactionError<Error>> for Error {
         }
     }
 }
-
 
 impl From<hanlin_index::Error> for Error {
     fn from(e: hanlin_index::Error) -> Self {

@@ -1,4 +1,4 @@
-//! Import of Markdown files into a space: from a folder (`hanlin import`) or a zip upload (API).
+//! Import of Markdown files (.md, .markdown) into a space: from a folder (`hanlin import`) or a zip upload (API).
 //! Front matter `title`, `tags`/`keywords`; else the first heading; else the file name. Sub-folders
 //! become categories. Importing the same path again saves a new version instead of a duplicate.
 
@@ -84,7 +84,10 @@ pub fn parse_markdown(text: &str, file_stem: &str) -> Parsed {
     let mut title = None;
     let mut tags = Vec::new();
     let mut body = text;
-    if let Some(rest) = text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) {
+    if let Some(rest) = text
+        .strip_prefix("---\n")
+        .or_else(|| text.strip_prefix("---\r\n"))
+    {
         let end = rest
             .match_indices("\n---")
             .find(|(i, _)| {
@@ -95,7 +98,9 @@ pub fn parse_markdown(text: &str, file_stem: &str) -> Parsed {
         if let Some(end) = end {
             let fm = &rest[..end];
             body = rest[end + 4..].trim_start_matches(['\r', '\n']);
-            if let Ok(serde_yaml_ng::Value::Mapping(m)) = serde_yaml_ng::from_str::<serde_yaml_ng::Value>(fm) {
+            if let Ok(serde_yaml_ng::Value::Mapping(m)) =
+                serde_yaml_ng::from_str::<serde_yaml_ng::Value>(fm)
+            {
                 if let Some(serde_yaml_ng::Value::String(t)) = m.get("title") {
                     title = Some(t.trim().to_owned());
                 }
@@ -123,7 +128,9 @@ pub fn parse_markdown(text: &str, file_stem: &str) -> Parsed {
         title: truncate_chars(&title, docs::MAX_TITLE_CHARS),
         tags: tags
             .into_iter()
-            .map(|t| truncate_chars(t.trim_start_matches('#'), docs::MAX_TAG_CHARS).replace(',', " "))
+            .map(|t| {
+                truncate_chars(t.trim_start_matches('#'), docs::MAX_TAG_CHARS).replace(',', " ")
+            })
             .filter(|t| !t.trim().is_empty() && !t.chars().any(char::is_control))
             .take(docs::MAX_TAGS)
             .collect(),
@@ -138,7 +145,10 @@ fn truncate_chars(s: &str, n: usize) -> String {
 /// Finds a space by name or creates it.
 pub fn find_or_create_space(store: &Store, actor: &Actor, name: &str) -> Result<Space> {
     let spaces: Vec<Space> = store.all_json(&store.spaces)?;
-    if let Some(s) = spaces.into_iter().find(|s| s.name.eq_ignore_ascii_case(name.trim())) {
+    if let Some(s) = spaces
+        .into_iter()
+        .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+    {
         return Ok(s);
     }
     create_space(store, actor, name, SpaceKind::Knowledge, "")
@@ -156,7 +166,11 @@ pub fn import_files(
     let mut report = ImportReport::default();
     // Existing categories by path ("a/b"), so re-imports reuse them.
     let cats: Vec<Category> = store.all_json(&store.categories)?;
-    let by_id: HashMap<&str, &Category> = cats.iter().filter(|c| c.space_id == space.id).map(|c| (c.id.as_str(), c)).collect();
+    let by_id: HashMap<&str, &Category> = cats
+        .iter()
+        .filter(|c| c.space_id == space.id)
+        .map(|c| (c.id.as_str(), c))
+        .collect();
     let mut by_path: HashMap<String, String> = HashMap::new();
     for c in by_id.values() {
         let mut names = vec![c.name.clone()];
@@ -176,7 +190,9 @@ pub fn import_files(
     for f in files {
         progress(&f.rel_path);
         let parts: Vec<&str> = f.rel_path.split('/').filter(|p| !p.is_empty()).collect();
-        let Some((file_name, folders)) = parts.split_last() else { continue };
+        let Some((file_name, folders)) = parts.split_last() else {
+            continue;
+        };
         let mut parent: Option<String> = None;
         let mut path = String::new();
         for folder in folders {
@@ -195,7 +211,10 @@ pub fn import_files(
             };
             parent = Some(id);
         }
-        let stem = file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(file_name);
+        let stem = file_name
+            .rsplit_once('.')
+            .map(|(s, _)| s)
+            .unwrap_or(file_name);
         let parsed = parse_markdown(&f.text, stem);
         let content = match docs::validate(&parsed.title, &parsed.body, &parsed.tags, max_body) {
             Ok(c) => c,
@@ -205,7 +224,10 @@ pub fn import_files(
             }
         };
         let key = pair_key(&space.id, &f.rel_path);
-        let existing = store.import_paths.get(&key)?.map(|v| String::from_utf8_lossy(&v).into_owned());
+        let existing = store
+            .import_paths
+            .get(&key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned());
         match existing.and_then(|id| docs::load_meta(store, &id).ok()) {
             Some(doc) if doc.deleted.is_none() => {
                 let saved = docs::update(
@@ -248,10 +270,11 @@ pub fn import_files(
     Ok(report)
 }
 
-/// Is this a file the importer takes?
+/// Is this a file the importer takes? (Markdown only: licence and notice files beside the
+/// documents are not knowledge.)
 fn importable(name: &str) -> bool {
     let lower = name.to_lowercase();
-    lower.ends_with(".md") || lower.ends_with(".markdown") || lower.ends_with(".txt")
+    lower.ends_with(".md") || lower.ends_with(".markdown")
 }
 
 /// The Markdown files under a folder, sorted by path.
@@ -264,7 +287,15 @@ pub fn folder_files(dir: &Path) -> Result<Vec<PathBuf>> {
         .into_iter()
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_file() && importable(&e.file_name().to_string_lossy()))
-        .filter(|e| !e.path().strip_prefix(dir).map(|p| p.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.'))).unwrap_or(true))
+        .filter(|e| {
+            !e.path()
+                .strip_prefix(dir)
+                .map(|p| {
+                    p.components()
+                        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+                })
+                .unwrap_or(true)
+        })
         .map(|e| e.into_path())
         .collect();
     out.sort();
@@ -274,9 +305,16 @@ pub fn folder_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Reads a folder's files as import sources (lossy UTF-8).
 pub fn read_folder(dir: &Path, files: &[PathBuf]) -> impl Iterator<Item = SourceFile> {
     files.iter().filter_map(move |p| {
-        let rel = p.strip_prefix(dir).ok()?.to_string_lossy().replace('\\', "/");
+        let rel = p
+            .strip_prefix(dir)
+            .ok()?
+            .to_string_lossy()
+            .replace('\\', "/");
         let bytes = std::fs::read(p).ok()?;
-        Some(SourceFile { rel_path: rel, text: String::from_utf8_lossy(&bytes).into_owned() })
+        Some(SourceFile {
+            rel_path: rel,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        })
     })
 }
 
@@ -297,17 +335,25 @@ pub fn read_zip(bytes: &[u8], limits: &ZipLimits) -> Result<Vec<SourceFile>> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| Error::invalid("file", format!("not a readable zip archive: {e}")))?;
     if zip.len() > limits.max_entries {
-        return Err(Error::invalid("file", format!("the archive has more than {} entries", limits.max_entries)));
+        return Err(Error::invalid(
+            "file",
+            format!("the archive has more than {} entries", limits.max_entries),
+        ));
     }
     let mut total = 0u64;
     let mut out = Vec::new();
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| Error::invalid("file", format!("bad zip entry: {e}")))?;
+        let mut entry = zip
+            .by_index(i)
+            .map_err(|e| Error::invalid("file", format!("bad zip entry: {e}")))?;
         if entry.is_dir() {
             continue;
         }
         let Some(path) = entry.enclosed_name() else {
-            return Err(Error::invalid("file", format!("unsafe path in archive: {}", entry.name())));
+            return Err(Error::invalid(
+                "file",
+                format!("unsafe path in archive: {}", entry.name()),
+            ));
         };
         let rel = path.to_string_lossy().replace('\\', "/");
         if !importable(&rel) || rel.split('/').any(|c| c.starts_with('.')) {
@@ -317,15 +363,24 @@ pub fn read_zip(bytes: &[u8], limits: &ZipLimits) -> Result<Vec<SourceFile>> {
         let read = (&mut entry)
             .take(limits.max_file + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| Error::invalid("file", format!("cannot read {rel} from the archive: {e}")))? as u64;
+            .map_err(|e| {
+                Error::invalid("file", format!("cannot read {rel} from the archive: {e}"))
+            })? as u64;
         if read > limits.max_file {
-            return Err(Error::PayloadTooLarge { limit: limits.max_file as usize });
+            return Err(Error::PayloadTooLarge {
+                limit: limits.max_file as usize,
+            });
         }
         total += read;
         if total > limits.max_total {
-            return Err(Error::PayloadTooLarge { limit: limits.max_total as usize });
+            return Err(Error::PayloadTooLarge {
+                limit: limits.max_total as usize,
+            });
         }
-        out.push(SourceFile { rel_path: rel, text: String::from_utf8_lossy(&buf).into_owned() });
+        out.push(SourceFile {
+            rel_path: rel,
+            text: String::from_utf8_lossy(&buf).into_owned(),
+        });
     }
     out.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     Ok(out)
@@ -337,7 +392,10 @@ mod tests {
 
     #[test]
     fn front_matter_title_and_keywords() {
-        let p = parse_markdown("---\ntitle: 分区表\nsummary: x\nkeywords: [TiDB, 分区]\n---\n\n# 其他标题\n正文", "f");
+        let p = parse_markdown(
+            "---\ntitle: 分区表\nsummary: x\nkeywords: [TiDB, 分区]\n---\n\n# 其他标题\n正文",
+            "f",
+        );
         assert_eq!(p.title, "分区表");
         assert_eq!(p.tags, vec!["TiDB", "分区"]);
         assert!(p.body.starts_with("# 其他标题"));
@@ -345,9 +403,15 @@ mod tests {
 
     #[test]
     fn heading_with_anchor_then_file_name() {
-        assert_eq!(parse_markdown("# 组件基础 {#components-basics}\n\n文字", "f").title, "组件基础");
+        assert_eq!(
+            parse_markdown("# 组件基础 {#components-basics}\n\n文字", "f").title,
+            "组件基础"
+        );
         assert_eq!(parse_markdown("没有标题的文字", "readme").title, "readme");
-        assert_eq!(parse_markdown("---\nkeywords: a, b，c\n---\n# T\n", "f").tags, vec!["a", "b", "c"]);
+        assert_eq!(
+            parse_markdown("---\nkeywords: a, b，c\n---\n# T\n", "f").tags,
+            vec!["a", "b", "c"]
+        );
     }
 
     #[test]
@@ -362,7 +426,8 @@ mod tests {
         let mut buf = std::io::Cursor::new(Vec::new());
         {
             let mut w = zip::ZipWriter::new(&mut buf);
-            let opts: zip::write::SimpleFileOptions = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+            let opts: zip::write::SimpleFileOptions = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
             for (name, data) in entries {
                 w.start_file(*name, opts).unwrap();
                 std::io::Write::write_all(&mut w, data).unwrap();
@@ -372,7 +437,11 @@ mod tests {
         buf.into_inner()
     }
 
-    const LIMITS: ZipLimits = ZipLimits { max_entries: 100, max_total: 1 << 20, max_file: 1 << 19 };
+    const LIMITS: ZipLimits = ZipLimits {
+        max_entries: 100,
+        max_total: 1 << 20,
+        max_file: 1 << 19,
+    };
 
     #[test]
     fn zip_slip_is_refused() {
@@ -386,12 +455,19 @@ mod tests {
         let big = vec![b'a'; (1 << 19) + 10];
         let z = zip_of(&[("a.md", &big)]);
         assert!(z.len() < 10_000, "compresses well: {}", z.len());
-        assert!(matches!(read_zip(&z, &LIMITS), Err(Error::PayloadTooLarge { .. })));
+        assert!(matches!(
+            read_zip(&z, &LIMITS),
+            Err(Error::PayloadTooLarge { .. })
+        ));
     }
 
     #[test]
     fn zip_reads_markdown_only() {
-        let z = zip_of(&[("docs/a.md", "# 甲".as_bytes()), ("img.png", b"\x89PNG"), (".hidden/b.md", b"x")]);
+        let z = zip_of(&[
+            ("docs/a.md", "# 甲".as_bytes()),
+            ("img.png", b"\x89PNG"),
+            (".hidden/b.md", b"x"),
+        ]);
         let files = read_zip(&z, &LIMITS).unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].rel_path, "docs/a.md");

@@ -32,7 +32,11 @@ pub fn index_doc(store: &Store, id: &str) -> Result<Option<IndexDoc>> {
     let Some(p) = doc.published_version else {
         return Ok(None);
     };
-    let doc = if p == doc.version { doc } else { published_view(store, doc, p)? };
+    let doc = if p == doc.version {
+        doc
+    } else {
+        published_view(store, doc, p)?
+    };
     Ok(Some(to_index_doc(store, &doc)?))
 }
 
@@ -95,7 +99,11 @@ pub fn drain(store: &Store, index: &SearchIndex) -> Result<usize> {
 }
 
 /// Rebuilds the whole index from the store. `progress` gets (done, total).
-pub fn reindex_all(store: &Store, index: &SearchIndex, mut progress: impl FnMut(u64, u64)) -> Result<u64> {
+pub fn reindex_all(
+    store: &Store,
+    index: &SearchIndex,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<u64> {
     let total = store.docs.len() as u64;
     index.delete_all()?;
     let mut done = 0;

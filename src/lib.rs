@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
@@ -18,6 +19,7 @@ pub mod import;
 pub mod indexer;
 pub mod markdown;
 pub mod model;
+pub mod reviews;
 pub mod store;
 pub mod text;
 
@@ -76,7 +78,10 @@ impl AppState {
 /// Opens the data directory (creating it and the first admin on first start) and prepares the state.
 pub fn open(config: ServeConfig) -> Result<AppState> {
     std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        Error::internal(format!("cannot create data directory {}: {e}", config.data_dir.display()))
+        Error::internal(format!(
+            "cannot create data directory {}: {e}",
+            config.data_dir.display()
+        ))
     })?;
     let store = Store::open(&config.data_dir.join("db"))?;
     bootstrap::first_start(&store, config.admin_password.as_deref())?;
@@ -107,7 +112,8 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
 /// (the caller rebuilds it from the store).
 pub fn open_index(data_dir: &Path) -> Result<SearchIndex> {
     let dir = data_dir.join("index");
-    std::fs::create_dir_all(&dir).map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| Error::internal(format!("cannot create {}: {e}", dir.display())))?;
     match SearchIndex::open(&dir) {
         Ok(i) => Ok(i),
         Err(e) => {
@@ -133,12 +139,14 @@ pub async fn serve(
 ) -> Result<()> {
     let store = state.store.clone();
     let indexer = tokio::spawn(indexer::run(state.clone()));
+    let retention = tokio::spawn(audit::run(state.clone()));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
         .map_err(|e| Error::internal(format!("server error: {e}")))?;
     indexer.abort();
+    retention.abort();
     store.flush().await?;
     Ok(())
 }

@@ -52,7 +52,11 @@ fn slug(text: &str, seen: &mut HashMap<String, usize>) -> String {
     };
     let n = seen.entry(base.clone()).or_insert(0);
     *n += 1;
-    if *n == 1 { base } else { format!("{base}-{}", *n - 1) }
+    if *n == 1 {
+        base
+    } else {
+        format!("{base}-{}", *n - 1)
+    }
 }
 
 fn sanitizer() -> ammonia::Builder<'static> {

@@ -14,7 +14,9 @@ pub fn new_id() -> String {
 
 /// Is `s` shaped like an id this server hands out? (Cheap rejection of junk before any lookup.)
 pub fn valid_id(s: &str) -> bool {
-    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    s.len() == 32
+        && s.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
 }
 
 /// An account.

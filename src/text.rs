@@ -9,7 +9,11 @@ static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
 /// Splits a line into words; their concatenation is the line. Chinese is segmented by jieba,
 /// other text by jieba's own rules (runs of letters or digits, spaces and punctuation apart).
 pub fn words(line: &str) -> Vec<String> {
-    JIEBA.cut(line, true).into_iter().map(|t| t.word.to_owned()).collect()
+    JIEBA
+        .cut(line, true)
+        .into_iter()
+        .map(|t| t.word.to_owned())
+        .collect()
 }
 
 /// Warms the segmenter (loads the dictionary) so the first diff is not slow.

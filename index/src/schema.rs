@@ -90,7 +90,16 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         title_exact: b.add_text_field("title_exact", STRING),
         body: b.add_text_field("body", text),
         author: b.add_text_field("author", STRING | STORED),
-        updated_at: b.add_date_field("updated_at", INDEXED | STORED | FAST),
+        // Microseconds, not tantivy's default seconds: documents saved within one second must
+        // still sort by recency.
+        updated_at: b.add_date_field(
+            "updated_at",
+            tantivy::schema::DateOptions::default()
+                .set_indexed()
+                .set_stored()
+                .set_fast()
+                .set_precision(tantivy::schema::DateTimePrecision::Microseconds),
+        ),
         status: b.add_text_field("status", STRING | STORED),
     };
     (b.build(), fields)

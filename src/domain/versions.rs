@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Longest run of deltas between two snapshots.
-pub const MAX_CHAIN_LEN: u32 = 100;
+pub const MAX_CHAIN_LEN: u32 = 50;
 /// A snapshot is taken once the deltas since the last one exceed this multiple of the text size.
 pub const CHAIN_BYTES_FACTOR: u64 = 2;
 /// Time budget for computing one delta; past it `similar` returns a coarser (still exact) diff.
@@ -107,7 +107,9 @@ pub fn delta(old: &str, new: &str) -> Vec<Op> {
 
 /// Error applying a delta: the stored data does not fit its base (corruption).
 #[derive(Debug, thiserror::Error)]
-#[error("delta does not fit its base: copy of lines {start}..{end} from a base of {base_lines} lines")]
+#[error(
+    "delta does not fit its base: copy of lines {start}..{end} from a base of {base_lines} lines"
+)]
 pub struct ApplyError {
     start: u32,
     end: u64,
@@ -190,7 +192,9 @@ mod tests {
 
     #[test]
     fn small_edit_is_a_small_delta() {
-        let old: String = (0..100).map(|i| format!("第{i}段：知识库的内容。\n")).collect();
+        let old: String = (0..100)
+            .map(|i| format!("第{i}段：知识库的内容。\n"))
+            .collect();
         let new = old.replace("第50段", "第五十段");
         let (c, chain) = encode(Some(&old), &new, ChainState::default());
         let Content::Delta(ops) = &c else {

@@ -33,7 +33,10 @@ pub fn router() -> Router<AppState> {
         .route("/documents/{id}/versions/{n}", get(version))
         .route("/documents/{id}/diff", get(diff))
         .route("/documents/{id}/restore", post(restore))
-        .route("/documents/{id}/favourite", put(favourite).delete(unfavourite))
+        .route(
+            "/documents/{id}/favourite",
+            put(favourite).delete(unfavourite),
+        )
         .route("/favourites", get(favourites))
         .route("/trash", get(trash_list))
         .route("/drafts", get(drafts))
@@ -65,7 +68,10 @@ pub fn needs_review(store: &Store, space_id: &str, category_id: Option<&str>) ->
         }
     }
     let space = load_space(store, space_id)?;
-    Ok(space.review_policy.as_ref().is_some_and(|p| !p.stages.is_empty()))
+    Ok(space
+        .review_policy
+        .as_ref()
+        .is_some_and(|p| !p.stages.is_empty()))
 }
 
 /// A document summary, as lists show it.
@@ -125,21 +131,42 @@ struct CreateRequest {
 /// Checks that a category exists in the given space.
 fn check_category(store: &Store, space_id: &str, category_id: Option<&str>) -> Result<()> {
     if let Some(c) = category_id {
-        let cat = access::load_category(store, c).map_err(|_| Error::invalid("category_id", "no such category"))?;
+        let cat = access::load_category(store, c)
+            .map_err(|_| Error::invalid("category_id", "no such category"))?;
         if cat.space_id != space_id {
-            return Err(Error::invalid("category_id", "the category belongs to another space"));
+            return Err(Error::invalid(
+                "category_id",
+                "the category belongs to another space",
+            ));
         }
     }
     Ok(())
 }
 
-async fn create(State(state): State<AppState>, who: CurrentUser, ApiJson(req): ApiJson<CreateRequest>) -> Result<Json<Value>> {
+async fn create(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiJson(req): ApiJson<CreateRequest>,
+) -> Result<Json<Value>> {
     let store = &state.store;
-    let content = docs::validate(&req.title, &req.body, &req.tags, state.config.max_body_bytes)?;
+    let content = docs::validate(
+        &req.title,
+        &req.body,
+        &req.tags,
+        state.config.max_body_bytes,
+    )?;
     let message = docs::validate_message(req.message.as_deref())?;
-    let space = load_space(store, &req.space_id).map_err(|_| Error::invalid("space_id", "no such space"))?;
+    let space = load_space(store, &req.space_id)
+        .map_err(|_| Error::invalid("space_id", "no such space"))?;
     check_category(store, &space.id, req.category_id.as_deref())?;
-    access::require_at(store, &who.subject(), Action::Create, &space, req.category_id.as_deref(), "space")?;
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::Create,
+        &space,
+        req.category_id.as_deref(),
+        "space",
+    )?;
     let needs_review = needs_review(store, &space.id, req.category_id.as_deref())?;
     let doc = docs::create(
         store,
@@ -223,7 +250,11 @@ pub fn published_view(store: &Store, mut doc: Doc, p: u64) -> Result<Doc> {
     Ok(doc)
 }
 
-async fn read(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn read(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     let (doc, may_edit) = load_visible(&state, &who, &id)?;
     Ok(Json(view(&state, &who, doc, may_edit)?))
 }
@@ -245,12 +276,19 @@ struct SaveRequest {
 /// Distinguishes a missing field (keep) from `null` (clear).
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
 }
 
-async fn save(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<SaveRequest>) -> Result<Json<Value>> {
+async fn save(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<SaveRequest>,
+) -> Result<Json<Value>> {
     check_id(&id, "document")?;
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
@@ -259,13 +297,28 @@ async fn save(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiP
     }
     let subject = who.subject();
     access::require_doc(store, &subject, Action::Edit, &doc)?;
-    let content = docs::validate(&req.title, &req.body, &req.tags, state.config.max_body_bytes)?;
+    let content = docs::validate(
+        &req.title,
+        &req.body,
+        &req.tags,
+        state.config.max_body_bytes,
+    )?;
     let message = docs::validate_message(req.message.as_deref())?;
-    let target_category = req.category_id.clone().unwrap_or_else(|| doc.category_id.clone());
+    let target_category = req
+        .category_id
+        .clone()
+        .unwrap_or_else(|| doc.category_id.clone());
     if target_category != doc.category_id {
         check_category(store, &doc.space_id, target_category.as_deref())?;
         let space = load_space(store, &doc.space_id)?;
-        access::require_at(store, &subject, Action::Create, &space, target_category.as_deref(), "category")?;
+        access::require_at(
+            store,
+            &subject,
+            Action::Create,
+            &space,
+            target_category.as_deref(),
+            "category",
+        )?;
     }
     let needs_review = needs_review(store, &doc.space_id, target_category.as_deref())?;
     let saved = docs::update(
@@ -288,7 +341,11 @@ async fn save(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiP
     Ok(Json(view(&state, &who, saved.doc, true)?))
 }
 
-async fn trash(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn trash(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     check_id(&id, "document")?;
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
@@ -299,10 +356,16 @@ async fn trash(State(state): State<AppState>, who: CurrentUser, ApiPath(id): Api
     let doc = docs::set_deleted(store, &actor(&who), &id, true)?;
     store.flush().await?;
     state.notify_indexer();
-    Ok(Json(json!({"id": doc.id, "deleted": true, "deleted_at": doc.deleted.map(|d| d.at)})))
+    Ok(Json(
+        json!({"id": doc.id, "deleted": true, "deleted_at": doc.deleted.map(|d| d.at)}),
+    ))
 }
 
-async fn undelete(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn undelete(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     check_id(&id, "document")?;
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
@@ -317,13 +380,21 @@ async fn undelete(State(state): State<AppState>, who: CurrentUser, ApiPath(id): 
 /// The newest version this caller may see (head for editors, else the published one).
 fn visible_limit(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, u64)> {
     let (doc, may_edit) = load_visible(state, who, id)?;
-    let limit = if may_edit { doc.version } else { doc.published_version.unwrap_or(0) };
+    let limit = if may_edit {
+        doc.version
+    } else {
+        doc.published_version.unwrap_or(0)
+    };
     // `load_visible` may have rewound `doc` to the published version; reload the head for rebuilding.
     let head = docs::load(&state.store, id)?;
     Ok((head, limit))
 }
 
-async fn versions(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn versions(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     let (_, limit) = visible_limit(&state, &who, &id)?;
     let list = docs::history(&state.store, &id)?;
     let items: Vec<Value> = list
@@ -340,7 +411,11 @@ async fn versions(State(state): State<AppState>, who: CurrentUser, ApiPath(id): 
     Ok(Json(Value::Array(items)))
 }
 
-async fn version(State(state): State<AppState>, who: CurrentUser, ApiPath((id, n)): ApiPath<(String, String)>) -> Result<Json<Value>> {
+async fn version(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath((id, n)): ApiPath<(String, String)>,
+) -> Result<Json<Value>> {
     let n: u64 = n.parse().map_err(|_| Error::NotFound("version"))?;
     let (head, limit) = visible_limit(&state, &who, &id)?;
     if n == 0 || n > limit {
@@ -363,9 +438,15 @@ struct DiffQuery {
     to: String,
 }
 
-async fn diff(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiQuery(q): ApiQuery<DiffQuery>) -> Result<Json<Value>> {
+async fn diff(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> Result<Json<Value>> {
     let parse = |s: &str, field: &str| -> Result<u64> {
-        s.parse::<u64>().map_err(|_| Error::invalid(field, "a version number is expected"))
+        s.parse::<u64>()
+            .map_err(|_| Error::invalid(field, "a version number is expected"))
     };
     let (from, to) = (parse(&q.from, "from")?, parse(&q.to, "to")?);
     let (head, limit) = visible_limit(&state, &who, &id)?;
@@ -388,7 +469,12 @@ struct RestoreRequest {
     base_version: Option<u64>,
 }
 
-async fn restore(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<RestoreRequest>) -> Result<Json<Value>> {
+async fn restore(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<RestoreRequest>,
+) -> Result<Json<Value>> {
     check_id(&id, "document")?;
     let store = &state.store;
     let head = docs::load(store, &id)?;
@@ -405,7 +491,23 @@ async fn restore(State(state): State<AppState>, who: CurrentUser, ApiPath(id): A
         .category_id
         .clone()
         .filter(|c| access::load_category(store, c).is_ok());
-    let content = DocContent { title: old.title, body: old.body, tags: old.tags };
+    if category_id != head.category_id {
+        // Restoring moves the document back to its old category: the same right as a move on save.
+        let space = load_space(store, &head.space_id)?;
+        access::require_at(
+            store,
+            &subject,
+            Action::Create,
+            &space,
+            category_id.as_deref(),
+            "category",
+        )?;
+    }
+    let content = DocContent {
+        title: old.title,
+        body: old.body,
+        tags: old.tags,
+    };
     let needs_review = needs_review(store, &head.space_id, category_id.as_deref())?;
     let saved = docs::update(
         store,
@@ -427,14 +529,25 @@ async fn restore(State(state): State<AppState>, who: CurrentUser, ApiPath(id): A
     Ok(Json(view(&state, &who, saved.doc, true)?))
 }
 
-async fn favourite(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn favourite(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     load_visible(&state, &who, &id)?;
-    state.store.favourites.insert(pair_key(who.id(), &id), Utc::now().to_rfc3339().as_bytes())?;
+    state
+        .store
+        .favourites
+        .insert(pair_key(who.id(), &id), Utc::now().to_rfc3339().as_bytes())?;
     state.store.flush().await?;
     Ok(Json(json!({"id": id, "favourite": true})))
 }
 
-async fn unfavourite(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn unfavourite(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     check_id(&id, "document")?;
     state.store.favourites.remove(pair_key(who.id(), &id))?;
     state.store.flush().await?;
@@ -442,7 +555,11 @@ async fn unfavourite(State(state): State<AppState>, who: CurrentUser, ApiPath(id
 }
 
 /// Summaries of the documents with these ids that the caller may read (published view for readers).
-fn visible_summaries(state: &AppState, who: &CurrentUser, ids: impl Iterator<Item = String>) -> Result<Vec<DocSummary>> {
+fn visible_summaries(
+    state: &AppState,
+    who: &CurrentUser,
+    ids: impl Iterator<Item = String>,
+) -> Result<Vec<DocSummary>> {
     let mut out = Vec::new();
     for id in ids {
         match load_visible(state, who, &id) {
@@ -496,7 +613,11 @@ fn scan_docs(store: &Store, mut keep: impl FnMut(&Doc) -> bool) -> Result<Vec<Do
     Ok(out)
 }
 
-async fn list(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): ApiQuery<ListQuery>) -> Result<Json<Value>> {
+async fn list(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> Result<Json<Value>> {
     let store = &state.store;
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let offset = q.offset.unwrap_or(0);
@@ -509,16 +630,19 @@ async fn list(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): ApiQ
     let mut docs = scan_docs(store, |d| {
         d.deleted.is_none()
             && q.space_id.as_deref().is_none_or(|s| s == d.space_id)
-            && q.category_id.as_deref().is_none_or(|c| Some(c) == d.category_id.as_deref())
+            && q.category_id
+                .as_deref()
+                .is_none_or(|c| Some(c) == d.category_id.as_deref())
             && scopes.contains(&access::scope_of(d))
     })?;
     // Readers see only published documents; editors also their drafts.
     let subject = who.subject();
     let mut visible = Vec::with_capacity(docs.len());
     for d in docs.drain(..) {
-        if d.published_version == Some(d.version) {
-            visible.push(d);
-        } else if matches!(scopes, Scopes::All) || access::allowed_doc(store, &subject, Action::Edit, &d)? {
+        let sees_head = d.published_version == Some(d.version)
+            || matches!(scopes, Scopes::All)
+            || access::allowed_doc(store, &subject, Action::Edit, &d)?;
+        if sees_head {
             visible.push(d);
         } else if let Some(p) = d.published_version {
             let full = docs::load(store, &d.id)?;
@@ -528,10 +652,15 @@ async fn list(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): ApiQ
     if by_title {
         visible.sort_by(|a, b| a.title.cmp(&b.title));
     } else {
-        visible.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+        visible.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
     }
     let total = visible.len();
-    let items: Vec<DocSummary> = visible.iter().skip(offset).take(limit).map(|d| summary(store, d)).collect();
+    let items: Vec<DocSummary> = visible
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(|d| summary(store, d))
+        .collect();
     Ok(Json(json!({"total": total, "items": items})))
 }
 
@@ -544,7 +673,7 @@ async fn trash_list(State(state): State<AppState>, who: CurrentUser) -> Result<J
             items.push(summary(store, &d));
         }
     }
-    items.sort_by(|a, b| b.deleted_at.cmp(&a.deleted_at));
+    items.sort_by_key(|d| std::cmp::Reverse(d.deleted_at));
     Ok(Json(json!({"total": items.len(), "items": items})))
 }
 
@@ -554,7 +683,16 @@ async fn drafts(State(state): State<AppState>, who: CurrentUser) -> Result<Json<
     let mut docs = scan_docs(store, |d| {
         d.deleted.is_none() && d.updated_by == me && d.status != DocStatus::Published
     })?;
-    docs.sort_by(|a, b| b.updated_at.cmp(&a.updated_at));
+    // A draft stays listed only while its author may still edit it where it lies.
+    let subject = who.subject();
+    let mut mine = Vec::with_capacity(docs.len());
+    for d in docs.drain(..) {
+        if access::allowed_doc(store, &subject, Action::Edit, &d)? {
+            mine.push(d);
+        }
+    }
+    let mut docs = mine;
+    docs.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
     let items: Vec<DocSummary> = docs.iter().map(|d| summary(store, d)).collect();
     Ok(Json(json!({"total": items.len(), "items": items})))
 }

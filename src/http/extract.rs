@@ -35,7 +35,9 @@ fn json_rejection(rej: JsonRejection) -> Error {
         JsonRejection::MissingJsonContentType(_) => {
             Error::bad("send the body as JSON with Content-Type: application/json")
         }
-        JsonRejection::JsonSyntaxError(e) => Error::bad(format!("malformed JSON: {}", e.body_text())),
+        JsonRejection::JsonSyntaxError(e) => {
+            Error::bad(format!("malformed JSON: {}", e.body_text()))
+        }
         JsonRejection::JsonDataError(e) => {
             // serde's message names the field ("missing field `title`", "unknown field `x`").
             let text = e.body_text();
@@ -46,7 +48,11 @@ fn json_rejection(rej: JsonRejection) -> Error {
                 .map(str::to_owned);
             Error::InvalidInput {
                 field,
-                message: text.trim_start_matches("Failed to deserialize the JSON body into the target type: ").to_owned(),
+                message: text
+                    .trim_start_matches(
+                        "Failed to deserialize the JSON body into the target type: ",
+                    )
+                    .to_owned(),
             }
         }
         other => Error::bad(other.body_text()),
@@ -62,7 +68,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(e) => Err(Error::bad(format!("bad query parameters: {}", e.body_text()))),
+            Err(e) => Err(Error::bad(format!(
+                "bad query parameters: {}",
+                e.body_text()
+            ))),
         }
     }
 }

@@ -3,6 +3,9 @@
 
 pub mod documents;
 pub mod extract;
+pub mod import;
+pub mod openapi;
+pub mod reviews;
 pub mod search;
 pub mod session;
 pub mod spaces;
@@ -17,7 +20,9 @@ use axum::{
     http::{HeaderName, HeaderValue, header},
     routing::get,
 };
-use tower_http::{set_header::SetResponseHeaderLayer, trace::TraceLayer};
+use tower_http::{
+    compression::CompressionLayer, set_header::SetResponseHeaderLayer, trace::TraceLayer,
+};
 use tracing::Span;
 
 use crate::{AppState, error::Error};
@@ -28,19 +33,27 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 /// All routes with middleware.
 pub fn router(state: AppState) -> Router {
     // JSON escaping can grow a body; the document body itself is checked against the exact limit.
-    let request_limit = state.config.max_body_bytes.saturating_mul(2).saturating_add(64 * 1024);
+    let request_limit = state
+        .config
+        .max_body_bytes
+        .saturating_mul(2)
+        .saturating_add(64 * 1024);
     let api = Router::new()
         .merge(session::router())
         .merge(documents::router())
         .merge(spaces::router())
         .merge(search::router())
         .merge(users::router())
+        .merge(import::router())
+        .merge(openapi::router())
+        .merge(reviews::router())
         .fallback(|| async { Error::NotFound("route") });
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .merge(web::router())
         .layer(axum::extract::DefaultBodyLimit::max(request_limit))
+        .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CSP),
@@ -70,10 +83,9 @@ pub fn router(state: AppState) -> Router {
                 .on_request(())
                 .on_response(|resp: &axum::response::Response, latency: Duration, span: &Span| {
                     span.record("status", resp.status().as_u16());
-                    tracing::debug!(status = resp.status().as_u16(), latency_us = latency.as_micros() as u64, "response");
+                    tracing::info!(status = resp.status().as_u16(), latency_us = latency.as_micros() as u64, "response");
                 })
                 .on_failure(()),
         )
         .with_state(state)
 }
-

@@ -52,11 +52,20 @@ fn parse_num(v: Option<&str>, field: &str, default: usize, max: usize) -> Result
             .parse::<usize>()
             .ok()
             .filter(|n| *n <= max)
-            .ok_or_else(|| Error::invalid(field, format!("{field} must be a whole number from 0 to {max}"))),
+            .ok_or_else(|| {
+                Error::invalid(
+                    field,
+                    format!("{field} must be a whole number from 0 to {max}"),
+                )
+            }),
     }
 }
 
-async fn search(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): ApiQuery<SearchQuery>) -> Result<Json<Value>> {
+async fn search(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiQuery(q): ApiQuery<SearchQuery>,
+) -> Result<Json<Value>> {
     let limit = parse_num(q.limit.as_deref(), "limit", 10, 100)?.max(1);
     let offset = parse_num(q.offset.as_deref(), "offset", 0, 10_000)?;
     let sort = match q.sort.as_deref() {
@@ -69,7 +78,13 @@ async fn search(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): Ap
         Scopes::All => Access::All,
         Scopes::Some(set) => Access::Scopes(set),
     };
-    let req = SearchRequest { query: q.q, limit, offset, sort, access };
+    let req = SearchRequest {
+        query: q.q,
+        limit,
+        offset,
+        sort,
+        access,
+    };
     let results = match state.index.search(&req) {
         Ok(r) => r,
         Err(hanlin_index::Error::Query(e)) => {
@@ -97,9 +112,23 @@ async fn search(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): Ap
             labels.insert(id.to_owned(), s.name);
         }
     }
+    // Display names of the authors, for people rather than login names.
+    let mut hits = serde_json::to_value(&results.hits).map_err(Error::internal)?;
+    if let Some(arr) = hits.as_array_mut() {
+        for h in arr {
+            let name = h["author"].as_str().unwrap_or("").to_lowercase();
+            let display = match store.usernames.get(name.as_bytes())? {
+                Some(id) => store
+                    .get_json::<crate::model::User>(&store.users, &id)?
+                    .map(|u| u.display_name),
+                None => None,
+            };
+            h["author_name"] = json!(display.unwrap_or(name));
+        }
+    }
     Ok(Json(json!({
         "total": results.total,
-        "hits": results.hits,
+        "hits": hits,
         "facets": results.facets,
         "labels": labels,
         "limit": limit,
@@ -109,7 +138,9 @@ async fn search(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): Ap
 
 /// The admin synonym groups stored in the settings tree.
 pub fn stored_synonyms(state: &crate::store::Store) -> Result<Vec<Vec<String>>> {
-    Ok(state.get_json(&state.settings, SYNONYMS_KEY.as_bytes())?.unwrap_or_default())
+    Ok(state
+        .get_json(&state.settings, SYNONYMS_KEY.as_bytes())?
+        .unwrap_or_default())
 }
 
 async fn get_synonyms(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
@@ -123,24 +154,47 @@ struct SynonymsBody {
     groups: Vec<Vec<String>>,
 }
 
-async fn put_synonyms(State(state): State<AppState>, who: CurrentUser, ApiJson(body): ApiJson<SynonymsBody>) -> Result<Json<Value>> {
+async fn put_synonyms(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiJson(body): ApiJson<SynonymsBody>,
+) -> Result<Json<Value>> {
     who.require_admin()?;
     if body.groups.len() > 5000 {
         return Err(Error::invalid("groups", "at most 5,000 synonym groups"));
     }
     let mut groups = Vec::with_capacity(body.groups.len());
     for (i, g) in body.groups.iter().enumerate() {
-        let words: Vec<String> = g.iter().map(|w| w.trim().to_owned()).filter(|w| !w.is_empty()).collect();
+        let words: Vec<String> = g
+            .iter()
+            .map(|w| w.trim().to_owned())
+            .filter(|w| !w.is_empty())
+            .collect();
         if words.len() < 2 {
-            return Err(Error::invalid(format!("groups[{i}]"), "a synonym group needs at least two words"));
+            return Err(Error::invalid(
+                format!("groups[{i}]"),
+                "a synonym group needs at least two words",
+            ));
         }
-        if words.iter().any(|w| w.chars().count() > 50 || w.chars().any(char::is_control)) {
-            return Err(Error::invalid(format!("groups[{i}]"), "synonyms are at most 50 characters, without control characters"));
+        if words
+            .iter()
+            .any(|w| w.chars().count() > 50 || w.chars().any(char::is_control))
+        {
+            return Err(Error::invalid(
+                format!("groups[{i}]"),
+                "synonyms are at most 50 characters, without control characters",
+            ));
         }
         groups.push(words);
     }
     let store = &state.store;
-    let ev = actor(&who).event(store.next_seq()?, "settings.synonyms", "settings:synonyms".into(), "ok", Some(json!({"groups": groups.len()})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "settings.synonyms",
+        "settings:synonyms".into(),
+        "ok",
+        Some(json!({"groups": groups.len()})),
+    );
     let bytes = to_json(&groups);
     store.transact(|tx| {
         tx.settings.insert(SYNONYMS_KEY.as_bytes(), bytes.clone())?;

@@ -75,14 +75,23 @@ impl UserView {
     }
 }
 
-fn audit_login(state: &AppState, user: Option<&User>, name: &str, ip: &str, outcome: &str, reason: Option<&str>) -> Result<()> {
+fn audit_login(
+    state: &AppState,
+    user: Option<&User>,
+    name: &str,
+    ip: &str,
+    outcome: &str,
+    reason: Option<&str>,
+) -> Result<()> {
     let ev = AuditEvent {
         seq: state.store.next_seq()?,
         at: Utc::now(),
         actor: user.map(|u| u.id.clone()),
         actor_name: Some(name.chars().take(64).collect()),
         action: "session.login".into(),
-        target: user.map(|u| format!("user:{}", u.id)).unwrap_or_else(|| "user:unknown".into()),
+        target: user
+            .map(|u| format!("user:{}", u.id))
+            .unwrap_or_else(|| "user:unknown".into()),
         outcome: outcome.into(),
         ip: Some(ip.to_owned()),
         detail: reason.map(|r| json!({ "reason": r })),
@@ -91,14 +100,20 @@ fn audit_login(state: &AppState, user: Option<&User>, name: &str, ip: &str, outc
     Ok(())
 }
 
-async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(req): ApiJson<LoginRequest>) -> Result<Response> {
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> Result<Response> {
     let name = req.username.trim().to_lowercase();
     if name.is_empty() || name.len() > 64 || req.password.len() > 1024 {
         return Err(Error::invalid("username", "enter a username and password"));
     }
     if let Some(secs) = state.throttle.check(&name, &ip) {
         audit_login(&state, None, &name, &ip, "denied", Some("throttled"))?;
-        return Err(Error::TooManyRequests { retry_after_secs: secs });
+        return Err(Error::TooManyRequests {
+            retry_after_secs: secs,
+        });
     }
     let store = &state.store;
     let user: Option<User> = match store.usernames.get(name.as_bytes())? {
@@ -106,7 +121,10 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(re
         None => None,
     };
     // Verify on a blocking thread: argon2 is deliberately slow.
-    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| auth::dummy_hash().to_owned());
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_else(|| auth::dummy_hash().to_owned());
     let password = req.password;
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
         .await
@@ -115,7 +133,14 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(re
         Some(u) if ok => u,
         _ => {
             state.throttle.failure(&name, &ip);
-            audit_login(&state, user.as_ref(), &name, &ip, "failed", Some("bad credentials"))?;
+            audit_login(
+                &state,
+                user.as_ref(),
+                &name,
+                &ip,
+                "failed",
+                Some("bad credentials"),
+            )?;
             store.flush().await?;
             return Err(Error::Rule {
                 status: axum::http::StatusCode::UNAUTHORIZED,
@@ -126,7 +151,14 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(re
         }
     };
     if !auth::account_active(&user) {
-        audit_login(&state, Some(&user), &name, &ip, "denied", Some("account disabled or expired"))?;
+        audit_login(
+            &state,
+            Some(&user),
+            &name,
+            &ip,
+            "denied",
+            Some("account disabled or expired"),
+        )?;
         store.flush().await?;
         return Err(Error::Rule {
             status: axum::http::StatusCode::FORBIDDEN,
@@ -144,14 +176,20 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(re
         last_seen: now,
         csrf_token: auth::new_token(),
     };
-    store.sessions.insert(auth::token_key(&token), to_json(&session))?;
+    store
+        .sessions
+        .insert(auth::token_key(&token), to_json(&session))?;
     audit_login(&state, Some(&user), &name, &ip, "ok", None)?;
     store.flush().await?;
     let groups = state.groups_of(&user.id)?;
     let max_age = state.config.session_max_hours as i64 * 3600;
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if state.config.secure_cookies { "; Secure" } else { "" }
+        if state.config.secure_cookies {
+            "; Secure"
+        } else {
+            ""
+        }
     );
     let body = Json(json!({
         "token": token,
@@ -159,7 +197,10 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, ApiJson(re
         "user": UserView::new(&user, groups),
     }));
     let mut headers = HeaderMap::new();
-    headers.insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(Error::internal)?);
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(Error::internal)?,
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok((headers, body).into_response())
 }

@@ -32,10 +32,19 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/spaces", get(list).post(create))
         .route("/spaces/{id}", get(read).patch(update))
-        .route("/spaces/{id}/grants", put(set_space_grants).get(space_grants))
+        .route(
+            "/spaces/{id}/grants",
+            put(set_space_grants).get(space_grants),
+        )
         .route("/spaces/{id}/review-policy", put(set_space_policy))
-        .route("/spaces/{id}/categories", get(categories).post(create_category))
-        .route("/categories/{id}", patch(update_category).get(read_category))
+        .route(
+            "/spaces/{id}/categories",
+            get(categories).post(create_category),
+        )
+        .route(
+            "/categories/{id}",
+            patch(update_category).get(read_category),
+        )
         .route("/categories/{id}/grants", put(set_category_grants))
         .route("/categories/{id}/review-policy", put(set_category_policy))
 }
@@ -49,10 +58,16 @@ fn check_name(name: &str, field: &str) -> Result<String> {
         return Err(Error::invalid(field, "the name must not be empty"));
     }
     if n.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::invalid(field, format!("the name is longer than {MAX_NAME_CHARS} characters")));
+        return Err(Error::invalid(
+            field,
+            format!("the name is longer than {MAX_NAME_CHARS} characters"),
+        ));
     }
     if n.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Error::invalid(field, "the name must not contain '/' or control characters"));
+        return Err(Error::invalid(
+            field,
+            "the name must not contain '/' or control characters",
+        ));
     }
     Ok(n.to_owned())
 }
@@ -76,13 +91,21 @@ fn my_role(store: &Store, who: &CurrentUser, space: &Space) -> Result<Option<&'s
 }
 
 /// Can the caller see anything in this space (its root or any category)?
-fn visible_space(store: &Store, who: &CurrentUser, space: &Space, scopes: &permission::Scopes) -> Result<bool> {
+fn visible_space(
+    store: &Store,
+    who: &CurrentUser,
+    space: &Space,
+    scopes: &permission::Scopes,
+) -> Result<bool> {
     if scopes.contains(&permission::space_scope_key(&space.id)) {
         return Ok(true);
     }
     let cats: Vec<Category> = store.all_json(&store.categories)?;
-    Ok(cats.iter().any(|c| c.space_id == space.id && scopes.contains(&c.id))
-        || access::decide_at(store, &who.subject(), Action::ManageGrants, space, None)? == Decision::Allow)
+    Ok(cats
+        .iter()
+        .any(|c| c.space_id == space.id && scopes.contains(&c.id))
+        || access::decide_at(store, &who.subject(), Action::ManageGrants, space, None)?
+            == Decision::Allow)
 }
 
 fn space_view(space: &Space, role: Option<&str>, full: bool) -> Value {
@@ -101,7 +124,7 @@ async fn list(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Va
     let store = &state.store;
     let scopes = access::readable_scopes(store, &who.subject())?;
     let mut spaces: Vec<Space> = store.all_json(&store.spaces)?;
-    spaces.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+    spaces.sort_by_key(|a| a.created_at);
     let mut out = Vec::new();
     for s in &spaces {
         if visible_space(store, &who, s, &scopes)? {
@@ -127,7 +150,13 @@ fn default_kind() -> SpaceKind {
 }
 
 /// Creates a space (shared by the API and the importer). The creator becomes its manager.
-pub fn create_space(store: &Store, actor: &crate::docs::Actor, name: &str, kind: SpaceKind, description: &str) -> Result<Space> {
+pub fn create_space(
+    store: &Store,
+    actor: &crate::docs::Actor,
+    name: &str,
+    kind: SpaceKind,
+    description: &str,
+) -> Result<Space> {
     let name = check_name(name, "name")?;
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
         return Err(Error::invalid("description", "the description is too long"));
@@ -137,16 +166,31 @@ pub fn create_space(store: &Store, actor: &crate::docs::Actor, name: &str, kind:
         name: name.clone(),
         kind,
         description: description.trim().to_owned(),
-        grants: vec![Grant { principal: Principal::User(actor.id.clone()), role: permission::Role::Manager }],
+        grants: vec![Grant {
+            principal: Principal::User(actor.id.clone()),
+            role: permission::Role::Manager,
+        }],
         review_policy: None,
         created_at: Utc::now(),
     };
     // Names are unique; checked against the committed store (sled transactions cannot scan).
     let existing: Vec<Space> = store.all_json(&store.spaces)?;
-    if existing.iter().any(|v| v.name.eq_ignore_ascii_case(&space.name)) {
-        return Err(Error::Conflict { code: "name_taken", message: format!("a space named {} already exists", space.name) });
+    if existing
+        .iter()
+        .any(|v| v.name.eq_ignore_ascii_case(&space.name))
+    {
+        return Err(Error::Conflict {
+            code: "name_taken",
+            message: format!("a space named {} already exists", space.name),
+        });
     }
-    let ev = actor.event(store.next_seq()?, "space.create", format!("space:{}", space.id), "ok", Some(json!({"name": name})));
+    let ev = actor.event(
+        store.next_seq()?,
+        "space.create",
+        format!("space:{}", space.id),
+        "ok",
+        Some(json!({"name": name})),
+    );
     let bytes = to_json(&space);
     store.transact(|tx| {
         tx.spaces.insert(space.id.as_bytes(), bytes.clone())?;
@@ -156,20 +200,32 @@ pub fn create_space(store: &Store, actor: &crate::docs::Actor, name: &str, kind:
     Ok(space)
 }
 
-async fn create(State(state): State<AppState>, who: CurrentUser, ApiJson(req): ApiJson<CreateSpace>) -> Result<Json<Value>> {
+async fn create(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiJson(req): ApiJson<CreateSpace>,
+) -> Result<Json<Value>> {
     let store = &state.store;
     if who.user.kind == permission::AccountKind::External {
-        return Err(Error::Forbidden("external guests cannot create spaces".into()));
+        return Err(Error::Forbidden(
+            "external guests cannot create spaces".into(),
+        ));
     }
     if !who.is_admin() {
-        return Err(Error::Forbidden("only administrators may create spaces".into()));
+        return Err(Error::Forbidden(
+            "only administrators may create spaces".into(),
+        ));
     }
     let space = create_space(store, &actor(&who), &req.name, req.kind, &req.description)?;
     store.flush().await?;
     Ok(Json(space_view(&space, Some("admin"), true)))
 }
 
-async fn read(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn read(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     check_id(&id, "space")?;
     let store = &state.store;
     let space = load_space(store, &id)?;
@@ -191,16 +247,34 @@ struct UpdateSpace {
     description: Option<String>,
 }
 
-async fn update(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<UpdateSpace>) -> Result<Json<Value>> {
+async fn update(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<UpdateSpace>,
+) -> Result<Json<Value>> {
     check_id(&id, "space")?;
     let store = &state.store;
     let mut space = load_space(store, &id)?;
-    access::require_at(store, &who.subject(), Action::ManageGrants, &space, None, "space")?;
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::ManageGrants,
+        &space,
+        None,
+        "space",
+    )?;
     if let Some(n) = &req.name {
         let n = check_name(n, "name")?;
         let others: Vec<Space> = store.all_json(&store.spaces)?;
-        if others.iter().any(|o| o.id != id && o.name.eq_ignore_ascii_case(&n)) {
-            return Err(Error::Conflict { code: "name_taken", message: format!("a space named {n} already exists") });
+        if others
+            .iter()
+            .any(|o| o.id != id && o.name.eq_ignore_ascii_case(&n))
+        {
+            return Err(Error::Conflict {
+                code: "name_taken",
+                message: format!("a space named {n} already exists"),
+            });
         }
         space.name = n;
     }
@@ -210,7 +284,13 @@ async fn update(State(state): State<AppState>, who: CurrentUser, ApiPath(id): Ap
         }
         space.description = d.trim().to_owned();
     }
-    let ev = actor(&who).event(store.next_seq()?, "space.update", format!("space:{id}"), "ok", None);
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "space.update",
+        format!("space:{id}"),
+        "ok",
+        None,
+    );
     let bytes = to_json(&space);
     store.transact(|tx| {
         tx.spaces.insert(id.as_bytes(), bytes.clone())?;
@@ -232,30 +312,69 @@ pub fn validate_grants(store: &Store, grants: &[Grant]) -> Result<()> {
                 .ok()
                 .flatten()
                 .map(|u| PrincipalKind::User(u.kind)),
-            Principal::Group(id) => store.groups.contains_key(id.as_bytes()).ok().filter(|b| *b).map(|_| PrincipalKind::Group),
+            Principal::Group(id) => store
+                .groups
+                .contains_key(id.as_bytes())
+                .ok()
+                .filter(|b| *b)
+                .map(|_| PrincipalKind::Group),
         }
     };
     if grants.len() > 500 {
         return Err(Error::invalid("grants", "at most 500 grants"));
     }
-    permission::validate_grants(grants, lookup).map_err(|e| Error::InvalidInput { field: Some(e.field()), message: e.to_string() })
+    permission::validate_grants(grants, lookup).map_err(|e| Error::InvalidInput {
+        field: Some(e.field()),
+        message: e.to_string(),
+    })
 }
 
-async fn space_grants(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn space_grants(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     check_id(&id, "space")?;
     let store = &state.store;
     let space = load_space(store, &id)?;
-    access::require_at(store, &who.subject(), Action::ManageGrants, &space, None, "space")?;
-    Ok(Json(serde_json::to_value(&space.grants).map_err(Error::internal)?))
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::ManageGrants,
+        &space,
+        None,
+        "space",
+    )?;
+    Ok(Json(
+        serde_json::to_value(&space.grants).map_err(Error::internal)?,
+    ))
 }
 
-async fn set_space_grants(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(grants): ApiJson<Vec<Grant>>) -> Result<Json<Value>> {
+async fn set_space_grants(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(grants): ApiJson<Vec<Grant>>,
+) -> Result<Json<Value>> {
     check_id(&id, "space")?;
     let store = &state.store;
     let space = load_space(store, &id)?;
-    access::require_at(store, &who.subject(), Action::ManageGrants, &space, None, "space")?;
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::ManageGrants,
+        &space,
+        None,
+        "space",
+    )?;
     validate_grants(store, &grants)?;
-    let ev = actor(&who).event(store.next_seq()?, "space.grants", format!("space:{id}"), "ok", Some(json!({"grants": grants})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "space.grants",
+        format!("space:{id}"),
+        "ok",
+        Some(json!({"grants": grants})),
+    );
     store.transact(|tx| {
         let mut s: Space = match tx.spaces.get(id.as_bytes())? {
             Some(b) => tx_json(&b)?,
@@ -274,9 +393,17 @@ fn check_policy(store: &Store, p: &Policy) -> Result<()> {
     if p.stages.is_empty() {
         return Ok(()); // explicit "no review here"
     }
-    p.validate().map_err(|e| Error::invalid("stages", e.to_string()))?;
+    p.validate()
+        .map_err(|e| Error::invalid("stages", e.to_string()))?;
     for s in &p.stages {
-        let grants: Vec<Grant> = s.reviewers.iter().map(|r| Grant { principal: r.clone(), role: permission::Role::Reader }).collect();
+        let grants: Vec<Grant> = s
+            .reviewers
+            .iter()
+            .map(|r| Grant {
+                principal: r.clone(),
+                role: permission::Role::Reader,
+            })
+            .collect();
         validate_grants(store, &grants).map_err(|e| match e {
             Error::InvalidInput { message, .. } => Error::invalid("stages", message),
             other => other,
@@ -285,13 +412,31 @@ fn check_policy(store: &Store, p: &Policy) -> Result<()> {
     Ok(())
 }
 
-async fn set_space_policy(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(policy): ApiJson<Policy>) -> Result<Json<Value>> {
+async fn set_space_policy(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(policy): ApiJson<Policy>,
+) -> Result<Json<Value>> {
     check_id(&id, "space")?;
     let store = &state.store;
     let space = load_space(store, &id)?;
-    access::require_at(store, &who.subject(), Action::ManageCategories, &space, None, "space")?;
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::ManageCategories,
+        &space,
+        None,
+        "space",
+    )?;
     check_policy(store, &policy)?;
-    let ev = actor(&who).event(store.next_seq()?, "space.review_policy", format!("space:{id}"), "ok", Some(json!({"policy": policy})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "space.review_policy",
+        format!("space:{id}"),
+        "ok",
+        Some(json!({"policy": policy})),
+    );
     store.transact(|tx| {
         let mut s: Space = match tx.spaces.get(id.as_bytes())? {
             Some(b) => tx_json(&b)?,
@@ -323,13 +468,18 @@ pub fn space_categories(store: &Store, space_id: &str) -> Result<Vec<Category>> 
     Ok(cats)
 }
 
-async fn categories(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn categories(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     check_id(&id, "space")?;
     let store = &state.store;
     let space = load_space(store, &id)?;
     let subject = who.subject();
     let scopes = access::readable_scopes(store, &subject)?;
-    let manager = access::decide_at(store, &subject, Action::ManageCategories, &space, None)? == Decision::Allow;
+    let manager = access::decide_at(store, &subject, Action::ManageCategories, &space, None)?
+        == Decision::Allow;
     if !manager && !visible_space(store, &who, &space, &scopes)? {
         return Err(Error::NotFound("space"));
     }
@@ -342,13 +492,18 @@ async fn categories(State(state): State<AppState>, who: CurrentUser, ApiPath(id)
     Ok(Json(Value::Array(out)))
 }
 
-async fn read_category(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn read_category(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     check_id(&id, "category")?;
     let store = &state.store;
     let c = load_category(store, &id)?;
     let space = load_space(store, &c.space_id)?;
     let subject = who.subject();
-    let manager = access::decide_at(store, &subject, Action::ManageCategories, &space, None)? == Decision::Allow;
+    let manager = access::decide_at(store, &subject, Action::ManageCategories, &space, Some(&id))?
+        == Decision::Allow;
     if !manager {
         access::require_at(store, &subject, Action::Read, &space, Some(&id), "category")?;
     }
@@ -364,20 +519,39 @@ struct CreateCategory {
 }
 
 /// Creates a category (API and importer). Sibling names are unique.
-pub fn create_category_in(store: &Store, actor: &crate::docs::Actor, space: &Space, name: &str, parent_id: Option<&str>) -> Result<Category> {
+pub fn create_category_in(
+    store: &Store,
+    actor: &crate::docs::Actor,
+    space: &Space,
+    name: &str,
+    parent_id: Option<&str>,
+) -> Result<Category> {
     let name = check_name(name, "name")?;
     if let Some(p) = parent_id {
-        let parent = load_category(store, p).map_err(|_| Error::invalid("parent_id", "no such category"))?;
+        let parent =
+            load_category(store, p).map_err(|_| Error::invalid("parent_id", "no such category"))?;
         if parent.space_id != space.id {
-            return Err(Error::invalid("parent_id", "the parent belongs to another space"));
+            return Err(Error::invalid(
+                "parent_id",
+                "the parent belongs to another space",
+            ));
         }
         if access::chain(store, Some(p))?.len() >= 12 {
-            return Err(Error::invalid("parent_id", "categories nest at most 12 deep"));
+            return Err(Error::invalid(
+                "parent_id",
+                "categories nest at most 12 deep",
+            ));
         }
     }
     let siblings = space_categories(store, &space.id)?;
-    if siblings.iter().any(|c| c.parent_id.as_deref() == parent_id && c.name.eq_ignore_ascii_case(&name)) {
-        return Err(Error::Conflict { code: "name_taken", message: format!("a category named {name} already exists here") });
+    if siblings
+        .iter()
+        .any(|c| c.parent_id.as_deref() == parent_id && c.name.eq_ignore_ascii_case(&name))
+    {
+        return Err(Error::Conflict {
+            code: "name_taken",
+            message: format!("a category named {name} already exists here"),
+        });
     }
     let cat = Category {
         id: new_id(),
@@ -389,7 +563,13 @@ pub fn create_category_in(store: &Store, actor: &crate::docs::Actor, space: &Spa
         review_policy: None,
         created_at: Utc::now(),
     };
-    let ev = actor.event(store.next_seq()?, "category.create", format!("category:{}", cat.id), "ok", Some(json!({"name": cat.name, "space_id": space.id})));
+    let ev = actor.event(
+        store.next_seq()?,
+        "category.create",
+        format!("category:{}", cat.id),
+        "ok",
+        Some(json!({"name": cat.name, "space_id": space.id})),
+    );
     let bytes = to_json(&cat);
     store.transact(|tx| {
         tx.categories.insert(cat.id.as_bytes(), bytes.clone())?;
@@ -399,12 +579,36 @@ pub fn create_category_in(store: &Store, actor: &crate::docs::Actor, space: &Spa
     Ok(cat)
 }
 
-async fn create_category(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<CreateCategory>) -> Result<Json<Value>> {
+async fn create_category(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<CreateCategory>,
+) -> Result<Json<Value>> {
     check_id(&id, "space")?;
     let store = &state.store;
     let space = load_space(store, &id)?;
-    access::require_at(store, &who.subject(), Action::ManageCategories, &space, None, "space")?;
-    let c = create_category_in(store, &actor(&who), &space, &req.name, req.parent_id.as_deref())?;
+    // Creating a child is managing its parent: decided down the parent's chain (so a parent hidden
+    // from the caller answers 404, and a category manager may add children to its own subtree).
+    let scope = req
+        .parent_id
+        .as_deref()
+        .filter(|p| load_category(store, p).is_ok_and(|c| c.space_id == space.id));
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::ManageCategories,
+        &space,
+        scope,
+        "space",
+    )?;
+    let c = create_category_in(
+        store,
+        &actor(&who),
+        &space,
+        &req.name,
+        req.parent_id.as_deref(),
+    )?;
     store.flush().await?;
     Ok(Json(category_view(&c, true)))
 }
@@ -420,38 +624,82 @@ struct UpdateCategory {
 
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
 }
 
-async fn update_category(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<UpdateCategory>) -> Result<Json<Value>> {
+async fn update_category(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<UpdateCategory>,
+) -> Result<Json<Value>> {
     check_id(&id, "category")?;
     let store = &state.store;
     let mut c = load_category(store, &id)?;
     let space = load_space(store, &c.space_id)?;
-    access::require_at(store, &who.subject(), Action::ManageCategories, &space, None, "category")?;
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::ManageCategories,
+        &space,
+        Some(&id),
+        "category",
+    )?;
     if let Some(n) = &req.name {
         c.name = check_name(n, "name")?;
     }
     if let Some(parent) = &req.parent_id {
         if let Some(p) = parent {
-            let pc = load_category(store, p).map_err(|_| Error::invalid("parent_id", "no such category"))?;
+            let pc = load_category(store, p)
+                .map_err(|_| Error::invalid("parent_id", "no such category"))?;
             if pc.space_id != c.space_id {
-                return Err(Error::invalid("parent_id", "the parent belongs to another space"));
+                return Err(Error::invalid(
+                    "parent_id",
+                    "the parent belongs to another space",
+                ));
             }
             let parent_of = |x: &str| load_category(store, x).ok().and_then(|c| c.parent_id);
             if permission::would_create_cycle(&id, p, parent_of) {
-                return Err(Error::InvalidInput { field: Some("parent_id".into()), message: "a category cannot move under itself or its own children".into() });
+                return Err(Error::InvalidInput {
+                    field: Some("parent_id".into()),
+                    message: "a category cannot move under itself or its own children".into(),
+                });
             }
+        }
+        if *parent != c.parent_id {
+            // Moving also manages the new place.
+            access::require_at(
+                store,
+                &who.subject(),
+                Action::ManageCategories,
+                &space,
+                parent.as_deref(),
+                "category",
+            )?;
         }
         c.parent_id = parent.clone();
     }
     let siblings = space_categories(store, &c.space_id)?;
-    if siblings.iter().any(|s| s.id != c.id && s.parent_id == c.parent_id && s.name.eq_ignore_ascii_case(&c.name)) {
-        return Err(Error::Conflict { code: "name_taken", message: format!("a category named {} already exists here", c.name) });
+    if siblings
+        .iter()
+        .any(|s| s.id != c.id && s.parent_id == c.parent_id && s.name.eq_ignore_ascii_case(&c.name))
+    {
+        return Err(Error::Conflict {
+            code: "name_taken",
+            message: format!("a category named {} already exists here", c.name),
+        });
     }
-    let ev = actor(&who).event(store.next_seq()?, "category.update", format!("category:{id}"), "ok", Some(json!({"name": c.name, "parent_id": c.parent_id})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "category.update",
+        format!("category:{id}"),
+        "ok",
+        Some(json!({"name": c.name, "parent_id": c.parent_id})),
+    );
     let bytes = to_json(&c);
     store.transact(|tx| {
         tx.categories.insert(id.as_bytes(), bytes.clone())?;
@@ -474,14 +722,32 @@ fn yes() -> bool {
     true
 }
 
-async fn set_category_grants(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<CategoryGrants>) -> Result<Json<Value>> {
+async fn set_category_grants(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<CategoryGrants>,
+) -> Result<Json<Value>> {
     check_id(&id, "category")?;
     let store = &state.store;
     let c = load_category(store, &id)?;
     let space = load_space(store, &c.space_id)?;
-    access::require_at(store, &who.subject(), Action::ManageGrants, &space, None, "category")?;
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::ManageGrants,
+        &space,
+        Some(&id),
+        "category",
+    )?;
     validate_grants(store, &req.grants)?;
-    let ev = actor(&who).event(store.next_seq()?, "category.grants", format!("category:{id}"), "ok", Some(json!({"inherit": req.inherit, "grants": req.grants})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "category.grants",
+        format!("category:{id}"),
+        "ok",
+        Some(json!({"inherit": req.inherit, "grants": req.grants})),
+    );
     store.transact(|tx| {
         let mut c: Category = match tx.categories.get(id.as_bytes())? {
             Some(b) => tx_json(&b)?,
@@ -494,17 +760,37 @@ async fn set_category_grants(State(state): State<AppState>, who: CurrentUser, Ap
         Ok(())
     })?;
     store.flush().await?;
-    Ok(Json(json!({"id": id, "inherit": req.inherit, "grants": req.grants})))
+    Ok(Json(
+        json!({"id": id, "inherit": req.inherit, "grants": req.grants}),
+    ))
 }
 
-async fn set_category_policy(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(policy): ApiJson<Policy>) -> Result<Json<Value>> {
+async fn set_category_policy(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(policy): ApiJson<Policy>,
+) -> Result<Json<Value>> {
     check_id(&id, "category")?;
     let store = &state.store;
     let c = load_category(store, &id)?;
     let space = load_space(store, &c.space_id)?;
-    access::require_at(store, &who.subject(), Action::ManageCategories, &space, None, "category")?;
+    access::require_at(
+        store,
+        &who.subject(),
+        Action::ManageCategories,
+        &space,
+        Some(&id),
+        "category",
+    )?;
     check_policy(store, &policy)?;
-    let ev = actor(&who).event(store.next_seq()?, "category.review_policy", format!("category:{id}"), "ok", Some(json!({"policy": policy})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "category.review_policy",
+        format!("category:{id}"),
+        "ok",
+        Some(json!({"policy": policy})),
+    );
     store.transact(|tx| {
         let mut c: Category = match tx.categories.get(id.as_bytes())? {
             Some(b) => tx_json(&b)?,

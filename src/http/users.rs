@@ -40,27 +40,46 @@ pub fn router() -> Router<AppState> {
 /// Checks a login name: 2 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter or digit.
 pub fn check_username(name: &str) -> Result<()> {
     let ok = (2..=32).contains(&name.len())
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
         && name.as_bytes()[0].is_ascii_alphanumeric();
     if ok {
         Ok(())
     } else {
-        Err(Error::invalid("username", "use 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit"))
+        Err(Error::invalid(
+            "username",
+            "use 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
+        ))
     }
 }
 
 fn check_display_name(name: &str) -> Result<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) {
-        return Err(Error::invalid("display_name", "the display name must be 1 to 64 characters"));
+        return Err(Error::invalid(
+            "display_name",
+            "the display name must be 1 to 64 characters",
+        ));
     }
     Ok(n.to_owned())
 }
 
-fn check_account(kind: AccountKind, is_admin: bool, expires_at: Option<DateTime<Utc>>, is_new: bool) -> Result<()> {
-    permission::validate_account(kind, is_admin, expires_at).map_err(|e| Error::InvalidInput { field: Some(e.field().into()), message: e.to_string() })?;
+fn check_account(
+    kind: AccountKind,
+    is_admin: bool,
+    expires_at: Option<DateTime<Utc>>,
+    is_new: bool,
+) -> Result<()> {
+    permission::validate_account(kind, is_admin, expires_at).map_err(|e| Error::InvalidInput {
+        field: Some(e.field().into()),
+        message: e.to_string(),
+    })?;
     if is_new && expires_at.is_some_and(|t| t <= Utc::now()) {
-        return Err(Error::invalid("expires_at", "the end date must be in the future"));
+        return Err(Error::invalid(
+            "expires_at",
+            "the end date must be in the future",
+        ));
     }
     Ok(())
 }
@@ -70,7 +89,14 @@ fn groups_by_user(store: &Store) -> Result<Vec<Group>> {
 }
 
 fn view(u: &User, groups: &[Group]) -> UserView {
-    UserView::new(u, groups.iter().filter(|g| g.members.contains(&u.id)).map(|g| g.id.clone()).collect())
+    UserView::new(
+        u,
+        groups
+            .iter()
+            .filter(|g| g.members.contains(&u.id))
+            .map(|g| g.id.clone())
+            .collect(),
+    )
 }
 
 async fn list_users(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
@@ -107,13 +133,20 @@ fn employee() -> AccountKind {
 fn check_groups_exist(store: &Store, ids: &[String]) -> Result<()> {
     for (i, g) in ids.iter().enumerate() {
         if !store.groups.contains_key(g.as_bytes())? {
-            return Err(Error::invalid(format!("groups[{i}]"), format!("no such group: {g}")));
+            return Err(Error::invalid(
+                format!("groups[{i}]"),
+                format!("no such group: {g}"),
+            ));
         }
     }
     Ok(())
 }
 
-async fn create_user(State(state): State<AppState>, who: CurrentUser, ApiJson(req): ApiJson<CreateUser>) -> Result<Json<Value>> {
+async fn create_user(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiJson(req): ApiJson<CreateUser>,
+) -> Result<Json<Value>> {
     who.require_admin()?;
     let store = &state.store;
     let username = req.username.trim().to_lowercase();
@@ -123,7 +156,9 @@ async fn create_user(State(state): State<AppState>, who: CurrentUser, ApiJson(re
     auth::check_password_policy(&req.password, &username)?;
     check_groups_exist(store, &req.groups)?;
     let password = req.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password)).await.map_err(Error::internal)??;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
+        .await
+        .map_err(Error::internal)??;
     let user = User {
         id: new_id(),
         username: username.clone(),
@@ -136,14 +171,24 @@ async fn create_user(State(state): State<AppState>, who: CurrentUser, ApiJson(re
         created_at: Utc::now(),
         sessions_valid_after: None,
     };
-    let ev = actor(&who).event(store.next_seq()?, "user.create", format!("user:{}", user.id), "ok", Some(json!({"username": username, "kind": req.kind, "is_admin": req.is_admin})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "user.create",
+        format!("user:{}", user.id),
+        "ok",
+        Some(json!({"username": username, "kind": req.kind, "is_admin": req.is_admin})),
+    );
     let bytes = to_json(&user);
     store.transact(|tx| {
         if tx.usernames.get(username.as_bytes())?.is_some() {
-            return abort(Error::Conflict { code: "username_taken", message: format!("the username {username} is taken") });
+            return abort(Error::Conflict {
+                code: "username_taken",
+                message: format!("the username {username} is taken"),
+            });
         }
         tx.users.insert(user.id.as_bytes(), bytes.clone())?;
-        tx.usernames.insert(username.as_bytes(), user.id.as_bytes())?;
+        tx.usernames
+            .insert(username.as_bytes(), user.id.as_bytes())?;
         for g in &req.groups {
             let mut group: Group = match tx.groups.get(g.as_bytes())? {
                 Some(b) => tx_json(&b)?,
@@ -159,18 +204,28 @@ async fn create_user(State(state): State<AppState>, who: CurrentUser, ApiJson(re
     })?;
     store.flush().await?;
     let groups = groups_by_user(store)?;
-    Ok(Json(serde_json::to_value(view(&user, &groups)).map_err(Error::internal)?))
+    Ok(Json(
+        serde_json::to_value(view(&user, &groups)).map_err(Error::internal)?,
+    ))
 }
 
-async fn read_user(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn read_user(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     check_id(&id, "user")?;
     if id != who.id() && !who.is_admin() {
         return Err(Error::NotFound("user"));
     }
     let store = &state.store;
-    let u: User = store.get_json(&store.users, id.as_bytes())?.ok_or(Error::NotFound("user"))?;
+    let u: User = store
+        .get_json(&store.users, id.as_bytes())?
+        .ok_or(Error::NotFound("user"))?;
     let groups = groups_by_user(store)?;
-    Ok(Json(serde_json::to_value(view(&u, &groups)).map_err(Error::internal)?))
+    Ok(Json(
+        serde_json::to_value(view(&u, &groups)).map_err(Error::internal)?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -194,24 +249,40 @@ struct UpdateUser {
 
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)
     }
 }
 
-async fn update_user(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<UpdateUser>) -> Result<Json<Value>> {
+async fn update_user(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<UpdateUser>,
+) -> Result<Json<Value>> {
     check_id(&id, "user")?;
     let admin = who.is_admin();
     let is_self = id == who.id();
     if !admin && !is_self {
         return Err(Error::NotFound("user"));
     }
-    let admin_only = req.password.is_some() || req.kind.is_some() || req.expires_at.is_some() || req.is_admin.is_some() || req.disabled.is_some() || req.groups.is_some();
+    let admin_only = req.password.is_some()
+        || req.kind.is_some()
+        || req.expires_at.is_some()
+        || req.is_admin.is_some()
+        || req.disabled.is_some()
+        || req.groups.is_some();
     if admin_only && !admin {
-        return Err(Error::Forbidden("only administrators may change this; use /api/v1/me/password for your password".into()));
+        return Err(Error::Forbidden(
+            "only administrators may change this; use /api/v1/me/password for your password".into(),
+        ));
     }
     let store = &state.store;
-    let mut u: User = store.get_json(&store.users, id.as_bytes())?.ok_or(Error::NotFound("user"))?;
+    let mut u: User = store
+        .get_json(&store.users, id.as_bytes())?
+        .ok_or(Error::NotFound("user"))?;
     if let Some(n) = &req.display_name {
         u.display_name = check_display_name(n)?;
     }
@@ -223,13 +294,19 @@ async fn update_user(State(state): State<AppState>, who: CurrentUser, ApiPath(id
     }
     if let Some(a) = req.is_admin {
         if is_self && !a {
-            return Err(Error::invalid("is_admin", "you cannot remove your own administrator rights"));
+            return Err(Error::invalid(
+                "is_admin",
+                "you cannot remove your own administrator rights",
+            ));
         }
         u.is_admin = a;
     }
     if let Some(d) = req.disabled {
         if is_self && d {
-            return Err(Error::invalid("disabled", "you cannot disable your own account"));
+            return Err(Error::invalid(
+                "disabled",
+                "you cannot disable your own account",
+            ));
         }
         u.disabled = d;
     }
@@ -238,7 +315,9 @@ async fn update_user(State(state): State<AppState>, who: CurrentUser, ApiPath(id
     if let Some(p) = &req.password {
         auth::check_password_policy(p, &u.username)?;
         let p = p.clone();
-        u.password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&p)).await.map_err(Error::internal)??;
+        u.password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&p))
+            .await
+            .map_err(Error::internal)??;
         revoke = true;
     }
     if revoke {
@@ -246,6 +325,23 @@ async fn update_user(State(state): State<AppState>, who: CurrentUser, ApiPath(id
     }
     if let Some(gs) = &req.groups {
         check_groups_exist(store, gs)?;
+        // As with PUT /groups/{id}/members: a disabled or expired account joins no department.
+        if !auth::account_active(&u) {
+            let current: Vec<String> = groups_by_user(store)?
+                .into_iter()
+                .filter(|g| g.members.contains(&id))
+                .map(|g| g.id)
+                .collect();
+            if gs.iter().any(|g| !current.contains(g)) {
+                return Err(Error::invalid(
+                    "groups",
+                    format!(
+                        "the account {} is disabled or expired and cannot join a department",
+                        u.username
+                    ),
+                ));
+            }
+        }
     }
     let fields: Vec<&str> = [
         req.display_name.as_ref().map(|_| "display_name"),
@@ -260,7 +356,13 @@ async fn update_user(State(state): State<AppState>, who: CurrentUser, ApiPath(id
     .flatten()
     .collect();
     let detail = json!({ "fields": fields });
-    let ev = actor(&who).event(store.next_seq()?, "user.update", format!("user:{id}"), "ok", Some(detail));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "user.update",
+        format!("user:{id}"),
+        "ok",
+        Some(detail),
+    );
     let bytes = to_json(&u);
     let all_groups = groups_by_user(store)?;
     store.transact(|tx| {
@@ -287,7 +389,9 @@ async fn update_user(State(state): State<AppState>, who: CurrentUser, ApiPath(id
     })?;
     store.flush().await?;
     let groups = groups_by_user(store)?;
-    Ok(Json(serde_json::to_value(view(&u, &groups)).map_err(Error::internal)?))
+    Ok(Json(
+        serde_json::to_value(view(&u, &groups)).map_err(Error::internal)?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -297,23 +401,40 @@ struct ChangePassword {
     new_password: String,
 }
 
-async fn change_own_password(State(state): State<AppState>, who: CurrentUser, ApiJson(req): ApiJson<ChangePassword>) -> Result<Json<Value>> {
+async fn change_own_password(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiJson(req): ApiJson<ChangePassword>,
+) -> Result<Json<Value>> {
     let store = &state.store;
     let mut u = who.user.clone();
     let (cur, hash) = (req.current_password.clone(), u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&cur, &hash)).await.map_err(Error::internal)?;
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&cur, &hash))
+        .await
+        .map_err(Error::internal)?;
     if !ok {
-        return Err(Error::invalid("current_password", "the current password is wrong"));
+        return Err(Error::invalid(
+            "current_password",
+            "the current password is wrong",
+        ));
     }
     auth::check_password_policy(&req.new_password, &u.username)?;
     let p = req.new_password.clone();
-    u.password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&p)).await.map_err(Error::internal)??;
+    u.password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&p))
+        .await
+        .map_err(Error::internal)??;
     // Other sessions end; this one continues with a fresh session record.
     let now = Utc::now();
     u.sessions_valid_after = Some(now);
     let mut session = who.session.clone();
     session.created_at = now;
-    let ev = actor(&who).event(store.next_seq()?, "user.password_change", format!("user:{}", u.id), "ok", None);
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "user.password_change",
+        format!("user:{}", u.id),
+        "ok",
+        None,
+    );
     let bytes = to_json(&u);
     store.transact(|tx| {
         tx.users.insert(u.id.as_bytes(), bytes.clone())?;
@@ -330,14 +451,24 @@ fn group_view(g: &Group) -> Value {
 }
 
 async fn list_groups(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+    // External guests see nothing of the company's structure (least privilege).
+    if who.user.kind == AccountKind::External {
+        return Ok(Json(json!({"total": 0, "items": []})));
+    }
     let store = &state.store;
     let mut groups = groups_by_user(store)?;
     groups.sort_by(|a, b| a.name.cmp(&b.name));
-    // Everyone may see department names (to pick them in grants); members only for admins.
+    // Employees may see department names (to pick them in grants); members only for admins.
     let admin = who.is_admin();
     let items: Vec<Value> = groups
         .iter()
-        .map(|g| if admin { group_view(g) } else { json!({"id": g.id, "name": g.name}) })
+        .map(|g| {
+            if admin {
+                group_view(g)
+            } else {
+                json!({"id": g.id, "name": g.name})
+            }
+        })
         .collect();
     Ok(Json(json!({"total": items.len(), "items": items})))
 }
@@ -353,10 +484,19 @@ struct GroupBody {
 fn check_group_name(store: &Store, name: &str, except: Option<&str>) -> Result<String> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) {
-        return Err(Error::invalid("name", "the name must be 1 to 64 characters"));
+        return Err(Error::invalid(
+            "name",
+            "the name must be 1 to 64 characters",
+        ));
     }
-    if groups_by_user(store)?.iter().any(|g| Some(g.id.as_str()) != except && g.name.eq_ignore_ascii_case(n)) {
-        return Err(Error::Conflict { code: "name_taken", message: format!("a department named {n} exists") });
+    if groups_by_user(store)?
+        .iter()
+        .any(|g| Some(g.id.as_str()) != except && g.name.eq_ignore_ascii_case(n))
+    {
+        return Err(Error::Conflict {
+            code: "name_taken",
+            message: format!("a department named {n} exists"),
+        });
     }
     Ok(n.to_owned())
 }
@@ -369,7 +509,10 @@ fn check_members(store: &Store, members: &[String]) -> Result<Vec<String>> {
             .get_json(&store.users, m.as_bytes())?
             .ok_or_else(|| Error::invalid(format!("members[{i}]"), format!("no such user: {m}")))?;
         if !auth::account_active(&u) {
-            return Err(Error::invalid(format!("members[{i}]"), format!("the account {} is disabled or expired", u.username)));
+            return Err(Error::invalid(
+                format!("members[{i}]"),
+                format!("the account {} is disabled or expired", u.username),
+            ));
         }
         if !out.contains(m) {
             out.push(m.clone());
@@ -378,13 +521,28 @@ fn check_members(store: &Store, members: &[String]) -> Result<Vec<String>> {
     Ok(out)
 }
 
-async fn create_group(State(state): State<AppState>, who: CurrentUser, ApiJson(req): ApiJson<GroupBody>) -> Result<Json<Value>> {
+async fn create_group(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiJson(req): ApiJson<GroupBody>,
+) -> Result<Json<Value>> {
     who.require_admin()?;
     let store = &state.store;
     let name = check_group_name(store, &req.name, None)?;
     let members = check_members(store, &req.members)?;
-    let g = Group { id: new_id(), name, members, created_at: Utc::now() };
-    let ev = actor(&who).event(store.next_seq()?, "group.create", format!("group:{}", g.id), "ok", Some(json!({"name": g.name, "members": g.members})));
+    let g = Group {
+        id: new_id(),
+        name,
+        members,
+        created_at: Utc::now(),
+    };
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "group.create",
+        format!("group:{}", g.id),
+        "ok",
+        Some(json!({"name": g.name, "members": g.members})),
+    );
     let bytes = to_json(&g);
     store.transact(|tx| {
         tx.groups.insert(g.id.as_bytes(), bytes.clone())?;
@@ -395,10 +553,17 @@ async fn create_group(State(state): State<AppState>, who: CurrentUser, ApiJson(r
     Ok(Json(group_view(&g)))
 }
 
-async fn read_group(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>) -> Result<Json<Value>> {
+async fn read_group(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<Value>> {
     who.require_admin()?;
     check_id(&id, "group")?;
-    let g: Group = state.store.get_json(&state.store.groups, id.as_bytes())?.ok_or(Error::NotFound("group"))?;
+    let g: Group = state
+        .store
+        .get_json(&state.store.groups, id.as_bytes())?
+        .ok_or(Error::NotFound("group"))?;
     Ok(Json(group_view(&g)))
 }
 
@@ -408,12 +573,23 @@ struct Rename {
     name: String,
 }
 
-async fn rename_group(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<Rename>) -> Result<Json<Value>> {
+async fn rename_group(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<Rename>,
+) -> Result<Json<Value>> {
     who.require_admin()?;
     check_id(&id, "group")?;
     let store = &state.store;
     let name = check_group_name(store, &req.name, Some(&id))?;
-    let ev = actor(&who).event(store.next_seq()?, "group.rename", format!("group:{id}"), "ok", Some(json!({"name": name})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "group.rename",
+        format!("group:{id}"),
+        "ok",
+        Some(json!({"name": name})),
+    );
     let g = store.transact(|tx| {
         let mut g: Group = match tx.groups.get(id.as_bytes())? {
             Some(b) => tx_json(&b)?,
@@ -434,12 +610,23 @@ struct Members {
     members: Vec<String>,
 }
 
-async fn set_members(State(state): State<AppState>, who: CurrentUser, ApiPath(id): ApiPath<String>, ApiJson(req): ApiJson<Members>) -> Result<Json<Value>> {
+async fn set_members(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<Members>,
+) -> Result<Json<Value>> {
     who.require_admin()?;
     check_id(&id, "group")?;
     let store = &state.store;
     let members = check_members(store, &req.members)?;
-    let ev = actor(&who).event(store.next_seq()?, "group.members", format!("group:{id}"), "ok", Some(json!({"members": members})));
+    let ev = actor(&who).event(
+        store.next_seq()?,
+        "group.members",
+        format!("group:{id}"),
+        "ok",
+        Some(json!({"members": members})),
+    );
     let g = store.transact(|tx| {
         let mut g: Group = match tx.groups.get(id.as_bytes())? {
             Some(b) => tx_json(&b)?,
@@ -473,7 +660,11 @@ struct AuditQuery {
     offset: Option<usize>,
 }
 
-async fn audit(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): ApiQuery<AuditQuery>) -> Result<Json<Value>> {
+async fn audit(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> Result<Json<Value>> {
     who.require_admin()?;
     let store = &state.store;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
@@ -489,15 +680,16 @@ async fn audit(State(state): State<AppState>, who: CurrentUser, ApiQuery(q): Api
         if q.until.is_some_and(|u| ev.at > u) {
             continue;
         }
-        if let Some(a) = &q.actor {
-            if ev.actor.as_deref() != Some(a.as_str()) && ev.actor_name.as_deref() != Some(a.as_str()) {
-                continue;
-            }
+        if let Some(a) = &q.actor
+            && ev.actor.as_deref() != Some(a.as_str())
+            && ev.actor_name.as_deref() != Some(a.as_str())
+        {
+            continue;
         }
-        if let Some(a) = &q.action {
-            if !(ev.action == *a || ev.action.starts_with(&format!("{a}."))) {
-                continue;
-            }
+        if let Some(a) = &q.action
+            && !(ev.action == *a || ev.action.starts_with(&format!("{a}.")))
+        {
+            continue;
         }
         if q.outcome.as_deref().is_some_and(|o| o != ev.outcome) {
             continue;

@@ -174,7 +174,12 @@ impl Store {
             .cache_capacity(CACHE_CAPACITY)
             .mode(sled::Mode::HighThroughput)
             .open()
-            .map_err(|e| Error::internal(format!("cannot open the database at {}: {e}", dir.display())))?;
+            .map_err(|e| {
+                Error::internal(format!(
+                    "cannot open the database at {}: {e}",
+                    dir.display()
+                ))
+            })?;
         let t = |name: &str| db.open_tree(name);
         Ok(Store {
             meta: t(META)?,
@@ -257,7 +262,11 @@ impl Store {
     }
 
     /// Reads a JSON record.
-    pub fn get_json<T: DeserializeOwned>(&self, tree: &sled::Tree, key: &[u8]) -> Result<Option<T>> {
+    pub fn get_json<T: DeserializeOwned>(
+        &self,
+        tree: &sled::Tree,
+        key: &[u8],
+    ) -> Result<Option<T>> {
         match tree.get(key)? {
             Some(v) => Ok(Some(from_json(&v)?)),
             None => Ok(None),

@@ -26,7 +26,10 @@ impl Server {
         Self::start_in(dir, tweak).await
     }
 
-    pub async fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut hanlin::ServeConfig)) -> Server {
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut hanlin::ServeConfig),
+    ) -> Server {
         let mut cfg = hanlin::ServeConfig::for_data_dir(dir.path());
         cfg.admin_password = Some(ADMIN_PASSWORD.into());
         tweak(&mut cfg);
@@ -42,7 +45,13 @@ impl Server {
             .await
             .unwrap();
         });
-        Server { base, dir, state, shutdown: Some(tx), handle: Some(handle) }
+        Server {
+            base,
+            dir,
+            state,
+            shutdown: Some(tx),
+            handle: Some(handle),
+        }
     }
 
     /// Stops the server gracefully and hands back its data directory.
@@ -60,7 +69,10 @@ impl Server {
     pub fn client(&self) -> Client {
         Client {
             base: self.base.clone(),
-            http: reqwest::Client::builder().cookie_store(true).build().unwrap(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
             token: None,
         }
     }
@@ -71,7 +83,13 @@ impl Server {
 
     pub async fn login(&self, user: &str, password: &str) -> Client {
         let mut c = self.client();
-        let (st, body) = c.send(Method::POST, "/api/v1/session", Some(json!({"username": user, "password": password}))).await;
+        let (st, body) = c
+            .send(
+                Method::POST,
+                "/api/v1/session",
+                Some(json!({"username": user, "password": password})),
+            )
+            .await;
         assert_eq!(st, StatusCode::OK, "login {user}: {body}");
         c.token = Some(body["token"].as_str().unwrap().to_owned());
         c
@@ -109,7 +127,12 @@ pub struct Client {
 }
 
 impl Client {
-    pub async fn send(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut rb = self.http.request(method, format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
             rb = rb.bearer_auth(t);
@@ -139,15 +162,28 @@ impl Client {
         self.send(Method::DELETE, path, None).await
     }
     /// Sends a raw body with a content type.
-    pub async fn raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> (StatusCode, Value) {
-        let mut rb = self.http.request(method, format!("{}{}", self.base, path)).header("content-type", content_type).body(body);
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (StatusCode, Value) {
+        let mut rb = self
+            .http
+            .request(method, format!("{}{}", self.base, path))
+            .header("content-type", content_type)
+            .body(body);
         if let Some(t) = &self.token {
             rb = rb.bearer_auth(t);
         }
         let resp = rb.send().await.unwrap();
         let st = resp.status();
         let text = resp.text().await.unwrap();
-        (st, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            st,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn first_space(&self) -> String {
@@ -162,12 +198,23 @@ impl Client {
     }
 
     pub async fn new_category(&self, space: &str, name: &str, parent: Option<&str>) -> String {
-        let (st, c) = self.post(&format!("/api/v1/spaces/{space}/categories"), json!({"name": name, "parent_id": parent})).await;
+        let (st, c) = self
+            .post(
+                &format!("/api/v1/spaces/{space}/categories"),
+                json!({"name": name, "parent_id": parent}),
+            )
+            .await;
         assert_eq!(st, StatusCode::OK, "{c}");
         c["id"].as_str().unwrap().to_owned()
     }
 
-    pub async fn new_doc(&self, space: &str, category: Option<&str>, title: &str, body: &str) -> Value {
+    pub async fn new_doc(
+        &self,
+        space: &str,
+        category: Option<&str>,
+        title: &str,
+        body: &str,
+    ) -> Value {
         let (st, d) = self.post("/api/v1/documents", json!({"space_id": space, "category_id": category, "title": title, "body": body, "tags": []})).await;
         assert_eq!(st, StatusCode::OK, "{d}");
         d
@@ -185,7 +232,10 @@ impl Client {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        panic!("search for {q} never {} {id}", if present { "found" } else { "dropped" });
+        panic!(
+            "search for {q} never {} {id}",
+            if present { "found" } else { "dropped" }
+        );
     }
 }
 
@@ -204,7 +254,18 @@ pub fn urlencode(s: &str) -> String {
 /// Asserts an error response's status and code.
 #[track_caller]
 pub fn assert_error(resp: &(StatusCode, Value), status: u16, code: &str) {
-    assert_eq!(resp.0.as_u16(), status, "expected {status} {code}, got {}", resp.1);
+    assert_eq!(
+        resp.0.as_u16(),
+        status,
+        "expected {status} {code}, got {}",
+        resp.1
+    );
     assert_eq!(resp.1["error"]["code"], code, "body: {}", resp.1);
-    assert!(resp.1["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "message missing: {}", resp.1);
+    assert!(
+        resp.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "message missing: {}",
+        resp.1
+    );
 }

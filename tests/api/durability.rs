@@ -21,14 +21,29 @@ fn spawn(dir: &std::path::Path) -> (Child, String) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("Hanlin listening on ").expect("listening line").to_owned();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("Hanlin listening on ")
+        .expect("listening line")
+        .to_owned();
     (child, base)
 }
 
 async fn login(base: &str) -> Client {
-    let mut c = Client { base: base.to_owned(), http: reqwest::Client::new(), token: None };
-    let (st, b) = c.post("/api/v1/session", json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    let mut c = Client {
+        base: base.to_owned(),
+        http: reqwest::Client::new(),
+        token: None,
+    };
+    let (st, b) = c
+        .post(
+            "/api/v1/session",
+            json!({"username": "admin", "password": ADMIN_PASSWORD}),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{b}");
     c.token = Some(b["token"].as_str().unwrap().to_owned());
     c
@@ -42,7 +57,14 @@ async fn acknowledged_writes_survive_sigkill_and_check_detects_corruption() {
     let space = c.first_space().await;
     let mut ids = Vec::new();
     for i in 0..10 {
-        let d = c.new_doc(&space, None, &format!("断电测试 {i}"), &format!("第一版 {i}\n")).await;
+        let d = c
+            .new_doc(
+                &space,
+                None,
+                &format!("断电测试 {i}"),
+                &format!("第一版 {i}\n"),
+            )
+            .await;
         let id = d["id"].as_str().unwrap().to_owned();
         for v in 1..=3 {
             let (st, r) = c.put(&format!("/api/v1/documents/{id}"), json!({"title": format!("断电测试 {i}"), "body": format!("第{}版 {i}\n", v + 1), "base_version": v})).await;
@@ -66,14 +88,29 @@ async fn acknowledged_writes_survive_sigkill_and_check_detects_corruption() {
     }
     // The index caught up too (outbox replay or rebuild).
     let hit = c.search_until("断电测试", &ids[9], true).await;
-    let found: Vec<&str> = hit["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap()).collect();
-    assert!(ids.iter().all(|id| found.contains(&id.as_str())), "all ten are searchable: {found:?}");
+    let found: Vec<&str> = hit["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.iter().all(|id| found.contains(&id.as_str())),
+        "all ten are searchable: {found:?}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let check = Command::new(env!("CARGO_BIN_EXE_hanlin")).args(["check", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_hanlin"))
+        .args(["check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     let out = String::from_utf8_lossy(&check.stdout);
-    assert!(check.status.success(), "check failed on a good store: {out}");
+    assert!(
+        check.status.success(),
+        "check failed on a good store: {out}"
+    );
     assert!(out.contains("ok"), "{out}");
 
     // Corrupt one stored version (flip its text) and check again.
@@ -83,10 +120,17 @@ async fn acknowledged_writes_survive_sigkill_and_check_detects_corruption() {
         let bytes = store.versions.get(&key).unwrap().unwrap();
         let mut rec: hanlin::model::VersionRecord = postcard::from_bytes(&bytes).unwrap();
         rec.content = hanlin::domain::versions::Content::Full("被篡改的内容\n".into());
-        store.versions.insert(&key, hanlin::docs::encode_version(&rec)).unwrap();
+        store
+            .versions
+            .insert(&key, hanlin::docs::encode_version(&rec))
+            .unwrap();
         store.flush_blocking().unwrap();
     }
-    let check = Command::new(env!("CARGO_BIN_EXE_hanlin")).args(["check", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_hanlin"))
+        .args(["check", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     let out = String::from_utf8_lossy(&check.stdout);
     assert_eq!(check.status.code(), Some(1), "check must fail: {out}");
     assert!(out.contains("CORRUPT") && out.contains(&ids[3]), "{out}");

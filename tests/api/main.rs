@@ -4,5 +4,7 @@ mod auth;
 mod common;
 mod documents;
 mod durability;
+mod import;
 mod permissions;
+mod reviews;
 mod search;

@@ -11,15 +11,29 @@ async fn saved_document_is_found_highlighted_within_a_second() {
     let srv = Server::start().await;
     let admin = srv.admin().await;
     let space = admin.first_space().await;
-    let d = admin.new_doc(&space, None, "数据库慢查询排查", "当查询特别慢的时候，先看慢日志，再看执行计划。\n").await;
+    let d = admin
+        .new_doc(
+            &space,
+            None,
+            "数据库慢查询排查",
+            "当查询特别慢的时候，先看慢日志，再看执行计划。\n",
+        )
+        .await;
     let id = d["id"].as_str().unwrap();
     let started = std::time::Instant::now();
     let r = admin.search_until("查询特别慢怎么排查", id, true).await;
-    assert!(started.elapsed() < std::time::Duration::from_secs(1), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "took {:?}",
+        started.elapsed()
+    );
     let hit = &r["hits"][0];
     assert_eq!(hit["id"], id);
     assert!(hit["snippet"].as_str().unwrap().contains("<mark>"), "{hit}");
-    assert!(hit["title_html"].as_str().unwrap().contains("<mark>"), "{hit}");
+    assert!(
+        hit["title_html"].as_str().unwrap().contains("<mark>"),
+        "{hit}"
+    );
     // An edit is reflected; the old text no longer matches.
     admin.put(&format!("/api/v1/documents/{id}"), json!({"title": "缓存命中率", "body": "命中率下降时检查淘汰策略。\n", "base_version": 1})).await;
     admin.search_until("淘汰策略", id, true).await;
@@ -27,7 +41,9 @@ async fn saved_document_is_found_highlighted_within_a_second() {
     // Trash removes it from search; undelete brings it back.
     admin.delete(&format!("/api/v1/documents/{id}")).await;
     admin.search_until("淘汰策略", id, false).await;
-    admin.post(&format!("/api/v1/documents/{id}/undelete"), json!({})).await;
+    admin
+        .post(&format!("/api/v1/documents/{id}/undelete"), json!({}))
+        .await;
     admin.search_until("淘汰策略", id, true).await;
 }
 
@@ -40,7 +56,12 @@ async fn hidden_documents_never_count_in_totals_facets_or_snippets() {
     let open_cat = admin.new_category(&open_space, "产品文档", None).await;
     let secret_cat = admin.new_category(&secret_space, "绝密", None).await;
     let (uid, reader) = srv.user(&admin, "reader1", json!({})).await;
-    let (st, b) = admin.put(&format!("/api/v1/spaces/{open_space}/grants"), json!([{"principal": format!("user:{uid}"), "role": "reader"}])).await;
+    let (st, b) = admin
+        .put(
+            &format!("/api/v1/spaces/{open_space}/grants"),
+            json!([{"principal": format!("user:{uid}"), "role": "reader"}]),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{b}");
     let mut pub_id = String::new();
     for i in 0..3 {
@@ -57,20 +78,40 @@ async fn hidden_documents_never_count_in_totals_facets_or_snippets() {
     let r = reader.search_until("部署", &pub_id, true).await;
     assert_eq!(r["total"], 3, "{r}");
     let text = r.to_string();
-    for leak in ["机密", "青龙", secret_cat.as_str(), secret_space.as_str(), secret_id.as_str()] {
+    for leak in [
+        "机密",
+        "青龙",
+        secret_cat.as_str(),
+        secret_space.as_str(),
+        secret_id.as_str(),
+    ] {
         assert!(!text.contains(leak), "reader's results leak {leak}: {text}");
     }
     assert_eq!(r["facets"]["tags"], json!({"公开标签": 3}));
     assert_eq!(r["facets"]["spaces"], json!({ open_space.clone(): 3 }));
     // Filters cannot pry either.
-    let (_, r) = reader.get(&format!("/api/v1/search?q={}", urlencode("#机密标签"))).await;
+    let (_, r) = reader
+        .get(&format!("/api/v1/search?q={}", urlencode("#机密标签")))
+        .await;
     assert_eq!(r["total"], 0);
-    let (_, r) = reader.get(&format!("/api/v1/search?q={}", urlencode("青龙"))).await;
+    let (_, r) = reader
+        .get(&format!("/api/v1/search?q={}", urlencode("青龙")))
+        .await;
     assert_eq!(r["total"], 0);
     assert_eq!(r["hits"], json!([]));
     // Direct reads of the hidden document: 404, not 403.
-    assert_error(&reader.get(&format!("/api/v1/documents/{secret_id}")).await, 404, "not_found");
-    assert_error(&reader.get(&format!("/api/v1/documents/{secret_id}/versions")).await, 404, "not_found");
+    assert_error(
+        &reader.get(&format!("/api/v1/documents/{secret_id}")).await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &reader
+            .get(&format!("/api/v1/documents/{secret_id}/versions"))
+            .await,
+        404,
+        "not_found",
+    );
 }
 
 #[tokio::test]
@@ -81,22 +122,62 @@ async fn bad_queries_give_results_or_400_never_500() {
     admin.new_doc(&space, None, "测试文档", "内容").await;
     let long = format!("{}{}", "知识".repeat(500), "kb ".repeat(3000));
     let queries = [
-        "\"unbalanced", "\"\"", "-", "--", "#", "tag:", "space:", "before:", "after:2020-13-45", "before:notadate",
-        "((((", ")))", "*", "?", "AND OR NOT", "\u{0001}\u{0007}控制字符", "😀🎉", "-\"\"", "\\", "'", "%", "k8s -k8s",
-        long.as_str(), "category:\"不存在\"", "author:nobody", "type:weird",
+        "\"unbalanced",
+        "\"\"",
+        "-",
+        "--",
+        "#",
+        "tag:",
+        "space:",
+        "before:",
+        "after:2020-13-45",
+        "before:notadate",
+        "((((",
+        ")))",
+        "*",
+        "?",
+        "AND OR NOT",
+        "\u{0001}\u{0007}控制字符",
+        "😀🎉",
+        "-\"\"",
+        "\\",
+        "'",
+        "%",
+        "k8s -k8s",
+        long.as_str(),
+        "category:\"不存在\"",
+        "author:nobody",
+        "type:weird",
     ];
     for q in queries {
-        let (st, body) = admin.get(&format!("/api/v1/search?q={}", urlencode(q))).await;
-        assert!(st == StatusCode::OK || st == StatusCode::BAD_REQUEST, "{q:?}: {st} {body}");
+        let (st, body) = admin
+            .get(&format!("/api/v1/search?q={}", urlencode(q)))
+            .await;
+        assert!(
+            st == StatusCode::OK || st == StatusCode::BAD_REQUEST,
+            "{q:?}: {st} {body}"
+        );
         if st == StatusCode::BAD_REQUEST {
             assert_eq!(body["error"]["code"], "invalid_query", "{q:?}: {body}");
         } else {
             assert!(body["total"].is_number(), "{q:?}: {body}");
         }
     }
-    assert_error(&admin.get("/api/v1/search?q=x&limit=abc").await, 400, "invalid_input");
-    assert_error(&admin.get("/api/v1/search?q=x&limit=1000").await, 400, "invalid_input");
-    assert_error(&admin.get("/api/v1/search?q=x&sort=sideways").await, 400, "invalid_input");
+    assert_error(
+        &admin.get("/api/v1/search?q=x&limit=abc").await,
+        400,
+        "invalid_input",
+    );
+    assert_error(
+        &admin.get("/api/v1/search?q=x&limit=1000").await,
+        400,
+        "invalid_input",
+    );
+    assert_error(
+        &admin.get("/api/v1/search?q=x&sort=sideways").await,
+        400,
+        "invalid_input",
+    );
 }
 
 #[tokio::test]
@@ -111,14 +192,30 @@ async fn pagination_sorting_and_facets() {
         last = d["id"].as_str().unwrap().to_owned();
     }
     admin.search_until("集群运维", &last, true).await;
-    let (_, p1) = admin.get(&format!("/api/v1/search?q={}&limit=5&offset=0&sort=recent", urlencode("集群运维"))).await;
-    let (_, p3) = admin.get(&format!("/api/v1/search?q={}&limit=5&offset=10&sort=recent", urlencode("集群运维"))).await;
+    let (_, p1) = admin
+        .get(&format!(
+            "/api/v1/search?q={}&limit=5&offset=0&sort=recent",
+            urlencode("集群运维")
+        ))
+        .await;
+    let (_, p3) = admin
+        .get(&format!(
+            "/api/v1/search?q={}&limit=5&offset=10&sort=recent",
+            urlencode("集群运维")
+        ))
+        .await;
     assert_eq!(p1["total"], 12);
     assert_eq!(p1["hits"].as_array().unwrap().len(), 5);
     assert_eq!(p3["hits"].as_array().unwrap().len(), 2);
     assert_eq!(p1["hits"][0]["id"], last, "recent first");
-    assert_eq!(p1["facets"]["tags"], json!({"甲": 4, "乙": 8}), "facets count all matches, not the page");
-    let (_, t) = admin.get(&format!("/api/v1/search?q={}", urlencode("集群运维 #甲"))).await;
+    assert_eq!(
+        p1["facets"]["tags"],
+        json!({"甲": 4, "乙": 8}),
+        "facets count all matches, not the page"
+    );
+    let (_, t) = admin
+        .get(&format!("/api/v1/search?q={}", urlencode("集群运维 #甲")))
+        .await;
     assert_eq!(t["total"], 4);
 }
 
@@ -132,18 +229,35 @@ async fn outbox_left_by_a_crash_is_replayed_at_start() {
     // directly (document + outbox entry in one transaction) with no indexer running.
     let id = {
         let store = hanlin::store::Store::open(&dir.path().join("db")).unwrap();
-        let actor = hanlin::docs::Actor { id: "x".into(), name: "x".into(), ip: None };
-        let content = hanlin::docs::validate("崩溃后重放", "重放的文档正文", &[], usize::MAX).unwrap();
-        let d = hanlin::docs::create(&store, &actor, hanlin::docs::NewDoc {
-            space_id: space.clone(), category_id: None, content, kind: hanlin::model::DocKind::Doc, needs_review: false, message: String::new(),
-        }).unwrap();
+        let actor = hanlin::docs::Actor {
+            id: "x".into(),
+            name: "x".into(),
+            ip: None,
+        };
+        let content =
+            hanlin::docs::validate("崩溃后重放", "重放的文档正文", &[], usize::MAX).unwrap();
+        let d = hanlin::docs::create(
+            &store,
+            &actor,
+            hanlin::docs::NewDoc {
+                space_id: space.clone(),
+                category_id: None,
+                content,
+                kind: hanlin::model::DocKind::Doc,
+                needs_review: false,
+                message: String::new(),
+            },
+        )
+        .unwrap();
         store.flush_blocking().unwrap();
         assert_eq!(store.outbox.len(), 1);
         d.id
     };
     let srv = Server::start_in(dir, |_| {}).await;
     let admin = srv.admin().await;
-    let (_, r) = admin.get(&format!("/api/v1/search?q={}", urlencode("崩溃后重放"))).await;
+    let (_, r) = admin
+        .get(&format!("/api/v1/search?q={}", urlencode("崩溃后重放")))
+        .await;
     assert_eq!(r["hits"][0]["id"], id, "found right after start: {r}");
     assert_eq!(srv.state.store.outbox.len(), 0, "outbox drained");
 }
@@ -153,16 +267,37 @@ async fn admin_synonyms_take_effect() {
     let srv = Server::start().await;
     let admin = srv.admin().await;
     let space = admin.first_space().await;
-    let d = admin.new_doc(&space, None, "报销流程", "差旅费用的报销需要主管审批。\n").await;
+    let d = admin
+        .new_doc(&space, None, "报销流程", "差旅费用的报销需要主管审批。\n")
+        .await;
     let id = d["id"].as_str().unwrap();
     admin.search_until("报销", id, true).await;
-    let (_, r) = admin.get(&format!("/api/v1/search?q={}", urlencode("青鸾单"))).await;
+    let (_, r) = admin
+        .get(&format!("/api/v1/search?q={}", urlencode("青鸾单")))
+        .await;
     assert!(!r["hits"].as_array().unwrap().iter().any(|h| h["id"] == id));
-    let (st, b) = admin.put("/api/v1/admin/synonyms", json!({"groups": [["青鸾单", "报销"]]})).await;
+    let (st, b) = admin
+        .put(
+            "/api/v1/admin/synonyms",
+            json!({"groups": [["青鸾单", "报销"]]}),
+        )
+        .await;
     assert_eq!(st, StatusCode::OK, "{b}");
-    let (_, r) = admin.get(&format!("/api/v1/search?q={}", urlencode("青鸾单"))).await;
+    let (_, r) = admin
+        .get(&format!("/api/v1/search?q={}", urlencode("青鸾单")))
+        .await;
     assert_eq!(r["hits"][0]["id"], id, "{r}");
-    assert_error(&admin.put("/api/v1/admin/synonyms", json!({"groups": [["孤单"]]})).await, 400, "invalid_input");
+    assert_error(
+        &admin
+            .put("/api/v1/admin/synonyms", json!({"groups": [["孤单"]]}))
+            .await,
+        400,
+        "invalid_input",
+    );
     let (_, reader) = srv.user(&admin, "syn-reader", json!({})).await;
-    assert_error(&reader.get("/api/v1/admin/synonyms").await, 403, "forbidden");
+    assert_error(
+        &reader.get("/api/v1/admin/synonyms").await,
+        403,
+        "forbidden",
+    );
 }

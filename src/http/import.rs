@@ -1,0 +1,83 @@
+//! `POST /api/v1/spaces/{id}/import`: the folder import of `hanlin import`, through the API, from a
+//! zip archive of Markdown files (sub-folders become categories). Zip-slip and zip-bomb defended.
+
+use axum::{Json, Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
+use serde_json::{Value, json};
+
+use crate::{
+    AppState, access,
+    auth::CurrentUser,
+    domain::permission::Action,
+    error::{Error, Result},
+    http::{
+        documents::actor,
+        extract::{ApiPath, check_id},
+    },
+    import::{self, ZipLimits},
+};
+
+/// Largest zip upload accepted.
+pub const MAX_ZIP_BYTES: usize = 64 * 1024 * 1024;
+const LIMITS: ZipLimits = ZipLimits {
+    max_entries: 20_000,
+    max_total: 256 * 1024 * 1024,
+    max_file: 5 * 1024 * 1024,
+};
+
+/// Routes of this module.
+pub fn router() -> Router<AppState> {
+    Router::new().route(
+        "/spaces/{id}/import",
+        post(import_zip).layer(axum::extract::DefaultBodyLimit::max(MAX_ZIP_BYTES)),
+    )
+}
+
+async fn import_zip(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>> {
+    check_id(&id, "space")?;
+    let store = state.store.clone();
+    let space = access::load_space(&store, &id)?;
+    access::require_at(
+        &store,
+        &who.subject(),
+        Action::ManageCategories,
+        &space,
+        None,
+        "space",
+    )?;
+    let ct = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(ct.starts_with("application/zip") || ct.starts_with("application/octet-stream")) {
+        return Err(Error::invalid(
+            "file",
+            "send a zip archive with Content-Type: application/zip",
+        ));
+    }
+    let body = body.map_err(|_| Error::PayloadTooLarge {
+        limit: MAX_ZIP_BYTES,
+    })?;
+    let max_body = state.config.max_body_bytes;
+    let actor = actor(&who);
+    let report = tokio::task::spawn_blocking(move || -> Result<_> {
+        let files = import::read_zip(&body, &LIMITS)?;
+        if files.is_empty() {
+            return Err(Error::invalid(
+                "file",
+                "the archive holds no Markdown (.md) files",
+            ));
+        }
+        import::import_files(&store, &actor, &space, files, max_body, |_| {})
+    })
+    .await
+    .map_err(Error::internal)??;
+    state.store.flush().await?;
+    state.notify_indexer();
+    Ok(Json(json!(report)))
+}

@@ -1,0 +1,1104 @@
+//! Reviews on the server: submitting a version for approval, deciding on it, publishing the
+//! approved version, the in-app notifications that announce each step, the sensitive-word check
+//! and the periodic re-review dates.
+//!
+//! The state machine itself is pure ([`crate::domain::review`]); this module loads what it needs,
+//! checks grants, and writes each change in **one** transaction together with the document's new
+//! state, the outbox entry (when something is published), the audit event and the notifications.
+//!
+//! Who may see a review: its author and anyone who decided on it (while they may read the
+//! document), the reviewers listed in any of its stages (while they hold the reviewer role on the
+//! document), and administrators. Everyone else gets `not_found`.
+
+use std::{collections::BTreeSet, sync::Mutex};
+
+use aho_corasick::AhoCorasick;
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::{
+    access::{self, load_space},
+    auth::{CurrentUser, account_active},
+    docs::{self, Actor, FullVersion, tx_audit, tx_outbox},
+    domain::{
+        permission::{Action, Principal},
+        review::{self, Policy, Review, ReviewAction, ReviewError, ReviewState, Stage},
+    },
+    error::{Error, Result},
+    model::{Doc, DocStatus, Group, User, new_id},
+    store::{Store, Tx, TxResult, abort, from_json, to_json, tx_json},
+};
+
+/// A review waiting this many days at one stage produces a `waiting_too_long` notification for
+/// the reviewers still waited on (once per review per stage).
+pub const WAITING_TOO_LONG_DAYS: i64 = 3;
+/// Settings key of the sensitive-word list ([`crate::store::SETTINGS`]).
+pub const SENSITIVE_WORDS_KEY: &str = "sensitive_words";
+/// Most words in the sensitive-word list.
+pub const MAX_WORDS: usize = 5000;
+/// Longest sensitive word, in characters.
+pub const MAX_WORD_CHARS: usize = 50;
+/// Most word matches reported in one answer.
+const MAX_REPORTED_MATCHES: usize = 200;
+/// Attempts at a decision before giving up on a review others keep changing.
+const MAX_ATTEMPTS: usize = 16;
+
+/// Serialises submissions, so two concurrent submissions of one document cannot both stay open
+/// (sled transactions cannot scan for the open review). Held only around synchronous code.
+static SUBMIT_LOCK: Mutex<()> = Mutex::new(());
+
+/// Translates a refusal of the state machine into the API error with the domain's code.
+pub fn rule(e: ReviewError) -> Error {
+    Error::Rule {
+        status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+        code: e.code(),
+        message: e.to_string(),
+        extra: None,
+    }
+}
+
+// ---- records ----------------------------------------------------------------------------------
+
+/// A review as stored in [`crate::store::REVIEWS`]: the domain record plus what the server keeps
+/// around it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredReview {
+    /// The state machine's record.
+    pub review: Review,
+    /// Title of the submitted version.
+    pub title: String,
+    /// The author's note to the reviewers.
+    #[serde(default)]
+    pub message: String,
+    /// The published version when it was submitted (what the diff compares against).
+    #[serde(default)]
+    pub base_version: Option<u64>,
+    /// `flag` words found in the submitted version, shown to the reviewers.
+    #[serde(default)]
+    pub flags: Vec<WordMatch>,
+    /// Stages for which the `waiting_too_long` notification was sent.
+    #[serde(default)]
+    pub waiting_notified: Vec<usize>,
+}
+
+/// What a notification announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// A submission reached a stage you review.
+    ReviewRequested,
+    /// Your submission passed a stage.
+    StageAdvanced,
+    /// Your submission passed every stage and is published.
+    Approved,
+    /// Your submission was rejected (the text carries the comment).
+    Rejected,
+    /// A review you are waited on has been pending more than [`WAITING_TOO_LONG_DAYS`] days.
+    WaitingTooLong,
+}
+
+/// One in-app notification. key = user id ‖ 0x00 ‖ seq (u64 big-endian).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The sequence number, as a decimal string (the id clients send back to mark it read).
+    pub id: String,
+    /// What it announces.
+    pub kind: NotificationKind,
+    /// The message (Chinese).
+    pub text: String,
+    /// Where the web app should go, e.g. `#/reviews/<id>` or `#/doc/<id>`.
+    pub link: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Whether the recipient has read it.
+    pub read: bool,
+    /// The review concerned.
+    #[serde(default)]
+    pub review_id: Option<String>,
+    /// The document concerned.
+    #[serde(default)]
+    pub doc_id: Option<String>,
+}
+
+/// A notification about to be written, with its key.
+struct Outgoing {
+    key: Vec<u8>,
+    bytes: Vec<u8>,
+}
+
+/// Key of notification `seq` of `user`.
+pub fn notification_key(user: &str, seq: u64) -> Vec<u8> {
+    let mut k = Vec::with_capacity(user.len() + 9);
+    k.extend_from_slice(user.as_bytes());
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn user_prefix(user: &str) -> Vec<u8> {
+    let mut k = user.as_bytes().to_vec();
+    k.push(0);
+    k
+}
+
+/// What a notification says and where it points (the recipients come separately).
+struct Note {
+    kind: NotificationKind,
+    text: String,
+    link: String,
+    review_id: String,
+    doc_id: String,
+}
+
+/// Prepares one notification per recipient (sequence numbers are taken here, outside any
+/// transaction).
+fn outgoing(
+    store: &Store,
+    to: &[String],
+    note: &Note,
+    now: DateTime<Utc>,
+) -> Result<Vec<Outgoing>> {
+    let mut out = Vec::with_capacity(to.len());
+    for user in to {
+        let seq = store.next_seq()?;
+        let n = Notification {
+            id: seq.to_string(),
+            kind: note.kind,
+            text: note.text.clone(),
+            link: note.link.clone(),
+            created_at: now,
+            read: false,
+            review_id: Some(note.review_id.clone()),
+            doc_id: Some(note.doc_id.clone()),
+        };
+        out.push(Outgoing {
+            key: notification_key(user, seq),
+            bytes: to_json(&n),
+        });
+    }
+    Ok(out)
+}
+
+fn tx_notify(tx: &Tx<'_>, notes: &[Outgoing]) -> TxResult<()> {
+    for n in notes {
+        tx.notifications
+            .insert(n.key.as_slice(), n.bytes.as_slice())?;
+    }
+    Ok(())
+}
+
+fn review_link(id: &str) -> String {
+    format!("#/reviews/{id}")
+}
+
+fn doc_link(id: &str) -> String {
+    format!("#/doc/{id}")
+}
+
+// ---- loading and visibility -------------------------------------------------------------------
+
+/// Junk ids name nothing: `not_found` before any lookup.
+fn check_id(id: &str, what: &'static str) -> Result<()> {
+    if crate::model::valid_id(id) {
+        Ok(())
+    } else {
+        Err(Error::NotFound(what))
+    }
+}
+
+/// Loads a review, or `not_found`.
+pub fn load(store: &Store, id: &str) -> Result<StoredReview> {
+    store
+        .get_json::<StoredReview>(&store.reviews, id.as_bytes())?
+        .ok_or(Error::NotFound("review"))
+}
+
+/// Every review (the tree is small: one record per submission).
+pub fn all(store: &Store) -> Result<Vec<StoredReview>> {
+    store.all_json(&store.reviews)
+}
+
+/// The signed-in caller as the state machine sees them.
+pub fn review_actor(who: &CurrentUser) -> review::Actor {
+    review::Actor {
+        user_id: who.id().to_owned(),
+        groups: who.groups.clone(),
+        is_admin: who.is_admin(),
+    }
+}
+
+/// Whether the caller is listed in any stage of the review.
+pub fn listed(r: &Review, who: &CurrentUser) -> bool {
+    r.policy
+        .stages
+        .iter()
+        .any(|s| s.reviewers.iter().any(|p| p.matches(who.id(), &who.groups)))
+}
+
+/// Whether the caller may see this review (see the module docs).
+pub fn can_view(store: &Store, who: &CurrentUser, r: &Review, doc: &Doc) -> Result<bool> {
+    if who.is_admin() {
+        return Ok(true);
+    }
+    let subject = who.subject();
+    let involved = r.author == who.id() || r.decisions.iter().any(|d| d.reviewer == who.id());
+    if involved && access::allowed_doc(store, &subject, Action::Read, doc)? {
+        return Ok(true);
+    }
+    Ok(listed(r, who) && access::allowed_doc(store, &subject, Action::Review, doc)?)
+}
+
+/// Loads a review and its document for the caller; hidden or missing -> `not_found`.
+pub fn load_visible(store: &Store, who: &CurrentUser, id: &str) -> Result<(StoredReview, Doc)> {
+    check_id(id, "review")?;
+    let stored = load(store, id)?;
+    let doc =
+        docs::load_meta(store, &stored.review.doc_id).map_err(|_| Error::NotFound("review"))?;
+    if !can_view(store, who, &stored.review, &doc)? {
+        return Err(Error::NotFound("review"));
+    }
+    Ok((stored, doc))
+}
+
+/// The review policy in force for a place: the nearest category (up the chain) with a policy,
+/// else the space's. A policy with no stages means "explicitly no review here" -> `None`.
+pub fn effective_policy(
+    store: &Store,
+    space_id: &str,
+    category_id: Option<&str>,
+) -> Result<Option<Policy>> {
+    for c in access::chain(store, category_id)?.iter().rev() {
+        if let Some(p) = &c.review_policy {
+            return Ok((!p.stages.is_empty()).then(|| p.clone()));
+        }
+    }
+    let space = load_space(store, space_id)?;
+    Ok(space.review_policy.filter(|p| !p.stages.is_empty()))
+}
+
+/// The active accounts named by `principals` (groups expanded to their members; `everyone` to
+/// the accounts holding the reviewer role on the document), without `exclude`.
+pub fn recipients(
+    store: &Store,
+    principals: &[&Principal],
+    doc: &Doc,
+    exclude: &[&str],
+) -> Result<Vec<String>> {
+    let users: Vec<User> = store.all_json(&store.users)?;
+    let groups: Vec<Group> = store.all_json(&store.groups)?;
+    let groups_of = |id: &str| -> Vec<String> {
+        groups
+            .iter()
+            .filter(|g| g.members.iter().any(|m| m == id))
+            .map(|g| g.id.clone())
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for p in principals {
+        match p {
+            Principal::User(id) => {
+                out.insert(id.clone());
+            }
+            Principal::Group(g) => {
+                if let Some(g) = groups.iter().find(|x| x.id == *g) {
+                    out.extend(g.members.iter().cloned());
+                }
+            }
+            Principal::Everyone => {
+                for u in &users {
+                    let subject = access::subject(u, &groups_of(&u.id));
+                    if access::allowed_doc(store, &subject, Action::Review, doc)? {
+                        out.insert(u.id.clone());
+                    }
+                }
+            }
+        }
+    }
+    // Only those who may review the document hear of it: a reviewer named by a policy who cannot
+    // see the document (e.g. under `inherit: false`) must not learn its title from a notification.
+    let mut to = Vec::with_capacity(out.len());
+    for id in out {
+        if exclude.contains(&id.as_str()) {
+            continue;
+        }
+        let Some(u) = users.iter().find(|u| u.id == id && account_active(u)) else {
+            continue;
+        };
+        if access::allowed_doc(
+            store,
+            &access::subject(u, &groups_of(&u.id)),
+            Action::Review,
+            doc,
+        )? {
+            to.push(id);
+        }
+    }
+    Ok(to)
+}
+
+/// Display name of a user id (the id itself when unknown).
+fn display_name(store: &Store, id: &str) -> String {
+    match store.get_json::<User>(&store.users, id.as_bytes()) {
+        Ok(Some(u)) => u.display_name,
+        _ => id.to_owned(),
+    }
+}
+
+// ---- sensitive words --------------------------------------------------------------------------
+
+/// What a listed word does to a submission containing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WordAction {
+    /// The submission is refused, with the positions shown.
+    Block,
+    /// The submission goes through; the reviewers see the word flagged.
+    Flag,
+}
+
+/// One entry of the admin-managed sensitive-word list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SensitiveWord {
+    /// The word (matched case-insensitively for ASCII letters).
+    pub word: String,
+    /// Block or flag.
+    pub action: WordAction,
+}
+
+/// Where a listed word occurs in a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordMatch {
+    /// The listed word (as listed, not as written in the text).
+    pub word: String,
+    /// `title` or `body`.
+    pub field: String,
+    /// 1-based line (always 1 in the title).
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The word's action.
+    pub action: WordAction,
+}
+
+/// The stored sensitive-word list.
+pub fn stored_words(store: &Store) -> Result<Vec<SensitiveWord>> {
+    Ok(store
+        .get_json(&store.settings, SENSITIVE_WORDS_KEY.as_bytes())?
+        .unwrap_or_default())
+}
+
+/// Checks a new list: each word trimmed, non-empty, at most [`MAX_WORD_CHARS`] characters, no
+/// control characters, not listed twice (ASCII case ignored); at most [`MAX_WORDS`] words.
+pub fn validate_words(words: &[SensitiveWord]) -> Result<Vec<SensitiveWord>> {
+    if words.len() > MAX_WORDS {
+        return Err(Error::invalid(
+            "words",
+            format!("at most {MAX_WORDS} words"),
+        ));
+    }
+    let mut out: Vec<SensitiveWord> = Vec::with_capacity(words.len());
+    let mut seen = std::collections::HashSet::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        let word = w.word.trim();
+        let field = format!("words[{i}].word");
+        if word.is_empty() {
+            return Err(Error::invalid(field, "a word must not be empty"));
+        }
+        if word.chars().count() > MAX_WORD_CHARS {
+            return Err(Error::invalid(
+                field,
+                format!("a word is at most {MAX_WORD_CHARS} characters"),
+            ));
+        }
+        if word.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                field,
+                "a word must not contain control characters",
+            ));
+        }
+        if !seen.insert(word.to_ascii_lowercase()) {
+            return Err(Error::invalid(field, format!("{word} is listed twice")));
+        }
+        out.push(SensitiveWord {
+            word: word.to_owned(),
+            action: w.action,
+        });
+    }
+    Ok(out)
+}
+
+/// Every occurrence of a listed word in `title` and `body` (overlapping ones too), in text order,
+/// title first. ASCII letters match regardless of case.
+pub fn find_words(words: &[SensitiveWord], title: &str, body: &str) -> Result<Vec<WordMatch>> {
+    if words.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ac = AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(words.iter().map(|w| w.word.as_str()))
+        .map_err(|e| Error::internal(format!("sensitive-word automaton: {e}")))?;
+    let mut out = Vec::new();
+    for (field, text) in [("title", title), ("body", body)] {
+        let mut hits: Vec<(usize, usize)> = ac
+            .find_overlapping_iter(text)
+            .map(|m| (m.start(), m.pattern().as_usize()))
+            .collect();
+        hits.sort_unstable();
+        for (start, pattern) in hits {
+            let before = &text[..start];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let w = &words[pattern];
+            out.push(WordMatch {
+                word: w.word.clone(),
+                field: field.to_owned(),
+                line: before.matches('\n').count() + 1,
+                column: text[line_start..start].chars().count() + 1,
+                action: w.action,
+            });
+        }
+    }
+    Ok(out)
+}
+
+// ---- submission -------------------------------------------------------------------------------
+
+/// Submits version `version` (default: the head) of a document for review under the policy in
+/// force where it lives, superseding any open review of the same document. Checks the
+/// sensitive-word list first: a `block` word refuses the submission (422 `sensitive_words`, with
+/// the positions), `flag` words are carried on the review.
+pub fn submit(
+    store: &Store,
+    who: &CurrentUser,
+    actor: &Actor,
+    doc_id: &str,
+    version: Option<u64>,
+    message: Option<&str>,
+) -> Result<StoredReview> {
+    check_id(doc_id, "document")?;
+    let doc = docs::load(store, doc_id)?;
+    if doc.deleted.is_some() {
+        return Err(Error::NotFound("document"));
+    }
+    access::require_doc(store, &who.subject(), Action::Submit, &doc)?;
+    let Some(policy) = effective_policy(store, &doc.space_id, doc.category_id.as_deref())? else {
+        return Err(Error::Rule {
+            status: StatusCode::BAD_REQUEST,
+            code: "no_review_policy",
+            message: "no review policy applies here: saving publishes directly".into(),
+            extra: None,
+        });
+    };
+    let version = version.unwrap_or(doc.version);
+    if version == 0 || version > doc.version {
+        return Err(Error::invalid("version", "no such version"));
+    }
+    if doc.published_version.is_some_and(|p| p >= version) {
+        return Err(Error::Conflict {
+            code: "already_published",
+            message: format!(
+                "version {version} is already published, or older than the published version"
+            ),
+        });
+    }
+    let message = docs::validate_message(message)?;
+    let full = docs::version(store, &doc, version)?;
+    let matches = find_words(&stored_words(store)?, &full.title, &full.body)?;
+    if matches.iter().any(|m| m.action == WordAction::Block) {
+        let reported: Vec<&WordMatch> = matches.iter().take(MAX_REPORTED_MATCHES).collect();
+        let blocked: BTreeSet<&str> = matches
+            .iter()
+            .filter(|m| m.action == WordAction::Block)
+            .map(|m| m.word.as_str())
+            .collect();
+        let ev = actor.event(
+            store.next_seq()?,
+            "review.submit",
+            format!("document:{doc_id}"),
+            "denied",
+            Some(json!({"version": version, "sensitive_words": blocked})),
+        );
+        store.transact(|tx| tx_audit(tx, &ev))?;
+        return Err(Error::Rule {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "sensitive_words",
+            message: format!(
+                "the text contains words that may not be published: {}",
+                blocked.into_iter().collect::<Vec<_>>().join("、")
+            ),
+            extra: Some(json!({"matches": reported})),
+        });
+    }
+    let now = Utc::now();
+    let review = Review::submit(new_id(), doc_id, version, who.id(), policy, now).map_err(rule)?;
+    let stored = StoredReview {
+        title: full.title.clone(),
+        message,
+        base_version: doc.published_version,
+        flags: matches,
+        waiting_notified: Vec::new(),
+        review,
+    };
+    let id = stored.review.id.clone();
+
+    let author_name = display_name(store, who.id());
+    let (_, first) = stored
+        .review
+        .current_stage()
+        .ok_or_else(|| Error::internal("a new review has no stage"))?;
+    let to = recipients(
+        store,
+        &first.reviewers.iter().collect::<Vec<_>>(),
+        &doc,
+        &[who.id()],
+    )?;
+    let notes = outgoing(
+        store,
+        &to,
+        &Note {
+            kind: NotificationKind::ReviewRequested,
+            text: format!(
+                "{author_name} 提交了《{}》（版本 {version}），请你审核（{}）",
+                stored.title, first.name
+            ),
+            link: review_link(&id),
+            review_id: id.clone(),
+            doc_id: doc_id.to_owned(),
+        },
+        now,
+    )?;
+
+    let _guard = SUBMIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    let open: Vec<String> = all(store)?
+        .into_iter()
+        .filter(|r| r.review.doc_id == doc_id && r.review.state.is_open())
+        .map(|r| r.review.id)
+        .collect();
+    let ev = actor.event(
+        store.next_seq()?,
+        "review.submit",
+        format!("review:{id}"),
+        "ok",
+        Some(json!({
+            "doc_id": doc_id, "version": version, "flags": stored.flags.len(), "superseded": open,
+        })),
+    );
+    let bytes = to_json(&stored);
+    let reviewer = review_actor(who);
+    store.transact(|tx| {
+        for old in &open {
+            let Some(b) = tx.reviews.get(old.as_bytes())? else {
+                continue;
+            };
+            let mut r: StoredReview = tx_json(&b)?;
+            if let Ok(next) = review::apply(&r.review, &reviewer, ReviewAction::Supersede, now) {
+                r.review = next;
+                tx.reviews.insert(old.as_bytes(), to_json(&r))?;
+            }
+        }
+        tx.reviews.insert(id.as_bytes(), bytes.as_slice())?;
+        let mut d: Doc = match tx.docs.get(doc_id.as_bytes())? {
+            Some(b) => tx_json(&b)?,
+            None => return abort(Error::NotFound("document")),
+        };
+        if d.version == version {
+            d.status = DocStatus::InReview;
+            tx.docs.insert(doc_id.as_bytes(), to_json(&d))?;
+        }
+        tx_audit(tx, &ev)?;
+        tx_notify(tx, &notes)?;
+        Ok(())
+    })?;
+    Ok(stored)
+}
+
+// ---- decisions --------------------------------------------------------------------------------
+
+/// The outcome of a decision.
+pub struct Decided {
+    /// The review after it.
+    pub review: StoredReview,
+    /// Whether a version was published (the indexer has work).
+    pub published: bool,
+}
+
+/// Approves, rejects or withdraws a review. The caller must be able to see it (else 404). For
+/// approvals and rejections, separation of duties is answered first (`self_approval`, even for
+/// an administrator who is the author), then the reviewer role on the document is required, then
+/// the state machine decides. A final approval publishes the version in the same transaction.
+pub fn decide(
+    store: &Store,
+    who: &CurrentUser,
+    actor: &Actor,
+    review_id: &str,
+    action: ReviewAction,
+) -> Result<Decided> {
+    let reviewer = review_actor(who);
+    for _ in 0..MAX_ATTEMPTS {
+        let (stored, doc) = load_visible(store, who, review_id)?;
+        let now = Utc::now();
+        let result = review::apply(&stored.review, &reviewer, action.clone(), now);
+        let (audit_action, deciding) = match &action {
+            ReviewAction::Approve { .. } => ("review.approve", true),
+            ReviewAction::Reject { .. } => ("review.reject", true),
+            ReviewAction::Withdraw => ("review.withdraw", false),
+            ReviewAction::Supersede => {
+                return Err(Error::internal("supersede is not a user action"));
+            }
+        };
+        if deciding {
+            if let Err(e @ (ReviewError::SelfApproval | ReviewError::NotPending)) = &result {
+                return Err(rule(e.clone()));
+            }
+            access::require_doc(store, &who.subject(), Action::Review, &doc)?;
+        }
+        let next = result.map_err(rule)?;
+        let r = &next;
+        let v = r.version;
+        let title = &stored.title;
+        let me = display_name(store, who.id());
+        let old_stage = stored.review.current_stage().map(|(i, _)| i);
+
+        let mut notes = Vec::new();
+        let mut published = false;
+        match r.state {
+            ReviewState::Approved => {
+                published = true;
+                notes.extend(outgoing(
+                    store,
+                    std::slice::from_ref(&r.author),
+                    &Note {
+                        kind: NotificationKind::Approved,
+                        text: format!("《{title}》（版本 {v}）已审核通过并发布"),
+                        link: doc_link(&r.doc_id),
+                        review_id: r.id.clone(),
+                        doc_id: r.doc_id.clone(),
+                    },
+                    now,
+                )?);
+            }
+            ReviewState::InReview { stage } if Some(stage) != old_stage => {
+                let passed = old_stage
+                    .and_then(|i| r.policy.stages.get(i))
+                    .map_or("", |s| s.name.as_str());
+                let next_stage = &r.policy.stages[stage];
+                notes.extend(outgoing(
+                    store,
+                    std::slice::from_ref(&r.author),
+                    &Note {
+                        kind: NotificationKind::StageAdvanced,
+                        text: format!(
+                            "《{title}》（版本 {v}）已通过「{passed}」，进入「{}」",
+                            next_stage.name
+                        ),
+                        link: review_link(&r.id),
+                        review_id: r.id.clone(),
+                        doc_id: r.doc_id.clone(),
+                    },
+                    now,
+                )?);
+                let author_name = display_name(store, &r.author);
+                let to = recipients(
+                    store,
+                    &next_stage.reviewers.iter().collect::<Vec<_>>(),
+                    &doc,
+                    &[&r.author],
+                )?;
+                notes.extend(outgoing(
+                    store,
+                    &to,
+                    &Note {
+                        kind: NotificationKind::ReviewRequested,
+                        text: format!(
+                            "{author_name} 提交的《{title}》（版本 {v}）请你审核（{}）",
+                            next_stage.name
+                        ),
+                        link: review_link(&r.id),
+                        review_id: r.id.clone(),
+                        doc_id: r.doc_id.clone(),
+                    },
+                    now,
+                )?);
+            }
+            ReviewState::Rejected => {
+                let comment = r
+                    .decisions
+                    .last()
+                    .and_then(|d| d.comment.clone())
+                    .unwrap_or_default();
+                notes.extend(outgoing(
+                    store,
+                    std::slice::from_ref(&r.author),
+                    &Note {
+                        kind: NotificationKind::Rejected,
+                        text: format!("《{title}》（版本 {v}）被 {me} 驳回：{comment}"),
+                        link: review_link(&r.id),
+                        review_id: r.id.clone(),
+                        doc_id: r.doc_id.clone(),
+                    },
+                    now,
+                )?);
+            }
+            _ => {}
+        }
+
+        let decision = r.decisions.last().filter(|_| deciding);
+        let ev = actor.event(
+            store.next_seq()?,
+            audit_action,
+            format!("review:{}", r.id),
+            "ok",
+            Some(json!({
+                "doc_id": r.doc_id,
+                "version": v,
+                "stage": decision.map(|d| d.stage),
+                "comment": decision.and_then(|d| d.comment.clone()),
+                "published": published,
+            })),
+        );
+        let outbox_seq = if published {
+            Some(store.next_seq()?)
+        } else {
+            None
+        };
+        let mut after = stored.clone();
+        after.review = next.clone();
+        let after_bytes = to_json(&after);
+        let doc_id = r.doc_id.as_str();
+        let done = store.transact(|tx| {
+            let cur: StoredReview = match tx.reviews.get(review_id.as_bytes())? {
+                Some(b) => tx_json(&b)?,
+                None => return abort(Error::NotFound("review")),
+            };
+            if cur != stored {
+                return Ok(false); // someone decided meanwhile: go round with the new state
+            }
+            tx.reviews
+                .insert(review_id.as_bytes(), after_bytes.as_slice())?;
+            let mut d: Doc = match tx.docs.get(doc_id.as_bytes())? {
+                Some(b) => tx_json(&b)?,
+                None => return abort(Error::NotFound("document")),
+            };
+            match next.state {
+                ReviewState::Approved => {
+                    if d.published_version.is_none_or(|p| p < v) {
+                        d.published_version = Some(v);
+                    }
+                    if d.version == v {
+                        d.status = DocStatus::Published;
+                    }
+                }
+                ReviewState::Rejected | ReviewState::Withdrawn
+                    if d.version == v && d.status == DocStatus::InReview =>
+                {
+                    d.status = DocStatus::Draft;
+                }
+                _ => {}
+            }
+            tx.docs.insert(doc_id.as_bytes(), to_json(&d))?;
+            if let Some(seq) = outbox_seq {
+                tx_outbox(tx, seq, doc_id)?;
+            }
+            tx_audit(tx, &ev)?;
+            tx_notify(tx, &notes)?;
+            Ok(true)
+        })?;
+        if done {
+            return Ok(Decided {
+                review: after,
+                published,
+            });
+        }
+    }
+    Err(Error::Conflict {
+        code: "review_busy",
+        message: "the review kept changing; try again".into(),
+    })
+}
+
+// ---- waiting too long -------------------------------------------------------------------------
+
+/// When the review entered its current stage: the submission for the first stage, else the last
+/// decision of the stage before (the approval that completed it).
+pub fn stage_since(r: &Review, stage: usize) -> DateTime<Utc> {
+    if stage == 0 {
+        return r.submitted_at;
+    }
+    r.decisions_at(stage - 1)
+        .map(|d| d.at)
+        .max()
+        .unwrap_or(r.submitted_at)
+}
+
+/// Sends `waiting_too_long` to the reviewers still waited on for every open review whose current
+/// stage has waited more than [`WAITING_TOO_LONG_DAYS`] days, once per review per stage. Called
+/// lazily when a queue or an inbox is read. Returns how many reviews were concerned.
+pub fn notify_waiting(store: &Store, now: DateTime<Utc>) -> Result<usize> {
+    let limit = Duration::days(WAITING_TOO_LONG_DAYS);
+    let mut count = 0;
+    for stored in all(store)? {
+        let r = &stored.review;
+        let Some((index, stage)) = r.current_stage() else {
+            continue;
+        };
+        if stored.waiting_notified.contains(&index) || now - stage_since(r, index) <= limit {
+            continue;
+        }
+        let doc = match docs::load_meta(store, &r.doc_id) {
+            Ok(d) => d,
+            Err(Error::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        let decided: Vec<&str> = r.decisions_at(index).map(|d| d.reviewer.as_str()).collect();
+        let mut exclude = decided.clone();
+        exclude.push(&r.author);
+        let to = recipients(store, &r.waiting_on(), &doc, &exclude)?;
+        let days = (now - stage_since(r, index)).num_days();
+        let notes = outgoing(
+            store,
+            &to,
+            &Note {
+                kind: NotificationKind::WaitingTooLong,
+                text: format!(
+                    "《{}》（版本 {}）在「{}」已等待 {days} 天，请尽快审核",
+                    stored.title, r.version, stage.name
+                ),
+                link: review_link(&r.id),
+                review_id: r.id.clone(),
+                doc_id: r.doc_id.clone(),
+            },
+            now,
+        )?;
+        let mut after = stored.clone();
+        after.waiting_notified.push(index);
+        let after_bytes = to_json(&after);
+        let id = r.id.as_bytes();
+        let done = store.transact(|tx| {
+            match tx.reviews.get(id)? {
+                Some(b) if tx_json::<StoredReview>(&b)? == stored => {}
+                _ => return Ok(false), // changed meanwhile: the next read looks again
+            }
+            tx.reviews.insert(id, after_bytes.as_slice())?;
+            tx_notify(tx, &notes)?;
+            Ok(true)
+        })?;
+        if done {
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+// ---- inbox ------------------------------------------------------------------------------------
+
+/// One page of a user's notifications, newest first.
+pub struct Inbox {
+    /// Unread, in all.
+    pub unread: usize,
+    /// Notifications, in all.
+    pub total: usize,
+    /// The page.
+    pub items: Vec<Notification>,
+}
+
+/// A page of `user`'s notifications, newest first.
+pub fn inbox(store: &Store, user: &str, limit: usize, offset: usize) -> Result<Inbox> {
+    let mut unread = 0;
+    let mut total = 0;
+    let mut items = Vec::new();
+    for v in store
+        .notifications
+        .scan_prefix(user_prefix(user))
+        .values()
+        .rev()
+    {
+        let n: Notification = from_json(&v?)?;
+        if !n.read {
+            unread += 1;
+        }
+        if total >= offset && items.len() < limit {
+            items.push(n);
+        }
+        total += 1;
+    }
+    Ok(Inbox {
+        unread,
+        total,
+        items,
+    })
+}
+
+/// Marks `user`'s notifications with these ids read (all of them when `ids` is `None`). Unknown
+/// ids are ignored. Returns how many changed.
+pub fn mark_read(store: &Store, user: &str, ids: Option<&[String]>) -> Result<usize> {
+    let mut batch = sled::Batch::default();
+    let mut changed = 0;
+    let mut mark = |k: &[u8], v: &[u8]| -> Result<()> {
+        let mut n: Notification = from_json(v)?;
+        if !n.read {
+            n.read = true;
+            batch.insert(k, to_json(&n));
+            changed += 1;
+        }
+        Ok(())
+    };
+    match ids {
+        None => {
+            for kv in store.notifications.scan_prefix(user_prefix(user)) {
+                let (k, v) = kv?;
+                mark(&k, &v)?;
+            }
+        }
+        Some(ids) => {
+            for id in ids {
+                let Ok(seq) = id.parse::<u64>() else { continue };
+                let k = notification_key(user, seq);
+                if let Some(v) = store.notifications.get(&k)? {
+                    mark(&k, &v)?;
+                }
+            }
+        }
+    }
+    store.notifications.apply_batch(batch)?;
+    Ok(changed)
+}
+
+// ---- re-review dates --------------------------------------------------------------------------
+
+/// Sets (or clears) the date by which a document should be reviewed again. Needs `Edit`.
+pub fn set_review_by(
+    store: &Store,
+    who: &CurrentUser,
+    actor: &Actor,
+    doc_id: &str,
+    date: Option<NaiveDate>,
+) -> Result<Doc> {
+    check_id(doc_id, "document")?;
+    let doc = docs::load_meta(store, doc_id)?;
+    if doc.deleted.is_some() {
+        return Err(Error::NotFound("document"));
+    }
+    access::require_doc(store, &who.subject(), Action::Edit, &doc)?;
+    let ev = actor.event(
+        store.next_seq()?,
+        "document.review_by",
+        format!("document:{doc_id}"),
+        "ok",
+        Some(json!({"review_by": date})),
+    );
+    let doc = store.transact(|tx| {
+        let mut d: Doc = match tx.docs.get(doc_id.as_bytes())? {
+            Some(b) => tx_json(&b)?,
+            None => return abort(Error::NotFound("document")),
+        };
+        d.review_by = date;
+        tx.docs.insert(doc_id.as_bytes(), to_json(&d))?;
+        tx_audit(tx, &ev)?;
+        Ok(d)
+    })?;
+    Ok(doc)
+}
+
+/// Published documents whose review-by date has passed (`today` excluded), in places where the
+/// caller is a reviewer: listed in the policy in force there, or holding the reviewer role
+/// (administrators: all). Oldest date first.
+pub fn stale(store: &Store, who: &CurrentUser, today: NaiveDate) -> Result<Vec<Doc>> {
+    let admin = who.is_admin();
+    let subject = who.subject();
+    let mut out = Vec::new();
+    for v in store.docs.iter().values() {
+        let d: Doc = from_json(&v?)?;
+        if d.deleted.is_some()
+            || d.published_version.is_none()
+            || d.review_by.is_none_or(|r| r >= today)
+        {
+            continue;
+        }
+        let mine = admin
+            || access::allowed_doc(store, &subject, Action::Review, &d)?
+            || (access::allowed_doc(store, &subject, Action::Read, &d)?
+                && effective_policy(store, &d.space_id, d.category_id.as_deref())?.is_some_and(
+                    |p| {
+                        p.stages.iter().any(|s: &Stage| {
+                            s.reviewers.iter().any(|p| p.matches(who.id(), &who.groups))
+                        })
+                    },
+                ));
+        if mine {
+            out.push(d);
+        }
+    }
+    out.sort_by(|a, b| {
+        a.review_by
+            .cmp(&b.review_by)
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    Ok(out)
+}
+
+/// An empty "version 0", the left side of the diff of a never-published document.
+pub fn empty_version(at: DateTime<Utc>) -> FullVersion {
+    FullVersion {
+        version: 0,
+        title: String::new(),
+        body: String::new(),
+        tags: Vec::new(),
+        category_id: None,
+        author: String::new(),
+        created_at: at,
+        message: String::new(),
+        hash: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn w(word: &str, action: WordAction) -> SensitiveWord {
+        SensitiveWord {
+            word: word.into(),
+            action,
+        }
+    }
+
+    #[test]
+    fn finds_words_with_lines_and_character_columns() {
+        let words = [w("机密", WordAction::Block), w("VPN", WordAction::Flag)];
+        let m = find_words(&words, "内部机密", "第一行\n连上 vpn 后，访问机密系统。\n").unwrap();
+        let got: Vec<(&str, &str, usize, usize)> = m
+            .iter()
+            .map(|m| (m.word.as_str(), m.field.as_str(), m.line, m.column))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("机密", "title", 1, 3),
+                ("VPN", "body", 2, 4),
+                ("机密", "body", 2, 12)
+            ]
+        );
+        assert_eq!(m[1].action, WordAction::Flag);
+    }
+
+    #[test]
+    fn overlapping_words_are_all_reported() {
+        let words = [w("中国", WordAction::Flag), w("中国人", WordAction::Block)];
+        let m = find_words(&words, "", "我是中国人").unwrap();
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert!(m.iter().all(|m| m.column == 3));
+    }
+
+    #[test]
+    fn validation_refuses_blank_long_and_repeated_words() {
+        assert!(validate_words(&[w(" ", WordAction::Block)]).is_err());
+        assert!(validate_words(&[w(&"字".repeat(51), WordAction::Block)]).is_err());
+        assert!(
+            validate_words(&[w("Abc", WordAction::Block), w("aBC", WordAction::Flag)]).is_err()
+        );
+        let ok = validate_words(&[w(" 字 ", WordAction::Flag)]).unwrap();
+        assert_eq!(ok[0].word, "字");
+    }
+}
