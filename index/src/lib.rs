@@ -53,6 +53,9 @@ pub mod snippet;
 pub mod synonyms;
 pub mod tokenizer;
 
+#[cfg(test)]
+mod tests;
+
 use std::collections::{BTreeMap, HashSet};
 
 pub use schema::IndexDoc;
@@ -77,6 +80,10 @@ pub enum Error {
     /// I/O failed.
     #[error("search index I/O: {0}")]
     Io(#[from] std::io::Error),
+    /// The index on disk was built with another schema (an older version of this crate):
+    /// move it aside and reindex.
+    #[error("search index schema differs from this version; reindex needed")]
+    SchemaMismatch,
     /// A lock was poisoned by a panic in another thread.
     #[error("search index lock poisoned")]
     Poisoned,

@@ -179,9 +179,7 @@ fn parse_date(key: &str, value: &str) -> Result<DateTime<Utc>, QueryError> {
     let d = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| QueryError {
         message: format!("{key}: expects a date as YYYY-MM-DD, got {value:?}"),
     })?;
-    Ok(d.and_hms_opt(0, 0, 0)
-        .expect("midnight is valid")
-        .and_utc())
+    Ok(d.and_hms_opt(0, 0, 0).expect("midnight is valid").and_utc())
 }
 
 /// Parses a user query. Never panics; errors only on malformed `before:`/`after:` dates or an
@@ -263,7 +261,10 @@ mod tests {
         assert_eq!(q.before.unwrap().to_rfc3339(), "2024-02-01T00:00:00+00:00");
         assert_eq!(q.after.unwrap().to_rfc3339(), "2023-01-01T00:00:00+00:00");
         assert_eq!(parse("type:doc").unwrap().kinds, vec![KindFilter::Doc]);
-        assert_eq!(parse(r#"category:"产品 文档""#).unwrap().categories, vec!["产品 文档"]);
+        assert_eq!(
+            parse(r#"category:"产品 文档""#).unwrap().categories,
+            vec!["产品 文档"]
+        );
     }
 
     #[test]
@@ -304,11 +305,39 @@ mod tests {
         assert!(!q.text.contains('\u{0}') && !q.text.contains('\u{1b}'));
         let q = parse("😀 升级 🚀").unwrap();
         assert!(q.text.contains("升级"));
-        for s in ["-", "--", "#", "##", ":", "tag:", "-tag:", "\"\"\"", "-\"", "a:b:c", "http://x.y/z"] {
+        for s in [
+            "-",
+            "--",
+            "#",
+            "##",
+            ":",
+            "tag:",
+            "-tag:",
+            "\"\"\"",
+            "-\"",
+            "a:b:c",
+            "http://x.y/z",
+        ] {
             let _ = parse(s);
         }
-        let mixed: String = (0..10_000).map(|i| ['"', '-', '#', 'a', '中', ':', ' '][i % 7]).collect();
+        let mixed: String = (0..10_000)
+            .map(|i| ['"', '-', '#', 'a', '中', ':', ' '][i % 7])
+            .collect();
         let _ = parse(&mixed);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,300}") {
+            let _ = parse(&s);
+        }
+
+        #[test]
+        fn parse_never_panics_on_operator_soup(
+            s in "([-#\": ]|tag:|space:|before:|after:|type:|中文|abc|😀|\u{0}){0,60}"
+        ) {
+            let _ = parse(&s);
+        }
     }
 
     #[test]

@@ -1,4 +1,23 @@
 //! The index: writing, query building, ranking, facets, hits.
+//!
+//! # Ranking
+//!
+//! The free text is segmented with the index analyzer. Every enclosing word becomes a *concept*
+//! (`keep-alive` and multi-word synonyms such as `scale out` are one concept): the word itself,
+//! its synonyms (weight [`SYNONYM_WEIGHT`]) and its search-mode sub-words (weight
+//! [`SUBWORD_WEIGHT`]). Question and filler words ([`STOP_WORDS`]) are dropped unless nothing
+//! else is left. A concept scores
+//!
+//! * BM25 over title (boost [`TITLE_BOOST`]) and body, scaled by [`BM25_SCALE`];
+//! * a constant coverage bonus when the document holds the word or a synonym anywhere
+//!   ([`COVER_BONUS`], or [`COVER_SUB_BONUS`] through sub-words only), plus
+//!   [`TITLE_COVER_BONUS`] when it is in the title;
+//!
+//! all multiplied by the concept's weight (from its document frequency; single Chinese
+//! characters count half). Concepts are SHOULD clauses, so a document covering 3 of 3 concepts
+//! beats one repeating 1 concept (BM25 saturates, bonuses do not repeat). A title equal to the
+//! query (letters and digits, lower-cased) gets [`EXACT_TITLE_BONUS`]. Phrases are MUST,
+//! exclusions MUST_NOT, filters and the permission scope are zero-score MUST clauses.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -12,7 +31,6 @@ use tantivy::query::{
     Query, RangeQuery, TermQuery, TermSetQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{
     DocAddress, DocId, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Score, SegmentOrdinal,
     SegmentReader, TantivyDocument, Term,
@@ -20,12 +38,10 @@ use tantivy::{
 
 use crate::query::{self, ParsedQuery};
 use crate::schema::{Fields, IndexDoc, build_schema, exact_key};
-use crate::snippet::{self, Highlighter};
+use crate::snippet::Highlighter;
 use crate::synonyms::SynonymMap;
-use crate::tokenizer::{self, AnalyzedToken, JiebaTokenizer, TOKENIZER_NAME};
-use crate::{
-    Access, Error, Facets, Hit, MAX_LIMIT, Result, SearchRequest, SearchResults, Sort,
-};
+use crate::tokenizer::{self, AnalyzedToken};
+use crate::{Access, Error, Facets, Hit, MAX_LIMIT, Result, SearchRequest, SearchResults, Sort};
 
 /// Boost of title matches relative to body matches.
 const TITLE_BOOST: f32 = 3.0;
@@ -33,6 +49,10 @@ const TITLE_BOOST: f32 = 3.0;
 const SYNONYM_WEIGHT: f32 = 0.7;
 /// Weight of a search-mode sub-word (数据 of 数据库).
 const SUBWORD_WEIGHT: f32 = 0.3;
+/// Weight of a concept that is a single Chinese character.
+const SINGLE_CHAR_WEIGHT: f32 = 0.5;
+/// Scale of the BM25 part relative to the coverage bonuses.
+const BM25_SCALE: f32 = 0.35;
 /// Bonus for covering a concept (the word or a synonym) anywhere.
 const COVER_BONUS: f32 = 4.0;
 /// Bonus for covering a concept only through its sub-words.
@@ -46,17 +66,155 @@ const WRITER_HEAP: usize = 50_000_000;
 
 /// Question and filler words dropped from the scoring query (unless nothing else is left).
 const STOP_WORDS: &[&str] = &[
-    "怎么", "怎么样", "怎样", "怎么办", "如何", "为什么", "为何", "什么", "啥", "吗", "呢", "吧",
-    "啊", "呀", "嘛", "的", "了", "地", "得", "着", "过", "一下", "一台", "一个", "一些", "一种",
-    "请问", "请", "我", "我们", "你", "你们", "他", "它", "想", "要", "需要", "能", "能否", "能不能",
-    "可以", "可", "是", "是否", "有", "有没有", "没有", "在", "哪些", "哪里", "哪个", "哪", "方法",
-    "问题", "办法", "如果", "和", "与", "及", "或", "或者", "还是", "就", "都", "也", "还", "很",
-    "非常", "特别", "比较", "太", "最", "会", "应该", "该", "把", "被", "让", "给", "对", "从", "到",
-    "用", "这", "那", "这个", "那个", "这些", "那些", "时候", "时", "里", "上", "中", "下", "后",
-    "前", "之", "其", "等", "做", "进行", "实现", "如何", "为啥", "咋", "咋办", "不", "没",
-    "how", "what", "why", "when", "where", "which", "who", "the", "a", "an", "to", "of", "in", "on",
-    "for", "is", "are", "was", "be", "do", "does", "can", "i", "you", "it", "and", "or", "with",
-    "by", "at", "from", "my", "me", "this", "that", "should", "would", "could", "please", "vs",
+    "怎么",
+    "怎么样",
+    "怎样",
+    "怎么办",
+    "如何",
+    "为什么",
+    "为何",
+    "什么",
+    "啥",
+    "吗",
+    "呢",
+    "吧",
+    "啊",
+    "呀",
+    "嘛",
+    "的",
+    "了",
+    "地",
+    "得",
+    "着",
+    "过",
+    "一下",
+    "一台",
+    "一个",
+    "一些",
+    "一种",
+    "请问",
+    "请",
+    "我",
+    "我们",
+    "你",
+    "你们",
+    "他",
+    "它",
+    "想",
+    "要",
+    "需要",
+    "能",
+    "能否",
+    "能不能",
+    "可以",
+    "可",
+    "是",
+    "是否",
+    "有",
+    "有没有",
+    "没有",
+    "在",
+    "哪些",
+    "哪里",
+    "哪个",
+    "哪",
+    "方法",
+    "问题",
+    "办法",
+    "如果",
+    "和",
+    "与",
+    "及",
+    "或",
+    "或者",
+    "还是",
+    "就",
+    "都",
+    "也",
+    "还",
+    "很",
+    "非常",
+    "特别",
+    "比较",
+    "太",
+    "最",
+    "会",
+    "应该",
+    "该",
+    "把",
+    "被",
+    "让",
+    "给",
+    "对",
+    "从",
+    "到",
+    "用",
+    "这",
+    "那",
+    "这个",
+    "那个",
+    "这些",
+    "那些",
+    "时候",
+    "时",
+    "里",
+    "上",
+    "中",
+    "下",
+    "后",
+    "前",
+    "之",
+    "其",
+    "等",
+    "做",
+    "进行",
+    "实现",
+    "如何",
+    "为啥",
+    "咋",
+    "咋办",
+    "不",
+    "没",
+    "how",
+    "what",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "the",
+    "a",
+    "an",
+    "to",
+    "of",
+    "in",
+    "on",
+    "for",
+    "is",
+    "are",
+    "was",
+    "be",
+    "do",
+    "does",
+    "can",
+    "i",
+    "you",
+    "it",
+    "and",
+    "or",
+    "with",
+    "by",
+    "at",
+    "from",
+    "my",
+    "me",
+    "this",
+    "that",
+    "should",
+    "would",
+    "could",
+    "please",
+    "vs",
 ];
 
 fn is_stop_word(w: &str) -> bool {
@@ -95,8 +253,10 @@ struct Concept {
     alts: Vec<(Alt, f32)>,
     /// Search-mode sub-words (index terms).
     subs: Vec<String>,
-    /// Surface strings for highlighting.
+    /// Surface strings for highlighting (the first is the concept's word).
     surfaces: Vec<String>,
+    /// Relative importance (single Chinese characters count less).
+    weight: f32,
 }
 
 fn alt_from_text(text: &str) -> Option<Alt> {
@@ -123,7 +283,12 @@ impl SearchIndex {
         std::fs::create_dir_all(dir)?;
         let (schema, _) = build_schema();
         let directory = MmapDirectory::open(dir)?;
-        let index = Index::open_or_create(directory, schema)?;
+        let exists = Index::exists(&directory).map_err(tantivy::TantivyError::from)?;
+        let index = if exists {
+            Index::open(directory)?
+        } else {
+            Index::create(directory, schema, tantivy::IndexSettings::default())?
+        };
         Self::from_index(index)
     }
 
@@ -134,11 +299,12 @@ impl SearchIndex {
     }
 
     fn from_index(index: Index) -> Result<Self> {
+        let (expected, _) = build_schema();
+        if index.schema() != expected {
+            return Err(Error::SchemaMismatch);
+        }
         // Custom tokenizers are not persisted: register on every open.
-        index.tokenizers().register(
-            TOKENIZER_NAME,
-            TextAnalyzer::builder(JiebaTokenizer::new()).build(),
-        );
+        tokenizer::register(&index);
         let (_, fields) = build_schema();
         let writer = index.writer::<TantivyDocument>(WRITER_HEAP)?;
         let reader = index
@@ -251,6 +417,9 @@ impl SearchIndex {
 
     /// Builds concepts from the free text.
     fn concepts(&self, text: &str) -> Vec<Concept> {
+        fn main_of<'a>(g: &[&'a AnalyzedToken]) -> Option<&'a AnalyzedToken> {
+            g.iter().find(|t| t.is_main).copied()
+        }
         let syn = self.synonym_map();
         let toks = tokenizer::analyze_tokens(text);
         // Group tokens by enclosing word.
@@ -262,53 +431,69 @@ impl SearchIndex {
             }
         }
         let surface = |g: &[&AnalyzedToken]| -> String {
-            g.iter()
-                .find(|t| t.is_main)
-                .map(|t| text[t.start..t.end].to_lowercase())
+            main_of(g)
+                .map(|t| t.surface(text).to_lowercase())
                 .unwrap_or_default()
         };
-        let mut concepts = Vec::new();
+        let mut concepts: Vec<Concept> = Vec::new();
         let mut stop_concepts = Vec::new();
         let mut i = 0;
         while i < groups.len() {
-            // Greedy longest multi-word synonym (e.g. "scale out", "慢 sql").
             let mut taken = 1;
             let mut word = surface(&groups[i]);
-            let max = syn.max_words().max(1) + 2;
-            for n in (2..=max.min(groups.len() - i)).rev() {
-                let parts: Vec<String> = (i..i + n).map(|k| surface(&groups[k])).collect();
-                let spaced = parts.join(" ");
-                let joined = parts.concat();
-                if syn.contains(&spaced) {
-                    word = spaced;
-                    taken = n;
-                    break;
-                }
-                if syn.contains(&joined) {
-                    word = joined;
-                    taken = n;
-                    break;
-                }
-            }
             let mut alts: Vec<(Alt, f32)> = Vec::new();
             let mut subs: Vec<String> = Vec::new();
-            let mut surfaces = vec![word.clone()];
-            if taken == 1 {
-                let g = &groups[i];
-                for t in g {
-                    if t.is_main {
-                        alts.push((Alt::Term(t.text.clone()), 1.0));
-                        if t.text != word {
-                            surfaces.push(t.text.clone());
-                        }
-                    } else {
-                        subs.push(t.text.clone());
-                        surfaces.push(t.surface.to_lowercase());
+            let mut surfaces: Vec<String> = Vec::new();
+            // `keep-alive`: one concept, as the joined form or the phrase of its parts.
+            let joined = (2..=6.min(groups.len() - i)).rev().find_map(|n| {
+                groups[i + n - 1]
+                    .iter()
+                    .find(|t| t.joined == n)
+                    .map(|t| (n, *t))
+            });
+            if let Some((n, jt)) = joined {
+                taken = n;
+                word = jt.surface(text).to_lowercase();
+                alts.push((Alt::Term(jt.text.clone()), 1.0));
+                let parts: Vec<(usize, String)> = (0..n)
+                    .filter_map(|k| main_of(&groups[i + k]).map(|t| (k, t.text.clone())))
+                    .collect();
+                surfaces.extend((0..n).map(|k| surface(&groups[k + i])));
+                surfaces.push(word.chars().filter(char::is_ascii_alphanumeric).collect());
+                alts.push((Alt::Phrase(parts), 1.0));
+            } else {
+                // Greedy longest multi-word synonym (e.g. "scale out", "慢 sql").
+                let max = syn.max_words().max(1) + 2;
+                for n in (2..=max.min(groups.len() - i)).rev() {
+                    let parts: Vec<String> = (i..i + n).map(|k| surface(&groups[k])).collect();
+                    let spaced = parts.join(" ");
+                    let concat = parts.concat();
+                    if syn.contains(&spaced) {
+                        word = spaced;
+                        taken = n;
+                        break;
+                    }
+                    if syn.contains(&concat) {
+                        word = concat;
+                        taken = n;
+                        break;
                     }
                 }
-            } else if let Some(a) = alt_from_text(&word) {
-                alts.push((a, 1.0));
+                if taken == 1 {
+                    for t in &groups[i] {
+                        if t.is_main {
+                            alts.push((Alt::Term(t.text.clone()), 1.0));
+                        } else if t.joined == 0 {
+                            subs.push(t.text.clone());
+                            surfaces.push(t.surface(text).to_lowercase());
+                        }
+                        surfaces.push(t.text.clone());
+                    }
+                } else if let Some(a) = alt_from_text(&word) {
+                    alts.push((a, 1.0));
+                }
             }
+            surfaces.insert(0, word.clone());
             if let Some(others) = syn.get(&word) {
                 for o in others {
                     if let Some(a) = alt_from_text(o) {
@@ -317,25 +502,57 @@ impl SearchIndex {
                     }
                 }
             }
-            if !alts.is_empty() {
-                let c = Concept {
-                    alts,
-                    subs,
-                    surfaces,
-                };
-                if is_stop_word(&word) {
-                    stop_concepts.push(c);
-                } else {
-                    concepts.push(c);
-                }
-            }
+            // Highlight `scale-out` and `scaleout` for `scale out`.
+            let spaced: Vec<String> = surfaces
+                .iter()
+                .filter(|s| s.contains(' '))
+                .flat_map(|s| [s.replace(' ', "-"), s.replace(' ', "_"), s.replace(' ', "")])
+                .collect();
+            surfaces.extend(spaced);
             i += taken;
+            if alts.is_empty() || concepts.iter().any(|c| c.surfaces[0] == word) {
+                continue;
+            }
+            let single_han = word.chars().count() == 1 && word.chars().all(tokenizer::is_cjk);
+            let c = Concept {
+                alts,
+                subs,
+                surfaces,
+                weight: if single_han { SINGLE_CHAR_WEIGHT } else { 1.0 },
+            };
+            if is_stop_word(&word) {
+                stop_concepts.push(c);
+            } else {
+                concepts.push(c);
+            }
         }
         if concepts.is_empty() {
-            stop_concepts
-        } else {
-            concepts
+            return stop_concepts;
         }
+        // A single character next to another concept may be part of a compound the other way
+        // round (查询慢 → 慢查询): the dictionary word counts for the character's concept.
+        let jieba = tokenizer::jieba();
+        for i in 0..concepts.len() {
+            if concepts[i].weight >= 1.0 {
+                continue;
+            }
+            let c = concepts[i].surfaces[0].clone();
+            let neighbours = [i.checked_sub(1), Some(i + 1)];
+            for j in neighbours.into_iter().flatten() {
+                let Some(n) = concepts.get(j).map(|n| n.surfaces[0].clone()) else {
+                    continue;
+                };
+                for word in [format!("{c}{n}"), format!("{n}{c}")] {
+                    if jieba.has_word(&word)
+                        && let Some(norm) = tokenizer::normalize(&word)
+                    {
+                        concepts[i].alts.push((Alt::Term(norm), 1.0));
+                        concepts[i].surfaces.push(word);
+                    }
+                }
+            }
+        }
+        concepts
     }
 
     fn alt_query(&self, alt: &Alt, field: tantivy::schema::Field) -> Box<dyn Query> {
@@ -353,59 +570,73 @@ impl SearchIndex {
         }
     }
 
+    /// Matches documents holding any of `alts` in any of `fields` (no scoring needed).
+    fn presence(&self, alts: &[&Alt], fields: &[tantivy::schema::Field]) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for alt in alts {
+            for &field in fields {
+                let q: Box<dyn Query> = match alt {
+                    Alt::Term(t) => Box::new(TermQuery::new(
+                        Term::from_field_text(field, t),
+                        IndexRecordOption::Basic,
+                    )),
+                    Alt::Phrase(_) => self.alt_query(alt, field),
+                };
+                clauses.push((Occur::Should, q));
+            }
+        }
+        if clauses.len() == 1 {
+            return clauses.pop().expect("one clause").1;
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
     /// Scoring query for one concept: BM25 over title and body plus coverage bonuses.
     fn concept_query(&self, c: &Concept, weight: f32) -> Box<dyn Query> {
         let f = &self.fields;
         let mut bm25: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut in_title: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let boosted = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) {
+            (Occur::Should, Box::new(BoostQuery::new(q, b)))
+        };
         for (alt, w) in &c.alts {
-            bm25.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(self.alt_query(alt, f.title), TITLE_BOOST * w)),
-            ));
-            bm25.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(self.alt_query(alt, f.body), *w)),
-            ));
-            any.push((Occur::Should, self.alt_query(alt, f.title)));
-            any.push((Occur::Should, self.alt_query(alt, f.body)));
-            in_title.push((Occur::Should, self.alt_query(alt, f.title)));
+            bm25.push(boosted(self.alt_query(alt, f.title), TITLE_BOOST * w));
+            bm25.push(boosted(self.alt_query(alt, f.body), *w));
         }
-        let mut sub_any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for s in &c.subs {
-            let t = Alt::Term(s.clone());
-            bm25.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(
-                    self.alt_query(&t, f.title),
-                    TITLE_BOOST * SUBWORD_WEIGHT,
-                )),
+        let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
+        for t in &subs {
+            bm25.push(boosted(
+                self.alt_query(t, f.title),
+                TITLE_BOOST * SUBWORD_WEIGHT,
             ));
-            bm25.push((
-                Occur::Should,
-                Box::new(BoostQuery::new(self.alt_query(&t, f.body), SUBWORD_WEIGHT)),
-            ));
-            sub_any.push((Occur::Should, self.alt_query(&t, f.title)));
-            sub_any.push((Occur::Should, self.alt_query(&t, f.body)));
+            bm25.push(boosted(self.alt_query(t, f.body), SUBWORD_WEIGHT));
         }
+        let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).collect();
         let mut cover: Vec<Box<dyn Query>> = vec![Box::new(ConstScoreQuery::new(
-            Box::new(BooleanQuery::new(any)),
+            self.presence(&alts, &[f.title, f.body]),
             COVER_BONUS * weight,
         ))];
-        if !sub_any.is_empty() {
+        if !subs.is_empty() {
+            let subs: Vec<&Alt> = subs.iter().collect();
             cover.push(Box::new(ConstScoreQuery::new(
-                Box::new(BooleanQuery::new(sub_any)),
+                self.presence(&subs, &[f.title, f.body]),
                 COVER_SUB_BONUS * weight,
             )));
         }
+        let cover: Box<dyn Query> = if cover.len() == 1 {
+            cover.pop().expect("one element")
+        } else {
+            Box::new(DisjunctionMaxQuery::new(cover))
+        };
         Box::new(BooleanQuery::new(vec![
-            (Occur::Should, Box::new(BooleanQuery::new(bm25))),
-            (Occur::Should, Box::new(DisjunctionMaxQuery::new(cover))),
+            boosted(
+                Box::new(BooleanQuery::new(bm25)),
+                BM25_SCALE * weight.sqrt(),
+            ),
+            (Occur::Should, cover),
             (
                 Occur::Should,
                 Box::new(ConstScoreQuery::new(
-                    Box::new(BooleanQuery::new(in_title)),
+                    self.presence(&alts, &[f.title]),
                     TITLE_COVER_BONUS * weight,
                 )),
             ),
@@ -443,21 +674,32 @@ impl SearchIndex {
         ])))
     }
 
+    /// Any of `values` in a raw field. A few terms: a disjunction of term queries (building a
+    /// `TermSetQuery` costs more than it saves for so few terms).
     fn raw_terms(&self, field: tantivy::schema::Field, values: &[String]) -> Box<dyn Query> {
-        let terms: Vec<Term> = values
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = values
             .iter()
-            .map(|v| Term::from_field_text(field, v))
+            .map(|v| {
+                let q: Box<dyn Query> = Box::new(TermQuery::new(
+                    Term::from_field_text(field, v),
+                    IndexRecordOption::Basic,
+                ));
+                (Occur::Should, q)
+            })
             .collect();
-        Box::new(TermSetQuery::new(terms))
+        if clauses.len() == 1 {
+            return clauses.pop().expect("one clause").1;
+        }
+        Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Builds the tantivy query and the highlighter. `None` when nothing can match.
+    /// Builds the tantivy query and the highlighter; `None` when nothing searchable is left.
     fn build(
         &self,
         searcher: &tantivy::Searcher,
         q: &ParsedQuery,
         access: &Access,
-    ) -> (Box<dyn Query>, Highlighter, bool) {
+    ) -> Option<(Box<dyn Query>, Highlighter, bool)> {
         let f = &self.fields;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut patterns: Vec<(String, usize)> = Vec::new();
@@ -469,7 +711,7 @@ impl SearchIndex {
             let mut exact_keys = vec![exact_key(&q.text)];
             let mut reduced = String::new();
             for (ci, c) in concepts.iter().enumerate() {
-                let w = self.concept_weight(searcher, c);
+                let w = self.concept_weight(searcher, c) * c.weight;
                 should.push((Occur::Should, self.concept_query(c, w)));
                 for s in &c.surfaces {
                     patterns.push((s.clone(), ci));
@@ -477,6 +719,7 @@ impl SearchIndex {
                 reduced.push_str(&c.surfaces[0]);
             }
             exact_keys.push(exact_key(&reduced));
+            exact_keys.dedup();
             exact_keys.retain(|k| !k.is_empty());
             if !exact_keys.is_empty() {
                 should.push((
@@ -497,7 +740,7 @@ impl SearchIndex {
                 patterns.push((p.to_lowercase(), base + pi));
                 for t in tokenizer::analyze_tokens(p) {
                     if t.is_main {
-                        patterns.push((t.surface.to_lowercase(), base + pi));
+                        patterns.push((t.surface(p).to_lowercase(), base + pi));
                     }
                 }
                 has_scoring = true;
@@ -534,9 +777,17 @@ impl SearchIndex {
                     tantivy::DateTime::from_timestamp_micros(d.timestamp_micros()),
                 )
             };
-            let lower = q.after.map_or(Bound::Unbounded, |d| Bound::Included(to_term(d)));
-            let upper = q.before.map_or(Bound::Unbounded, |d| Bound::Excluded(to_term(d)));
+            let lower = q
+                .after
+                .map_or(Bound::Unbounded, |d| Bound::Included(to_term(d)));
+            let upper = q
+                .before
+                .map_or(Bound::Unbounded, |d| Bound::Excluded(to_term(d)));
             filters.push(Box::new(RangeQuery::new(lower, upper)));
+        }
+        if !has_scoring && clauses.is_empty() && filters.is_empty() {
+            // Nothing searchable was left (only emoji or punctuation): no results.
+            return None;
         }
         if let Access::Scopes(scopes) = access {
             let terms: Vec<Term> = scopes
@@ -551,11 +802,11 @@ impl SearchIndex {
         if !clauses.iter().any(|(o, _)| *o == Occur::Must) {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        (
+        Some((
             Box::new(BooleanQuery::new(clauses)),
             Highlighter::new(patterns),
             has_scoring,
-        )
+        ))
     }
 
     /// Runs a search.
@@ -570,7 +821,10 @@ impl SearchIndex {
             return Ok(SearchResults::default());
         }
         let searcher = self.reader.searcher();
-        let (query, highlighter, has_scoring) = self.build(&searcher, &parsed, &req.access);
+        let Some((query, highlighter, has_scoring)) = self.build(&searcher, &parsed, &req.access)
+        else {
+            return Ok(SearchResults::default());
+        };
         let limit = req.limit.min(MAX_LIMIT);
         let offset = req.offset.min(100_000);
         let facets = FacetCollector;
@@ -668,24 +922,13 @@ impl SearchIndex {
         )?)
     }
 
-    /// Snippet helper exposed for diagnostics: the snippet `query` would produce for `body`.
-    pub fn snippet_for(&self, query_text: &str, body: &str) -> Result<String> {
+    /// The highlighter (snippet and title marker) a query would use; for diagnostics and tests.
+    pub fn highlighter_for(&self, query_text: &str) -> Result<Highlighter> {
         let parsed = query::parse(query_text)?;
         let searcher = self.reader.searcher();
-        let (_, hl, _) = self.build(&searcher, &parsed, &Access::All);
-        Ok(hl.snippet(body))
-    }
-
-    /// The highlighted title `query` would produce (diagnostics).
-    pub fn title_html_for(&self, query_text: &str, title: &str) -> Result<String> {
-        let parsed = query::parse(query_text)?;
-        let searcher = self.reader.searcher();
-        let (_, hl, _) = self.build(&searcher, &parsed, &Access::All);
-        Ok(if title.is_empty() {
-            snippet::escape(title)
-        } else {
-            hl.highlight_all(title)
-        })
+        Ok(self
+            .build(&searcher, &parsed, &Access::All)
+            .map_or_else(|| Highlighter::new(Vec::new()), |(_, hl, _)| hl))
     }
 }
 
@@ -701,12 +944,15 @@ impl Collector for FacetCollector {
     type Fruit = Facets;
     type Child = FacetSegment;
 
-    fn for_segment(&self, _ord: SegmentOrdinal, reader: &SegmentReader) -> tantivy::Result<FacetSegment> {
+    fn for_segment(
+        &self,
+        _ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FacetSegment> {
         let ff = reader.fast_fields();
         let columns = [ff.str("tags")?, ff.str("category_id")?, ff.str("space_id")?];
-        let counts = [0, 1, 2].map(|i| {
-            vec![0u64; columns[i].as_ref().map_or(0, |c: &StrColumn| c.num_terms())]
-        });
+        let counts = [0, 1, 2]
+            .map(|i| vec![0u64; columns[i].as_ref().map_or(0, |c: &StrColumn| c.num_terms())]);
         Ok(FacetSegment { columns, counts })
     }
 
@@ -748,7 +994,12 @@ impl SegmentCollector for FacetSegment {
 
     fn harvest(self) -> Facets {
         let mut maps: [BTreeMap<String, u64>; 3] = Default::default();
-        for ((col, counts), map) in self.columns.iter().zip(self.counts.iter()).zip(maps.iter_mut()) {
+        for ((col, counts), map) in self
+            .columns
+            .iter()
+            .zip(self.counts.iter())
+            .zip(maps.iter_mut())
+        {
             let Some(col) = col else { continue };
             let mut buf = String::new();
             for (ord, &n) in counts.iter().enumerate() {

@@ -4,14 +4,16 @@
 //! ASCII-case-insensitive Aho-Corasick pass; the window of about [`SNIPPET_CHARS`] characters
 //! holding the most distinct concepts wins. Output is HTML-escaped with matches in `<mark>`.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 /// Target snippet length in characters (not bytes).
 pub const SNIPPET_CHARS: usize = 120;
 /// Characters of context shown before the first match of the window.
 const LEAD_CHARS: usize = 20;
 /// Stop scanning after this many matches (bounds the work on huge bodies).
-const MAX_MATCHES: usize = 4000;
+const MAX_MATCHES: usize = 400;
+/// Only the first this many bytes of a body are scanned for matches.
+const MAX_SCAN_BYTES: usize = 64 * 1024;
 
 /// A compiled highlighter for one query.
 #[derive(Debug, Clone)]
@@ -43,6 +45,7 @@ impl Highlighter {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
+                .kind(Some(AhoCorasickKind::DFA))
                 .build(&pats)
                 .ok()
         };
@@ -73,7 +76,11 @@ impl Highlighter {
     /// A snippet of about [`SNIPPET_CHARS`] characters around the best matches in `body`;
     /// the beginning of `body` when nothing matches.
     pub fn snippet(&self, body: &str) -> String {
-        let ms = self.matches(body, MAX_MATCHES);
+        let mut scan_end = body.len().min(MAX_SCAN_BYTES);
+        while !body.is_char_boundary(scan_end) {
+            scan_end -= 1;
+        }
+        let ms = self.matches(&body[..scan_end], MAX_MATCHES);
         if ms.is_empty() {
             let end = byte_after_chars(body, 0, SNIPPET_CHARS);
             return render(body, 0, end, &[], false, end < body.len());
@@ -117,15 +124,20 @@ impl Highlighter {
         let first = ms[best.2].0;
         // Back up LEAD_CHARS characters, but not past a line start (a natural cut).
         let mut start = first;
-        let mut back = 0;
-        for (idx, ch) in body[..first].char_indices().rev() {
+        for (back, (idx, ch)) in body[..first].char_indices().rev().enumerate() {
             if back >= LEAD_CHARS || ch == '\n' {
                 break;
             }
             start = idx;
-            back += 1;
         }
         let end = byte_after_chars(body, start, SNIPPET_CHARS);
+        if end == body.len() {
+            // Near the end of the body: show more context before rather than a short snippet.
+            let deficit = SNIPPET_CHARS.saturating_sub(body[start..end].chars().count());
+            if let Some((idx, _)) = body[..start].char_indices().rev().take(deficit).last() {
+                start = idx;
+            }
+        }
         render(body, start, end, &ms, start > 0, end < body.len())
     }
 }
@@ -237,7 +249,7 @@ mod tests {
     #[test]
     fn marks_and_escapes() {
         let h = hl(&["升级", "tidb"]);
-        let s = h.snippet("前言 <script>alert(1)</script> 如何升级 TiDB & 其他");
+        let s = h.snippet("如何升级 TiDB & 其他 <script>alert(1)</script>");
         assert!(s.contains("<mark>升级</mark>"), "{s}");
         assert!(s.contains("<mark>TiDB</mark>"), "{s}");
         assert!(s.contains("&lt;script&gt;"), "{s}");
@@ -256,6 +268,19 @@ mod tests {
     }
 
     #[test]
+    fn match_near_the_end_keeps_full_length() {
+        let body = "开头内容。".repeat(100) + "结尾讲扩容";
+        let s = hl(&["扩容"]).snippet(&body);
+        let n = s
+            .replace("<mark>", "")
+            .replace("</mark>", "")
+            .chars()
+            .count();
+        assert!(n >= 115, "{n}: {s}");
+        assert!(s.ends_with("<mark>扩容</mark>"), "{s}");
+    }
+
+    #[test]
     fn no_match_uses_beginning() {
         let h = hl(&["不存在"]);
         assert_eq!(h.snippet("短文本"), "短文本");
@@ -266,6 +291,9 @@ mod tests {
     #[test]
     fn ascii_word_start_boundary() {
         let h = hl(&["log"]);
-        assert_eq!(h.highlight_all("catalog log logs"), "catalog <mark>log</mark> <mark>log</mark>s");
+        assert_eq!(
+            h.highlight_all("catalog log logs"),
+            "catalog <mark>log</mark> <mark>log</mark>s"
+        );
     }
 }

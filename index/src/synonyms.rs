@@ -33,7 +33,8 @@ k8s|kubernetes|kube
 节点|node|实例|instance
 容器|docker|container|pod
 负载均衡|lb|load balance|load balancing|负载均衡器|nginx
-高可用|ha|high availability|容灾|故障转移|failover
+高可用|ha|high availability
+故障转移|failover|故障自动转移|自动切换|主备切换|auto failover
 监控|监测|monitor|monitoring|告警|报警|alert|prometheus|grafana
 日志|log|logging
 迁移|migration|migrate|导入导出
@@ -154,6 +155,7 @@ cpu|处理器|中央处理器
 云|cloud|云服务|公有云
 私有化|私有部署|本地部署|on-premise|on premise
 虚拟机|vm|virtual machine
+单机|一台机器|单台机器|一台服务器|单台服务器|单节点|standalone
 镜像|image|docker image
 编排|orchestration|helm
 存储卷|volume|pv|pvc|持久卷|persistent volume
@@ -166,16 +168,21 @@ cpu|处理器|中央处理器
 测试|test|testing
 容错|fault tolerance|容灾
 灾备|容灾|disaster recovery|dr|跨机房
-地域|region|区域|机房|可用区|zone
+地域|region|区域
+可用区|az|availability zone|机房|数据中心|idc|data center
+更换|替换|replace|换掉
+续期|续签|renew|renewal
 多租户|multi-tenant|tenant|租户
 命名|naming|名称
 密钥|秘钥|key|secret|token|令牌
-组件|component|组件化|插件|plugin
+组件|component|组件化
+插件|plugin|plugins
 路由|router|routing|route
 状态管理|store|vuex|pinia|state management
 响应式|reactive|reactivity|响应性
 模板|template|模版
-渲染|render|rendering|服务端渲染|ssr
+渲染|render|rendering
+服务端渲染|ssr|server side rendering|server-side rendering
 生命周期|lifecycle|钩子|hook|hooks
 事件|event|events|事件处理
 属性|prop|props|attribute

@@ -50,30 +50,105 @@ pub(crate) fn is_cjk(c: char) -> bool {
 pub struct AnalyzedToken {
     /// Normalized (lower-cased, stemmed) term text as indexed.
     pub text: String,
-    /// Surface form in the input (before lower-casing and stemming).
-    pub surface: String,
+    /// Byte range of the token's own surface form in the input.
+    pub word: (usize, usize),
     /// Byte start of the enclosing word.
     pub start: usize,
     /// Byte end of the enclosing word.
     pub end: usize,
     /// Index of the enclosing word (the token position in the index).
     pub group: usize,
-    /// True for the enclosing word, false for a search-mode sub-word of it.
+    /// True for the enclosing word, false for a sub-word of it.
     pub is_main: bool,
+    /// For the joined form of connector-separated ASCII words (`keep-alive` → `keepalive`):
+    /// how many words it joins (the previous `joined - 1` groups and this one); 0 otherwise.
+    pub joined: usize,
+}
+
+impl AnalyzedToken {
+    /// The token's surface form in `input` (the text it was analyzed from).
+    pub fn surface<'a>(&self, input: &'a str) -> &'a str {
+        &input[self.word.0..self.word.1]
+    }
+}
+
+thread_local! {
+    /// Per-thread stem cache: English words repeat a lot and Snowball is comparatively slow.
+    static STEM_CACHE: std::cell::RefCell<std::collections::HashMap<String, String>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+fn stem_ascii(lower: String) -> String {
+    if lower.len() <= 2 || lower.len() > 40 || !lower.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return lower;
+    }
+    STEM_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(s) = cache.get(&lower) {
+            return s.clone();
+        }
+        let stemmed = STEMMER.stem(&lower).into_owned();
+        if cache.len() >= 100_000 {
+            cache.clear();
+        }
+        cache.insert(lower, stemmed.clone());
+        stemmed
+    })
 }
 
 /// Normalizes one raw token: `None` for tokens with no letter or digit; ASCII lower-cased and
 /// English-stemmed otherwise.
 pub(crate) fn normalize(word: &str) -> Option<String> {
-    if !word.chars().any(char::is_alphanumeric) {
+    let keep = word
+        .chars()
+        .any(|c| c.is_ascii_alphanumeric() || is_cjk(c) || (!c.is_ascii() && c.is_alphanumeric()));
+    if !keep {
         return None;
     }
-    let lower = word.to_ascii_lowercase();
-    if lower.bytes().all(|b| b.is_ascii_alphabetic()) && lower.len() > 2 {
-        Some(STEMMER.stem(&lower).into_owned())
+    if word.is_ascii() {
+        Some(stem_ascii(word.to_ascii_lowercase()))
     } else {
-        Some(lower)
+        // Chinese words need no lower-casing or stemming; mixed words get ASCII lower-cased.
+        Some(if word.bytes().any(|b| b.is_ascii_uppercase()) {
+            word.to_ascii_lowercase()
+        } else {
+            word.to_owned()
+        })
     }
+}
+
+/// Alphabetic runs (2+ letters) of an ASCII token mixing letters and digits: `arm64` → `arm`.
+fn alpha_parts(word: &str) -> Vec<(usize, usize)> {
+    let b = word.as_bytes();
+    let mixed = b.iter().all(u8::is_ascii_alphanumeric)
+        && b.iter().any(u8::is_ascii_digit)
+        && b.iter().any(u8::is_ascii_alphabetic);
+    let mut out = Vec::new();
+    if !mixed {
+        return out;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        while i < b.len() && !b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let s = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        if i - s >= 2 {
+            out.push((s, i));
+        }
+    }
+    out
+}
+
+fn is_connector(w: &str) -> bool {
+    matches!(w, "-" | "_" | ".")
+}
+
+fn is_ascii_word(w: &str) -> bool {
+    !w.is_empty() && w.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Segments `text` in search mode and returns normalized tokens with monotonic spans.
@@ -93,50 +168,96 @@ pub fn analyze_tokens(text: &str) -> Vec<AnalyzedToken> {
             }
         }
     }
-    let mut out = Vec::with_capacity(raw.len());
+    let mut out: Vec<AnalyzedToken> = Vec::with_capacity(raw.len() + 8);
     let mut group = 0usize;
-    // Assign groups: tokens sharing an enclosing span share a group; a group is only counted once
-    // it produces at least one kept token.
-    let mut pending: Vec<AnalyzedToken> = Vec::new();
+    let mut group_start = 0usize; // index in `out` of the current group's first token
+    // Run of connector-separated ASCII words: (start byte, parts, end byte of the last part).
+    let mut run: Option<(usize, usize, usize)> = None;
+    let mut pending_connector = false;
     for (tok, &(s, e, is_main)) in raw.iter().zip(spans.iter()) {
-        let Some(norm) = normalize(tok.word) else {
+        let w = tok.word;
+        if is_main && is_connector(w) {
+            pending_connector = run.is_some_and(|(_, _, end)| end == tok.byte_start);
+            continue;
+        }
+        let Some(norm) = normalize(w) else {
             if is_main {
-                flush(&mut pending, &mut out, &mut group);
+                run = None;
+                pending_connector = false;
             }
             continue;
         };
-        pending.push(AnalyzedToken {
-            text: norm,
-            surface: tok.word.to_string(),
-            start: s,
-            end: e,
-            group: 0,
-            is_main,
-        });
-        if is_main {
-            flush(&mut pending, &mut out, &mut group);
+        if !out[group_start..].iter().any(|t| t.text == norm) {
+            out.push(AnalyzedToken {
+                text: norm,
+                word: (tok.byte_start, tok.byte_end),
+                start: s,
+                end: e,
+                group,
+                is_main,
+                joined: 0,
+            });
         }
+        if !is_main {
+            continue;
+        }
+        for (a, b) in alpha_parts(w) {
+            let part = stem_ascii(w[a..b].to_ascii_lowercase());
+            if !out[group_start..].iter().any(|t| t.text == part) {
+                out.push(AnalyzedToken {
+                    text: part,
+                    word: (tok.byte_start + a, tok.byte_start + b),
+                    start: s,
+                    end: e,
+                    group,
+                    is_main: false,
+                    joined: 0,
+                });
+            }
+        }
+        // Track `a-b-c` runs of ASCII words; add the joined form after the last part.
+        if is_ascii_word(w) {
+            run = match run {
+                Some((rs, parts, end)) if pending_connector && end + 1 == tok.byte_start => {
+                    Some((rs, parts + 1, tok.byte_end))
+                }
+                _ => Some((tok.byte_start, 1, tok.byte_end)),
+            };
+            if let Some((rs, parts, _)) = run
+                && parts >= 2
+            {
+                let joined: String = text[rs..tok.byte_end]
+                    .chars()
+                    .filter(char::is_ascii_alphanumeric)
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
+                out.push(AnalyzedToken {
+                    text: stem_ascii(joined),
+                    word: (rs, tok.byte_end),
+                    start: s,
+                    end: e,
+                    group,
+                    is_main: false,
+                    joined: parts,
+                });
+            }
+        } else {
+            run = None;
+        }
+        pending_connector = false;
+        group += 1;
+        group_start = out.len();
     }
-    flush(&mut pending, &mut out, &mut group);
     out
 }
 
-fn flush(pending: &mut Vec<AnalyzedToken>, out: &mut Vec<AnalyzedToken>, group: &mut usize) {
-    if pending.is_empty() {
-        return;
-    }
-    // Sub-words first (as jieba emits them), then the main word; all at the same position.
-    // Duplicate texts in one group are dropped.
-    let mut seen: Vec<String> = Vec::with_capacity(pending.len());
-    for mut t in pending.drain(..) {
-        if seen.contains(&t.text) {
-            continue;
-        }
-        seen.push(t.text.clone());
-        t.group = *group;
-        out.push(t);
-    }
-    *group += 1;
+/// Registers the analyzer under [`TOKENIZER_NAME`] on a tantivy index (needed after every
+/// `Index::open`: custom tokenizers are not persisted). [`crate::SearchIndex`] does this itself.
+pub fn register(index: &tantivy::Index) {
+    index.tokenizers().register(
+        TOKENIZER_NAME,
+        tantivy::tokenizer::TextAnalyzer::builder(JiebaTokenizer::new()).build(),
+    );
 }
 
 /// The analyzer's tokens for `text` (normalized term texts, in index order).
@@ -232,9 +353,18 @@ mod tests {
         let toks = stream_tokens(text);
         let mut last = (0usize, 0usize, 0usize);
         for t in &toks {
-            assert!(t.offset_from >= last.0, "offset_from went back in {text:?}: {t:?}");
-            assert!(t.offset_to >= last.1, "offset_to went back in {text:?}: {t:?}");
-            assert!(t.position >= last.2, "position went back in {text:?}: {t:?}");
+            assert!(
+                t.offset_from >= last.0,
+                "offset_from went back in {text:?}: {t:?}"
+            );
+            assert!(
+                t.offset_to >= last.1,
+                "offset_to went back in {text:?}: {t:?}"
+            );
+            assert!(
+                t.position >= last.2,
+                "position went back in {text:?}: {t:?}"
+            );
             assert!(t.offset_from <= t.offset_to && t.offset_to <= text.len());
             assert!(text.is_char_boundary(t.offset_from) && text.is_char_boundary(t.offset_to));
             last = (t.offset_from, t.offset_to, t.position);
@@ -280,6 +410,23 @@ mod tests {
         assert!(toks.contains(&"tidb".to_string()), "{toks:?}");
         assert!(toks.contains(&"集群".to_string()), "{toks:?}");
         assert_monotonic("在k8s上部署TiDB集群, v1.2.3-beta 版本 WES-5.4.5");
+    }
+
+    #[test]
+    fn letter_digit_parts_and_joined_connector_words() {
+        let toks = analyze("ARM64 机器");
+        assert!(toks.contains(&"arm64".to_string()), "{toks:?}");
+        assert!(toks.contains(&"arm".to_string()), "{toks:?}");
+        let toks = analyze("<keep-alive> 与 KeepAlive");
+        assert!(toks.contains(&"keep".to_string()), "{toks:?}");
+        assert_eq!(
+            toks.iter()
+                .filter(|t| *t == &analyze("keepalive")[0])
+                .count(),
+            2,
+            "{toks:?}"
+        );
+        assert_monotonic("<keep-alive> auto_increment a.b.c arm64 utf8mb4 k8s");
     }
 
     #[test]

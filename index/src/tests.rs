@@ -1,0 +1,443 @@
+//! Behaviour tests of the whole index.
+
+use std::collections::HashSet;
+
+use chrono::{TimeZone, Utc};
+
+use crate::{Access, Error, IndexDoc, SearchIndex, SearchRequest, SearchResults, Sort};
+
+fn doc(id: &str, title: &str, body: &str) -> IndexDoc {
+    IndexDoc {
+        id: id.into(),
+        kind: "doc".into(),
+        space_id: "sp1".into(),
+        space_name: "研发".into(),
+        scope: "cat1".into(),
+        category_id: Some("cat1".into()),
+        category_path: vec!["数据库".into(), "运维手册".into()],
+        tags: vec!["TiDB".into()],
+        title: title.into(),
+        body: body.into(),
+        author: "alice".into(),
+        updated_at: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(),
+        status: "published".into(),
+    }
+}
+
+fn req(q: &str) -> SearchRequest {
+    SearchRequest {
+        query: q.into(),
+        limit: 10,
+        offset: 0,
+        sort: Sort::Relevance,
+        access: Access::All,
+    }
+}
+
+fn ids(r: &SearchResults) -> Vec<&str> {
+    r.hits.iter().map(|h| h.id.as_str()).collect()
+}
+
+fn index_with(docs: Vec<IndexDoc>) -> SearchIndex {
+    let idx = SearchIndex::open_in_ram().unwrap();
+    idx.upsert(docs).unwrap();
+    idx.commit().unwrap();
+    idx
+}
+
+fn sample() -> SearchIndex {
+    let mut d2 = doc(
+        "d2",
+        "Kubernetes 上部署 Nacos",
+        "使用 Helm 在 Kubernetes 集群中部署 Nacos 注册中心。",
+    );
+    d2.space_id = "sp2".into();
+    d2.space_name = "中间件".into();
+    d2.scope = "cat2".into();
+    d2.category_id = Some("cat2".into());
+    d2.category_path = vec!["中间件".into()];
+    d2.tags = vec!["Nacos".into(), "K8s".into()];
+    d2.author = "bob".into();
+    d2.updated_at = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap();
+    let mut d3 = doc(
+        "d3",
+        "会议纪要：数据库选型",
+        "讨论了 TiDB 与 MySQL 的选型。",
+    );
+    d3.kind = "record".into();
+    d3.scope = "space:sp1".into();
+    d3.category_id = None;
+    d3.category_path = vec![];
+    d3.tags = vec![];
+    d3.updated_at = Utc.with_ymd_and_hms(2023, 3, 1, 0, 0, 0).unwrap();
+    index_with(vec![
+        doc(
+            "d1",
+            "TiDB 集群扩容",
+            "使用 TiUP scale-out 为 TiDB 集群增加 TiKV 节点，扩容后检查 Region 分布。",
+        ),
+        d2,
+        d3,
+    ])
+}
+
+#[test]
+fn colloquial_question_ranks_covering_doc_above_keyword_stuffing() {
+    let idx = index_with(vec![
+        doc("noise", "查询语句", &"查询 ".repeat(200)),
+        doc("noise2", "排查清单", &"排查 排查 排查 ".repeat(50)),
+        doc(
+            "good",
+            "慢查询的诊断",
+            "当查询很慢时，可以先查看慢日志，然后逐步排查执行计划和统计信息。",
+        ),
+    ]);
+    let r = idx.search(&req("查询特别慢怎么排查")).unwrap();
+    assert_eq!(ids(&r)[0], "good", "{:?}", ids(&r));
+    assert_eq!(r.total, 3);
+}
+
+#[test]
+fn filler_words_do_not_empty_results_and_title_match_first() {
+    let idx = sample();
+    let r = idx.search(&req("TiDB 怎么扩容")).unwrap();
+    assert_eq!(ids(&r)[0], "d1");
+    assert!(r.hits[0].title_html.contains("<mark>扩容</mark>"));
+    // Only stop words: fall back to using them.
+    let r = idx.search(&req("怎么")).unwrap();
+    assert_eq!(r.total, 0);
+    let idx2 = index_with(vec![doc("q", "常见问题", "这个工具怎么用？")]);
+    assert_eq!(idx2.search(&req("怎么")).unwrap().total, 1);
+    let r = idx.search(&req("的")).unwrap();
+    assert!(r.total <= 3);
+}
+
+#[test]
+fn exact_title_comes_first() {
+    let idx = index_with(vec![
+        doc(
+            "body",
+            "运维手册",
+            &"TiDB 集群扩容 需要 注意 TiDB 集群 扩容 步骤。".repeat(20),
+        ),
+        doc("exact", "TiDB 集群扩容", "参见操作步骤。"),
+        doc("partial", "TiDB 集群扩容与缩容的注意事项汇总", "扩容 集群"),
+    ]);
+    let r = idx.search(&req("TiDB 集群扩容")).unwrap();
+    assert_eq!(ids(&r)[0], "exact", "{:?}", ids(&r));
+}
+
+#[test]
+fn synonyms_builtin_and_extra() {
+    let idx = sample();
+    let r = idx.search(&req("k8s 部署")).unwrap();
+    assert_eq!(ids(&r)[0], "d2");
+    let r = idx.search(&req("scale out")).unwrap();
+    assert_eq!(ids(&r)[0], "d1", "扩容 is a synonym of scale out");
+    let r = idx.search(&req("翰林")).unwrap();
+    assert_eq!(r.total, 0);
+    idx.set_extra_synonyms(vec![vec!["翰林".into(), "nacos".into()]]);
+    let r = idx.search(&req("翰林")).unwrap();
+    assert_eq!(ids(&r), vec!["d2"]);
+}
+
+#[test]
+fn operators_filter() {
+    let idx = sample();
+    let total = |q: &str| idx.search(&req(q)).unwrap().total;
+    assert_eq!(total("#tidb"), 1);
+    assert_eq!(total("tag:K8S"), 1);
+    assert_eq!(total("space:中间件"), 1);
+    assert_eq!(total("space:sp1"), 2);
+    assert_eq!(total("category:运维手册"), 1);
+    assert_eq!(total("category:数据库"), 1);
+    assert_eq!(total("author:BOB"), 1);
+    assert_eq!(total("type:record"), 1);
+    assert_eq!(total("type:doc"), 2);
+    assert_eq!(total("before:2024-01-01"), 1);
+    assert_eq!(total("after:2024-01-01"), 2);
+    assert_eq!(total("after:2024-01-02"), 1);
+    assert_eq!(total("TiDB -MySQL"), 1);
+    assert_eq!(total("TiDB -\"TiKV 节点\""), 1);
+    assert_eq!(total("\"注册中心\""), 1);
+    assert_eq!(total("\"TiKV 节点\""), 1);
+    assert_eq!(total("TiDB type:record"), 1);
+    assert!(matches!(
+        idx.search(&req("before:2024-02-30")),
+        Err(Error::Query(_))
+    ));
+}
+
+#[test]
+fn empty_and_filter_only_queries() {
+    let idx = sample();
+    let r = idx.search(&req("")).unwrap();
+    assert_eq!((r.total, r.hits.len()), (0, 0));
+    let r = idx.search(&req("   ")).unwrap();
+    assert_eq!(r.total, 0);
+    let r = idx.search(&req("😀😀")).unwrap();
+    assert_eq!(r.total, 0);
+    // Filters only: everything matching, most recent first.
+    let r = idx.search(&req("space:sp1")).unwrap();
+    assert_eq!(ids(&r), vec!["d1", "d3"]);
+    let r = idx.search(&req("-nothing")).unwrap();
+    assert_eq!(ids(&r), vec!["d2", "d1", "d3"]);
+}
+
+#[test]
+fn hostile_queries_never_panic() {
+    let idx = sample();
+    let long = "数据库 扩容 \"".repeat(2000);
+    for q in [
+        long.as_str(),
+        "\"",
+        "\"\"",
+        "-",
+        "#",
+        "tag:",
+        "a\u{0}\u{1}b",
+        "😀 TiDB 🚀",
+        "-\"未闭合",
+        "\"未闭合 的 短语",
+        "<script>",
+        "((()))",
+        "TiDB AND OR NOT *?~^",
+    ] {
+        let _ = idx.search(&req(q)).unwrap();
+    }
+}
+
+#[test]
+fn facets_count_all_matches_not_page() {
+    let idx = sample();
+    let mut r = req("TiDB OR Nacos 部署 数据库");
+    r.limit = 1;
+    let res = idx.search(&r).unwrap();
+    assert_eq!(res.hits.len(), 1);
+    assert_eq!(res.total, 3);
+    assert_eq!(res.facets.tags.get("TiDB"), Some(&1));
+    assert_eq!(res.facets.tags.get("Nacos"), Some(&1));
+    assert_eq!(res.facets.tags.get("K8s"), Some(&1));
+    assert_eq!(res.facets.spaces.get("sp1"), Some(&2));
+    assert_eq!(res.facets.spaces.get("sp2"), Some(&1));
+    assert_eq!(res.facets.categories.get("cat1"), Some(&1));
+    assert_eq!(res.facets.categories.get("cat2"), Some(&1));
+}
+
+#[test]
+fn pagination() {
+    let docs: Vec<IndexDoc> = (0..150)
+        .map(|i| {
+            let mut d = doc(&format!("p{i:03}"), &format!("文档 {i}"), "分页 测试");
+            d.updated_at = Utc.timestamp_opt(1_700_000_000 + i64::from(i), 0).unwrap();
+            d
+        })
+        .collect();
+    let idx = index_with(docs);
+    let mut r = req("分页");
+    r.sort = Sort::Recent;
+    r.limit = 20;
+    r.offset = 40;
+    let res = idx.search(&r).unwrap();
+    assert_eq!(res.total, 150);
+    assert_eq!(res.hits.len(), 20);
+    assert_eq!(res.hits[0].id, "p109");
+    r.limit = 1000;
+    r.offset = 0;
+    assert_eq!(idx.search(&r).unwrap().hits.len(), 100);
+    r.offset = 140;
+    assert_eq!(idx.search(&r).unwrap().hits.len(), 10);
+    r.offset = 1000;
+    assert_eq!(idx.search(&r).unwrap().hits.len(), 0);
+    r.limit = 0;
+    r.offset = 0;
+    let res = idx.search(&r).unwrap();
+    assert_eq!((res.total, res.hits.len()), (150, 0));
+}
+
+#[test]
+fn access_filter_hides_docs_everywhere() {
+    let idx = sample();
+    let mut r = req("TiDB 部署 数据库 nacos");
+    r.access = Access::Scopes(HashSet::from(["cat2".to_string()]));
+    let res = idx.search(&r).unwrap();
+    assert_eq!(ids(&res), vec!["d2"]);
+    assert_eq!(res.total, 1);
+    assert!(!res.facets.tags.contains_key("TiDB"));
+    assert!(!res.facets.spaces.contains_key("sp1"));
+    assert!(!res.facets.categories.contains_key("cat1"));
+    // Filter-only queries too.
+    r.query = "space:sp1".into();
+    let res = idx.search(&r).unwrap();
+    assert_eq!((res.total, res.hits.len()), (0, 0));
+    assert!(res.facets.spaces.is_empty());
+    r.access = Access::Scopes(HashSet::new());
+    r.query = "TiDB".into();
+    assert_eq!(idx.search(&r).unwrap().total, 0);
+    r.access = Access::Scopes(HashSet::from(["space:sp1".to_string(), "cat1".to_string()]));
+    assert_eq!(idx.search(&r).unwrap().total, 2);
+}
+
+#[test]
+fn sort_recent() {
+    let idx = sample();
+    let mut r = req("数据库 OR 部署 OR TiDB OR nacos");
+    r.sort = Sort::Recent;
+    let res = idx.search(&r).unwrap();
+    let dates: Vec<_> = res.hits.iter().map(|h| h.updated_at).collect();
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
+    assert_eq!(res.hits[0].id, "d2");
+}
+
+#[test]
+fn upsert_replaces_delete_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        idx.upsert(vec![doc("a", "苹果", "正文")]).unwrap();
+        idx.commit().unwrap();
+        idx.upsert(vec![doc("a", "香蕉", "正文")]).unwrap();
+        idx.upsert(vec![doc("b", "另一篇", "正文")]).unwrap();
+        idx.commit().unwrap();
+        assert_eq!(idx.num_docs(), 2);
+        assert_eq!(idx.search(&req("苹果")).unwrap().total, 0);
+        idx.delete("b").unwrap();
+        idx.commit().unwrap();
+        assert_eq!(idx.num_docs(), 1);
+    }
+    let idx = SearchIndex::open(dir.path()).unwrap();
+    assert_eq!(idx.num_docs(), 1);
+    let r = idx.search(&req("香蕉")).unwrap();
+    assert_eq!(ids(&r), vec!["a"]);
+    idx.delete_all().unwrap();
+    idx.commit().unwrap();
+    assert_eq!(idx.num_docs(), 0);
+}
+
+#[test]
+fn hits_carry_fields_and_escaped_html() {
+    let idx = index_with(vec![doc(
+        "x",
+        "<b>TiDB</b> & 扩容",
+        "说明 <img src=x onerror=alert(1)> TiDB 扩容",
+    )]);
+    let h = &idx.search(&req("tidb 扩容")).unwrap().hits[0];
+    assert_eq!(
+        h.title_html,
+        "&lt;b&gt;<mark>TiDB</mark>&lt;/b&gt; &amp; <mark>扩容</mark>"
+    );
+    assert!(
+        !h.snippet
+            .replace("<mark>", "")
+            .replace("</mark>", "")
+            .contains('<')
+    );
+    assert_eq!(h.category_path, vec!["数据库", "运维手册"]);
+    assert_eq!(h.tags, vec!["TiDB"]);
+    assert_eq!(h.author, "alice");
+    assert_eq!(h.kind, "doc");
+    assert!(h.score > 0.0);
+    let json = serde_json::to_value(h).unwrap();
+    assert!(json.get("title_html").is_some());
+}
+
+#[test]
+fn snippets_over_corpus_never_panic_and_are_escaped() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/kb");
+    if !dir.is_dir() {
+        println!("note: corpus {} absent, skipping", dir.display());
+        return;
+    }
+    let idx = SearchIndex::open_in_ram().unwrap();
+    let mut bodies = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "md") {
+                bodies.push(std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    assert!(bodies.len() > 1000);
+    for q in [
+        "TiDB 怎么扩容",
+        "k8s 部署",
+        "<script> & \"引号\"",
+        "慢查询 OOM",
+        "组件 props",
+        "a",
+    ] {
+        let hl = idx.highlighter_for(q).unwrap();
+        for body in &bodies {
+            for s in [
+                hl.snippet(body),
+                hl.highlight_all(
+                    &body[..body.len().min(300).min(
+                        (0..=body.len().min(300))
+                            .rev()
+                            .find(|&i| body.is_char_boundary(i))
+                            .unwrap_or(0),
+                    )],
+                ),
+            ] {
+                let stripped = s.replace("<mark>", "").replace("</mark>", "");
+                assert!(!stripped.contains('<') && !stripped.contains('>'), "{s}");
+            }
+        }
+    }
+}
+
+#[test]
+fn other_schema_on_disk_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut b = tantivy::schema::Schema::builder();
+    b.add_text_field("something_else", tantivy::schema::TEXT);
+    tantivy::Index::create_in_dir(dir.path(), b.build()).unwrap();
+    assert!(matches!(
+        SearchIndex::open(dir.path()),
+        Err(Error::SchemaMismatch)
+    ));
+}
+
+#[test]
+fn search_index_is_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<SearchIndex>();
+    assert_send_sync::<std::sync::Arc<SearchIndex>>();
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    #[test]
+    fn search_never_panics(q in "\\PC{0,80}") {
+        thread_local! {
+            static IDX: SearchIndex = sample();
+        }
+        IDX.with(|idx| {
+            if let Ok(r) = idx.search(&req(&q)) {
+                for h in &r.hits {
+                    let plain = h.snippet.replace("<mark>", "").replace("</mark>", "");
+                    assert!(!plain.contains('<'));
+                }
+            }
+        });
+    }
+}
+
+#[test]
+fn recency_within_one_second() {
+    let base = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).unwrap();
+    let mut a = doc("a", "早", "同一秒");
+    a.updated_at = base + chrono::Duration::milliseconds(100);
+    let mut b = doc("b", "晚", "同一秒");
+    b.updated_at = base + chrono::Duration::milliseconds(900);
+    let idx = index_with(vec![a, b]);
+    let mut r = req("同一秒");
+    r.sort = Sort::Recent;
+    assert_eq!(ids(&idx.search(&r).unwrap()), vec!["b", "a"]);
+    let h = &idx.search(&r).unwrap().hits[0];
+    assert_eq!(h.updated_at, base + chrono::Duration::milliseconds(900));
+}
