@@ -211,18 +211,59 @@ async fn run(scale: usize) {
     in_process.sort();
     // A user who may read 10% of the categories (granted per category, nothing at the space root):
     // the permission filter runs inside the index query.
-    let spaces: serde_json::Value = http.get(format!("{base}/api/v1/spaces")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
-    let space_id = spaces.as_array().unwrap().iter().find(|s| s["name"] == "技术文档").unwrap()["id"].as_str().unwrap().to_owned();
-    let cats: serde_json::Value = http.get(format!("{base}/api/v1/spaces/{space_id}/categories")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    let spaces: serde_json::Value = http
+        .get(format!("{base}/api/v1/spaces"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let space_id = spaces
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "技术文档")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let cats: serde_json::Value = http
+        .get(format!("{base}/api/v1/spaces/{space_id}/categories"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let cats = cats.as_array().unwrap();
-    let user: serde_json::Value = http.post(format!("{base}/api/v1/users")).bearer_auth(&token).json(&json!({"username": "tenth", "password": "Bench-Pass-123"})).send().await.unwrap().json().await.unwrap();
+    let user: serde_json::Value = http
+        .post(format!("{base}/api/v1/users"))
+        .bearer_auth(&token)
+        .json(&json!({"username": "tenth", "password": "Bench-Pass-123"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let uid = user["id"].as_str().unwrap();
     let granted: Vec<&serde_json::Value> = cats.iter().step_by(10).collect();
     for c in &granted {
         let r = http.put(format!("{base}/api/v1/categories/{}/grants", c["id"].as_str().unwrap())).bearer_auth(&token).json(&json!({"inherit": false, "grants": [{"principal": format!("user:{uid}"), "role": "reader"}]})).send().await.unwrap();
         assert!(r.status().is_success(), "{:?}", r.text().await);
     }
-    let login: serde_json::Value = http.post(format!("{base}/api/v1/session")).json(&json!({"username": "tenth", "password": "Bench-Pass-123"})).send().await.unwrap().json().await.unwrap();
+    let login: serde_json::Value = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "tenth", "password": "Bench-Pass-123"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let user_token = login["token"].as_str().unwrap().to_owned();
     let mut as_user = Vec::new();
     let mut as_admin = Vec::new();
@@ -230,7 +271,13 @@ async fn run(scale: usize) {
         for q in QUERIES {
             for (tok, out) in [(&user_token, &mut as_user), (&token, &mut as_admin)] {
                 let t = Instant::now();
-                let r = http.get(format!("{base}/api/v1/search")).query(&[("q", q)]).bearer_auth(tok).send().await.unwrap();
+                let r = http
+                    .get(format!("{base}/api/v1/search"))
+                    .query(&[("q", q)])
+                    .bearer_auth(tok)
+                    .send()
+                    .await
+                    .unwrap();
                 assert!(r.status().is_success());
                 let _ = r.bytes().await.unwrap();
                 out.push(t.elapsed());
@@ -258,6 +305,26 @@ async fn run(scale: usize) {
         "ratio HTTP / in-process: p50 {:.2}x, p99 {:.2}x",
         pct(&over_http, 0.5).as_secs_f64() / pct(&in_process, 0.5).as_secs_f64(),
         pct(&over_http, 0.99).as_secs_f64() / pct(&in_process, 0.99).as_secs_f64()
+    );
+    println!(
+        "## search as a user who may read {} of {} categories (10%), interleaved with admin",
+        granted.len(),
+        cats.len()
+    );
+    println!(
+        "user:  p50 {}, p99 {}",
+        fmt(pct(&as_user, 0.5)),
+        fmt(pct(&as_user, 0.99))
+    );
+    println!(
+        "admin: p50 {}, p99 {}",
+        fmt(pct(&as_admin, 0.5)),
+        fmt(pct(&as_admin, 0.99))
+    );
+    println!(
+        "ratio user / admin: p50 {:.2}x, p99 {:.2}x",
+        pct(&as_user, 0.5).as_secs_f64() / pct(&as_admin, 0.5).as_secs_f64(),
+        pct(&as_user, 0.99).as_secs_f64() / pct(&as_admin, 0.99).as_secs_f64()
     );
     println!(
         "resident memory of this process (server + client): {:.0} MB",

@@ -49,14 +49,20 @@ impl CurrentUser {
 /// Loads a space or answers 404.
 pub fn load_space(store: &Store, id: &str) -> Result<Space> {
     store
-        .get_json::<Space>(&store.spaces, id.as_bytes())?
+        .catalog()?
+        .spaces
+        .get(id)
+        .cloned()
         .ok_or(Error::NotFound("space"))
 }
 
 /// Loads a category or answers 404.
 pub fn load_category(store: &Store, id: &str) -> Result<Category> {
     store
-        .get_json::<Category>(&store.categories, id.as_bytes())?
+        .catalog()?
+        .categories
+        .get(id)
+        .cloned()
         .ok_or(Error::NotFound("category"))
 }
 
@@ -173,12 +179,12 @@ pub fn readable_scopes(store: &Store, who: &Subject) -> Result<Scopes> {
     if who.is_effective_admin(now) {
         return Ok(Scopes::All);
     }
-    let spaces: Vec<Space> = store.all_json(&store.spaces)?;
-    let cats: Vec<Category> = store.all_json(&store.categories)?;
-    let mut input = Vec::with_capacity(spaces.len());
-    for s in spaces {
-        let nodes = cats
-            .iter()
+    let catalog = store.catalog()?;
+    let mut input = Vec::with_capacity(catalog.spaces.len());
+    for s in catalog.spaces.values() {
+        let nodes = catalog
+            .categories
+            .values()
             .filter(|c| c.space_id == s.id)
             .map(|c| CategoryNode {
                 id: c.id.clone(),
@@ -187,7 +193,7 @@ pub fn readable_scopes(store: &Store, who: &Subject) -> Result<Scopes> {
                 grants: c.grants.clone(),
             })
             .collect();
-        input.push((acl(&s), nodes));
+        input.push((acl(s), nodes));
     }
     Ok(permission::readable_scopes(who, now, &input))
 }

@@ -326,6 +326,7 @@ pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
         deleted: None,
         chain,
         review_by: None,
+        approved_by: Vec::new(),
     };
     let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
     let ev = actor.event(
@@ -416,6 +417,7 @@ pub fn update(store: &Store, actor: &Actor, id: &str, up: Update) -> Result<Save
         } else {
             next.status = DocStatus::Published;
             next.published_version = Some(n);
+            next.approved_by.clear();
         }
         let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
         let ev = actor.event(

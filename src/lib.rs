@@ -31,7 +31,7 @@ use tokio::{net::TcpListener, sync::Notify};
 pub use config::ServeConfig;
 pub use error::{Error, Result};
 
-use crate::{model::Group, store::Store};
+use crate::store::Store;
 
 /// Shared state of the server: cheap to clone.
 #[derive(Clone)]
@@ -49,6 +49,8 @@ pub struct Inner {
     pub index: Arc<SearchIndex>,
     /// Wakes the indexer after a write.
     pub indexer_wake: Notify,
+    /// Rendered HTML of document versions.
+    pub renders: markdown::RenderCache,
 }
 
 impl Deref for AppState {
@@ -66,12 +68,7 @@ impl AppState {
 
     /// The departments a user belongs to.
     pub fn groups_of(&self, user_id: &str) -> Result<Vec<String>> {
-        let groups: Vec<Group> = self.store.all_json(&self.store.groups)?;
-        Ok(groups
-            .into_iter()
-            .filter(|g| g.members.iter().any(|m| m == user_id))
-            .map(|g| g.id)
-            .collect())
+        Ok(self.store.catalog()?.groups_of(user_id))
     }
 }
 
@@ -105,6 +102,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         throttle: auth::Throttle::default(),
         index: Arc::new(index),
         indexer_wake: Notify::new(),
+        renders: markdown::RenderCache::default(),
     })))
 }
 

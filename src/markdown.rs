@@ -18,7 +18,7 @@ pub struct TocEntry {
 }
 
 /// Rendered Markdown.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Rendered {
     /// Sanitised HTML: no script, no event handlers, no `javascript:` URLs.
     pub html: String,
@@ -197,5 +197,37 @@ mod tests {
         assert!(t.contains("SELECT 1;"));
         assert!(!t.contains("**"));
         assert!(!t.contains("<b>"));
+    }
+}
+
+/// Rendered documents by (document id, version): versions never change, so an entry never goes
+/// stale. Bounded by total HTML size; when full it starts afresh (simple, and a re-render is cheap
+/// compared with keeping LRU order).
+#[derive(Default)]
+pub struct RenderCache {
+    inner: std::sync::Mutex<(RenderMap, usize)>,
+}
+
+type RenderMap = HashMap<(String, u64), std::sync::Arc<Rendered>>;
+
+/// Bytes of HTML the cache holds at most.
+const RENDER_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+impl RenderCache {
+    /// The rendering of `markdown`, which is version `version` of document `id`.
+    pub fn get(&self, id: &str, version: u64, markdown: &str) -> std::sync::Arc<Rendered> {
+        let key = (id.to_owned(), version);
+        if let Some(r) = self.inner.lock().expect("render cache lock").0.get(&key) {
+            return r.clone();
+        }
+        let r = std::sync::Arc::new(render(markdown));
+        let mut g = self.inner.lock().expect("render cache lock");
+        if g.1 + r.html.len() > RENDER_CACHE_BYTES {
+            g.0.clear();
+            g.1 = 0;
+        }
+        g.1 += r.html.len();
+        g.0.insert(key, r.clone());
+        r
     }
 }

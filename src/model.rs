@@ -206,6 +206,10 @@ pub struct Doc {
     /// Date by which the document should be reviewed again.
     #[serde(default)]
     pub review_by: Option<NaiveDate>,
+    /// Who approved the published version (user ids, in order of approval); empty when it was
+    /// published without review.
+    #[serde(default)]
+    pub approved_by: Vec<String>,
 }
 
 /// One stored version.

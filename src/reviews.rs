@@ -785,6 +785,12 @@ pub fn decide(
                 ReviewState::Approved => {
                     if d.published_version.is_none_or(|p| p < v) {
                         d.published_version = Some(v);
+                        d.approved_by = Vec::new();
+                        for dec in next.decisions.iter().filter(|x| x.approve) {
+                            if !d.approved_by.contains(&dec.reviewer) {
+                                d.approved_by.push(dec.reviewer.clone());
+                            }
+                        }
                     }
                     if d.version == v {
                         d.status = DocStatus::Published;

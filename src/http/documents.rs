@@ -18,8 +18,8 @@ use crate::{
     domain::permission::{Action, Scopes},
     error::{Error, Result},
     http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
-    markdown::{self, TocEntry},
-    model::{Doc, DocKind, DocStatus, User},
+    markdown::TocEntry,
+    model::{Doc, DocKind, DocStatus},
     store::{Store, pair_key},
 };
 
@@ -53,10 +53,11 @@ pub fn actor(who: &CurrentUser) -> Actor {
 
 /// Name lookup for authors.
 pub fn user_names(store: &Store, id: &str) -> (String, String) {
-    match store.get_json::<User>(&store.users, id.as_bytes()) {
-        Ok(Some(u)) => (u.username, u.display_name),
-        _ => ("unknown".into(), "unknown".into()),
-    }
+    store
+        .catalog()
+        .ok()
+        .and_then(|c| c.users.get(id).cloned())
+        .unwrap_or_else(|| ("unknown".into(), "unknown".into()))
 }
 
 /// Does a new version in this place need a review before readers see it?
@@ -188,16 +189,16 @@ async fn create(
 /// The full view of a document at the version given in `doc` (head or published).
 fn view(state: &AppState, who: &CurrentUser, doc: Doc, may_edit: bool) -> Result<Value> {
     let store = &state.store;
-    let rendered = markdown::render(&doc.body);
+    let rendered = state.renders.get(&doc.id, doc.version, &doc.body);
     let (author, author_name) = user_names(store, &doc.updated_by);
     let favourite = store.favourites.contains_key(pair_key(who.id(), &doc.id))?;
-    let toc: Vec<TocEntry> = rendered.toc;
+    let toc: &[TocEntry] = &rendered.toc;
     Ok(json!({
         "id": doc.id,
         "kind": doc.kind,
         "title": doc.title,
         "body": doc.body,
-        "html": rendered.html,
+        "html": rendered.html.as_str(),
         "toc": toc,
         "tags": doc.tags,
         "space_id": doc.space_id,
@@ -212,6 +213,12 @@ fn view(state: &AppState, who: &CurrentUser, doc: Doc, may_edit: bool) -> Result
         "favourite": favourite,
         "can_edit": may_edit,
         "review_by": doc.review_by,
+        // Approvals belong to the published version: shown only when that is the version shown.
+        "approved_by": if doc.published_version == Some(doc.version) {
+            doc.approved_by.iter().map(|u| user_names(store, u).1).collect::<Vec<_>>()
+        } else {
+            Vec::new()
+        },
     }))
 }
 
@@ -427,7 +434,7 @@ async fn version(
         "id": id, "version": v.version, "title": v.title, "body": v.body, "tags": v.tags,
         "category_id": v.category_id, "author": author, "author_name": author_name,
         "created_at": v.created_at, "message": v.message, "hash": v.hash,
-        "html": markdown::render(&v.body).html,
+        "html": state.renders.get(&id, v.version, &v.body).html.as_str(),
     })))
 }
 

@@ -18,7 +18,6 @@ use crate::{
         documents::actor,
         extract::{ApiJson, ApiQuery},
     },
-    model::{Category, Space},
     store::to_json,
 };
 
@@ -104,26 +103,18 @@ async fn search(
     for h in &results.hits {
         wanted.insert(h.space_id.as_str());
     }
-    let mut labels = BTreeMap::new();
-    for id in wanted {
-        if let Some(c) = store.get_json::<Category>(&store.categories, id.as_bytes())? {
-            labels.insert(id.to_owned(), c.name);
-        } else if let Some(s) = store.get_json::<Space>(&store.spaces, id.as_bytes())? {
-            labels.insert(id.to_owned(), s.name);
-        }
-    }
+    let catalog = store.catalog()?;
+    let labels: BTreeMap<&str, &str> = wanted
+        .into_iter()
+        .filter_map(|id| Some((id, catalog.name_of(id)?)))
+        .collect();
     // Display names of the authors, for people rather than login names.
     let mut hits = serde_json::to_value(&results.hits).map_err(Error::internal)?;
     if let Some(arr) = hits.as_array_mut() {
         for h in arr {
-            let name = h["author"].as_str().unwrap_or("").to_lowercase();
-            let display = match store.usernames.get(name.as_bytes())? {
-                Some(id) => store
-                    .get_json::<crate::model::User>(&store.users, &id)?
-                    .map(|u| u.display_name),
-                None => None,
-            };
-            h["author_name"] = json!(display.unwrap_or(name));
+            let name = h["author"].as_str().unwrap_or("").to_owned();
+            let display = catalog.display_names.get(&name).cloned().unwrap_or(name);
+            h["author_name"] = json!(display);
         }
     }
     Ok(Json(json!({

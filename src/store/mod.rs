@@ -3,7 +3,9 @@
 //!
 //! Values are JSON, except versions, which are postcard (compact: they are most of the bytes).
 
-use std::path::Path;
+pub mod catalog;
+
+use std::{path::Path, sync::Arc};
 
 use serde::{Serialize, de::DeserializeOwned};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -56,6 +58,7 @@ const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    catalog: catalog::CatalogCache,
     /// See [`META`].
     pub meta: sled::Tree,
     /// See [`USERS`].
@@ -200,6 +203,7 @@ impl Store {
             reviews: t(REVIEWS)?,
             notifications: t(NOTIFICATIONS)?,
             db,
+            catalog: catalog::CatalogCache::default(),
         })
     }
 
@@ -246,7 +250,15 @@ impl Store {
                 notifications: n,
             })
         })?;
+        // Before returning (so before any client is answered): cached copies are now stale.
+        self.catalog.invalidate();
         Ok(r)
+    }
+
+    /// Spaces, categories, groups and account names, from memory unless a commit made them stale.
+    pub fn catalog(&self) -> Result<Arc<catalog::Catalog>> {
+        self.catalog
+            .get(|generation| catalog::load(self, generation))
     }
 
     /// Makes every write so far durable.

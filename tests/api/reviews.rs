@@ -279,6 +279,11 @@ async fn two_stage_path_with_rejection_and_resubmission() {
     let d = ok(w.reader.get(&format!("/api/v1/documents/{doc}")).await);
     assert_eq!(d["version"], 2);
     assert!(s(&d["body"]).contains("审批流程图"));
+    assert_eq!(
+        d["approved_by"],
+        json!(["李主任", "老张"]),
+        "who approved, in stage order"
+    );
     let ib = inbox(&w.author).await;
     let approved = ib["items"]
         .as_array()

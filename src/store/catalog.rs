@@ -1,0 +1,108 @@
+//! An in-memory copy of the small, hot records every request needs (spaces, categories, groups,
+//! account names), rebuilt lazily after any committed transaction.
+//!
+//! [`super::Store::transact`] bumps a generation counter after each commit and before it returns,
+//! so a write is visible here before its client is answered: a permission change can never be
+//! served stale to a request that starts after the change was acknowledged.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use crate::{
+    error::Result,
+    model::{Category, Group, Space, User},
+};
+
+/// Spaces, categories, groups and account names, by id.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    /// Generation this copy was read at.
+    pub generation: u64,
+    /// Spaces by id.
+    pub spaces: HashMap<String, Space>,
+    /// Categories by id.
+    pub categories: HashMap<String, Category>,
+    /// Departments.
+    pub groups: Vec<Group>,
+    /// Login name -> display name.
+    pub display_names: HashMap<String, String>,
+    /// User id -> (login name, display name).
+    pub users: HashMap<String, (String, String)>,
+}
+
+impl Catalog {
+    /// The name of a space or category id.
+    pub fn name_of(&self, id: &str) -> Option<&str> {
+        self.categories
+            .get(id)
+            .map(|c| c.name.as_str())
+            .or_else(|| self.spaces.get(id).map(|s| s.name.as_str()))
+    }
+
+    /// The departments a user belongs to.
+    pub fn groups_of(&self, user_id: &str) -> Vec<String> {
+        self.groups
+            .iter()
+            .filter(|g| g.members.iter().any(|m| m == user_id))
+            .map(|g| g.id.clone())
+            .collect()
+    }
+}
+
+/// The cache and its generation counter (shared by clones of the store).
+#[derive(Default, Clone)]
+pub struct CatalogCache {
+    generation: Arc<AtomicU64>,
+    current: Arc<RwLock<Option<Arc<Catalog>>>>,
+}
+
+impl CatalogCache {
+    /// Marks everything read so far as stale.
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// The current catalog, reloading it with `load` when a commit happened since it was read.
+    pub fn get(&self, load: impl FnOnce(u64) -> Result<Catalog>) -> Result<Arc<Catalog>> {
+        let generation = self.generation.load(Ordering::SeqCst);
+        if let Some(c) = self.current.read().expect("catalog lock").as_ref()
+            && c.generation == generation
+        {
+            return Ok(c.clone());
+        }
+        // Read at `generation`: a commit during the load bumps the counter, and the next call reloads.
+        let fresh = Arc::new(load(generation)?);
+        let mut slot = self.current.write().expect("catalog lock");
+        if slot.as_ref().is_none_or(|c| c.generation <= generation) {
+            *slot = Some(fresh.clone());
+        }
+        Ok(fresh)
+    }
+}
+
+/// Reads a catalog from the store's trees.
+pub fn load(store: &super::Store, generation: u64) -> Result<Catalog> {
+    let spaces: Vec<Space> = store.all_json(&store.spaces)?;
+    let categories: Vec<Category> = store.all_json(&store.categories)?;
+    let groups: Vec<Group> = store.all_json(&store.groups)?;
+    let users: Vec<User> = store.all_json(&store.users)?;
+    Ok(Catalog {
+        generation,
+        spaces: spaces.into_iter().map(|s| (s.id.clone(), s)).collect(),
+        categories: categories.into_iter().map(|c| (c.id.clone(), c)).collect(),
+        groups,
+        display_names: users
+            .iter()
+            .map(|u| (u.username.clone(), u.display_name.clone()))
+            .collect(),
+        users: users
+            .into_iter()
+            .map(|u| (u.id, (u.username, u.display_name)))
+            .collect(),
+    })
+}
