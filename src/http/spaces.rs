@@ -24,7 +24,7 @@ use crate::{
         extract::{ApiJson, ApiPath, check_id},
     },
     model::{Category, Space, SpaceKind, User, new_id},
-    store::{Store, abort, to_json, tx_json},
+    store::{Store, to_json, tx_modify},
 };
 
 /// Routes of this module.
@@ -51,6 +51,15 @@ pub fn router() -> Router<AppState> {
 
 const MAX_NAME_CHARS: usize = 100;
 const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+/// Loads a space the caller may manage (`action` is ManageGrants or ManageCategories); 404 when the
+/// caller cannot even see it.
+fn managed_space(store: &Store, who: &CurrentUser, id: &str, action: Action) -> Result<Space> {
+    check_id(id, "space")?;
+    let space = load_space(store, id)?;
+    access::require_at(store, &who.subject(), action, &space, None, "space")?;
+    Ok(space)
+}
 
 fn check_name(name: &str, field: &str) -> Result<String> {
     let n = name.trim();
@@ -253,17 +262,8 @@ async fn update(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateSpace>,
 ) -> Result<Json<Value>> {
-    check_id(&id, "space")?;
     let store = &state.store;
-    let mut space = load_space(store, &id)?;
-    access::require_at(
-        store,
-        &who.subject(),
-        Action::ManageGrants,
-        &space,
-        None,
-        "space",
-    )?;
+    let mut space = managed_space(store, &who, &id, Action::ManageGrants)?;
     if let Some(n) = &req.name {
         let n = check_name(n, "name")?;
         let others: Vec<Space> = store.all_json(&store.spaces)?;
@@ -334,17 +334,8 @@ async fn space_grants(
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
-    check_id(&id, "space")?;
     let store = &state.store;
-    let space = load_space(store, &id)?;
-    access::require_at(
-        store,
-        &who.subject(),
-        Action::ManageGrants,
-        &space,
-        None,
-        "space",
-    )?;
+    let space = managed_space(store, &who, &id, Action::ManageGrants)?;
     Ok(Json(
         serde_json::to_value(&space.grants).map_err(Error::internal)?,
     ))
@@ -356,17 +347,8 @@ async fn set_space_grants(
     ApiPath(id): ApiPath<String>,
     ApiJson(grants): ApiJson<Vec<Grant>>,
 ) -> Result<Json<Value>> {
-    check_id(&id, "space")?;
     let store = &state.store;
-    let space = load_space(store, &id)?;
-    access::require_at(
-        store,
-        &who.subject(),
-        Action::ManageGrants,
-        &space,
-        None,
-        "space",
-    )?;
+    managed_space(store, &who, &id, Action::ManageGrants)?;
     validate_grants(store, &grants)?;
     let ev = actor(&who).event(
         store.next_seq()?,
@@ -376,12 +358,9 @@ async fn set_space_grants(
         Some(json!({"grants": grants})),
     );
     store.transact(|tx| {
-        let mut s: Space = match tx.spaces.get(id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("space")),
-        };
-        s.grants = grants.clone();
-        tx.spaces.insert(id.as_bytes(), to_json(&s))?;
+        tx_modify(tx.spaces, id.as_bytes(), "space", |s: &mut Space| {
+            s.grants = grants.clone();
+        })?;
         tx_audit(tx, &ev)?;
         Ok(())
     })?;
@@ -418,17 +397,8 @@ async fn set_space_policy(
     ApiPath(id): ApiPath<String>,
     ApiJson(policy): ApiJson<Policy>,
 ) -> Result<Json<Value>> {
-    check_id(&id, "space")?;
     let store = &state.store;
-    let space = load_space(store, &id)?;
-    access::require_at(
-        store,
-        &who.subject(),
-        Action::ManageCategories,
-        &space,
-        None,
-        "space",
-    )?;
+    managed_space(store, &who, &id, Action::ManageCategories)?;
     check_policy(store, &policy)?;
     let ev = actor(&who).event(
         store.next_seq()?,
@@ -438,12 +408,9 @@ async fn set_space_policy(
         Some(json!({"policy": policy})),
     );
     store.transact(|tx| {
-        let mut s: Space = match tx.spaces.get(id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("space")),
-        };
-        s.review_policy = Some(policy.clone());
-        tx.spaces.insert(id.as_bytes(), to_json(&s))?;
+        tx_modify(tx.spaces, id.as_bytes(), "space", |s: &mut Space| {
+            s.review_policy = Some(policy.clone());
+        })?;
         tx_audit(tx, &ev)?;
         Ok(())
     })?;
@@ -749,13 +716,15 @@ async fn set_category_grants(
         Some(json!({"inherit": req.inherit, "grants": req.grants})),
     );
     store.transact(|tx| {
-        let mut c: Category = match tx.categories.get(id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("category")),
-        };
-        c.inherit = req.inherit;
-        c.grants = req.grants.clone();
-        tx.categories.insert(id.as_bytes(), to_json(&c))?;
+        tx_modify(
+            tx.categories,
+            id.as_bytes(),
+            "category",
+            |c: &mut Category| {
+                c.inherit = req.inherit;
+                c.grants = req.grants.clone();
+            },
+        )?;
         tx_audit(tx, &ev)?;
         Ok(())
     })?;
@@ -792,12 +761,14 @@ async fn set_category_policy(
         Some(json!({"policy": policy})),
     );
     store.transact(|tx| {
-        let mut c: Category = match tx.categories.get(id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("category")),
-        };
-        c.review_policy = Some(policy.clone());
-        tx.categories.insert(id.as_bytes(), to_json(&c))?;
+        tx_modify(
+            tx.categories,
+            id.as_bytes(),
+            "category",
+            |c: &mut Category| {
+                c.review_policy = Some(policy.clone());
+            },
+        )?;
         tx_audit(tx, &ev)?;
         Ok(())
     })?;

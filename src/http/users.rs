@@ -22,7 +22,7 @@ use crate::{
         session::UserView,
     },
     model::{AuditEvent, Group, User, new_id},
-    store::{Store, abort, to_json, tx_json},
+    store::{Store, abort, to_json, tx_json, tx_modify},
 };
 
 /// Routes of this module.
@@ -591,12 +591,9 @@ async fn rename_group(
         Some(json!({"name": name})),
     );
     let g = store.transact(|tx| {
-        let mut g: Group = match tx.groups.get(id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("group")),
-        };
-        g.name = name.clone();
-        tx.groups.insert(id.as_bytes(), to_json(&g))?;
+        let g = tx_modify(tx.groups, id.as_bytes(), "group", |g: &mut Group| {
+            g.name = name.clone();
+        })?;
         tx_audit(tx, &ev)?;
         Ok(g)
     })?;
@@ -628,12 +625,9 @@ async fn set_members(
         Some(json!({"members": members})),
     );
     let g = store.transact(|tx| {
-        let mut g: Group = match tx.groups.get(id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("group")),
-        };
-        g.members = members.clone();
-        tx.groups.insert(id.as_bytes(), to_json(&g))?;
+        let g = tx_modify(tx.groups, id.as_bytes(), "group", |g: &mut Group| {
+            g.members = members.clone();
+        })?;
         tx_audit(tx, &ev)?;
         Ok(g)
     })?;

@@ -152,6 +152,23 @@ pub fn tx_json<T: DeserializeOwned>(bytes: &[u8]) -> TxResult<T> {
     from_json(bytes).map_err(ConflictableTransactionError::Abort)
 }
 
+/// Reads the JSON record at `key` inside a transaction, lets `change` edit it, writes it back and
+/// returns it; a missing record aborts with `not_found` (`what` names it).
+pub fn tx_modify<T: Serialize + DeserializeOwned>(
+    tree: &TransactionalTree,
+    key: &[u8],
+    what: &'static str,
+    change: impl FnOnce(&mut T),
+) -> TxResult<T> {
+    let mut record: T = match tree.get(key)? {
+        Some(b) => tx_json(&b)?,
+        None => return abort(Error::NotFound(what)),
+    };
+    change(&mut record);
+    tree.insert(key, to_json(&record))?;
+    Ok(record)
+}
+
 /// Key of version `n` of document `id`.
 pub fn version_key(id: &str, n: u64) -> Vec<u8> {
     let mut k = Vec::with_capacity(id.len() + 8);
