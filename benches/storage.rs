@@ -56,6 +56,7 @@ fn versions_bench() {
             kind: DocKind::Doc,
             needs_review: false,
             message: String::new(),
+            import_key: None,
         },
     )
     .unwrap();

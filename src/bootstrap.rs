@@ -79,6 +79,7 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
             kind: DocKind::Doc,
             needs_review: false,
             message: "初始化".into(),
+            import_key: None,
         },
     )?;
     store

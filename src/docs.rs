@@ -289,6 +289,9 @@ pub struct NewDoc {
     pub needs_review: bool,
     /// Save message.
     pub message: String,
+    /// Key in [`crate::store::IMPORT_PATHS`] recording where an imported document came from,
+    /// written in the same transaction.
+    pub import_key: Option<Vec<u8>>,
 }
 
 /// Creates a document with version 1, in one transaction with its outbox entry and audit event.
@@ -344,6 +347,9 @@ pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
         tx.versions.insert(version_key(&id, 1), ver_bytes.clone())?;
         tx_outbox(tx, outbox_seq, &id)?;
         tx_audit(tx, &ev)?;
+        if let Some(k) = &new.import_key {
+            tx.import_paths.insert(k.as_slice(), id.as_bytes())?;
+        }
         Ok(())
     })?;
     Ok(doc)

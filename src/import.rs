@@ -250,7 +250,7 @@ pub fn import_files(
                 }
             }
             _ => {
-                let doc = docs::create(
+                docs::create(
                     store,
                     actor,
                     NewDoc {
@@ -260,9 +260,9 @@ pub fn import_files(
                         kind: DocKind::Doc,
                         needs_review: false,
                         message: format!("导入 {}", f.rel_path),
+                        import_key: Some(key.clone()),
                     },
                 )?;
-                store.import_paths.insert(&key, doc.id.as_bytes())?;
                 report.created += 1;
             }
         }

@@ -179,6 +179,7 @@ async fn create(
             kind: DocKind::Doc,
             needs_review,
             message,
+            import_key: None,
         },
     )?;
     store.flush().await?;

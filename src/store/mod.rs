@@ -194,11 +194,15 @@ impl Store {
             .cache_capacity(CACHE_CAPACITY)
             .mode(sled::Mode::HighThroughput)
             .open()
-            .map_err(|e| {
-                Error::internal(format!(
-                    "cannot open the database at {}: {e}",
-                    dir.display()
-                ))
+            .map_err(|e| match e {
+                // sled allows one process per database.
+                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+                    Error::bad(format!(
+                        "the data directory {} is in use by another Hanlin process (a running server?); stop it first",
+                        dir.parent().unwrap_or(dir).display()
+                    ))
+                }
+                e => Error::internal(format!("cannot open the database at {}: {e}", dir.display())),
             })?;
         let t = |name: &str| db.open_tree(name);
         Ok(Store {

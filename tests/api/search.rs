@@ -246,6 +246,7 @@ async fn outbox_left_by_a_crash_is_replayed_at_start() {
                 kind: hanlin::model::DocKind::Doc,
                 needs_review: false,
                 message: String::new(),
+                import_key: None,
             },
         )
         .unwrap();
