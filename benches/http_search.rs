@@ -101,7 +101,12 @@ fn corpus_files(scale: usize) -> Vec<SourceFile> {
 }
 
 async fn run(scale: usize) {
-    let dir = tempfile::tempdir().unwrap();
+    // HANLIN_BENCH_DIR keeps the data (for measuring a separately started server on it).
+    let dir = match std::env::var("HANLIN_BENCH_DIR") {
+        Ok(d) => tempfile::TempDir::new_in(d).unwrap().keep().into(),
+        Err(_) => BenchDir::Temp(tempfile::tempdir().unwrap()),
+    };
+    println!("data directory: {}", dir.path().display());
     let files = corpus_files(scale);
     let n_files = files.len();
     // Import exactly as `hanlin import` does: store, then index, timed together.
@@ -366,6 +371,27 @@ async fn run(scale: usize) {
         }
     } else {
         println!("(wrk not installed: `apt-get install wrk` for the throughput figure)");
+    }
+}
+
+/// A data directory that is removed afterwards, or kept.
+enum BenchDir {
+    Temp(tempfile::TempDir),
+    Kept(std::path::PathBuf),
+}
+
+impl From<std::path::PathBuf> for BenchDir {
+    fn from(p: std::path::PathBuf) -> Self {
+        BenchDir::Kept(p)
+    }
+}
+
+impl BenchDir {
+    fn path(&self) -> &Path {
+        match self {
+            BenchDir::Temp(t) => t.path(),
+            BenchDir::Kept(p) => p,
+        }
     }
 }
 

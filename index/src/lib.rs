@@ -9,7 +9,9 @@
 //!   document covering more concepts ranks higher; title matches count strongly.
 //! * Built-in synonyms ([`synonyms`]), extendable at run time.
 //! * HTML snippets of about 120 characters and highlighted titles, facet counts for tags,
-//!   categories and spaces over all matches, and a permission filter inside the query.
+//!   categories and spaces over all matches (the first [`COUNT_CAP`] of them for very broad
+//!   queries, flagged by [`SearchResults::total_is_lower_bound`]), and a permission filter inside
+//!   the query.
 //!
 //! ```
 //! use hanlin_index::{Access, IndexDoc, SearchIndex, SearchRequest, Sort};
@@ -134,14 +136,22 @@ pub struct SearchRequest {
 /// Largest page size.
 pub const MAX_LIMIT: usize = 100;
 
-/// Search results: one page of hits, the total and facet counts over all matches.
+/// Matching documents counted exactly (total and facets); beyond this the total is a lower bound.
+pub const COUNT_CAP: usize = 10_000;
+
+/// Search results: one page of hits, the total and facet counts over all matches (over the
+/// first [`COUNT_CAP`] matches when `total_is_lower_bound`).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct SearchResults {
-    /// Number of matching (visible) documents.
+    /// Number of matching (visible) documents; a lower bound when
+    /// [`total_is_lower_bound`](Self::total_is_lower_bound) is set.
     pub total: usize,
+    /// True when counting stopped early (very broad queries): `total` and the facet counts
+    /// cover only the first [`COUNT_CAP`] matching documents, so the real numbers are higher.
+    pub total_is_lower_bound: bool,
     /// The requested page.
     pub hits: Vec<Hit>,
-    /// Counts over all matching documents.
+    /// Counts over all matching documents (the counted ones when `total_is_lower_bound`).
     pub facets: Facets,
 }
 

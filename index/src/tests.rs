@@ -441,3 +441,144 @@ fn recency_within_one_second() {
     let h = &idx.search(&r).unwrap().hits[0];
     assert_eq!(h.updated_at, base + chrono::Duration::milliseconds(900));
 }
+
+fn scoped(q: &str, scopes: &[&str]) -> SearchRequest {
+    SearchRequest {
+        access: Access::Scopes(scopes.iter().map(|s| s.to_string()).collect()),
+        ..req(q)
+    }
+}
+
+/// `n` documents about 扩容 in `scope` (category `scope`, tag `tag`).
+fn scoped_docs(prefix: &str, n: usize, scope: &str, tag: &str) -> Vec<IndexDoc> {
+    (0..n)
+        .map(|i| {
+            let mut d = doc(
+                &format!("{prefix}{i:03}"),
+                &format!("集群扩容 {i}"),
+                "为集群扩容增加节点。",
+            );
+            d.scope = scope.into();
+            d.category_id = Some(scope.into());
+            d.tags = vec![tag.into()];
+            d
+        })
+        .collect()
+}
+
+#[test]
+fn count_cap_makes_total_a_lower_bound() {
+    let idx = index_with(scoped_docs("d", 10, "cat1", "TiDB"));
+    let full = idx.search_capped(&req("扩容"), 100).unwrap();
+    assert_eq!((full.total, full.total_is_lower_bound), (10, false));
+    assert_eq!(full.facets.tags["TiDB"], 10);
+    // Exactly the cap: exact.
+    let exact = idx.search_capped(&req("扩容"), 10).unwrap();
+    assert_eq!((exact.total, exact.total_is_lower_bound), (10, false));
+    let one = SearchRequest {
+        limit: 1,
+        ..req("扩容")
+    };
+    let capped = idx.search_capped(&one, 3).unwrap();
+    assert_eq!((capped.total, capped.total_is_lower_bound), (3, true));
+    assert_eq!(capped.facets.tags["TiDB"], 3);
+    // The page is still ranked over every match.
+    assert_eq!(ids(&capped), ids(&full)[..1]);
+    // The total never falls below the hits shown.
+    let page = idx.search_capped(&req("扩容"), 3).unwrap();
+    assert_eq!((page.total, page.total_is_lower_bound), (10, true));
+    // A page past the counted matches: the total covers it.
+    let deep = idx
+        .search_capped(
+            &SearchRequest {
+                offset: 5,
+                limit: 2,
+                ..req("扩容")
+            },
+            3,
+        )
+        .unwrap();
+    assert_eq!(deep.hits.len(), 2);
+    assert!(deep.total >= 7 && deep.total_is_lower_bound);
+    let json = serde_json::to_value(&capped).unwrap();
+    assert_eq!(json["total_is_lower_bound"], true);
+    assert_eq!(json["total"], 3);
+}
+
+#[test]
+fn capped_counts_never_include_hidden_docs() {
+    // Hidden documents come first in document order, so a cap reached by them would show.
+    let mut docs = scoped_docs("h", 20, "secret", "Hidden");
+    docs.extend(scoped_docs("v", 2, "cat1", "TiDB"));
+    let idx = index_with(docs);
+    for cap in [1, 2, 3, 100] {
+        let one = SearchRequest {
+            limit: 1,
+            ..scoped("扩容", &["cat1"])
+        };
+        let r = idx.search_capped(&one, cap).unwrap();
+        assert_eq!(r.total, cap.min(2), "cap {cap}");
+        assert_eq!(r.total_is_lower_bound, cap < 2, "cap {cap}");
+        assert!(!r.facets.tags.contains_key("Hidden"), "cap {cap}");
+        assert!(!r.facets.categories.contains_key("secret"), "cap {cap}");
+        assert!(r.hits.iter().all(|h| h.id.starts_with('v')), "cap {cap}");
+    }
+    let admin = idx
+        .search_capped(
+            &SearchRequest {
+                limit: 1,
+                ..req("扩容")
+            },
+            5,
+        )
+        .unwrap();
+    assert_eq!((admin.total, admin.total_is_lower_bound), (5, true));
+}
+
+#[test]
+fn scope_filter_cache_follows_commits() {
+    let idx = index_with(scoped_docs("a", 2, "cat1", "TiDB"));
+    let r = idx.search(&scoped("扩容", &["cat1"])).unwrap();
+    assert_eq!(r.total, 2);
+    idx.upsert(scoped_docs("b", 3, "cat1", "TiDB")).unwrap();
+    idx.upsert(scoped_docs("c", 3, "cat2", "TiDB")).unwrap();
+    idx.delete("a000").unwrap();
+    idx.commit().unwrap();
+    let r = idx.search(&scoped("扩容", &["cat1"])).unwrap();
+    assert_eq!(r.total, 4);
+    assert!(!ids(&r).contains(&"a000"));
+    // Same scopes, other order; and another scope set.
+    let r = idx.search(&scoped("扩容", &["cat2", "cat1"])).unwrap();
+    assert_eq!(r.total, 7);
+    let r = idx.search(&scoped("扩容", &["cat2"])).unwrap();
+    assert_eq!(r.total, 3);
+}
+
+#[test]
+fn counting_query_matches_exactly_what_the_scoring_query_matches() {
+    let idx = sample();
+    idx.set_extra_synonyms(vec![vec!["扩容".into(), "scale out".into()]]);
+    let queries = [
+        "TiDB 怎么扩容",
+        "查询特别慢怎么排查",
+        "数据库",
+        "怎么",
+        "scale out",
+        "keep-alive",
+        "Nacos -Kubernetes",
+        "\"注册中心\" 部署",
+        "#tidb 扩容",
+        "部署 type:doc",
+        "慢",
+        "不存在的词汇",
+    ];
+    for q in queries {
+        for access in [
+            Access::All,
+            Access::Scopes(HashSet::from(["cat1".to_string()])),
+        ] {
+            let (scoring, counting) = idx.match_counts(q, &access).unwrap();
+            assert_eq!(scoring, counting, "{q} {access:?}");
+        }
+    }
+}

@@ -119,6 +119,7 @@ async fn search(
     }
     Ok(Json(json!({
         "total": results.total,
+        "total_is_lower_bound": results.total_is_lower_bound,
         "hits": hits,
         "facets": results.facets,
         "labels": labels,

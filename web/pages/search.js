@@ -97,7 +97,7 @@ export async function searchPage(main, { query, alive }) {
       lastLabels = data.labels || {};
       const hits = data.hits || [];
       const total = data.total ?? hits.length;
-      summary.textContent = t('search.results', { n: total });
+      summary.textContent = t(data.total_is_lower_bound ? 'search.resultsMore' : 'search.results', { n: total });
       clear(results);
       if (!hits.length) append(results, h('div', { class: 'empty' }, h('p', null, t('search.noResults'))));
       else append(results, h('ol', { class: 'hits', start: offset + 1 }, hits.map(renderHit)));
