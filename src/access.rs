@@ -1,6 +1,8 @@
 //! The bridge between the store and the pure permission function: loads the space and category
 //! chain of a resource and asks [`permission::decide`]. Every read and write path goes through here.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use crate::{
@@ -173,13 +175,32 @@ pub fn allowed_doc(store: &Store, who: &Subject, action: Action, doc: &Doc) -> R
     Ok(decide_at(store, who, action, &space, doc.category_id.as_deref())? == Decision::Allow)
 }
 
-/// Every scope the subject may read, for the search filter.
-pub fn readable_scopes(store: &Store, who: &Subject) -> Result<Scopes> {
+/// Every scope the subject may read, for the search filter. Cached per subject in the catalog, so
+/// the cache goes with the catalog after any committed write (grants, categories, groups).
+pub fn readable_scopes(store: &Store, who: &Subject) -> Result<Arc<Scopes>> {
     let now = Utc::now();
     if who.is_effective_admin(now) {
-        return Ok(Scopes::All);
+        return Ok(Arc::new(Scopes::All));
     }
     let catalog = store.catalog()?;
+    let mut groups = who.groups.clone();
+    groups.sort();
+    let key = format!(
+        "{}|{:?}|{}|{}|{}",
+        who.user_id,
+        who.kind,
+        who.is_admin,
+        who.is_active(now),
+        groups.join(",")
+    );
+    catalog.scopes_for(key, || compute_scopes(&catalog, who, now))
+}
+
+fn compute_scopes(
+    catalog: &crate::store::catalog::Catalog,
+    who: &Subject,
+    now: chrono::DateTime<Utc>,
+) -> Scopes {
     let mut input = Vec::with_capacity(catalog.spaces.len());
     for s in catalog.spaces.values() {
         let nodes = catalog
@@ -195,7 +216,7 @@ pub fn readable_scopes(store: &Store, who: &Subject) -> Result<Scopes> {
             .collect();
         input.push((acl(s), nodes));
     }
-    Ok(permission::readable_scopes(who, now, &input))
+    permission::readable_scopes(who, now, &input)
 }
 
 /// The scope key of a document: its category id, or the space root key.

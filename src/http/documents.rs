@@ -648,7 +648,7 @@ async fn list(
     let mut visible = Vec::with_capacity(docs.len());
     for d in docs.drain(..) {
         let sees_head = d.published_version == Some(d.version)
-            || matches!(scopes, Scopes::All)
+            || matches!(*scopes, Scopes::All)
             || access::allowed_doc(store, &subject, Action::Edit, &d)?;
         if sees_head {
             visible.push(d);

@@ -73,9 +73,9 @@ async fn search(
         Some(_) => return Err(Error::invalid("sort", "sort is `relevance` or `recent`")),
     };
     let store = &state.store;
-    let access = match access::readable_scopes(store, &who.subject())? {
+    let access = match &*access::readable_scopes(store, &who.subject())? {
         Scopes::All => Access::All,
-        Scopes::Some(set) => Access::Scopes(set),
+        Scopes::Some(set) => Access::Scopes(set.clone()),
     };
     let req = SearchRequest {
         query: q.q,

@@ -33,6 +33,8 @@ pub struct Catalog {
     pub display_names: HashMap<String, String>,
     /// User id -> (login name, display name).
     pub users: HashMap<String, (String, String)>,
+    /// Readable scopes already computed at this generation, by subject.
+    scopes: std::sync::Mutex<HashMap<String, Arc<crate::domain::permission::Scopes>>>,
 }
 
 impl Catalog {
@@ -42,6 +44,24 @@ impl Catalog {
             .get(id)
             .map(|c| c.name.as_str())
             .or_else(|| self.spaces.get(id).map(|s| s.name.as_str()))
+    }
+
+    /// The readable scopes of a subject (by `key`), computed once per catalog generation.
+    pub fn scopes_for(
+        &self,
+        key: String,
+        compute: impl FnOnce() -> crate::domain::permission::Scopes,
+    ) -> Result<Arc<crate::domain::permission::Scopes>> {
+        if let Some(s) = self.scopes.lock().expect("scopes lock").get(&key) {
+            return Ok(s.clone());
+        }
+        let computed = Arc::new(compute());
+        let mut map = self.scopes.lock().expect("scopes lock");
+        if map.len() >= 10_000 {
+            map.clear();
+        }
+        map.insert(key, computed.clone());
+        Ok(computed)
     }
 
     /// The departments a user belongs to.
@@ -104,5 +124,6 @@ pub fn load(store: &super::Store, generation: u64) -> Result<Catalog> {
             .into_iter()
             .map(|u| (u.id, (u.username, u.display_name)))
             .collect(),
+        scopes: Default::default(),
     })
 }
