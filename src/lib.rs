@@ -19,6 +19,7 @@ pub mod import;
 pub mod indexer;
 pub mod markdown;
 pub mod model;
+pub mod records;
 pub mod reviews;
 pub mod store;
 pub mod text;
@@ -51,6 +52,8 @@ pub struct Inner {
     pub indexer_wake: Notify,
     /// Rendered HTML of document versions.
     pub renders: markdown::RenderCache,
+    /// Record types from `schemas/`, compiled.
+    pub records: records::RecordSchemas,
 }
 
 impl Deref for AppState {
@@ -96,6 +99,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         }
     }
     text::warm_up();
+    let records = records::RecordSchemas::load()?;
     Ok(AppState(Arc::new(Inner {
         store,
         config,
@@ -103,6 +107,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         index: Arc::new(index),
         indexer_wake: Notify::new(),
         renders: markdown::RenderCache::default(),
+        records,
     })))
 }
 
