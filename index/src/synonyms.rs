@@ -186,6 +186,7 @@ cpu|处理器|中央处理器
 生命周期|lifecycle|钩子|hook|hooks
 事件|event|events|事件处理
 属性|prop|props|attribute
+传值|传参|传递数据|数据传递|传数据|传递
 插槽|slot|slots
 依赖注入|provide inject|provide|inject
 指令|directive|directives
