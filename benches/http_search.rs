@@ -16,6 +16,9 @@ use hanlin::{
 use hanlin_index::{Access, SearchRequest, Sort};
 use serde_json::json;
 
+#[path = "common/mod.rs"]
+mod common;
+
 const CORPUS: &str = "../shared/corpus/kb";
 
 /// Queries people type: keywords, colloquial questions, mixed Chinese and English.
@@ -113,7 +116,7 @@ async fn run(scale: usize) {
     let started = Instant::now();
     {
         let store = hanlin::store::Store::open(&dir.path().join("db")).unwrap();
-        hanlin::bootstrap::first_start(&store, Some("Bench-Pass-123")).unwrap();
+        hanlin::bootstrap::first_start(&store, Some(common::PASSWORD)).unwrap();
         let users: Vec<hanlin::model::User> = store.all_json(&store.users).unwrap();
         let actor = Actor {
             id: users[0].id.clone(),
@@ -140,34 +143,18 @@ async fn run(scale: usize) {
             started.elapsed().as_secs_f64()
         );
     }
-    let start_t = Instant::now();
-    let mut cfg = hanlin::ServeConfig::for_data_dir(dir.path());
-    cfg.admin_password = Some("Bench-Pass-123".into());
-    let state = hanlin::open(cfg).unwrap();
+    let common::Running {
+        state,
+        addr,
+        base,
+        http,
+        token,
+        opened_in,
+    } = common::serve(dir.path()).await;
     println!(
         "start-up (open store and index, ready to serve): {:.0} ms",
-        start_t.elapsed().as_secs_f64() * 1000.0
+        opened_in.as_secs_f64() * 1000.0
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let base = format!("http://{addr}");
-    let st = state.clone();
-    tokio::spawn(async move {
-        hanlin::serve(st, listener, std::future::pending())
-            .await
-            .unwrap()
-    });
-    let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({"username": "admin", "password": "Bench-Pass-123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
     // Warm up.
     for q in QUERIES {
         http.get(format!("{base}/api/v1/search"))
@@ -247,7 +234,7 @@ async fn run(scale: usize) {
     let user: serde_json::Value = http
         .post(format!("{base}/api/v1/users"))
         .bearer_auth(&token)
-        .json(&json!({"username": "tenth", "password": "Bench-Pass-123"}))
+        .json(&json!({"username": "tenth", "password": common::PASSWORD}))
         .send()
         .await
         .unwrap()
@@ -260,16 +247,7 @@ async fn run(scale: usize) {
         let r = http.put(format!("{base}/api/v1/categories/{}/grants", c["id"].as_str().unwrap())).bearer_auth(&token).json(&json!({"inherit": false, "grants": [{"principal": format!("user:{uid}"), "role": "reader"}]})).send().await.unwrap();
         assert!(r.status().is_success(), "{:?}", r.text().await);
     }
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({"username": "tenth", "password": "Bench-Pass-123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let user_token = login["token"].as_str().unwrap().to_owned();
+    let user_token = common::login(&http, &base, "tenth").await;
     let mut as_user = Vec::new();
     let mut as_admin = Vec::new();
     for _ in 0..rounds {

@@ -15,6 +15,9 @@ use hanlin::{
 };
 use serde_json::json;
 
+#[path = "common/mod.rs"]
+mod common;
+
 const CORPUS_DOC: &str = "../shared/corpus/kb/tidb/privilege-management.md";
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -166,28 +169,9 @@ fn versions_bench() {
 
 async fn http_saves_bench() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = hanlin::ServeConfig::for_data_dir(dir.path());
-    cfg.admin_password = Some("Bench-Pass-123".into());
-    let state = hanlin::open(cfg).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let st = state.clone();
-    tokio::spawn(async move {
-        hanlin::serve(st, listener, std::future::pending())
-            .await
-            .unwrap()
-    });
-    let http = reqwest::Client::new();
-    let login: serde_json::Value = http
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({"username": "admin", "password": "Bench-Pass-123"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let common::Running {
+        base, http, token, ..
+    } = common::serve(dir.path()).await;
     let spaces: serde_json::Value = http
         .get(format!("{base}/api/v1/spaces"))
         .bearer_auth(&token)
