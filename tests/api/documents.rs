@@ -457,7 +457,17 @@ async fn stored_scripts_never_reach_html() {
     let admin = srv.admin().await;
     let space = admin.first_space().await;
     let body = "# 安全\n\n<script>alert(1)</script>\n\n<img src=x onerror=\"alert(1)\">\n\n[链接](javascript:alert(1))\n\n- [x] 任务\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n~~删除~~ 脚注[^1]\n\n[^1]: 说明\n";
-    let d = admin.new_doc(&space, None, "脚本", body).await;
+    let created = admin.new_doc(&space, None, "脚本", body).await;
+    assert!(
+        created.get("html").is_none(),
+        "write answers carry no rendering"
+    );
+    let (_, d) = admin
+        .get(&format!(
+            "/api/v1/documents/{}",
+            created["id"].as_str().unwrap()
+        ))
+        .await;
     let html = d["html"].as_str().unwrap().to_lowercase();
     assert!(!html.contains("<script"), "{html}");
     assert!(!html.contains("onerror"), "{html}");
