@@ -75,15 +75,15 @@ impl UserView {
     }
 }
 
-fn audit_login(
+fn login_event(
     state: &AppState,
     user: Option<&User>,
     name: &str,
     ip: &str,
     outcome: &str,
     reason: Option<&str>,
-) -> Result<()> {
-    let ev = AuditEvent {
+) -> Result<AuditEvent> {
+    Ok(AuditEvent {
         seq: state.store.next_seq()?,
         at: Utc::now(),
         actor: user.map(|u| u.id.clone()),
@@ -95,7 +95,19 @@ fn audit_login(
         outcome: outcome.into(),
         ip: Some(ip.to_owned()),
         detail: reason.map(|r| json!({ "reason": r })),
-    };
+    })
+}
+
+/// Records a refused or failed login.
+fn audit_login(
+    state: &AppState,
+    user: Option<&User>,
+    name: &str,
+    ip: &str,
+    outcome: &str,
+    reason: Option<&str>,
+) -> Result<()> {
+    let ev = login_event(state, user, name, ip, outcome, reason)?;
     state.store.transact(|tx| tx_audit(tx, &ev))?;
     Ok(())
 }
@@ -176,10 +188,13 @@ async fn login(
         last_seen: now,
         csrf_token: auth::new_token(),
     };
-    store
-        .sessions
-        .insert(auth::token_key(&token), to_json(&session))?;
-    audit_login(&state, Some(&user), &name, &ip, "ok", None)?;
+    // The session and its audit event land together.
+    let ev = login_event(&state, Some(&user), &name, &ip, "ok", None)?;
+    let (key, bytes) = (auth::token_key(&token), to_json(&session));
+    store.transact(|tx| {
+        tx.sessions.insert(key.as_slice(), bytes.as_slice())?;
+        tx_audit(tx, &ev)
+    })?;
     store.flush().await?;
     let groups = state.groups_of(&user.id)?;
     let max_age = state.config.session_max_hours as i64 * 3600;
@@ -206,7 +221,6 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, who: CurrentUser) -> Result<Response> {
-    state.store.sessions.remove(&who.token_key)?;
     let ev = AuditEvent {
         seq: state.store.next_seq()?,
         at: Utc::now(),
@@ -218,7 +232,10 @@ async fn logout(State(state): State<AppState>, who: CurrentUser) -> Result<Respo
         ip: Some(who.ip.clone()),
         detail: None,
     };
-    state.store.transact(|tx| tx_audit(tx, &ev))?;
+    state.store.transact(|tx| {
+        tx.sessions.remove(who.token_key.as_slice())?;
+        tx_audit(tx, &ev)
+    })?;
     state.store.flush().await?;
     let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
     Ok(([(header::SET_COOKIE, cookie)], Json(json!({"ok": true}))).into_response())

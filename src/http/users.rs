@@ -435,13 +435,14 @@ async fn change_own_password(
         "ok",
         None,
     );
-    let bytes = to_json(&u);
+    let (bytes, session_bytes) = (to_json(&u), to_json(&session));
     store.transact(|tx| {
         tx.users.insert(u.id.as_bytes(), bytes.clone())?;
+        tx.sessions
+            .insert(who.token_key.as_slice(), session_bytes.as_slice())?;
         tx_audit(tx, &ev)?;
         Ok(())
     })?;
-    store.sessions.insert(&who.token_key, to_json(&session))?;
     store.flush().await?;
     Ok(Json(json!({"ok": true})))
 }

@@ -101,6 +101,8 @@ pub struct Tx<'a> {
     pub users: &'a TransactionalTree,
     /// See [`USERNAMES`].
     pub usernames: &'a TransactionalTree,
+    /// See [`SESSIONS`].
+    pub sessions: &'a TransactionalTree,
     /// See [`GROUPS`].
     pub groups: &'a TransactionalTree,
     /// See [`SPACES`].
@@ -117,6 +119,8 @@ pub struct Tx<'a> {
     pub outbox: &'a TransactionalTree,
     /// See [`AUDIT`].
     pub audit: &'a TransactionalTree,
+    /// See [`FAVOURITES`].
+    pub favourites: &'a TransactionalTree,
     /// See [`IMPORT_PATHS`].
     pub import_paths: &'a TransactionalTree,
     /// See [`SETTINGS`].
@@ -236,9 +240,11 @@ impl Store {
     /// Runs `f` as one atomic transaction over all writable trees. `f` must be pure: sled may run it
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
-        let trees = (
+        // A slice, not a tuple: sled's tuples stop at 14 trees.
+        let trees: [&sled::Tree; 16] = [
             &self.users,
             &self.usernames,
+            &self.sessions,
             &self.groups,
             &self.spaces,
             &self.categories,
@@ -247,28 +253,31 @@ impl Store {
             &self.versions,
             &self.outbox,
             &self.audit,
+            &self.favourites,
             &self.import_paths,
             &self.settings,
             &self.reviews,
             &self.notifications,
-        );
+        ];
         use sled::Transactional;
-        let r = trees.transaction(|(u, un, g, s, c, d, b, v, o, a, ip, st, r, n)| {
+        let r = trees[..].transaction(|v| {
             f(&Tx {
-                users: u,
-                usernames: un,
-                groups: g,
-                spaces: s,
-                categories: c,
-                docs: d,
-                bodies: b,
-                versions: v,
-                outbox: o,
-                audit: a,
-                import_paths: ip,
-                settings: st,
-                reviews: r,
-                notifications: n,
+                users: &v[0],
+                usernames: &v[1],
+                sessions: &v[2],
+                groups: &v[3],
+                spaces: &v[4],
+                categories: &v[5],
+                docs: &v[6],
+                bodies: &v[7],
+                versions: &v[8],
+                outbox: &v[9],
+                audit: &v[10],
+                favourites: &v[11],
+                import_paths: &v[12],
+                settings: &v[13],
+                reviews: &v[14],
+                notifications: &v[15],
             })
         })?;
         // Before returning (so before any client is answered): cached copies are now stale.
