@@ -1,15 +1,10 @@
-//! Chinese word segmentation shared by the server (word-level diffs).
-
-use std::sync::LazyLock;
-
-use jieba_rs::Jieba;
-
-static JIEBA: LazyLock<Jieba> = LazyLock::new(Jieba::new);
+//! Chinese word segmentation for the server (word-level diffs), on the search index's dictionary:
+//! one copy in memory, loaded once.
 
 /// Splits a line into words; their concatenation is the line. Chinese is segmented by jieba,
 /// other text by jieba's own rules (runs of letters or digits, spaces and punctuation apart).
 pub fn words(line: &str) -> Vec<String> {
-    JIEBA
+    hanlin_index::tokenizer::jieba()
         .cut(line, true)
         .into_iter()
         .map(|t| t.word.to_owned())
@@ -18,7 +13,7 @@ pub fn words(line: &str) -> Vec<String> {
 
 /// Warms the segmenter (loads the dictionary) so the first diff is not slow.
 pub fn warm_up() {
-    LazyLock::force(&JIEBA);
+    let _ = hanlin_index::tokenizer::jieba();
 }
 
 #[cfg(test)]

@@ -293,21 +293,11 @@ struct SaveRequest {
     body: String,
     #[serde(default)]
     tags: Vec<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::extract::double_option")]
     category_id: Option<Option<String>>,
     base_version: u64,
     #[serde(default)]
     message: Option<String>,
-}
-
-/// Distinguishes a missing field (keep) from `null` (clear).
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 async fn save(

@@ -98,3 +98,16 @@ pub fn check_id(id: &str, what: &'static str) -> Result<(), Error> {
         Err(Error::NotFound(what))
     }
 }
+
+/// `#[serde(default, with = "double_option")]`: tells a missing field (`None`: keep) from an
+/// explicit `null` (`Some(None)`: clear).
+pub mod double_option {
+    use serde::{Deserialize, Deserializer};
+
+    /// Deserialises a present field, `null` included, as `Some(..)`.
+    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}

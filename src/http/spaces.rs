@@ -585,17 +585,8 @@ async fn create_category(
 struct UpdateCategory {
     #[serde(default)]
     name: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::extract::double_option")]
     parent_id: Option<Option<String>>,
-}
-
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 async fn update_category(

@@ -237,7 +237,7 @@ struct UpdateUser {
     password: Option<String>,
     #[serde(default)]
     kind: Option<AccountKind>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::http::extract::double_option")]
     expires_at: Option<Option<DateTime<Utc>>>,
     #[serde(default)]
     is_admin: Option<bool>,
@@ -245,15 +245,6 @@ struct UpdateUser {
     disabled: Option<bool>,
     #[serde(default)]
     groups: Option<Vec<String>>,
-}
-
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-        d: D,
-    ) -> Result<Option<Option<T>>, D::Error> {
-        Option::<T>::deserialize(d).map(Some)
-    }
 }
 
 async fn update_user(
