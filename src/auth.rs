@@ -119,9 +119,11 @@ fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Is the account usable now (not disabled, not past its end date)?
+/// Is the account usable now (not disabled, not past its end date)? The same rule as every
+/// permission decision.
 pub fn account_active(user: &User) -> bool {
-    !user.disabled && user.expires_at.is_none_or(|t| t > Utc::now())
+    // The permission domain owns the rule (interns and guests without an end date count as expired).
+    crate::access::subject(user, &[]).is_active(Utc::now())
 }
 
 /// How the caller authenticated.
