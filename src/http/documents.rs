@@ -242,9 +242,10 @@ fn view(
     Ok(v)
 }
 
-/// Loads a document the caller may read, as the caller should see it: the head for those who may
-/// edit it, else the published version. Hidden, trashed or never-published -> 404.
-pub fn load_visible(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, bool)> {
+/// Checks that the caller may read a document and returns its head, whether the caller may edit
+/// it, and the newest version the caller may see (the head for editors, else the published one).
+/// Hidden, trashed or never-published (for readers) -> 404.
+fn load_readable(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, bool, u64)> {
     check_id(id, "document")?;
     let store = &state.store;
     let doc = docs::load(store, id)?;
@@ -254,13 +255,22 @@ pub fn load_visible(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Do
     let subject = who.subject();
     access::require_doc(store, &subject, Action::Read, &doc)?;
     let may_edit = access::allowed_doc(store, &subject, Action::Edit, &doc)?;
-    if may_edit || doc.published_version == Some(doc.version) {
+    let visible = if may_edit {
+        doc.version
+    } else {
+        doc.published_version.ok_or(Error::NotFound("document"))?
+    };
+    Ok((doc, may_edit, visible))
+}
+
+/// Loads a document the caller may read, as the caller should see it: the head for those who may
+/// edit it, else the published version. Hidden, trashed or never-published -> 404.
+pub fn load_visible(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, bool)> {
+    let (doc, may_edit, visible) = load_readable(state, who, id)?;
+    if visible == doc.version {
         return Ok((doc, may_edit));
     }
-    let Some(p) = doc.published_version else {
-        return Err(Error::NotFound("document"));
-    };
-    Ok((published_view(store, doc, p)?, false))
+    Ok((published_view(&state.store, doc, visible)?, false))
 }
 
 /// The document as it stood at its published version `p`.
@@ -396,15 +406,8 @@ async fn undelete(
 
 /// The newest version this caller may see (head for editors, else the published one).
 fn visible_limit(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, u64)> {
-    let (doc, may_edit) = load_visible(state, who, id)?;
-    let limit = if may_edit {
-        doc.version
-    } else {
-        doc.published_version.unwrap_or(0)
-    };
-    // `load_visible` may have rewound `doc` to the published version; reload the head for rebuilding.
-    let head = docs::load(&state.store, id)?;
-    Ok((head, limit))
+    let (head, _, visible) = load_readable(state, who, id)?;
+    Ok((head, visible))
 }
 
 async fn versions(

@@ -109,9 +109,10 @@ fn visible_space(
     if scopes.contains(&permission::space_scope_key(&space.id)) {
         return Ok(true);
     }
-    let cats: Vec<Category> = store.all_json(&store.categories)?;
-    Ok(cats
-        .iter()
+    Ok(store
+        .catalog()?
+        .categories
+        .values()
         .any(|c| c.space_id == space.id && scopes.contains(&c.id))
         || access::decide_at(store, &who.subject(), Action::ManageGrants, space, None)?
             == Decision::Allow)
@@ -429,8 +430,13 @@ fn category_view(c: &Category, full: bool) -> Value {
 
 /// The categories of a space.
 pub fn space_categories(store: &Store, space_id: &str) -> Result<Vec<Category>> {
-    let mut cats: Vec<Category> = store.all_json(&store.categories)?;
-    cats.retain(|c| c.space_id == space_id);
+    let mut cats: Vec<Category> = store
+        .catalog()?
+        .categories
+        .values()
+        .filter(|c| c.space_id == space_id)
+        .cloned()
+        .collect();
     cats.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(cats)
 }

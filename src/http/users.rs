@@ -85,7 +85,7 @@ fn check_account(
 }
 
 fn groups_by_user(store: &Store) -> Result<Vec<Group>> {
-    store.all_json(&store.groups)
+    Ok(store.catalog()?.groups.clone())
 }
 
 fn view(u: &User, groups: &[Group]) -> UserView {
