@@ -152,6 +152,19 @@ struct Note {
     doc_id: String,
 }
 
+impl Note {
+    /// A notification about review `r`.
+    fn about(r: &Review, kind: NotificationKind, text: String, link: String) -> Note {
+        Note {
+            kind,
+            text,
+            link,
+            review_id: r.id.clone(),
+            doc_id: r.doc_id.clone(),
+        }
+    }
+}
+
 /// Prepares one notification per recipient (sequence numbers are taken here, outside any
 /// transaction).
 fn outgoing(
@@ -669,13 +682,12 @@ pub fn decide(
                 notes.extend(outgoing(
                     store,
                     std::slice::from_ref(&r.author),
-                    &Note {
-                        kind: NotificationKind::Approved,
-                        text: format!("《{title}》（版本 {v}）已审核通过并发布"),
-                        link: doc_link(&r.doc_id),
-                        review_id: r.id.clone(),
-                        doc_id: r.doc_id.clone(),
-                    },
+                    &Note::about(
+                        r,
+                        NotificationKind::Approved,
+                        format!("《{title}》（版本 {v}）已审核通过并发布"),
+                        doc_link(&r.doc_id),
+                    ),
                     now,
                 )?);
             }
@@ -687,16 +699,15 @@ pub fn decide(
                 notes.extend(outgoing(
                     store,
                     std::slice::from_ref(&r.author),
-                    &Note {
-                        kind: NotificationKind::StageAdvanced,
-                        text: format!(
+                    &Note::about(
+                        r,
+                        NotificationKind::StageAdvanced,
+                        format!(
                             "《{title}》（版本 {v}）已通过「{passed}」，进入「{}」",
                             next_stage.name
                         ),
-                        link: review_link(&r.id),
-                        review_id: r.id.clone(),
-                        doc_id: r.doc_id.clone(),
-                    },
+                        review_link(&r.id),
+                    ),
                     now,
                 )?);
                 let author_name = display_name(store, &r.author);
@@ -709,16 +720,15 @@ pub fn decide(
                 notes.extend(outgoing(
                     store,
                     &to,
-                    &Note {
-                        kind: NotificationKind::ReviewRequested,
-                        text: format!(
+                    &Note::about(
+                        r,
+                        NotificationKind::ReviewRequested,
+                        format!(
                             "{author_name} 提交的《{title}》（版本 {v}）请你审核（{}）",
                             next_stage.name
                         ),
-                        link: review_link(&r.id),
-                        review_id: r.id.clone(),
-                        doc_id: r.doc_id.clone(),
-                    },
+                        review_link(&r.id),
+                    ),
                     now,
                 )?);
             }
@@ -731,13 +741,12 @@ pub fn decide(
                 notes.extend(outgoing(
                     store,
                     std::slice::from_ref(&r.author),
-                    &Note {
-                        kind: NotificationKind::Rejected,
-                        text: format!("《{title}》（版本 {v}）被 {me} 驳回：{comment}"),
-                        link: review_link(&r.id),
-                        review_id: r.id.clone(),
-                        doc_id: r.doc_id.clone(),
-                    },
+                    &Note::about(
+                        r,
+                        NotificationKind::Rejected,
+                        format!("《{title}》（版本 {v}）被 {me} 驳回：{comment}"),
+                        review_link(&r.id),
+                    ),
                     now,
                 )?);
             }
@@ -865,16 +874,15 @@ pub fn notify_waiting(store: &Store, now: DateTime<Utc>) -> Result<usize> {
         let notes = outgoing(
             store,
             &to,
-            &Note {
-                kind: NotificationKind::WaitingTooLong,
-                text: format!(
+            &Note::about(
+                r,
+                NotificationKind::WaitingTooLong,
+                format!(
                     "《{}》（版本 {}）在「{}」已等待 {days} 天，请尽快审核",
                     stored.title, r.version, stage.name
                 ),
-                link: review_link(&r.id),
-                review_id: r.id.clone(),
-                doc_id: r.doc_id.clone(),
-            },
+                review_link(&r.id),
+            ),
             now,
         )?;
         let mut after = stored.clone();
