@@ -82,9 +82,7 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
             import_key: None,
         },
     )?;
-    store
-        .meta
-        .insert(INITIALIZED, now.to_rfc3339().as_bytes())?;
+    store.put_meta(INITIALIZED, now.to_rfc3339().as_bytes())?;
     store.flush_blocking()?;
     if generated {
         // Printed once, on the console only: the log never holds passwords.

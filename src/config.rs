@@ -60,9 +60,13 @@ pub struct ServeConfig {
     /// Absolute lifetime of a session or token, in hours.
     #[arg(long, env = "HANLIN_SESSION_MAX_HOURS", default_value_t = 7 * 24)]
     pub session_max_hours: u32,
-    /// Mark session cookies `Secure` (set when served over HTTPS behind a proxy).
+    /// Mark session cookies `Secure` (set when served over HTTPS behind a proxy; implied by an
+    /// https `--public-url`).
     #[arg(long, env = "HANLIN_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+    /// The address users reach the server at (e.g. https://kb.example.com), when behind a proxy.
+    #[arg(long, env = "HANLIN_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Password of the `admin` account created on first start (else one is generated and printed once).
     #[arg(long, env = "HANLIN_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
@@ -80,8 +84,18 @@ impl ServeConfig {
             session_idle_minutes: 8 * 60,
             session_max_hours: 7 * 24,
             secure_cookies: false,
+            public_url: None,
             admin_password: None,
         }
+    }
+
+    /// Whether cookies carry `Secure`: asked for, or implied by an https public URL.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.trim().to_ascii_lowercase().starts_with("https://"))
     }
 }
 

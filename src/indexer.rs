@@ -91,9 +91,12 @@ pub fn drain(store: &Store, index: &SearchIndex) -> Result<usize> {
             index.upsert(upserts)?;
         }
         index.commit()?;
-        for k in &keys {
-            store.outbox.remove(k)?;
-        }
+        store.transact(|tx| {
+            for k in &keys {
+                tx.outbox.remove(k.as_ref())?;
+            }
+            Ok(())
+        })?;
         total += keys.len();
     }
 }

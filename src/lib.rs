@@ -46,6 +46,8 @@ pub struct Inner {
     pub config: ServeConfig,
     /// Failed-login bookkeeping.
     pub throttle: auth::Throttle,
+    /// Password hashing threads, one per core (see [`auth::hashing`]).
+    pub hashing: auth::HashPool,
     /// The search index.
     pub index: Arc<SearchIndex>,
     /// Wakes the indexer after a write.
@@ -104,6 +106,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         store,
         config,
         throttle: auth::Throttle::default(),
+        hashing: auth::HashPool::per_core(),
         index: Arc::new(index),
         indexer_wake: Notify::new(),
         renders: markdown::RenderCache::default(),

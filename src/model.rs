@@ -260,3 +260,12 @@ pub struct AuditEvent {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub detail: Option<serde_json::Value>,
 }
+
+/// A browser where an account logged in successfully (its device cookie).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Device {
+    /// The account.
+    pub user_id: String,
+    /// When the cookie was issued.
+    pub created_at: DateTime<Utc>,
+}

@@ -947,14 +947,12 @@ pub fn inbox(store: &Store, user: &str, limit: usize, offset: usize) -> Result<I
 /// Marks `user`'s notifications with these ids read (all of them when `ids` is `None`). Unknown
 /// ids are ignored. Returns how many changed.
 pub fn mark_read(store: &Store, user: &str, ids: Option<&[String]>) -> Result<usize> {
-    let mut batch = sled::Batch::default();
-    let mut changed = 0;
+    let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
     let mut mark = |k: &[u8], v: &[u8]| -> Result<()> {
         let mut n: Notification = from_json(v)?;
         if !n.read {
             n.read = true;
-            batch.insert(k, to_json(&n));
-            changed += 1;
+            batch.push((k.to_vec(), to_json(&n)));
         }
         Ok(())
     };
@@ -975,8 +973,15 @@ pub fn mark_read(store: &Store, user: &str, ids: Option<&[String]>) -> Result<us
             }
         }
     }
-    store.notifications.apply_batch(batch)?;
-    Ok(changed)
+    if !batch.is_empty() {
+        store.transact(|tx| {
+            for (k, v) in &batch {
+                tx.notifications.insert(k.as_slice(), v.as_slice())?;
+            }
+            Ok(())
+        })?;
+    }
+    Ok(batch.len())
 }
 
 // ---- re-review dates --------------------------------------------------------------------------

@@ -555,10 +555,11 @@ async fn favourite(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
     load_visible(&state, &who, &id)?;
-    state
-        .store
-        .favourites
-        .insert(pair_key(who.id(), &id), Utc::now().to_rfc3339().as_bytes())?;
+    let (key, at) = (pair_key(who.id(), &id), Utc::now().to_rfc3339());
+    state.store.transact(|tx| {
+        tx.favourites.insert(key.as_slice(), at.as_bytes())?;
+        Ok(())
+    })?;
     state.store.flush().await?;
     Ok(Json(json!({"id": id, "favourite": true})))
 }
@@ -569,7 +570,11 @@ async fn unfavourite(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
     check_id(&id, "document")?;
-    state.store.favourites.remove(pair_key(who.id(), &id))?;
+    let key = pair_key(who.id(), &id);
+    state.store.transact(|tx| {
+        tx.favourites.remove(key.as_slice())?;
+        Ok(())
+    })?;
     state.store.flush().await?;
     Ok(Json(json!({"id": id, "favourite": false})))
 }

@@ -27,6 +27,77 @@ use tracing::Span;
 
 use crate::{AppState, error::Error};
 
+/// Longest request target (path and query) answered normally; longer ones get 414 in the API's
+/// error shape. hyper's own hard limits (about 400 KB of head) stay behind this one.
+pub const MAX_URI_BYTES: usize = 32 * 1024;
+/// Largest total size of the request headers; larger ones get 431 in the API's error shape.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+fn method_not_allowed() -> Error {
+    Error::Rule {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "this method is not allowed on this path".into(),
+        extra: None,
+    }
+}
+
+/// Refuses, in the JSON error shape, what a server must refuse before routing: over-long targets,
+/// oversized headers, and paths that do not decode to UTF-8 (404: they name nothing).
+async fn protocol_limits(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::{http::StatusCode, response::IntoResponse};
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Error::Rule {
+            status: StatusCode::URI_TOO_LONG,
+            code: "uri_too_long",
+            message: format!("the request address is longer than {MAX_URI_BYTES} bytes"),
+            extra: Some(serde_json::json!({ "limit": MAX_URI_BYTES })),
+        }
+        .into_response();
+    }
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return Error::Rule {
+            status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            code: "headers_too_large",
+            message: format!("the request headers are larger than {MAX_HEADER_BYTES} bytes"),
+            extra: Some(serde_json::json!({ "limit": MAX_HEADER_BYTES })),
+        }
+        .into_response();
+    }
+    if !path_decodes(req.uri().path()) {
+        // Like any junk id: it names nothing.
+        return Error::NotFound("resource").into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether a percent-encoded path decodes to UTF-8.
+fn path_decodes(path: &str) -> bool {
+    let b = path.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    std::str::from_utf8(&out).is_ok()
+}
+
 /// The Content-Security-Policy of every response: no inline script, nothing from elsewhere.
 pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
@@ -47,12 +118,20 @@ pub fn router(state: AppState) -> Router {
         .merge(import::router())
         .merge(openapi::router())
         .merge(reviews::router())
-        .fallback(|| async { Error::NotFound("route") });
+        .fallback(|| async { Error::NotFound("route") })
+        .method_not_allowed_fallback(|| async { method_not_allowed() })
+        // Answers about accounts and documents must not stay in shared or browser caches.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .merge(web::router())
+        .method_not_allowed_fallback(|| async { method_not_allowed() })
         .layer(axum::extract::DefaultBodyLimit::max(request_limit))
+        .layer(axum::middleware::from_fn(protocol_limits))
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,

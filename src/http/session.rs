@@ -17,7 +17,7 @@ use crate::{
     docs::tx_audit,
     error::{Error, Result},
     http::extract::ApiJson,
-    model::{AuditEvent, Session, User},
+    model::{AuditEvent, Device, Session, User},
     store::to_json,
 };
 
@@ -112,39 +112,68 @@ fn audit_login(
     Ok(())
 }
 
+/// The device key of a valid device cookie of `user` in this request, if any.
+fn known_device(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: Option<&User>,
+) -> Result<Option<Vec<u8>>> {
+    let (Some(user), Some(value)) = (user, auth::header_cookie(headers, auth::DEVICE_COOKIE))
+    else {
+        return Ok(None);
+    };
+    let key = auth::token_key(value);
+    let Some(device) = state.store.get_json::<Device>(&state.store.devices, &key)? else {
+        return Ok(None);
+    };
+    let fresh = device.created_at + chrono::Duration::days(auth::DEVICE_MAX_AGE_DAYS) > Utc::now();
+    Ok((device.user_id == user.id && fresh).then_some(key))
+}
+
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> Result<Response> {
     let name = req.username.trim().to_lowercase();
     if name.is_empty() || name.len() > 64 || req.password.len() > 1024 {
         return Err(Error::invalid("username", "enter a username and password"));
     }
-    if let Some(secs) = state.throttle.check(&name, &ip) {
-        audit_login(&state, None, &name, &ip, "denied", Some("throttled"))?;
-        return Err(Error::TooManyRequests {
-            retry_after_secs: secs,
-        });
-    }
     let store = &state.store;
     let user: Option<User> = match store.usernames.get(name.as_bytes())? {
         Some(id) => store.get_json(&store.users, &id)?,
         None => None,
     };
-    // Verify on a blocking thread: argon2 is deliberately slow.
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| auth::dummy_hash().to_owned());
+    let device = known_device(&state, &headers, user.as_ref())?;
+    let attempt = auth::Attempt {
+        username: &name,
+        ip: &ip,
+        device: device.as_deref(),
+    };
+    if let Some(refusal) = state.throttle.check(&attempt) {
+        // One audit event per lock window: a flood of throttled attempts cannot flood the log.
+        if refusal.first {
+            audit_login(&state, None, &name, &ip, "denied", Some("throttled"))?;
+            store.flush().await?;
+        }
+        return Err(Error::TooManyRequests {
+            retry_after_secs: refusal.retry_after_secs,
+        });
+    }
+    // Verify on a blocking thread, one per core at a time: argon2 is deliberately slow and large.
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = req.password;
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(Error::internal)?;
+    let ok = auth::hashing(&state, move || {
+        // Unknown accounts cost the same as known ones: no timing oracle.
+        let hash = hash.as_deref().unwrap_or_else(|| auth::dummy_hash());
+        auth::verify_password(&password, hash)
+    })
+    .await?;
     let user = match user {
         Some(u) if ok => u,
         _ => {
-            state.throttle.failure(&name, &ip);
+            state.throttle.failure(&attempt);
             audit_login(
                 &state,
                 user.as_ref(),
@@ -179,7 +208,7 @@ async fn login(
             extra: None,
         });
     }
-    state.throttle.success(&name, &ip);
+    state.throttle.success(&attempt);
     let token = auth::new_token();
     let now = Utc::now();
     let session = Session {
@@ -188,23 +217,35 @@ async fn login(
         last_seen: now,
         csrf_token: auth::new_token(),
     };
-    // The session and its audit event land together.
+    // A browser without a device cookie of this account gets one with this session.
+    let new_device = device.is_none().then(|| {
+        let value = auth::new_token();
+        let record = Device {
+            user_id: user.id.clone(),
+            created_at: now,
+        };
+        (value.clone(), auth::token_key(&value), to_json(&record))
+    });
+    // The session (and device) and its audit event land together.
     let ev = login_event(&state, Some(&user), &name, &ip, "ok", None)?;
     let (key, bytes) = (auth::token_key(&token), to_json(&session));
     store.transact(|tx| {
         tx.sessions.insert(key.as_slice(), bytes.as_slice())?;
+        if let Some((_, dkey, dbytes)) = &new_device {
+            tx.devices.insert(dkey.as_slice(), dbytes.as_slice())?;
+        }
         tx_audit(tx, &ev)
     })?;
     store.flush().await?;
     let groups = state.groups_of(&user.id)?;
     let max_age = state.config.session_max_hours as i64 * 3600;
+    let secure = if state.config.cookies_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
     let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if state.config.secure_cookies {
-            "; Secure"
-        } else {
-            ""
-        }
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     );
     let body = Json(json!({
         "token": token,
@@ -216,6 +257,17 @@ async fn login(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(Error::internal)?,
     );
+    if let Some((value, _, _)) = &new_device {
+        let device_cookie = format!(
+            "{}={value}; Path=/api/v1/session; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
+            auth::DEVICE_COOKIE,
+            auth::DEVICE_MAX_AGE_DAYS * 86_400
+        );
+        headers.append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&device_cookie).map_err(Error::internal)?,
+        );
+    }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok((headers, body).into_response())
 }
@@ -237,7 +289,12 @@ async fn logout(State(state): State<AppState>, who: CurrentUser) -> Result<Respo
         tx_audit(tx, &ev)
     })?;
     state.store.flush().await?;
-    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+    let secure = if state.config.cookies_secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
     Ok(([(header::SET_COOKIE, cookie)], Json(json!({"ok": true}))).into_response())
 }
 

@@ -62,6 +62,15 @@ fn check_display_name(name: &str) -> Result<String> {
             "the display name must be 1 to 64 characters",
         ));
     }
+    if let Some(c) = n.chars().find(|c| crate::text::is_invisible_format(*c)) {
+        return Err(Error::invalid(
+            "display_name",
+            format!(
+                "the display name must not contain invisible or direction-changing characters (U+{:04X})",
+                c as u32
+            ),
+        ));
+    }
     Ok(n.to_owned())
 }
 
@@ -156,9 +165,7 @@ async fn create_user(
     auth::check_password_policy(&req.password, &username)?;
     check_groups_exist(store, &req.groups)?;
     let password = req.password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&password))
-        .await
-        .map_err(Error::internal)??;
+    let hash = auth::hashing(&state, move || auth::hash_password(&password)).await??;
     let user = User {
         id: new_id(),
         username: username.clone(),
@@ -306,9 +313,7 @@ async fn update_user(
     if let Some(p) = &req.password {
         auth::check_password_policy(p, &u.username)?;
         let p = p.clone();
-        u.password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&p))
-            .await
-            .map_err(Error::internal)??;
+        u.password_hash = auth::hashing(&state, move || auth::hash_password(&p)).await??;
         revoke = true;
     }
     if revoke {
@@ -400,9 +405,7 @@ async fn change_own_password(
     let store = &state.store;
     let mut u = who.user.clone();
     let (cur, hash) = (req.current_password.clone(), u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&cur, &hash))
-        .await
-        .map_err(Error::internal)?;
+    let ok = auth::hashing(&state, move || auth::verify_password(&cur, &hash)).await?;
     if !ok {
         return Err(Error::invalid(
             "current_password",
@@ -411,9 +414,7 @@ async fn change_own_password(
     }
     auth::check_password_policy(&req.new_password, &u.username)?;
     let p = req.new_password.clone();
-    u.password_hash = tokio::task::spawn_blocking(move || auth::hash_password(&p))
-        .await
-        .map_err(Error::internal)??;
+    u.password_hash = auth::hashing(&state, move || auth::hash_password(&p)).await??;
     // Other sessions end; this one continues with a fresh session record.
     let now = Utc::now();
     u.sessions_valid_after = Some(now);

@@ -31,7 +31,8 @@ pub struct Catalog {
     pub groups: Vec<Group>,
     /// Login name -> display name.
     pub display_names: HashMap<String, String>,
-    /// User id -> (login name, display name).
+    /// User id -> (login name, name to show: the display name, plus the login name where the
+    /// display name imitates another account's).
     pub users: HashMap<String, (String, String)>,
     /// Readable scopes already computed at this generation, by subject.
     scopes: std::sync::Mutex<HashMap<String, Arc<crate::domain::permission::Scopes>>>,
@@ -120,10 +121,37 @@ pub fn load(store: &super::Store, generation: u64) -> Result<Catalog> {
             .iter()
             .map(|u| (u.username.clone(), u.display_name.clone()))
             .collect(),
-        users: users
-            .into_iter()
-            .map(|u| (u.id, (u.username, u.display_name)))
-            .collect(),
+        users: shown_names(users),
         scopes: Default::default(),
     })
+}
+
+/// id -> (login name, name to show). The name shown is the display name, followed by the login
+/// name when the display name could be taken for another account's (the same skeleton as another
+/// display name or another login name): "张伟 (zhangwei2)".
+fn shown_names(users: Vec<User>) -> HashMap<String, (String, String)> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for u in &users {
+        *seen
+            .entry(crate::text::name_skeleton(&u.display_name))
+            .or_default() += 1;
+    }
+    let logins: HashMap<String, &str> = users
+        .iter()
+        .map(|u| (crate::text::name_skeleton(&u.username), u.id.as_str()))
+        .collect();
+    users
+        .iter()
+        .map(|u| {
+            let skel = crate::text::name_skeleton(&u.display_name);
+            let imitates = seen.get(&skel).is_some_and(|n| *n > 1)
+                || logins.get(&skel).is_some_and(|id| *id != u.id);
+            let shown = if imitates {
+                format!("{} ({})", u.display_name, u.username)
+            } else {
+                u.display_name.clone()
+            };
+            (u.id.clone(), (u.username.clone(), shown))
+        })
+        .collect()
 }

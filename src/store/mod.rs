@@ -4,8 +4,12 @@
 //! Values are JSON, except versions, which are postcard (compact: they are most of the bytes).
 
 pub mod catalog;
+mod commit;
 
-use std::{path::Path, sync::Arc};
+use std::{
+    path::Path,
+    sync::{Arc, Mutex},
+};
 
 use serde::{Serialize, de::DeserializeOwned};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
@@ -21,6 +25,9 @@ pub const USERNAMES: &str = "usernames";
 /// Sessions and API tokens. key = SHA-256 of the token (the token itself is never stored);
 /// value = [`crate::model::Session`].
 pub const SESSIONS: &str = "sessions";
+/// Browsers where an account logged in successfully (device cookies, see [`crate::auth::Throttle`]).
+/// key = SHA-256 of the cookie value; value = [`crate::model::Device`].
+pub const DEVICES: &str = "devices";
 /// Departments. key = group id; value = [`crate::model::Group`].
 pub const GROUPS: &str = "groups";
 /// Spaces. key = space id; value = [`crate::model::Space`].
@@ -58,6 +65,10 @@ const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    /// The write gate and the group-commit flusher: every write passes it (see [`commit`]).
+    commit: Arc<commit::GroupCommit>,
+    /// Sequence numbers handed out from a block reserved in [`META`].
+    seq: Arc<Mutex<SeqBlock>>,
     catalog: catalog::CatalogCache,
     /// See [`META`].
     pub meta: sled::Tree,
@@ -67,6 +78,8 @@ pub struct Store {
     pub usernames: sled::Tree,
     /// See [`SESSIONS`].
     pub sessions: sled::Tree,
+    /// See [`DEVICES`].
+    pub devices: sled::Tree,
     /// See [`GROUPS`].
     pub groups: sled::Tree,
     /// See [`SPACES`].
@@ -95,6 +108,18 @@ pub struct Store {
     pub notifications: sled::Tree,
 }
 
+/// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
+/// of them is, so a number is never handed out twice, even across a crash.
+struct SeqBlock {
+    next: u64,
+    reserved: u64,
+}
+
+/// Key in [`META`] of the end of the reserved block of sequence numbers (u64 big-endian).
+const SEQ_RESERVED: &[u8] = b"seq_reserved";
+/// How many sequence numbers one reservation covers.
+const SEQ_BLOCK: u64 = 10_000;
+
 /// The trees a transaction may write, by name.
 pub struct Tx<'a> {
     /// See [`USERS`].
@@ -103,6 +128,8 @@ pub struct Tx<'a> {
     pub usernames: &'a TransactionalTree,
     /// See [`SESSIONS`].
     pub sessions: &'a TransactionalTree,
+    /// See [`DEVICES`].
+    pub devices: &'a TransactionalTree,
     /// See [`GROUPS`].
     pub groups: &'a TransactionalTree,
     /// See [`SPACES`].
@@ -197,6 +224,9 @@ impl Store {
             .path(dir)
             .cache_capacity(CACHE_CAPACITY)
             .mode(sled::Mode::HighThroughput)
+            // Durability is the group commit's (see `commit`): sled's own timer flush would
+            // interleave with transactions, which is what deadlocks sled 0.34.
+            .flush_every_ms(None)
             .open()
             .map_err(|e| match e {
                 // sled allows one process per database.
@@ -209,11 +239,26 @@ impl Store {
                 e => Error::internal(format!("cannot open the database at {}: {e}", dir.display())),
             })?;
         let t = |name: &str| db.open_tree(name);
+        let meta = t(META)?;
+        // Above every number handed out before: sled's own generator (data directories from
+        // before the reserved block) and the stored reservation.
+        let stored = meta
+            .get(SEQ_RESERVED)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let start = stored.max(db.generate_id()? + 1);
         Ok(Store {
-            meta: t(META)?,
+            commit: commit::GroupCommit::start(db.clone())?,
+            seq: Arc::new(Mutex::new(SeqBlock {
+                next: start,
+                reserved: start,
+            })),
+            meta,
             users: t(USERS)?,
             usernames: t(USERNAMES)?,
             sessions: t(SESSIONS)?,
+            devices: t(DEVICES)?,
             groups: t(GROUPS)?,
             spaces: t(SPACES)?,
             categories: t(CATEGORIES)?,
@@ -234,14 +279,32 @@ impl Store {
 
     /// A fresh monotonic sequence number (outbox, audit, notification keys).
     pub fn next_seq(&self) -> Result<u64> {
-        Ok(self.db.generate_id()?)
+        let mut block = self.seq.lock().unwrap_or_else(|p| p.into_inner());
+        if block.next >= block.reserved {
+            let reserved = block.next + SEQ_BLOCK;
+            self.put_meta(SEQ_RESERVED, &reserved.to_be_bytes())?;
+            block.reserved = reserved;
+        }
+        block.next += 1;
+        Ok(block.next - 1)
     }
 
-    /// Runs `f` as one atomic transaction over all writable trees. `f` must be pure: sled may run it
+    /// Writes one value of [`META`] (through the write gate, like every write).
+    pub fn put_meta(&self, key: &[u8], value: &[u8]) -> Result<()> {
+        self.commit.write(|| {
+            self.meta.transaction(|t| {
+                t.insert(key, value)?;
+                Ok::<(), TxError>(())
+            })
+        })?;
+        Ok(())
+    }
+
+    /// Runs `f` as one atomic transaction over all writable trees, through the write gate. `f` must be pure: sled may run it
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 16] = [
+        let trees: [&sled::Tree; 17] = [
             &self.users,
             &self.usernames,
             &self.sessions,
@@ -258,26 +321,30 @@ impl Store {
             &self.settings,
             &self.reviews,
             &self.notifications,
+            &self.devices,
         ];
         use sled::Transactional;
-        let r = trees[..].transaction(|v| {
-            f(&Tx {
-                users: &v[0],
-                usernames: &v[1],
-                sessions: &v[2],
-                groups: &v[3],
-                spaces: &v[4],
-                categories: &v[5],
-                docs: &v[6],
-                bodies: &v[7],
-                versions: &v[8],
-                outbox: &v[9],
-                audit: &v[10],
-                favourites: &v[11],
-                import_paths: &v[12],
-                settings: &v[13],
-                reviews: &v[14],
-                notifications: &v[15],
+        let r = self.commit.write(|| {
+            trees[..].transaction(|v| {
+                f(&Tx {
+                    users: &v[0],
+                    usernames: &v[1],
+                    sessions: &v[2],
+                    groups: &v[3],
+                    spaces: &v[4],
+                    categories: &v[5],
+                    docs: &v[6],
+                    bodies: &v[7],
+                    versions: &v[8],
+                    outbox: &v[9],
+                    audit: &v[10],
+                    favourites: &v[11],
+                    import_paths: &v[12],
+                    settings: &v[13],
+                    reviews: &v[14],
+                    notifications: &v[15],
+                    devices: &v[16],
+                })
             })
         })?;
         // Before returning (so before any client is answered): cached copies are now stale.
@@ -291,16 +358,15 @@ impl Store {
             .get(|generation| catalog::load(self, generation))
     }
 
-    /// Makes every write so far durable.
+    /// Waits until every write committed so far is durable (the group commit's next flush that
+    /// covers them). Call it after a write and before answering the client.
     pub async fn flush(&self) -> Result<()> {
-        self.db.flush_async().await?;
-        Ok(())
+        self.commit.durable().await
     }
 
-    /// Makes every write so far durable (blocking; for the CLI).
+    /// [`Store::flush`] for plain threads (CLI, start-up).
     pub fn flush_blocking(&self) -> Result<()> {
-        self.db.flush()?;
-        Ok(())
+        self.commit.durable_blocking()
     }
 
     /// Reads a JSON record.

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use crate::common::{ADMIN_PASSWORD, Client};
 
-fn spawn(dir: &std::path::Path) -> (Child, String) {
+/// Starts the real binary on a data directory; returns the child and its base URL.
+pub fn spawn(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_hanlin"))
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -32,7 +33,8 @@ fn spawn(dir: &std::path::Path) -> (Child, String) {
     (child, base)
 }
 
-async fn login(base: &str) -> Client {
+/// Logs in as admin over a fresh client.
+pub async fn login(base: &str) -> Client {
     let mut c = Client {
         base: base.to_owned(),
         http: reqwest::Client::new(),

@@ -2,8 +2,10 @@
 
 mod auth;
 mod common;
+mod concurrency;
 mod documents;
 mod durability;
+mod hardening;
 mod import;
 mod permissions;
 mod reviews;
