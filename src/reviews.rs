@@ -250,17 +250,20 @@ pub fn listed(r: &Review, who: &CurrentUser) -> bool {
         .any(|s| s.reviewers.iter().any(|p| p.matches(who.id(), &who.groups)))
 }
 
-/// Whether the caller may see this review (see the module docs).
+/// Whether the caller may see this review (see the module docs). Whoever it is, they must also be
+/// able to read the submitted version where it lived ([`access::VersionPlaces`]): a review never
+/// shows text from a place its viewer may not read.
 pub fn can_view(store: &Store, who: &CurrentUser, r: &Review, doc: &Doc) -> Result<bool> {
     if who.is_admin() {
         return Ok(true);
     }
     let subject = who.subject();
     let involved = r.author == who.id() || r.decisions.iter().any(|d| d.reviewer == who.id());
-    if involved && access::allowed_doc(store, &subject, Action::Read, doc)? {
-        return Ok(true);
-    }
-    Ok(listed(r, who) && access::allowed_doc(store, &subject, Action::Review, doc)?)
+    let may = (involved && access::allowed_doc(store, &subject, Action::Read, doc)?)
+        || (listed(r, who) && access::allowed_doc(store, &subject, Action::Review, doc)?);
+    Ok(may
+        && access::VersionPlaces::new(store, &subject, doc)?
+            .may_read_version(&doc.id, r.version)?)
 }
 
 /// Loads a review and its document for the caller; hidden or missing -> `not_found`.
@@ -505,7 +508,12 @@ pub fn submit(
         });
     };
     let version = version.unwrap_or(doc.version);
-    if version == 0 || version > doc.version {
+    // A version that lived where the submitter may not read is, to them, no version at all.
+    if version == 0
+        || version > doc.version
+        || !access::VersionPlaces::new(store, &who.subject(), &doc)?
+            .may_read_version(doc_id, version)?
+    {
         return Err(Error::invalid("version", "no such version"));
     }
     if doc.published_version.is_some_and(|p| p >= version) {
@@ -629,6 +637,14 @@ pub fn submit(
 
 // ---- decisions --------------------------------------------------------------------------------
 
+/// The refusal to approve a review of a document in the trash (409 `doc_deleted`).
+fn doc_deleted() -> Error {
+    Error::Conflict {
+        code: "doc_deleted",
+        message: "the document is in the trash: restore it before approving".into(),
+    }
+}
+
 /// The outcome of a decision.
 pub struct Decided {
     /// The review after it.
@@ -668,6 +684,10 @@ pub fn decide(
             access::require_doc(store, &who.subject(), Action::Review, &doc)?;
         }
         let next = result.map_err(rule)?;
+        let approving = matches!(action, ReviewAction::Approve { .. });
+        if approving && doc.deleted.is_some() {
+            return Err(doc_deleted());
+        }
         let r = &next;
         let v = r.version;
         let title = &stored.title;
@@ -790,6 +810,9 @@ pub fn decide(
                 Some(b) => tx_json(&b)?,
                 None => return abort(Error::NotFound("document")),
             };
+            if approving && d.deleted.is_some() {
+                return abort(doc_deleted()); // trashed since we looked
+            }
             match next.state {
                 ReviewState::Approved => {
                     if d.published_version.is_none_or(|p| p < v) {
@@ -991,10 +1014,7 @@ pub fn set_review_by(
 ) -> Result<Doc> {
     check_id(doc_id, "document")?;
     let doc = docs::load_meta(store, doc_id)?;
-    if doc.deleted.is_some() {
-        return Err(Error::NotFound("document"));
-    }
-    access::require_doc(store, &who.subject(), Action::Edit, &doc)?;
+    access::require_seen_doc(store, &who.subject(), Action::Edit, &doc)?;
     let ev = actor.event(
         store.next_seq()?,
         "document.review_by",

@@ -8,3 +8,4 @@ mod import;
 mod permissions;
 mod reviews;
 mod search;
+mod visibility;
