@@ -295,11 +295,13 @@ pub fn effective_policy(
 }
 
 /// The active accounts named by `principals` (groups expanded to their members; `everyone` to
-/// the accounts holding the reviewer role on the document), without `exclude`.
+/// the accounts holding the reviewer role on the document) that may read `version` of it where it
+/// lived, without `exclude`.
 pub fn recipients(
     store: &Store,
     principals: &[&Principal],
     doc: &Doc,
+    version: u64,
     exclude: &[&str],
 ) -> Result<Vec<String>> {
     let users: Vec<User> = store.all_json(&store.users)?;
@@ -332,8 +334,9 @@ pub fn recipients(
             }
         }
     }
-    // Only those who may review the document hear of it: a reviewer named by a policy who cannot
-    // see the document (e.g. under `inherit: false`) must not learn its title from a notification.
+    // Only those who may review the document, and read the version where it lived, hear of it: a
+    // reviewer named by a policy who cannot see the document (e.g. under `inherit: false`) must not
+    // learn its title from a notification (the same rule as [`can_view`]).
     let mut to = Vec::with_capacity(out.len());
     for id in out {
         if exclude.contains(&id.as_str()) {
@@ -342,12 +345,11 @@ pub fn recipients(
         let Some(u) = users.iter().find(|u| u.id == id && account_active(u)) else {
             continue;
         };
-        if access::allowed_doc(
-            store,
-            &access::subject(u, &groups_of(&u.id)),
-            Action::Review,
-            doc,
-        )? {
+        let subject = access::subject(u, &groups_of(&u.id));
+        if access::allowed_doc(store, &subject, Action::Review, doc)?
+            && access::VersionPlaces::new(store, &subject, doc)?
+                .may_read_version(&doc.id, version)?
+        {
             to.push(id);
         }
     }
@@ -516,6 +518,17 @@ pub fn submit(
     {
         return Err(Error::invalid("version", "no such version"));
     }
+    if version != doc.version && docs::version_category(store, doc_id, version)? != doc.category_id
+    {
+        // Published here it would be text from another place under this place's review.
+        return Err(Error::Conflict {
+            code: "version_elsewhere",
+            message: format!(
+                "version {version} was saved in another category: restore it, or save its text \
+                 here, to submit it"
+            ),
+        });
+    }
     if doc.published_version.is_some_and(|p| p >= version) {
         return Err(Error::Conflict {
             code: "already_published",
@@ -573,6 +586,7 @@ pub fn submit(
         store,
         &first.reviewers.iter().collect::<Vec<_>>(),
         &doc,
+        version,
         &[who.id()],
     )?;
     let notes = outgoing(
@@ -735,6 +749,7 @@ pub fn decide(
                     store,
                     &next_stage.reviewers.iter().collect::<Vec<_>>(),
                     &doc,
+                    v,
                     &[&r.author],
                 )?;
                 notes.extend(outgoing(
@@ -892,7 +907,7 @@ pub fn notify_waiting(store: &Store, now: DateTime<Utc>) -> Result<usize> {
         let decided: Vec<&str> = r.decisions_at(index).map(|d| d.reviewer.as_str()).collect();
         let mut exclude = decided.clone();
         exclude.push(&r.author);
-        let to = recipients(store, &r.waiting_on(), &doc, &exclude)?;
+        let to = recipients(store, &r.waiting_on(), &doc, r.version, &exclude)?;
         let days = (now - stage_since(r, index)).num_days();
         let notes = outgoing(
             store,

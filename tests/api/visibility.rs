@@ -253,6 +253,18 @@ async fn moving_a_document_never_exposes_what_it_was() {
     assert_error(&one, 400, "invalid_input");
     w.reads_leak_nothing("editor", &w.editor).await;
 
+    // The mover may read version 1, but it was saved in 机要室: it cannot go to review here.
+    assert_error(
+        &w.mover
+            .post(
+                &format!("/api/v1/documents/{doc}/submit"),
+                json!({"version": 1}),
+            )
+            .await,
+        409,
+        "version_elsewhere",
+    );
+
     // The mover submits the moved version; the reviewer, who cannot read 机要室, reviews it
     // against nothing rather than against the secret text.
     let rv = ok(w
