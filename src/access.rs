@@ -169,6 +169,128 @@ pub fn require_doc(store: &Store, who: &Subject, action: Action, doc: &Doc) -> R
     )
 }
 
+/// Can the subject see anything in this space: its root or any category (by the readable
+/// `scopes`), or manage its grants? Spaces that fail this are hidden (404, as if they did not exist).
+pub fn space_visible(store: &Store, who: &Subject, space: &Space, scopes: &Scopes) -> Result<bool> {
+    if scopes.contains(&permission::space_scope_key(&space.id)) {
+        return Ok(true);
+    }
+    Ok(store
+        .catalog()?
+        .categories
+        .values()
+        .any(|c| c.space_id == space.id && scopes.contains(&c.id))
+        || decide_at(store, who, Action::ManageGrants, space, None)? == Decision::Allow)
+}
+
+/// Which versions of one document a caller may read, by the place each version lived in.
+///
+/// A document never leaves its space, and every version records its category
+/// ([`crate::model::VersionRecord::category_id`]), so the place of version *n* is the document's
+/// space with that category. A caller may read version *n* only if they may read the document
+/// where it lies now **and** the place version *n* lived in: moving a document out of a
+/// restricted category never shows what it was there to readers of its new place.
+pub struct VersionPlaces<'a> {
+    store: &'a Store,
+    who: &'a Subject,
+    space: Space,
+    current: Option<String>,
+    current_readable: bool,
+    cache: Vec<(Option<String>, bool)>,
+}
+
+impl<'a> VersionPlaces<'a> {
+    /// The version places of `doc` for the subject.
+    pub fn new(store: &'a Store, who: &'a Subject, doc: &Doc) -> Result<VersionPlaces<'a>> {
+        let space = load_space(store, &doc.space_id)?;
+        let current_readable =
+            decide_at(store, who, Action::Read, &space, doc.category_id.as_deref())?
+                == Decision::Allow;
+        Ok(VersionPlaces {
+            store,
+            who,
+            space,
+            current: doc.category_id.clone(),
+            current_readable,
+            cache: Vec::new(),
+        })
+    }
+
+    /// May the subject read a version that lived in `category_id` (of this document's space)?
+    /// A category that no longer exists is unreadable (fail closed).
+    pub fn may_read(&mut self, category_id: Option<&str>) -> Result<bool> {
+        if !self.current_readable {
+            return Ok(false);
+        }
+        if category_id == self.current.as_deref() {
+            return Ok(true);
+        }
+        if let Some((_, r)) = self.cache.iter().find(|(c, _)| c.as_deref() == category_id) {
+            return Ok(*r);
+        }
+        let r = match decide_at(self.store, self.who, Action::Read, &self.space, category_id) {
+            Ok(d) => d == Decision::Allow,
+            Err(Error::NotFound(_)) => false,
+            Err(e) => return Err(e),
+        };
+        self.cache.push((category_id.map(str::to_owned), r));
+        Ok(r)
+    }
+
+    /// May the subject read version `n` of the document (`false` when there is no such version)?
+    pub fn may_read_version(&mut self, doc_id: &str, n: u64) -> Result<bool> {
+        match crate::docs::version_category(self.store, doc_id, n) {
+            Ok(c) => self.may_read(c.as_deref()),
+            Err(Error::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// How a caller sees a live document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// May the caller edit it (and so see its head)?
+    pub may_edit: bool,
+    /// The newest version the caller sees: the head for those who may edit, else the published
+    /// version.
+    pub version: u64,
+}
+
+/// How the subject sees a document, or `None` when it is hidden from them: in the trash, in a
+/// place they may not read, or, for those who may not edit it, never published or published at a
+/// version that lived in a place they may not read (see [`VersionPlaces`]).
+pub fn seen(store: &Store, who: &Subject, doc: &Doc) -> Result<Option<Seen>> {
+    if doc.deleted.is_some() || !allowed_doc(store, who, Action::Read, doc)? {
+        return Ok(None);
+    }
+    if allowed_doc(store, who, Action::Edit, doc)? {
+        return Ok(Some(Seen {
+            may_edit: true,
+            version: doc.version,
+        }));
+    }
+    let Some(p) = doc.published_version else {
+        return Ok(None);
+    };
+    // The head lives where the document lies now; an older published version may not.
+    if p != doc.version && !VersionPlaces::new(store, who, doc)?.may_read_version(&doc.id, p)? {
+        return Ok(None);
+    }
+    Ok(Some(Seen {
+        may_edit: false,
+        version: p,
+    }))
+}
+
+/// Requires `action` on a document the subject can see ([`seen`]). Hidden -> 404 `document`, the
+/// same answer as for an id that names nothing; seen but not allowed -> 403.
+pub fn require_seen_doc(store: &Store, who: &Subject, action: Action, doc: &Doc) -> Result<Seen> {
+    let seen = seen(store, who, doc)?.ok_or(Error::NotFound("document"))?;
+    require_doc(store, who, action, doc)?;
+    Ok(seen)
+}
+
 /// May the subject do `action` on the document? (No error: for filtering lists.)
 pub fn allowed_doc(store: &Store, who: &Subject, action: Action, doc: &Doc) -> Result<bool> {
     let space = load_space(store, &doc.space_id)?;

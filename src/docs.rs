@@ -123,6 +123,9 @@ pub struct VersionInfo {
     pub title: String,
     /// Content hash.
     pub hash: String,
+    /// The category the document lived in at this version (the place that decides who may read
+    /// it; see [`crate::access::VersionPlaces`]).
+    pub category_id: Option<String>,
 }
 
 /// A version rebuilt whole.
@@ -218,6 +221,31 @@ fn load_version_record(store: &Store, id: &str, n: u64) -> Result<VersionRecord>
         .ok_or(Error::NotFound("version"))?;
     postcard::from_bytes(&bytes)
         .map_err(|e| Error::internal(format!("corrupt version {id}/{n}: {e}")))
+}
+
+/// The leading fields of a [`VersionRecord`], in its order: postcard encodes a struct as its
+/// fields one after another, so these decode from the front of a record without its content.
+#[derive(serde::Deserialize)]
+struct VersionHead {
+    _version: u64,
+    _author: String,
+    _created_at: DateTime<Utc>,
+    _message: String,
+    _title: String,
+    _tags: Vec<String>,
+    category_id: Option<String>,
+}
+
+/// The category the document lived in at version `n` (`not_found` when there is no such version),
+/// read without decoding the version's text.
+pub fn version_category(store: &Store, id: &str, n: u64) -> Result<Option<String>> {
+    let bytes = store
+        .versions
+        .get(version_key(id, n))?
+        .ok_or(Error::NotFound("version"))?;
+    let (head, _) = postcard::take_from_bytes::<VersionHead>(&bytes)
+        .map_err(|e| Error::internal(format!("corrupt version {id}/{n}: {e}")))?;
+    Ok(head.category_id)
 }
 
 /// Encodes a version record.
@@ -529,6 +557,7 @@ pub fn history(store: &Store, id: &str) -> Result<Vec<VersionInfo>> {
             size: r.size,
             title: r.title,
             hash: r.hash,
+            category_id: r.category_id,
         });
     }
     Ok(out)
@@ -708,4 +737,29 @@ pub fn check_all(store: &Store, mut progress: impl FnMut(u64)) -> Result<CheckRe
         }
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_head_reads_the_category_from_the_front_of_a_record() {
+        let content = validate("标题", &"正文\n".repeat(1000), &["标签".into()], 1 << 20).unwrap();
+        for category_id in [None, Some("c0ffee".to_owned())] {
+            let (rec, _) = build_version(NewVersion {
+                version: 7,
+                prev: None,
+                content: &content,
+                category_id: category_id.clone(),
+                author: "u1",
+                message: "说明",
+                at: Utc::now(),
+            });
+            let bytes = encode_version(&rec);
+            let (head, rest) = postcard::take_from_bytes::<VersionHead>(&bytes).unwrap();
+            assert_eq!(head.category_id, category_id);
+            assert!(!rest.is_empty(), "the content is left undecoded");
+        }
+    }
 }

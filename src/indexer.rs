@@ -19,7 +19,7 @@ use crate::{
 const BATCH: usize = 2000;
 
 /// What the index should hold for a document: its published version, or nothing (trashed, never
-/// published, gone).
+/// published, published at a version that lived in another category, gone).
 pub fn index_doc(store: &Store, id: &str) -> Result<Option<IndexDoc>> {
     let doc = match docs::load(store, id) {
         Ok(d) => d,
@@ -35,7 +35,15 @@ pub fn index_doc(store: &Store, id: &str) -> Result<Option<IndexDoc>> {
     let doc = if p == doc.version {
         doc
     } else {
-        published_view(store, doc, p)?
+        let here = doc.category_id.clone();
+        let view = published_view(store, doc, p)?;
+        // The published version lived elsewhere (the document was moved into a category where
+        // the move awaits review): readers must be able to read both places, which one scope
+        // cannot say, so search holds nothing until the moved version is published.
+        if view.category_id != here {
+            return Ok(None);
+        }
+        view
     };
     Ok(Some(to_index_doc(store, &doc)?))
 }

@@ -250,17 +250,20 @@ pub fn listed(r: &Review, who: &CurrentUser) -> bool {
         .any(|s| s.reviewers.iter().any(|p| p.matches(who.id(), &who.groups)))
 }
 
-/// Whether the caller may see this review (see the module docs).
+/// Whether the caller may see this review (see the module docs). Whoever it is, they must also be
+/// able to read the submitted version where it lived ([`access::VersionPlaces`]): a review never
+/// shows text from a place its viewer may not read.
 pub fn can_view(store: &Store, who: &CurrentUser, r: &Review, doc: &Doc) -> Result<bool> {
     if who.is_admin() {
         return Ok(true);
     }
     let subject = who.subject();
     let involved = r.author == who.id() || r.decisions.iter().any(|d| d.reviewer == who.id());
-    if involved && access::allowed_doc(store, &subject, Action::Read, doc)? {
-        return Ok(true);
-    }
-    Ok(listed(r, who) && access::allowed_doc(store, &subject, Action::Review, doc)?)
+    let may = (involved && access::allowed_doc(store, &subject, Action::Read, doc)?)
+        || (listed(r, who) && access::allowed_doc(store, &subject, Action::Review, doc)?);
+    Ok(may
+        && access::VersionPlaces::new(store, &subject, doc)?
+            .may_read_version(&doc.id, r.version)?)
 }
 
 /// Loads a review and its document for the caller; hidden or missing -> `not_found`.
@@ -292,11 +295,13 @@ pub fn effective_policy(
 }
 
 /// The active accounts named by `principals` (groups expanded to their members; `everyone` to
-/// the accounts holding the reviewer role on the document), without `exclude`.
+/// the accounts holding the reviewer role on the document) that may read `version` of it where it
+/// lived, without `exclude`.
 pub fn recipients(
     store: &Store,
     principals: &[&Principal],
     doc: &Doc,
+    version: u64,
     exclude: &[&str],
 ) -> Result<Vec<String>> {
     let users: Vec<User> = store.all_json(&store.users)?;
@@ -329,8 +334,9 @@ pub fn recipients(
             }
         }
     }
-    // Only those who may review the document hear of it: a reviewer named by a policy who cannot
-    // see the document (e.g. under `inherit: false`) must not learn its title from a notification.
+    // Only those who may review the document, and read the version where it lived, hear of it: a
+    // reviewer named by a policy who cannot see the document (e.g. under `inherit: false`) must not
+    // learn its title from a notification (the same rule as [`can_view`]).
     let mut to = Vec::with_capacity(out.len());
     for id in out {
         if exclude.contains(&id.as_str()) {
@@ -339,12 +345,11 @@ pub fn recipients(
         let Some(u) = users.iter().find(|u| u.id == id && account_active(u)) else {
             continue;
         };
-        if access::allowed_doc(
-            store,
-            &access::subject(u, &groups_of(&u.id)),
-            Action::Review,
-            doc,
-        )? {
+        let subject = access::subject(u, &groups_of(&u.id));
+        if access::allowed_doc(store, &subject, Action::Review, doc)?
+            && access::VersionPlaces::new(store, &subject, doc)?
+                .may_read_version(&doc.id, version)?
+        {
             to.push(id);
         }
     }
@@ -505,8 +510,24 @@ pub fn submit(
         });
     };
     let version = version.unwrap_or(doc.version);
-    if version == 0 || version > doc.version {
+    // A version that lived where the submitter may not read is, to them, no version at all.
+    if version == 0
+        || version > doc.version
+        || !access::VersionPlaces::new(store, &who.subject(), &doc)?
+            .may_read_version(doc_id, version)?
+    {
         return Err(Error::invalid("version", "no such version"));
+    }
+    if version != doc.version && docs::version_category(store, doc_id, version)? != doc.category_id
+    {
+        // Published here it would be text from another place under this place's review.
+        return Err(Error::Conflict {
+            code: "version_elsewhere",
+            message: format!(
+                "version {version} was saved in another category: restore it, or save its text \
+                 here, to submit it"
+            ),
+        });
     }
     if doc.published_version.is_some_and(|p| p >= version) {
         return Err(Error::Conflict {
@@ -565,6 +586,7 @@ pub fn submit(
         store,
         &first.reviewers.iter().collect::<Vec<_>>(),
         &doc,
+        version,
         &[who.id()],
     )?;
     let notes = outgoing(
@@ -629,6 +651,14 @@ pub fn submit(
 
 // ---- decisions --------------------------------------------------------------------------------
 
+/// The refusal to approve a review of a document in the trash (409 `doc_deleted`).
+fn doc_deleted() -> Error {
+    Error::Conflict {
+        code: "doc_deleted",
+        message: "the document is in the trash: restore it before approving".into(),
+    }
+}
+
 /// The outcome of a decision.
 pub struct Decided {
     /// The review after it.
@@ -668,6 +698,10 @@ pub fn decide(
             access::require_doc(store, &who.subject(), Action::Review, &doc)?;
         }
         let next = result.map_err(rule)?;
+        let approving = matches!(action, ReviewAction::Approve { .. });
+        if approving && doc.deleted.is_some() {
+            return Err(doc_deleted());
+        }
         let r = &next;
         let v = r.version;
         let title = &stored.title;
@@ -715,6 +749,7 @@ pub fn decide(
                     store,
                     &next_stage.reviewers.iter().collect::<Vec<_>>(),
                     &doc,
+                    v,
                     &[&r.author],
                 )?;
                 notes.extend(outgoing(
@@ -790,6 +825,9 @@ pub fn decide(
                 Some(b) => tx_json(&b)?,
                 None => return abort(Error::NotFound("document")),
             };
+            if approving && d.deleted.is_some() {
+                return abort(doc_deleted()); // trashed since we looked
+            }
             match next.state {
                 ReviewState::Approved => {
                     if d.published_version.is_none_or(|p| p < v) {
@@ -869,7 +907,7 @@ pub fn notify_waiting(store: &Store, now: DateTime<Utc>) -> Result<usize> {
         let decided: Vec<&str> = r.decisions_at(index).map(|d| d.reviewer.as_str()).collect();
         let mut exclude = decided.clone();
         exclude.push(&r.author);
-        let to = recipients(store, &r.waiting_on(), &doc, &exclude)?;
+        let to = recipients(store, &r.waiting_on(), &doc, r.version, &exclude)?;
         let days = (now - stage_since(r, index)).num_days();
         let notes = outgoing(
             store,
@@ -996,10 +1034,7 @@ pub fn set_review_by(
 ) -> Result<Doc> {
     check_id(doc_id, "document")?;
     let doc = docs::load_meta(store, doc_id)?;
-    if doc.deleted.is_some() {
-        return Err(Error::NotFound("document"));
-    }
-    access::require_doc(store, &who.subject(), Action::Edit, &doc)?;
+    access::require_seen_doc(store, &who.subject(), Action::Edit, &doc)?;
     let ev = actor.event(
         store.next_seq()?,
         "document.review_by",

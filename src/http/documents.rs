@@ -15,7 +15,7 @@ use crate::{
     access::{self, load_space},
     auth::CurrentUser,
     docs::{self, Actor, DocContent, NewDoc, Update},
-    domain::permission::{Action, Scopes},
+    domain::permission::{Action, Decision, Scopes, Subject},
     error::{Error, Result},
     http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
     markdown::TocEntry,
@@ -129,11 +129,35 @@ struct CreateRequest {
     message: Option<String>,
 }
 
-/// Checks that a category exists in the given space.
-fn check_category(store: &Store, space_id: &str, category_id: Option<&str>) -> Result<()> {
+/// The answer for a space or category named in a request that does not exist. To anyone from
+/// whom something may be hidden it is the 404 a hidden one gets, so that the two cannot be told
+/// apart; an administrator, who sees everything, gets a plain validation error on the field.
+fn no_such(who: &Subject, field: &str, what: &'static str) -> Error {
+    if who.is_effective_admin(Utc::now()) {
+        Error::invalid(field, format!("no such {what}"))
+    } else {
+        Error::NotFound(what)
+    }
+}
+
+/// Checks that a category the caller may read exists in the given space. A category that does not
+/// exist and one the caller may not read (in any space) answer alike: 404 `category` (see
+/// [`no_such`]).
+fn check_category(
+    store: &Store,
+    who: &Subject,
+    space_id: &str,
+    category_id: Option<&str>,
+) -> Result<()> {
     if let Some(c) = category_id {
-        let cat = access::load_category(store, c)
-            .map_err(|_| Error::invalid("category_id", "no such category"))?;
+        let cat = access::load_category(store, c).map_err(|e| match e {
+            Error::NotFound(_) => no_such(who, "category_id", "category"),
+            e => e,
+        })?;
+        let space = load_space(store, &cat.space_id)?;
+        if access::decide_at(store, who, Action::Read, &space, Some(&cat.id))? != Decision::Allow {
+            return Err(Error::NotFound("category"));
+        }
         if cat.space_id != space_id {
             return Err(Error::invalid(
                 "category_id",
@@ -157,16 +181,28 @@ async fn create(
         state.config.max_body_bytes,
     )?;
     let message = docs::validate_message(req.message.as_deref())?;
-    let space = load_space(store, &req.space_id)
-        .map_err(|_| Error::invalid("space_id", "no such space"))?;
-    check_category(store, &space.id, req.category_id.as_deref())?;
+    // A space or category that does not exist and one hidden from the caller answer alike.
+    let subject = who.subject();
+    let space = load_space(store, &req.space_id).map_err(|e| match e {
+        Error::NotFound(_) => no_such(&subject, "space_id", "space"),
+        e => e,
+    })?;
+    let scopes = access::readable_scopes(store, &subject)?;
+    if !access::space_visible(store, &subject, &space, &scopes)? {
+        return Err(Error::NotFound("space"));
+    }
+    check_category(store, &subject, &space.id, req.category_id.as_deref())?;
     access::require_at(
         store,
-        &who.subject(),
+        &subject,
         Action::Create,
         &space,
         req.category_id.as_deref(),
-        "space",
+        if req.category_id.is_some() {
+            "category"
+        } else {
+            "space"
+        },
     )?;
     let needs_review = needs_review(store, &space.id, req.category_id.as_deref())?;
     let doc = docs::create(
@@ -242,25 +278,15 @@ fn view(
     Ok(v)
 }
 
-/// Checks that the caller may read a document and returns its head, whether the caller may edit
-/// it, and the newest version the caller may see (the head for editors, else the published one).
-/// Hidden, trashed or never-published (for readers) -> 404.
+/// Checks that the caller may see a document ([`access::seen`]) and returns its head, whether the
+/// caller may edit it, and the newest version the caller may see (the head for editors, else the
+/// published one). Hidden, trashed, never published or published elsewhere (for readers) -> 404.
 fn load_readable(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, bool, u64)> {
     check_id(id, "document")?;
     let store = &state.store;
     let doc = docs::load(store, id)?;
-    if doc.deleted.is_some() {
-        return Err(Error::NotFound("document"));
-    }
-    let subject = who.subject();
-    access::require_doc(store, &subject, Action::Read, &doc)?;
-    let may_edit = access::allowed_doc(store, &subject, Action::Edit, &doc)?;
-    let visible = if may_edit {
-        doc.version
-    } else {
-        doc.published_version.ok_or(Error::NotFound("document"))?
-    };
-    Ok((doc, may_edit, visible))
+    let seen = access::seen(store, &who.subject(), &doc)?.ok_or(Error::NotFound("document"))?;
+    Ok((doc, seen.may_edit, seen.version))
 }
 
 /// Loads a document the caller may read, as the caller should see it: the head for those who may
@@ -319,11 +345,8 @@ async fn save(
     check_id(&id, "document")?;
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
-    if doc.deleted.is_some() {
-        return Err(Error::NotFound("document"));
-    }
     let subject = who.subject();
-    access::require_doc(store, &subject, Action::Edit, &doc)?;
+    access::require_seen_doc(store, &subject, Action::Edit, &doc)?;
     let content = docs::validate(
         &req.title,
         &req.body,
@@ -336,7 +359,7 @@ async fn save(
         .clone()
         .unwrap_or_else(|| doc.category_id.clone());
     if target_category != doc.category_id {
-        check_category(store, &doc.space_id, target_category.as_deref())?;
+        check_category(store, &subject, &doc.space_id, target_category.as_deref())?;
         let space = load_space(store, &doc.space_id)?;
         access::require_at(
             store,
@@ -376,10 +399,7 @@ async fn trash(
     check_id(&id, "document")?;
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
-    if doc.deleted.is_some() {
-        return Err(Error::NotFound("document"));
-    }
-    access::require_doc(store, &who.subject(), Action::Delete, &doc)?;
+    access::require_seen_doc(store, &who.subject(), Action::Delete, &doc)?;
     let doc = docs::set_deleted(store, &actor(&who), &id, true)?;
     store.flush().await?;
     state.notify_indexer();
@@ -396,7 +416,13 @@ async fn undelete(
     check_id(&id, "document")?;
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
-    access::require_doc(store, &who.subject(), Action::Delete, &doc)?;
+    let subject = who.subject();
+    if doc.deleted.is_some() {
+        access::require_doc(store, &subject, Action::Delete, &doc)?;
+    } else {
+        // Not in the trash: a document hidden from the caller answers as for any other route.
+        access::require_seen_doc(store, &subject, Action::Delete, &doc)?;
+    }
     docs::set_deleted(store, &actor(&who), &id, false)?;
     store.flush().await?;
     state.notify_indexer();
@@ -415,11 +441,17 @@ async fn versions(
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
-    let (_, limit) = visible_limit(&state, &who, &id)?;
-    let list = docs::history(&state.store, &id)?;
+    let (head, limit) = visible_limit(&state, &who, &id)?;
+    let subject = who.subject();
+    let mut places = access::VersionPlaces::new(&state.store, &subject, &head)?;
+    let mut list = Vec::new();
+    for v in docs::history(&state.store, &id)? {
+        if v.version <= limit && places.may_read(v.category_id.as_deref())? {
+            list.push(v);
+        }
+    }
     let items: Vec<Value> = list
         .into_iter()
-        .filter(|v| v.version <= limit)
         .map(|v| {
             let (author, author_name) = user_names(&state.store, &v.author);
             json!({
@@ -438,7 +470,9 @@ async fn version(
 ) -> Result<Json<Value>> {
     let n: u64 = n.parse().map_err(|_| Error::NotFound("version"))?;
     let (head, limit) = visible_limit(&state, &who, &id)?;
-    if n == 0 || n > limit {
+    let subject = who.subject();
+    let mut places = access::VersionPlaces::new(&state.store, &subject, &head)?;
+    if n == 0 || n > limit || !places.may_read_version(&id, n)? {
         return Err(Error::NotFound("version"));
     }
     let v = docs::version(&state.store, &head, n)?;
@@ -470,8 +504,10 @@ async fn diff(
     };
     let (from, to) = (parse(&q.from, "from")?, parse(&q.to, "to")?);
     let (head, limit) = visible_limit(&state, &who, &id)?;
+    let subject = who.subject();
+    let mut places = access::VersionPlaces::new(&state.store, &subject, &head)?;
     for n in [from, to] {
-        if n == 0 || n > limit {
+        if n == 0 || n > limit || !places.may_read_version(&id, n)? {
             return Err(Error::NotFound("version"));
         }
     }
@@ -498,12 +534,14 @@ async fn restore(
     check_id(&id, "document")?;
     let store = &state.store;
     let head = docs::load(store, &id)?;
-    if head.deleted.is_some() {
-        return Err(Error::NotFound("document"));
-    }
     let subject = who.subject();
-    access::require_doc(store, &subject, Action::Edit, &head)?;
-    if req.version == 0 || req.version > head.version {
+    access::require_seen_doc(store, &subject, Action::Edit, &head)?;
+    // A version that lived where the caller may not read is, to them, no version at all.
+    if req.version == 0
+        || req.version > head.version
+        || !access::VersionPlaces::new(store, &subject, &head)?
+            .may_read_version(&id, req.version)?
+    {
         return Err(Error::invalid("version", "no such version"));
     }
     let old = docs::version(store, &head, req.version)?;
@@ -670,6 +708,10 @@ async fn list(
         if sees_head {
             visible.push(d);
         } else if let Some(p) = d.published_version {
+            // The published version may have lived where this reader may not read.
+            if !access::VersionPlaces::new(store, &subject, &d)?.may_read_version(&d.id, p)? {
+                continue;
+            }
             let full = docs::load(store, &d.id)?;
             visible.push(published_view(store, full, p)?);
         }

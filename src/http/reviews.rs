@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    AppState,
+    AppState, access,
     auth::CurrentUser,
     docs::{self, tx_audit},
     domain::{
@@ -318,13 +318,23 @@ fn detail(store: &Store, who: &CurrentUser, s: &StoredReview) -> Result<Value> {
         })
         .collect();
     // Compare against what readers see: the published version now while open, else the one
-    // published when it was submitted.
-    let base = if r.state.is_open() {
-        doc.published_version
+    // published when it was submitted; but never against a version that lived where this caller
+    // may not read (a document moved out of a restricted category): then the one published at
+    // submission, if readable, else nothing.
+    let subject = who.subject();
+    let mut places = access::VersionPlaces::new(store, &subject, &doc)?;
+    let candidates = if r.state.is_open() {
+        [doc.published_version, s.base_version]
     } else {
-        s.base_version
+        [s.base_version, None]
+    };
+    let mut base = None;
+    for p in candidates.into_iter().flatten().filter(|p| *p < r.version) {
+        if places.may_read_version(&doc.id, p)? {
+            base = Some(p);
+            break;
+        }
     }
-    .filter(|p| *p < r.version);
     let to = docs::version(store, &doc, r.version)?;
     let from = match base {
         Some(p) => docs::version(store, &doc, p)?,

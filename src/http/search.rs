@@ -18,7 +18,7 @@ use crate::{
         documents::actor,
         extract::{ApiJson, ApiQuery},
     },
-    store::to_json,
+    store::{catalog::Catalog, to_json},
 };
 
 /// Routes of this module.
@@ -73,7 +73,8 @@ async fn search(
         Some(_) => return Err(Error::invalid("sort", "sort is `relevance` or `recent`")),
     };
     let store = &state.store;
-    let access = match &*access::readable_scopes(store, &who.subject())? {
+    let scopes = access::readable_scopes(store, &who.subject())?;
+    let access = match &*scopes {
         Scopes::All => Access::All,
         Scopes::Some(set) => Access::Scopes(set.clone()),
     };
@@ -108,13 +109,17 @@ async fn search(
         .into_iter()
         .filter_map(|id| Some((id, catalog.name_of(id)?)))
         .collect();
-    // Display names of the authors, for people rather than login names.
+    // Display names of the authors, for people rather than login names; category paths as they
+    // stand now, naming only the categories the caller may read (a readable category may sit
+    // under one cut off by `inherit: false`).
     let mut hits = serde_json::to_value(&results.hits).map_err(Error::internal)?;
     if let Some(arr) = hits.as_array_mut() {
         for h in arr {
             let name = h["author"].as_str().unwrap_or("").to_owned();
             let display = catalog.display_names.get(&name).cloned().unwrap_or(name);
             h["author_name"] = json!(display);
+            let path = visible_path(&catalog, &scopes, h["category_id"].as_str());
+            h["category_path"] = json!(path);
         }
     }
     Ok(Json(json!({
@@ -126,6 +131,25 @@ async fn search(
         "limit": limit,
         "offset": offset,
     })))
+}
+
+/// The names of the categories from the space root down to `category_id` that `scopes` may read,
+/// root-most first.
+fn visible_path(catalog: &Catalog, scopes: &Scopes, category_id: Option<&str>) -> Vec<String> {
+    let mut path = Vec::new();
+    let mut cur = category_id;
+    // The depth bound only guards against a cycle (every write checks the tree).
+    for _ in 0..64 {
+        let Some(c) = cur.and_then(|id| catalog.categories.get(id)) else {
+            break;
+        };
+        if scopes.contains(&c.id) {
+            path.push(c.name.clone());
+        }
+        cur = c.parent_id.as_deref();
+    }
+    path.reverse();
+    path
 }
 
 /// The admin synonym groups stored in the settings tree.

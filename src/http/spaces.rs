@@ -99,23 +99,15 @@ fn my_role(store: &Store, who: &CurrentUser, space: &Space) -> Result<Option<&'s
     Ok(None)
 }
 
-/// Can the caller see anything in this space (its root or any category)?
+/// Can the caller see anything in this space (its root or any category)? See
+/// [`access::space_visible`].
 fn visible_space(
     store: &Store,
     who: &CurrentUser,
     space: &Space,
     scopes: &permission::Scopes,
 ) -> Result<bool> {
-    if scopes.contains(&permission::space_scope_key(&space.id)) {
-        return Ok(true);
-    }
-    Ok(store
-        .catalog()?
-        .categories
-        .values()
-        .any(|c| c.space_id == space.id && scopes.contains(&c.id))
-        || access::decide_at(store, &who.subject(), Action::ManageGrants, space, None)?
-            == Decision::Allow)
+    access::space_visible(store, &who.subject(), space, scopes)
 }
 
 fn space_view(space: &Space, role: Option<&str>, full: bool) -> Value {

@@ -10,3 +10,4 @@ mod import;
 mod permissions;
 mod reviews;
 mod search;
+mod visibility;
