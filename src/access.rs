@@ -6,7 +6,6 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use crate::{
-    auth::CurrentUser,
     domain::permission::{
         self, Action, CategoryAcl, CategoryNode, Decision, DenyReason, Scopes, SpaceAcl, Subject,
     },
@@ -24,27 +23,6 @@ pub fn subject(user: &User, groups: &[String]) -> Subject {
         disabled: user.disabled,
         expires_at: user.expires_at,
         groups: groups.to_vec(),
-    }
-}
-
-impl CurrentUser {
-    /// This caller as a permission subject.
-    pub fn subject(&self) -> Subject {
-        subject(&self.user, &self.groups)
-    }
-
-    /// Is the caller an active administrator?
-    pub fn is_admin(&self) -> bool {
-        self.subject().is_effective_admin(Utc::now())
-    }
-
-    /// Refuses non-admins (403).
-    pub fn require_admin(&self) -> Result<()> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(Error::Forbidden("only administrators may do this".into()))
-        }
     }
 }
 

@@ -22,6 +22,7 @@ use crate::{
     AppState,
     error::{Error, Result},
     model::{Session, User},
+    service::Caller,
     store::to_json,
 };
 
@@ -177,26 +178,25 @@ pub enum Via {
 
 /// The authenticated caller. Extracting it rejects missing, expired or revoked credentials (401) and
 /// cookie-authenticated writes without the right CSRF token (403 `csrf_failed`).
+///
+/// It derefs to the plain [`Caller`] that services take: handlers pass `&who` where a `&Caller`
+/// is wanted, and services never see the session or how the request authenticated.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    /// The account.
-    pub user: User,
-    /// Its department ids.
-    pub groups: Vec<String>,
+    /// Who is asking (account, departments, address).
+    pub caller: Caller,
     /// The session.
     pub session: Session,
     /// The token's storage key.
     pub token_key: Vec<u8>,
     /// How it authenticated.
     pub via: Via,
-    /// Client address.
-    pub ip: String,
 }
 
-impl CurrentUser {
-    /// The caller's user id.
-    pub fn id(&self) -> &str {
-        &self.user.id
+impl std::ops::Deref for CurrentUser {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
     }
 }
 
@@ -301,12 +301,14 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
         let groups = state.groups_of(&user.id)?;
         Ok(CurrentUser {
-            user,
-            groups,
+            caller: Caller {
+                user,
+                groups,
+                ip: client_ip(parts),
+            },
             session,
             token_key: key,
             via,
-            ip: client_ip(parts),
         })
     }
 }

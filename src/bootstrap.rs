@@ -7,8 +7,9 @@ use crate::{
     auth,
     docs::{self, Actor, NewDoc},
     domain::permission::{AccountKind, Grant, Principal, Role},
-    error::Result,
-    model::{DocKind, Space, SpaceKind, User, new_id},
+    error::{Error, Result},
+    model::{DocKind, Space, SpaceKind, new_id},
+    service::accounts,
     store::{Store, to_json},
 };
 
@@ -27,18 +28,26 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
         Some(p) if !p.is_empty() => (p.to_owned(), false),
         _ => (auth::new_token()[..20].to_string(), true),
     };
-    let admin = User {
-        id: new_id(),
-        username: "admin".into(),
-        display_name: "管理员".into(),
-        password_hash: auth::hash_password(&password)?,
-        kind: AccountKind::Employee,
-        expires_at: None,
-        is_admin: true,
-        disabled: false,
-        created_at: now,
-        sessions_valid_after: None,
-    };
+    // The same account rules as every other account (a weak HANLIN_ADMIN_PASSWORD is refused).
+    let checked = accounts::check(
+        store,
+        accounts::NewAccount {
+            username: "admin".into(),
+            display_name: Some("管理员".into()),
+            password: password.clone(),
+            kind: AccountKind::Employee,
+            expires_at: None,
+            is_admin: true,
+            groups: vec![],
+        },
+    )
+    .map_err(|e| match e {
+        Error::InvalidInput { message, .. } => Error::bad(format!(
+            "HANLIN_ADMIN_PASSWORD does not meet the password policy: {message}"
+        )),
+        e => e,
+    })?;
+    let hash = auth::hash_password(checked.password())?;
     let space = Space {
         id: new_id(),
         name: "欢迎".into(),
@@ -51,10 +60,9 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
         review_policy: None,
         created_at: now,
     };
-    let (user_bytes, space_bytes) = (to_json(&admin), to_json(&space));
+    let admin = accounts::insert(store, checked, hash, None)?;
+    let space_bytes = to_json(&space);
     store.transact(|tx| {
-        tx.users.insert(admin.id.as_bytes(), user_bytes.clone())?;
-        tx.usernames.insert(b"admin", admin.id.as_bytes())?;
         tx.spaces.insert(space.id.as_bytes(), space_bytes.clone())?;
         Ok(())
     })?;

@@ -18,7 +18,8 @@ use crate::{
     domain::permission::AccountKind,
     error::{Error, Result},
     import, indexer,
-    model::{AuditEvent, User, new_id},
+    model::{AuditEvent, User},
+    service::accounts,
     store::{Store, to_json},
 };
 
@@ -97,14 +98,16 @@ fn open_store(data_dir: &Path) -> Result<Store> {
 pub fn check(data_dir: &Path) -> Result<ExitCode> {
     let store = open_store(data_dir)?;
     let pb = bar(store.docs.len() as u64, "checking");
-    let report = docs::check_all(&store, |n| pb.set_position(n))?;
+    let mut report = docs::check_all(&store, |n| pb.set_position(n))?;
     pb.finish_and_clear();
+    // The secondary indexes must agree with the primary trees.
+    report.problems.extend(crate::store::names::verify(&store)?);
     println!(
         "checked {} documents, {} versions",
         report.docs, report.versions
     );
     if report.problems.is_empty() {
-        println!("ok: every version rebuilds and matches its hash");
+        println!("ok: every version rebuilds and matches its hash; the name index matches");
         Ok(ExitCode::SUCCESS)
     } else {
         for p in &report.problems {
@@ -305,19 +308,11 @@ fn cli_audit(store: &Store, action: &str, user: &User) -> Result<AuditEvent> {
     })
 }
 
-fn save_user(store: &Store, user: &User, action: &str, new: bool) -> Result<()> {
+fn save_user(store: &Store, user: &User, action: &str) -> Result<()> {
     let ev = cli_audit(store, action, user)?;
     let bytes = to_json(user);
-    let name = user.username.to_lowercase();
     store.transact(|tx| {
-        if new && tx.usernames.get(name.as_bytes())?.is_some() {
-            return crate::store::abort(Error::Conflict {
-                code: "username_taken",
-                message: "that username is taken".into(),
-            });
-        }
         tx.users.insert(user.id.as_bytes(), bytes.clone())?;
-        tx.usernames.insert(name.as_bytes(), user.id.as_bytes())?;
         tx_audit(tx, &ev)?;
         Ok(())
     })?;
@@ -338,22 +333,21 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
                 &store,
                 std::env::var("HANLIN_ADMIN_PASSWORD").ok().as_deref(),
             )?;
-            crate::http::users::check_username(&username)?;
             let password = read_password()?;
-            auth::check_password_policy(&password, &username)?;
-            let user = User {
-                id: new_id(),
-                username: username.clone(),
-                display_name: username.clone(),
-                password_hash: auth::hash_password(&password)?,
-                kind: AccountKind::Employee,
-                expires_at: None,
-                is_admin: admin,
-                disabled: false,
-                created_at: Utc::now(),
-                sessions_valid_after: None,
-            };
-            save_user(&store, &user, "user.create", true)?;
+            accounts::create_blocking(
+                &store,
+                accounts::NewAccount {
+                    username: username.clone(),
+                    display_name: None,
+                    password,
+                    kind: AccountKind::Employee,
+                    expires_at: None,
+                    is_admin: admin,
+                    groups: vec![],
+                },
+                |user| Ok(Some(cli_audit(&store, "user.create", user)?)),
+            )?;
+            store.flush_blocking()?;
             println!(
                 "created {username}{}",
                 if admin { " (administrator)" } else { "" }
@@ -367,7 +361,7 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
             user.password_hash = auth::hash_password(&password)?;
             user.disabled = false;
             user.sessions_valid_after = Some(Utc::now());
-            save_user(&store, &user, "user.password_reset", false)?;
+            save_user(&store, &user, "user.password_reset")?;
             println!("password of {username} changed; its sessions were ended");
         }
         UserCommand::Disable { username, data_dir } => {
@@ -375,7 +369,7 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
             let mut user = find_user(&store, &username)?;
             user.disabled = true;
             user.sessions_valid_after = Some(Utc::now());
-            save_user(&store, &user, "user.disable", false)?;
+            save_user(&store, &user, "user.disable")?;
             println!("disabled {username}");
         }
         UserCommand::List { data_dir } => {

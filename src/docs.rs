@@ -739,6 +739,29 @@ pub fn check_all(store: &Store, mut progress: impl FnMut(u64)) -> Result<CheckRe
     Ok(report)
 }
 
+/// Name lookup for authors.
+pub fn user_names(store: &Store, id: &str) -> (String, String) {
+    store
+        .catalog()
+        .ok()
+        .and_then(|c| c.users.get(id).cloned())
+        .unwrap_or_else(|| ("unknown".into(), "unknown".into()))
+}
+
+/// The document as it stood at its published version `p`.
+pub fn published_view(store: &Store, mut doc: Doc, p: u64) -> Result<Doc> {
+    let v = version(store, &doc, p)?;
+    doc.title = v.title;
+    doc.body = v.body;
+    doc.tags = v.tags;
+    doc.category_id = v.category_id;
+    doc.version = p;
+    doc.status = DocStatus::Published;
+    doc.updated_by = v.author;
+    doc.updated_at = v.created_at;
+    Ok(doc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

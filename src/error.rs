@@ -156,21 +156,6 @@ impl IntoResponse for Error {
     }
 }
 
-impl From<sled::Error> for Error {
-    fn from(e: sled::Error) -> Self {
-        Error::Internal(format!("storage: {e}"))
-    }
-}
-
-impl From<sled::transaction::TransactionError<Error>> for Error {
-    fn from(e: sled::transaction::TransactionError<Error>) -> Self {
-        match e {
-            sled::transaction::TransactionError::Abort(e) => e,
-            sled::transaction::TransactionError::Storage(e) => e.into(),
-        }
-    }
-}
-
 impl From<hanlin_index::Error> for Error {
     fn from(e: hanlin_index::Error) -> Self {
         Error::Internal(format!("index: {e}"))

@@ -11,8 +11,8 @@ use std::{
 use crate::{
     docs::{self, Actor, NewDoc, Update},
     error::{Error, Result},
-    http::spaces::{create_category_in, create_space},
     model::{Category, DocKind, Space, SpaceKind},
+    service::spaces::{create_category_in, create_space},
     store::{Store, pair_key},
 };
 

@@ -8,8 +8,8 @@ use hanlin_index::{IndexDoc, SearchIndex};
 
 use crate::{
     AppState, access, docs,
+    docs::{published_view, user_names},
     error::Result,
-    http::documents::{published_view, user_names},
     markdown,
     model::{Doc, Space},
     store::Store,

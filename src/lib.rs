@@ -21,6 +21,7 @@ pub mod markdown;
 pub mod model;
 pub mod records;
 pub mod reviews;
+pub mod service;
 pub mod store;
 pub mod text;
 
@@ -88,7 +89,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
     let store = Store::open(&config.data_dir.join("db"))?;
     bootstrap::first_start(&store, config.admin_password.as_deref())?;
     let index = open_index(&config.data_dir)?;
-    index.set_extra_synonyms(http::search::stored_synonyms(&store)?);
+    index.set_extra_synonyms(service::settings::synonyms(&store)?);
     if index.num_docs() == 0 && !store.docs.is_empty() {
         // A missing or discarded index: rebuild it from the store, the source of truth.
         tracing::info!("search index empty: rebuilding from the store");

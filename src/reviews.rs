@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::{
     access::{self, load_space},
-    auth::{CurrentUser, account_active},
+    auth::account_active,
     docs::{self, Actor, FullVersion, tx_audit, tx_outbox},
     domain::{
         permission::{Action, Principal},
@@ -28,6 +28,7 @@ use crate::{
     },
     error::{Error, Result},
     model::{Doc, DocStatus, Group, User, new_id},
+    service::Caller,
     store::{Store, Tx, TxResult, abort, from_json, to_json, tx_json},
 };
 
@@ -234,7 +235,7 @@ pub fn all(store: &Store) -> Result<Vec<StoredReview>> {
 }
 
 /// The signed-in caller as the state machine sees them.
-pub fn review_actor(who: &CurrentUser) -> review::Actor {
+pub fn review_actor(who: &Caller) -> review::Actor {
     review::Actor {
         user_id: who.id().to_owned(),
         groups: who.groups.clone(),
@@ -243,7 +244,7 @@ pub fn review_actor(who: &CurrentUser) -> review::Actor {
 }
 
 /// Whether the caller is listed in any stage of the review.
-pub fn listed(r: &Review, who: &CurrentUser) -> bool {
+pub fn listed(r: &Review, who: &Caller) -> bool {
     r.policy
         .stages
         .iter()
@@ -253,7 +254,7 @@ pub fn listed(r: &Review, who: &CurrentUser) -> bool {
 /// Whether the caller may see this review (see the module docs). Whoever it is, they must also be
 /// able to read the submitted version where it lived ([`access::VersionPlaces`]): a review never
 /// shows text from a place its viewer may not read.
-pub fn can_view(store: &Store, who: &CurrentUser, r: &Review, doc: &Doc) -> Result<bool> {
+pub fn can_view(store: &Store, who: &Caller, r: &Review, doc: &Doc) -> Result<bool> {
     if who.is_admin() {
         return Ok(true);
     }
@@ -267,7 +268,7 @@ pub fn can_view(store: &Store, who: &CurrentUser, r: &Review, doc: &Doc) -> Resu
 }
 
 /// Loads a review and its document for the caller; hidden or missing -> `not_found`.
-pub fn load_visible(store: &Store, who: &CurrentUser, id: &str) -> Result<(StoredReview, Doc)> {
+pub fn load_visible(store: &Store, who: &Caller, id: &str) -> Result<(StoredReview, Doc)> {
     check_id(id, "review")?;
     let stored = load(store, id)?;
     let doc =
@@ -489,7 +490,7 @@ pub fn find_words(words: &[SensitiveWord], title: &str, body: &str) -> Result<Ve
 /// the positions), `flag` words are carried on the review.
 pub fn submit(
     store: &Store,
-    who: &CurrentUser,
+    who: &Caller,
     actor: &Actor,
     doc_id: &str,
     version: Option<u64>,
@@ -673,7 +674,7 @@ pub struct Decided {
 /// the state machine decides. A final approval publishes the version in the same transaction.
 pub fn decide(
     store: &Store,
-    who: &CurrentUser,
+    who: &Caller,
     actor: &Actor,
     review_id: &str,
     action: ReviewAction,
@@ -1027,7 +1028,7 @@ pub fn mark_read(store: &Store, user: &str, ids: Option<&[String]>) -> Result<us
 /// Sets (or clears) the date by which a document should be reviewed again. Needs `Edit`.
 pub fn set_review_by(
     store: &Store,
-    who: &CurrentUser,
+    who: &Caller,
     actor: &Actor,
     doc_id: &str,
     date: Option<NaiveDate>,
@@ -1058,7 +1059,7 @@ pub fn set_review_by(
 /// Published documents whose review-by date has passed (`today` excluded), in places where the
 /// caller is a reviewer: listed in the policy in force there, or holding the reviewer role
 /// (administrators: all). Oldest date first.
-pub fn stale(store: &Store, who: &CurrentUser, today: NaiveDate) -> Result<Vec<Doc>> {
+pub fn stale(store: &Store, who: &Caller, today: NaiveDate) -> Result<Vec<Doc>> {
     let admin = who.is_admin();
     let subject = who.subject();
     let mut out = Vec::new();

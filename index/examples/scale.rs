@@ -192,7 +192,7 @@ fn tenth_access(index: &SearchIndex) -> hanlin_index::Result<Access> {
     }
     let set: HashSet<String> = scopes.into_iter().step_by(10).collect();
     println!("\n{} readable categories for the 10% user", set.len());
-    Ok(Access::Scopes(set))
+    Ok(Access::Scopes(set.into()))
 }
 
 fn query_all(index: &SearchIndex) -> hanlin_index::Result<()> {

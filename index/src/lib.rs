@@ -114,8 +114,9 @@ pub enum Sort {
 pub enum Access {
     /// Everything (administrators).
     All,
-    /// Only documents whose `scope` is in the set.
-    Scopes(HashSet<String>),
+    /// Only documents whose `scope` is in the set (shared: callers keep one per subject and hand
+    /// it over without copying).
+    Scopes(std::sync::Arc<HashSet<String>>),
 }
 
 /// A search request.

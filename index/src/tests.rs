@@ -259,7 +259,7 @@ fn pagination() {
 fn access_filter_hides_docs_everywhere() {
     let idx = sample();
     let mut r = req("TiDB 部署 数据库 nacos");
-    r.access = Access::Scopes(HashSet::from(["cat2".to_string()]));
+    r.access = Access::Scopes(HashSet::from(["cat2".to_string()]).into());
     let res = idx.search(&r).unwrap();
     assert_eq!(ids(&res), vec!["d2"]);
     assert_eq!(res.total, 1);
@@ -271,10 +271,10 @@ fn access_filter_hides_docs_everywhere() {
     let res = idx.search(&r).unwrap();
     assert_eq!((res.total, res.hits.len()), (0, 0));
     assert!(res.facets.spaces.is_empty());
-    r.access = Access::Scopes(HashSet::new());
+    r.access = Access::Scopes(HashSet::new().into());
     r.query = "TiDB".into();
     assert_eq!(idx.search(&r).unwrap().total, 0);
-    r.access = Access::Scopes(HashSet::from(["space:sp1".to_string(), "cat1".to_string()]));
+    r.access = Access::Scopes(HashSet::from(["space:sp1".to_string(), "cat1".to_string()]).into());
     assert_eq!(idx.search(&r).unwrap().total, 2);
 }
 
@@ -444,7 +444,9 @@ fn recency_within_one_second() {
 
 fn scoped(q: &str, scopes: &[&str]) -> SearchRequest {
     SearchRequest {
-        access: Access::Scopes(scopes.iter().map(|s| s.to_string()).collect()),
+        access: Access::Scopes(std::sync::Arc::new(
+            scopes.iter().map(|s| s.to_string()).collect(),
+        )),
         ..req(q)
     }
 }
@@ -575,7 +577,7 @@ fn counting_query_matches_exactly_what_the_scoring_query_matches() {
     for q in queries {
         for access in [
             Access::All,
-            Access::Scopes(HashSet::from(["cat1".to_string()])),
+            Access::Scopes(HashSet::from(["cat1".to_string()]).into()),
         ] {
             let (scoring, counting) = idx.match_counts(q, &access).unwrap();
             assert_eq!(scoring, counting, "{q} {access:?}");

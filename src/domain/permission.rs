@@ -471,8 +471,9 @@ pub enum Scopes {
     /// Everything (administrators): no filter needed.
     All,
     /// Exactly these scope keys: a category id for each readable category, and
-    /// [`space_scope_key`] for each space whose root is readable.
-    Some(HashSet<String>),
+    /// [`space_scope_key`] for each space whose root is readable. Shared, so the search filter
+    /// takes it without a copy.
+    Some(std::sync::Arc<HashSet<String>>),
 }
 
 impl Scopes {
@@ -502,7 +503,7 @@ pub fn readable_scopes(
     }
     let mut keys = HashSet::new();
     if !subject.is_active(now) {
-        return Scopes::Some(keys);
+        return Scopes::Some(keys.into());
     }
     for (space, nodes) in spaces {
         let root_role = subject.role_in(&space.grants);
@@ -532,7 +533,7 @@ pub fn readable_scopes(
             }
         }
     }
-    Scopes::Some(keys)
+    Scopes::Some(keys.into())
 }
 
 /// What a principal named in a grant turned out to be, as looked up by the server.
@@ -946,7 +947,7 @@ mod tests {
             }
             assert_eq!(
                 readable_scopes(&who, now(), &[(open.clone(), vec![])]),
-                Scopes::Some(HashSet::new())
+                Scopes::Some(HashSet::new().into())
             );
         }
     }
@@ -1351,7 +1352,7 @@ mod tests {
         let keys = |who: &Subject| match readable_scopes(who, now(), &spaces) {
             Scopes::All => panic!("not an admin"),
             Scopes::Some(keys) => {
-                let mut keys: Vec<String> = keys.into_iter().collect();
+                let mut keys: Vec<String> = keys.iter().cloned().collect();
                 keys.sort();
                 keys
             }

@@ -15,6 +15,7 @@ use crate::{
     access::{self, load_space},
     auth::CurrentUser,
     docs::{self, Actor, DocContent, NewDoc, Update},
+    docs::{published_view, user_names},
     domain::permission::{Action, Decision, Scopes, Subject},
     error::{Error, Result},
     http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
@@ -49,15 +50,6 @@ pub fn actor(who: &CurrentUser) -> Actor {
         name: who.user.username.clone(),
         ip: Some(who.ip.clone()),
     }
-}
-
-/// Name lookup for authors.
-pub fn user_names(store: &Store, id: &str) -> (String, String) {
-    store
-        .catalog()
-        .ok()
-        .and_then(|c| c.users.get(id).cloned())
-        .unwrap_or_else(|| ("unknown".into(), "unknown".into()))
 }
 
 /// Does a new version in this place need a review before readers see it?
@@ -297,20 +289,6 @@ pub fn load_visible(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Do
         return Ok((doc, may_edit));
     }
     Ok((published_view(&state.store, doc, visible)?, false))
-}
-
-/// The document as it stood at its published version `p`.
-pub fn published_view(store: &Store, mut doc: Doc, p: u64) -> Result<Doc> {
-    let v = docs::version(store, &doc, p)?;
-    doc.title = v.title;
-    doc.body = v.body;
-    doc.tags = v.tags;
-    doc.category_id = v.category_id;
-    doc.version = p;
-    doc.status = DocStatus::Published;
-    doc.updated_by = v.author;
-    doc.updated_at = v.created_at;
-    Ok(doc)
 }
 
 async fn read(

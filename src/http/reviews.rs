@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::{
     AppState, access,
     auth::CurrentUser,
+    docs::user_names,
     docs::{self, tx_audit},
     domain::{
         permission::Principal,
@@ -21,7 +22,7 @@ use crate::{
     },
     error::{Error, Result},
     http::{
-        documents::{actor, user_names},
+        documents::actor,
         extract::{ApiJson, ApiPath, ApiQuery},
     },
     model::{Doc, Group, User},

@@ -18,6 +18,7 @@ use crate::{
         documents::actor,
         extract::{ApiJson, ApiQuery},
     },
+    service::settings,
     store::{catalog::Catalog, to_json},
 };
 
@@ -27,9 +28,6 @@ pub fn router() -> Router<AppState> {
         .route("/search", get(search))
         .route("/admin/synonyms", get(get_synonyms).put(put_synonyms))
 }
-
-/// Settings key of the admin synonym groups.
-pub const SYNONYMS_KEY: &str = "synonyms";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -76,6 +74,7 @@ async fn search(
     let scopes = access::readable_scopes(store, &who.subject())?;
     let access = match &*scopes {
         Scopes::All => Access::All,
+        // An Arc: the readable set is shared with the catalog's cache, not copied per query.
         Scopes::Some(set) => Access::Scopes(set.clone()),
     };
     let req = SearchRequest {
@@ -85,7 +84,12 @@ async fn search(
         sort,
         access,
     };
-    let results = match state.index.search(&req) {
+    // tantivy work is CPU-bound: off the async workers.
+    let index = state.index.clone();
+    let searched = tokio::task::spawn_blocking(move || index.search(&req))
+        .await
+        .map_err(Error::internal)?;
+    let results = match searched {
         Ok(r) => r,
         Err(hanlin_index::Error::Query(e)) => {
             return Err(Error::Rule {
@@ -152,16 +156,9 @@ fn visible_path(catalog: &Catalog, scopes: &Scopes, category_id: Option<&str>) -
     path
 }
 
-/// The admin synonym groups stored in the settings tree.
-pub fn stored_synonyms(state: &crate::store::Store) -> Result<Vec<Vec<String>>> {
-    Ok(state
-        .get_json(&state.settings, SYNONYMS_KEY.as_bytes())?
-        .unwrap_or_default())
-}
-
 async fn get_synonyms(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
     who.require_admin()?;
-    Ok(Json(json!({"groups": stored_synonyms(&state.store)?})))
+    Ok(Json(json!({"groups": settings::synonyms(&state.store)?})))
 }
 
 #[derive(Deserialize)]
@@ -213,7 +210,8 @@ async fn put_synonyms(
     );
     let bytes = to_json(&groups);
     store.transact(|tx| {
-        tx.settings.insert(SYNONYMS_KEY.as_bytes(), bytes.clone())?;
+        tx.settings
+            .insert(settings::SYNONYMS_KEY.as_bytes(), bytes.clone())?;
         tx_audit(tx, &ev)?;
         Ok(())
     })?;

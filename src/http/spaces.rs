@@ -5,7 +5,7 @@ use axum::{
     extract::State,
     routing::{get, patch, put},
 };
-use chrono::Utc;
+
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -23,8 +23,12 @@ use crate::{
         documents::actor,
         extract::{ApiJson, ApiPath, check_id},
     },
-    model::{Category, Space, SpaceKind, User, new_id},
-    store::{Store, to_json, tx_modify},
+    model::{Category, Space, SpaceKind, User},
+    service::spaces::{
+        MAX_DESCRIPTION_CHARS, category_name_taken, check_name, create_category_in, create_space,
+        space_categories, space_name_taken,
+    },
+    store::{Store, names, to_json, tx_modify},
 };
 
 /// Routes of this module.
@@ -49,9 +53,6 @@ pub fn router() -> Router<AppState> {
         .route("/categories/{id}/review-policy", put(set_category_policy))
 }
 
-const MAX_NAME_CHARS: usize = 100;
-const MAX_DESCRIPTION_CHARS: usize = 2000;
-
 /// Loads a space the caller may manage (`action` is ManageGrants or ManageCategories); 404 when the
 /// caller cannot even see it.
 fn managed_space(store: &Store, who: &CurrentUser, id: &str, action: Action) -> Result<Space> {
@@ -59,26 +60,6 @@ fn managed_space(store: &Store, who: &CurrentUser, id: &str, action: Action) -> 
     let space = load_space(store, id)?;
     access::require_at(store, &who.subject(), action, &space, None, "space")?;
     Ok(space)
-}
-
-fn check_name(name: &str, field: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() {
-        return Err(Error::invalid(field, "the name must not be empty"));
-    }
-    if n.chars().count() > MAX_NAME_CHARS {
-        return Err(Error::invalid(
-            field,
-            format!("the name is longer than {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if n.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Error::invalid(
-            field,
-            "the name must not contain '/' or control characters",
-        ));
-    }
-    Ok(n.to_owned())
 }
 
 fn my_role(store: &Store, who: &CurrentUser, space: &Space) -> Result<Option<&'static str>> {
@@ -151,57 +132,6 @@ fn default_kind() -> SpaceKind {
     SpaceKind::Knowledge
 }
 
-/// Creates a space (shared by the API and the importer). The creator becomes its manager.
-pub fn create_space(
-    store: &Store,
-    actor: &crate::docs::Actor,
-    name: &str,
-    kind: SpaceKind,
-    description: &str,
-) -> Result<Space> {
-    let name = check_name(name, "name")?;
-    if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(Error::invalid("description", "the description is too long"));
-    }
-    let space = Space {
-        id: new_id(),
-        name: name.clone(),
-        kind,
-        description: description.trim().to_owned(),
-        grants: vec![Grant {
-            principal: Principal::User(actor.id.clone()),
-            role: permission::Role::Manager,
-        }],
-        review_policy: None,
-        created_at: Utc::now(),
-    };
-    // Names are unique; checked against the committed store (sled transactions cannot scan).
-    let existing: Vec<Space> = store.all_json(&store.spaces)?;
-    if existing
-        .iter()
-        .any(|v| v.name.eq_ignore_ascii_case(&space.name))
-    {
-        return Err(Error::Conflict {
-            code: "name_taken",
-            message: format!("a space named {} already exists", space.name),
-        });
-    }
-    let ev = actor.event(
-        store.next_seq()?,
-        "space.create",
-        format!("space:{}", space.id),
-        "ok",
-        Some(json!({"name": name})),
-    );
-    let bytes = to_json(&space);
-    store.transact(|tx| {
-        tx.spaces.insert(space.id.as_bytes(), bytes.clone())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
-    Ok(space)
-}
-
 async fn create(
     State(state): State<AppState>,
     who: CurrentUser,
@@ -257,20 +187,11 @@ async fn update(
 ) -> Result<Json<Value>> {
     let store = &state.store;
     let mut space = managed_space(store, &who, &id, Action::ManageGrants)?;
+    let old_key = names::space(&space.name);
     if let Some(n) = &req.name {
-        let n = check_name(n, "name")?;
-        let others: Vec<Space> = store.all_json(&store.spaces)?;
-        if others
-            .iter()
-            .any(|o| o.id != id && o.name.eq_ignore_ascii_case(&n))
-        {
-            return Err(Error::Conflict {
-                code: "name_taken",
-                message: format!("a space named {n} already exists"),
-            });
-        }
-        space.name = n;
+        space.name = check_name(n, "name")?;
     }
+    let new_key = names::space(&space.name);
     if let Some(d) = &req.description {
         if d.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(Error::invalid("description", "the description is too long"));
@@ -286,6 +207,9 @@ async fn update(
     );
     let bytes = to_json(&space);
     store.transact(|tx| {
+        names::tx_claim(tx, &new_key, Some(&old_key), &id, || {
+            space_name_taken(&space.name)
+        })?;
         tx.spaces.insert(id.as_bytes(), bytes.clone())?;
         tx_audit(tx, &ev)?;
         Ok(())
@@ -420,19 +344,6 @@ fn category_view(c: &Category, full: bool) -> Value {
     v
 }
 
-/// The categories of a space.
-pub fn space_categories(store: &Store, space_id: &str) -> Result<Vec<Category>> {
-    let mut cats: Vec<Category> = store
-        .catalog()?
-        .categories
-        .values()
-        .filter(|c| c.space_id == space_id)
-        .cloned()
-        .collect();
-    cats.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(cats)
-}
-
 async fn categories(
     State(state): State<AppState>,
     who: CurrentUser,
@@ -481,67 +392,6 @@ struct CreateCategory {
     name: String,
     #[serde(default)]
     parent_id: Option<String>,
-}
-
-/// Creates a category (API and importer). Sibling names are unique.
-pub fn create_category_in(
-    store: &Store,
-    actor: &crate::docs::Actor,
-    space: &Space,
-    name: &str,
-    parent_id: Option<&str>,
-) -> Result<Category> {
-    let name = check_name(name, "name")?;
-    if let Some(p) = parent_id {
-        let parent =
-            load_category(store, p).map_err(|_| Error::invalid("parent_id", "no such category"))?;
-        if parent.space_id != space.id {
-            return Err(Error::invalid(
-                "parent_id",
-                "the parent belongs to another space",
-            ));
-        }
-        if access::chain(store, Some(p))?.len() >= 12 {
-            return Err(Error::invalid(
-                "parent_id",
-                "categories nest at most 12 deep",
-            ));
-        }
-    }
-    let siblings = space_categories(store, &space.id)?;
-    if siblings
-        .iter()
-        .any(|c| c.parent_id.as_deref() == parent_id && c.name.eq_ignore_ascii_case(&name))
-    {
-        return Err(Error::Conflict {
-            code: "name_taken",
-            message: format!("a category named {name} already exists here"),
-        });
-    }
-    let cat = Category {
-        id: new_id(),
-        space_id: space.id.clone(),
-        name,
-        parent_id: parent_id.map(str::to_owned),
-        inherit: true,
-        grants: vec![],
-        review_policy: None,
-        created_at: Utc::now(),
-    };
-    let ev = actor.event(
-        store.next_seq()?,
-        "category.create",
-        format!("category:{}", cat.id),
-        "ok",
-        Some(json!({"name": cat.name, "space_id": space.id})),
-    );
-    let bytes = to_json(&cat);
-    store.transact(|tx| {
-        tx.categories.insert(cat.id.as_bytes(), bytes.clone())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
-    Ok(cat)
 }
 
 async fn create_category(
@@ -596,6 +446,7 @@ async fn update_category(
     check_id(&id, "category")?;
     let store = &state.store;
     let mut c = load_category(store, &id)?;
+    let old_key = names::category(&c.space_id, c.parent_id.as_deref(), &c.name);
     let space = load_space(store, &c.space_id)?;
     access::require_at(
         store,
@@ -639,16 +490,7 @@ async fn update_category(
         }
         c.parent_id = parent.clone();
     }
-    let siblings = space_categories(store, &c.space_id)?;
-    if siblings
-        .iter()
-        .any(|s| s.id != c.id && s.parent_id == c.parent_id && s.name.eq_ignore_ascii_case(&c.name))
-    {
-        return Err(Error::Conflict {
-            code: "name_taken",
-            message: format!("a category named {} already exists here", c.name),
-        });
-    }
+    let new_key = names::category(&c.space_id, c.parent_id.as_deref(), &c.name);
     let ev = actor(&who).event(
         store.next_seq()?,
         "category.update",
@@ -658,6 +500,9 @@ async fn update_category(
     );
     let bytes = to_json(&c);
     store.transact(|tx| {
+        names::tx_claim(tx, &new_key, Some(&old_key), &id, || {
+            category_name_taken(&c.name)
+        })?;
         tx.categories.insert(id.as_bytes(), bytes.clone())?;
         tx_audit(tx, &ev)?;
         Ok(())

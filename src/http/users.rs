@@ -14,7 +14,7 @@ use crate::{
     AppState, auth,
     auth::CurrentUser,
     docs::tx_audit,
-    domain::permission::{self, AccountKind},
+    domain::permission::AccountKind,
     error::{Error, Result},
     http::{
         documents::actor,
@@ -22,7 +22,8 @@ use crate::{
         session::UserView,
     },
     model::{AuditEvent, Group, User, new_id},
-    store::{Store, abort, to_json, tx_json, tx_modify},
+    service::accounts,
+    store::{Store, names, to_json, tx_json, tx_modify},
 };
 
 /// Routes of this module.
@@ -37,61 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/audit", get(audit))
 }
 
-/// Checks a login name: 2 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter or digit.
-pub fn check_username(name: &str) -> Result<()> {
-    let ok = (2..=32).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
-        && name.as_bytes()[0].is_ascii_alphanumeric();
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::invalid(
-            "username",
-            "use 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
-        ))
-    }
-}
-
-fn check_display_name(name: &str) -> Result<String> {
-    let n = name.trim();
-    if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "display_name",
-            "the display name must be 1 to 64 characters",
-        ));
-    }
-    if let Some(c) = n.chars().find(|c| crate::text::is_invisible_format(*c)) {
-        return Err(Error::invalid(
-            "display_name",
-            format!(
-                "the display name must not contain invisible or direction-changing characters (U+{:04X})",
-                c as u32
-            ),
-        ));
-    }
-    Ok(n.to_owned())
-}
-
-fn check_account(
-    kind: AccountKind,
-    is_admin: bool,
-    expires_at: Option<DateTime<Utc>>,
-    is_new: bool,
-) -> Result<()> {
-    permission::validate_account(kind, is_admin, expires_at).map_err(|e| Error::InvalidInput {
-        field: Some(e.field().into()),
-        message: e.to_string(),
-    })?;
-    if is_new && expires_at.is_some_and(|t| t <= Utc::now()) {
-        return Err(Error::invalid(
-            "expires_at",
-            "the end date must be in the future",
-        ));
-    }
-    Ok(())
-}
+use crate::service::accounts::{check_account, check_display_name};
 
 fn groups_by_user(store: &Store) -> Result<Vec<Group>> {
     Ok(store.catalog()?.groups.clone())
@@ -139,18 +86,6 @@ fn employee() -> AccountKind {
     AccountKind::Employee
 }
 
-fn check_groups_exist(store: &Store, ids: &[String]) -> Result<()> {
-    for (i, g) in ids.iter().enumerate() {
-        if !store.groups.contains_key(g.as_bytes())? {
-            return Err(Error::invalid(
-                format!("groups[{i}]"),
-                format!("no such group: {g}"),
-            ));
-        }
-    }
-    Ok(())
-}
-
 async fn create_user(
     State(state): State<AppState>,
     who: CurrentUser,
@@ -158,57 +93,29 @@ async fn create_user(
 ) -> Result<Json<Value>> {
     who.require_admin()?;
     let store = &state.store;
-    let username = req.username.trim().to_lowercase();
-    check_username(&username)?;
-    let display_name = check_display_name(req.display_name.as_deref().unwrap_or(&username))?;
-    check_account(req.kind, req.is_admin, req.expires_at, true)?;
-    auth::check_password_policy(&req.password, &username)?;
-    check_groups_exist(store, &req.groups)?;
-    let password = req.password.clone();
+    let checked = accounts::check(
+        store,
+        accounts::NewAccount {
+            username: req.username,
+            display_name: req.display_name,
+            password: req.password,
+            kind: req.kind,
+            expires_at: req.expires_at,
+            is_admin: req.is_admin,
+            groups: req.groups,
+        },
+    )?;
+    let password = checked.password().to_owned();
     let hash = auth::hashing(&state, move || auth::hash_password(&password)).await??;
-    let user = User {
-        id: new_id(),
-        username: username.clone(),
-        display_name,
-        password_hash: hash,
-        kind: req.kind,
-        expires_at: req.expires_at,
-        is_admin: req.is_admin,
-        disabled: false,
-        created_at: Utc::now(),
-        sessions_valid_after: None,
-    };
+    let u = checked.user();
     let ev = actor(&who).event(
         store.next_seq()?,
         "user.create",
-        format!("user:{}", user.id),
+        format!("user:{}", u.id),
         "ok",
-        Some(json!({"username": username, "kind": req.kind, "is_admin": req.is_admin})),
+        Some(json!({"username": u.username, "kind": u.kind, "is_admin": u.is_admin})),
     );
-    let bytes = to_json(&user);
-    store.transact(|tx| {
-        if tx.usernames.get(username.as_bytes())?.is_some() {
-            return abort(Error::Conflict {
-                code: "username_taken",
-                message: format!("the username {username} is taken"),
-            });
-        }
-        tx.users.insert(user.id.as_bytes(), bytes.clone())?;
-        tx.usernames
-            .insert(username.as_bytes(), user.id.as_bytes())?;
-        for g in &req.groups {
-            let mut group: Group = match tx.groups.get(g.as_bytes())? {
-                Some(b) => tx_json(&b)?,
-                None => return abort(Error::invalid("groups", format!("no such group: {g}"))),
-            };
-            if !group.members.contains(&user.id) {
-                group.members.push(user.id.clone());
-            }
-            tx.groups.insert(g.as_bytes(), to_json(&group))?;
-        }
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
+    let user = accounts::insert(store, checked, hash, Some(&ev))?;
     store.flush().await?;
     let groups = groups_by_user(store)?;
     Ok(Json(
@@ -320,7 +227,7 @@ async fn update_user(
         u.sessions_valid_after = Some(Utc::now());
     }
     if let Some(gs) = &req.groups {
-        check_groups_exist(store, gs)?;
+        accounts::check_groups_exist(store, gs)?;
         // As with PUT /groups/{id}/members: a disabled or expired account joins no department.
         if !auth::account_active(&u) {
             let current: Vec<String> = groups_by_user(store)?
@@ -482,16 +389,16 @@ fn check_group_name(store: &Store, name: &str, except: Option<&str>) -> Result<S
             "the name must be 1 to 64 characters",
         ));
     }
-    if groups_by_user(store)?
-        .iter()
-        .any(|g| Some(g.id.as_str()) != except && g.name.eq_ignore_ascii_case(n))
-    {
-        return Err(Error::Conflict {
-            code: "name_taken",
-            message: format!("a department named {n} exists"),
-        });
-    }
+    // Uniqueness is claimed in the name index by the transaction that writes the group.
+    let _ = (store, except);
     Ok(n.to_owned())
+}
+
+fn group_name_taken(name: &str) -> Error {
+    Error::Conflict {
+        code: "name_taken",
+        message: format!("a department named {name} exists"),
+    }
 }
 
 /// Checks that every member exists and is active (an expired intern cannot join a department).
@@ -537,7 +444,9 @@ async fn create_group(
         Some(json!({"name": g.name, "members": g.members})),
     );
     let bytes = to_json(&g);
+    let key = names::group(&g.name);
     store.transact(|tx| {
+        names::tx_claim(tx, &key, None, &g.id, || group_name_taken(&g.name))?;
         tx.groups.insert(g.id.as_bytes(), bytes.clone())?;
         tx_audit(tx, &ev)?;
         Ok(())
@@ -583,9 +492,15 @@ async fn rename_group(
         "ok",
         Some(json!({"name": name})),
     );
+    let new_key = names::group(&name);
     let g = store.transact(|tx| {
+        let mut old_key = None;
         let g = tx_modify(tx.groups, id.as_bytes(), "group", |g: &mut Group| {
+            old_key = Some(names::group(&g.name));
             g.name = name.clone();
+        })?;
+        names::tx_claim(tx, &new_key, old_key.as_deref(), &id, || {
+            group_name_taken(&name)
         })?;
         tx_audit(tx, &ev)?;
         Ok(g)

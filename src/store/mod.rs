@@ -5,6 +5,7 @@
 
 pub mod catalog;
 mod commit;
+pub mod names;
 
 use std::{
     path::Path,
@@ -28,6 +29,9 @@ pub const SESSIONS: &str = "sessions";
 /// Browsers where an account logged in successfully (device cookies, see [`crate::auth::Throttle`]).
 /// key = SHA-256 of the cookie value; value = [`crate::model::Device`].
 pub const DEVICES: &str = "devices";
+/// Unique names of spaces, categories (among siblings) and departments, see [`names`].
+/// key = kind ‖ 0x00 ‖ scope ‖ 0x00 ‖ lower-cased name; value = the id holding it.
+pub const NAMES: &str = "names";
 /// Departments. key = group id; value = [`crate::model::Group`].
 pub const GROUPS: &str = "groups";
 /// Spaces. key = space id; value = [`crate::model::Space`].
@@ -58,6 +62,22 @@ pub const REVIEWS: &str = "reviews";
 /// In-app notifications. key = user id ‖ 0x00 ‖ sequence (u64 big-endian); value = notification JSON.
 pub const NOTIFICATIONS: &str = "notifications";
 
+// Storage errors become internal API errors here, where sled is named (and only here).
+impl From<sled::Error> for Error {
+    fn from(e: sled::Error) -> Self {
+        Error::Internal(format!("storage: {e}"))
+    }
+}
+
+impl From<sled::transaction::TransactionError<Error>> for Error {
+    fn from(e: sled::transaction::TransactionError<Error>) -> Self {
+        match e {
+            sled::transaction::TransactionError::Abort(e) => e,
+            sled::transaction::TransactionError::Storage(e) => e.into(),
+        }
+    }
+}
+
 /// The sled cache: enough for the hot set; sled's default (1 GB) is far too much for this process.
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 
@@ -80,6 +100,8 @@ pub struct Store {
     pub sessions: sled::Tree,
     /// See [`DEVICES`].
     pub devices: sled::Tree,
+    /// See [`NAMES`].
+    pub names: sled::Tree,
     /// See [`GROUPS`].
     pub groups: sled::Tree,
     /// See [`SPACES`].
@@ -130,6 +152,8 @@ pub struct Tx<'a> {
     pub sessions: &'a TransactionalTree,
     /// See [`DEVICES`].
     pub devices: &'a TransactionalTree,
+    /// See [`NAMES`].
+    pub names: &'a TransactionalTree,
     /// See [`GROUPS`].
     pub groups: &'a TransactionalTree,
     /// See [`SPACES`].
@@ -248,7 +272,7 @@ impl Store {
             .map(u64::from_be_bytes)
             .unwrap_or(0);
         let start = stored.max(db.generate_id()? + 1);
-        Ok(Store {
+        let store = Store {
             commit: commit::GroupCommit::start(db.clone())?,
             seq: Arc::new(Mutex::new(SeqBlock {
                 next: start,
@@ -259,6 +283,7 @@ impl Store {
             usernames: t(USERNAMES)?,
             sessions: t(SESSIONS)?,
             devices: t(DEVICES)?,
+            names: t(NAMES)?,
             groups: t(GROUPS)?,
             spaces: t(SPACES)?,
             categories: t(CATEGORIES)?,
@@ -274,7 +299,9 @@ impl Store {
             notifications: t(NOTIFICATIONS)?,
             db,
             catalog: catalog::CatalogCache::default(),
-        })
+        };
+        names::build_if_missing(&store)?;
+        Ok(store)
     }
 
     /// A fresh monotonic sequence number (outbox, audit, notification keys).
@@ -304,7 +331,7 @@ impl Store {
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 17] = [
+        let trees: [&sled::Tree; 18] = [
             &self.users,
             &self.usernames,
             &self.sessions,
@@ -322,6 +349,7 @@ impl Store {
             &self.reviews,
             &self.notifications,
             &self.devices,
+            &self.names,
         ];
         use sled::Transactional;
         let r = self.commit.write(|| {
@@ -344,6 +372,7 @@ impl Store {
                     reviews: &v[14],
                     notifications: &v[15],
                     devices: &v[16],
+                    names: &v[17],
                 })
             })
         })?;

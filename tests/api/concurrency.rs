@@ -194,3 +194,46 @@ async fn sixty_four_writers_and_logins_never_hang_and_acked_writes_survive_kill_
         &missing[..missing.len().min(5)]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creations_of_one_name_let_exactly_one_through() {
+    let s = crate::common::Server::start().await;
+    let admin = s.admin().await;
+    let space = admin.first_space().await;
+    // Spaces, categories (siblings) and departments: 16 clients race for each name.
+    let routes = [
+        ("/api/v1/spaces".to_owned(), json!({"name": "竞争空间"})),
+        (
+            format!("/api/v1/spaces/{space}/categories"),
+            json!({"name": "竞争分类"}),
+        ),
+        ("/api/v1/groups".to_owned(), json!({"name": "竞争部门"})),
+    ];
+    for (path, body) in routes {
+        let tasks: Vec<_> = (0..16)
+            .map(|_| {
+                let (admin, path, body) = (admin.clone(), path.clone(), body.clone());
+                tokio::spawn(async move { admin.post(&path, body).await })
+            })
+            .collect();
+        let mut ok = 0;
+        for t in tasks {
+            let (st, b) = t.await.unwrap();
+            match st {
+                StatusCode::OK => ok += 1,
+                StatusCode::CONFLICT => assert_eq!(b["error"]["code"], "name_taken", "{b}"),
+                other => panic!("{path}: {other} {b}"),
+            }
+        }
+        assert_eq!(ok, 1, "{path}: exactly one creation wins");
+    }
+    // And the loser may not rename into the name either (case-insensitive).
+    let other = admin.new_space("另一个").await;
+    let r = admin
+        .patch(
+            &format!("/api/v1/spaces/{other}"),
+            json!({"name": "竞争空间"}),
+        )
+        .await;
+    crate::common::assert_error(&r, 409, "name_taken");
+}

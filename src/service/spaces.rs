@@ -1,0 +1,165 @@
+//! Spaces and their category trees: creation and the naming rules (shared by the API and the
+//! importer). Names are unique (spaces among spaces, categories among siblings), claimed in the
+//! unique-name index inside the transaction that writes them.
+
+use chrono::Utc;
+use serde_json::json;
+
+use crate::{
+    access::{self, load_category},
+    docs::{Actor, tx_audit},
+    domain::permission::{self, Grant, Principal},
+    error::{Error, Result},
+    model::{Category, Space, SpaceKind, new_id},
+    store::{Store, names, to_json},
+};
+
+/// Longest space or category name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Longest space description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+/// Checks and trims a space or category name.
+pub fn check_name(name: &str, field: &str) -> Result<String> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(Error::invalid(field, "the name must not be empty"));
+    }
+    if n.chars().count() > MAX_NAME_CHARS {
+        return Err(Error::invalid(
+            field,
+            format!("the name is longer than {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if n.chars().any(|c| c.is_control() || c == '/') {
+        return Err(Error::invalid(
+            field,
+            "the name must not contain '/' or control characters",
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+/// The 409 for a space name already in use.
+pub fn space_name_taken(name: &str) -> Error {
+    Error::Conflict {
+        code: "name_taken",
+        message: format!("a space named {name} already exists"),
+    }
+}
+
+/// The 409 for a category name already in use among its siblings.
+pub fn category_name_taken(name: &str) -> Error {
+    Error::Conflict {
+        code: "name_taken",
+        message: format!("a category named {name} already exists here"),
+    }
+}
+
+/// Creates a space (shared by the API and the importer). The creator becomes its manager.
+pub fn create_space(
+    store: &Store,
+    actor: &Actor,
+    name: &str,
+    kind: SpaceKind,
+    description: &str,
+) -> Result<Space> {
+    let name = check_name(name, "name")?;
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(Error::invalid("description", "the description is too long"));
+    }
+    let space = Space {
+        id: new_id(),
+        name: name.clone(),
+        kind,
+        description: description.trim().to_owned(),
+        grants: vec![Grant {
+            principal: Principal::User(actor.id.clone()),
+            role: permission::Role::Manager,
+        }],
+        review_policy: None,
+        created_at: Utc::now(),
+    };
+    let ev = actor.event(
+        store.next_seq()?,
+        "space.create",
+        format!("space:{}", space.id),
+        "ok",
+        Some(json!({"name": name})),
+    );
+    let bytes = to_json(&space);
+    let key = names::space(&space.name);
+    store.transact(|tx| {
+        names::tx_claim(tx, &key, None, &space.id, || space_name_taken(&space.name))?;
+        tx.spaces.insert(space.id.as_bytes(), bytes.clone())?;
+        tx_audit(tx, &ev)?;
+        Ok(())
+    })?;
+    Ok(space)
+}
+
+/// The categories of a space, sorted by name.
+pub fn space_categories(store: &Store, space_id: &str) -> Result<Vec<Category>> {
+    let mut cats: Vec<Category> = store
+        .catalog()?
+        .categories
+        .values()
+        .filter(|c| c.space_id == space_id)
+        .cloned()
+        .collect();
+    cats.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(cats)
+}
+
+/// Creates a category (API and importer). Sibling names are unique.
+pub fn create_category_in(
+    store: &Store,
+    actor: &Actor,
+    space: &Space,
+    name: &str,
+    parent_id: Option<&str>,
+) -> Result<Category> {
+    let name = check_name(name, "name")?;
+    if let Some(p) = parent_id {
+        let parent =
+            load_category(store, p).map_err(|_| Error::invalid("parent_id", "no such category"))?;
+        if parent.space_id != space.id {
+            return Err(Error::invalid(
+                "parent_id",
+                "the parent belongs to another space",
+            ));
+        }
+        if access::chain(store, Some(p))?.len() >= 12 {
+            return Err(Error::invalid(
+                "parent_id",
+                "categories nest at most 12 deep",
+            ));
+        }
+    }
+    let cat = Category {
+        id: new_id(),
+        space_id: space.id.clone(),
+        name,
+        parent_id: parent_id.map(str::to_owned),
+        inherit: true,
+        grants: vec![],
+        review_policy: None,
+        created_at: Utc::now(),
+    };
+    let ev = actor.event(
+        store.next_seq()?,
+        "category.create",
+        format!("category:{}", cat.id),
+        "ok",
+        Some(json!({"name": cat.name, "space_id": space.id})),
+    );
+    let bytes = to_json(&cat);
+    let key = names::category(&space.id, parent_id, &cat.name);
+    store.transact(|tx| {
+        names::tx_claim(tx, &key, None, &cat.id, || category_name_taken(&cat.name))?;
+        tx.categories.insert(cat.id.as_bytes(), bytes.clone())?;
+        tx_audit(tx, &ev)?;
+        Ok(())
+    })?;
+    Ok(cat)
+}

@@ -1,0 +1,73 @@
+//! The layers point down: nothing below `src/http/` imports `http::` (the transport), and nothing
+//! outside `src/store/` names sled. A grep, so a violation fails CI with the file and line.
+
+use std::path::Path;
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            rust_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push(p);
+        }
+    }
+}
+
+fn offending(pattern: impl Fn(&str) -> bool, allowed: impl Fn(&str) -> bool) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&root, &mut files);
+    let mut bad = Vec::new();
+    for f in files {
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        if allowed(&rel) {
+            continue;
+        }
+        for (n, line) in std::fs::read_to_string(&f).unwrap().lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if pattern(code) {
+                bad.push(format!("src/{rel}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    bad
+}
+
+#[test]
+fn nothing_below_http_imports_it() {
+    // `lib.rs` builds the router (`app()`), so it may name `http::router`; `main.rs` is the top.
+    let bad = offending(
+        |code| {
+            code.contains("crate::http")
+                || code.contains("http::documents")
+                || code.contains("http::users")
+                || code.contains("http::spaces")
+                || code.contains("http::search")
+                || code.contains("http::extract")
+        },
+        |rel| rel.starts_with("http/") || rel == "main.rs" || rel == "lib.rs",
+    );
+    assert!(
+        bad.is_empty(),
+        "imports of the transport below it:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn nothing_outside_store_names_sled() {
+    let bad = offending(
+        |code| code.contains("sled::"),
+        |rel| rel.starts_with("store/"),
+    );
+    assert!(
+        bad.is_empty(),
+        "sled named outside src/store/:\n{}",
+        bad.join("\n")
+    );
+}
