@@ -175,7 +175,7 @@ mod tests {
         ));
         store
             .transact(|tx| {
-                tx.names.remove(space(&"产品文档".to_owned()).as_slice())?;
+                tx.names.remove(space("产品文档").as_slice())?;
                 tx.names
                     .insert(group("幽灵部门").as_slice(), b"g0".as_slice())?;
                 Ok(())
