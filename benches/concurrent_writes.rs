@@ -1,7 +1,7 @@
 //! Durable saves under concurrency: group commit versus flushing after every transaction.
 //!
 //! `cargo bench --bench concurrent_writes` prints, on this machine:
-//! 1. the raw sled side, stand-alone: 12 tokio tasks on 2 workers, each a 3-tree transaction then
+//! 1. the raw sled side, stand-alone: 1, 8, 12 and 64 tokio tasks on 2 workers, each a 3-tree transaction then
 //!    `flush_async().await` (what Hanlin did before group commit), for 10 s with a watchdog: how many
 //!    writes completed, and whether they stopped;
 //! 2. the same transactions through [`hanlin::store::Store`] (write gate + one flusher) at 1, 8 and
@@ -35,7 +35,7 @@ fn pct(sorted: &[Duration], p: f64) -> Duration {
 }
 
 /// Part 1: the old way, which deadlocks sled 0.34.
-fn old_way_stand_alone() {
+fn old_way_stand_alone(tasks: u64) {
     let dir = tempfile::tempdir().unwrap();
     let db = sled::Config::new().path(dir.path()).open().unwrap();
     let trees: Vec<sled::Tree> = ["a", "b", "c"]
@@ -50,7 +50,7 @@ fn old_way_stand_alone() {
         .build()
         .unwrap();
     let stop = Arc::new(AtomicBool::new(false));
-    for t in 0..12u64 {
+    for t in 0..tasks {
         let (db, trees, done, stop, last) = (
             db.clone(),
             trees.clone(),
@@ -83,9 +83,9 @@ fn old_way_stand_alone() {
     stop.store(true, Ordering::Relaxed);
     let n = done.load(Ordering::Relaxed);
     let stalled_for = last_progress.lock().unwrap().elapsed();
-    println!("## 1. before: transaction + flush_async per write, 12 tasks on 2 workers, 10 s");
     println!(
-        "{n} durable writes in {:?}; no write completed in the last {:.1} s{}",
+        "{tasks:>2} tasks: {:>6.0} durable writes/s ({n} in {:?}); no write completed in the last {:.1} s{}",
+        n as f64 / start.elapsed().as_secs_f64(),
         start.elapsed(),
         stalled_for.as_secs_f64(),
         if stalled_for > Duration::from_secs(2) {
@@ -268,9 +268,10 @@ async fn http_levels(total: Duration) {
 
 /// Runs part 1 in a child process: sled's IO threads are process-global, and a deadlocked set of
 /// them would stall the parts after it. The child is killed if it outlives its 10 s.
-fn old_way_in_child() {
+fn old_way_in_child(tasks: u64) {
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .arg("--old-way-child")
+        .arg(tasks.to_string())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -287,8 +288,9 @@ fn old_way_in_child() {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--old-way-child") {
-        old_way_stand_alone();
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--old-way-child") {
+        old_way_stand_alone(args[i + 1].parse().unwrap());
         // Exit without running destructors: hung sled threads must not keep the child alive.
         std::process::exit(0);
     }
@@ -298,7 +300,12 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(300),
     );
-    old_way_in_child();
+    println!(
+        "## 1. before: a 3-tree transaction + flush_async per write, tokio tasks on 2 workers, 10 s each"
+    );
+    for tasks in [1, 8, 12, 64] {
+        old_way_in_child(tasks);
+    }
     store_levels();
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

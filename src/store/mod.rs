@@ -145,9 +145,9 @@ const SEQ_BLOCK: u64 = 10_000;
 /// The trees a transaction may write, by name.
 pub struct Tx<'a> {
     /// See [`USERS`].
-    pub users: &'a TransactionalTree,
+    pub users: Watched<'a>,
     /// See [`USERNAMES`].
-    pub usernames: &'a TransactionalTree,
+    pub usernames: Watched<'a>,
     /// See [`SESSIONS`].
     pub sessions: &'a TransactionalTree,
     /// See [`DEVICES`].
@@ -155,11 +155,11 @@ pub struct Tx<'a> {
     /// See [`NAMES`].
     pub names: &'a TransactionalTree,
     /// See [`GROUPS`].
-    pub groups: &'a TransactionalTree,
+    pub groups: Watched<'a>,
     /// See [`SPACES`].
-    pub spaces: &'a TransactionalTree,
+    pub spaces: Watched<'a>,
     /// See [`CATEGORIES`].
-    pub categories: &'a TransactionalTree,
+    pub categories: Watched<'a>,
     /// See [`DOCS`].
     pub docs: &'a TransactionalTree,
     /// See [`BODIES`].
@@ -180,6 +180,66 @@ pub struct Tx<'a> {
     pub reviews: &'a TransactionalTree,
     /// See [`NOTIFICATIONS`].
     pub notifications: &'a TransactionalTree,
+}
+
+/// A tree the in-memory catalog is read from (accounts, departments, spaces, categories): writes
+/// through it mark the transaction as one that makes the catalog stale. Other commits (a document
+/// save, a session) leave the catalog as it is.
+#[derive(Clone, Copy)]
+pub struct Watched<'a> {
+    tree: &'a TransactionalTree,
+    touched: &'a std::cell::Cell<bool>,
+}
+
+type TxOp<T> = std::result::Result<T, sled::transaction::UnabortableTransactionError>;
+
+impl Watched<'_> {
+    /// Reads a key.
+    pub fn get(&self, key: impl AsRef<[u8]>) -> TxOp<Option<sled::IVec>> {
+        self.tree.get(key)
+    }
+
+    /// Writes a key (and marks the catalog stale).
+    pub fn insert(
+        &self,
+        key: impl AsRef<[u8]> + Into<sled::IVec>,
+        value: impl Into<sled::IVec>,
+    ) -> TxOp<Option<sled::IVec>> {
+        self.touched.set(true);
+        self.tree.insert(key, value)
+    }
+
+    /// Removes a key (and marks the catalog stale).
+    pub fn remove(&self, key: impl AsRef<[u8]> + Into<sled::IVec>) -> TxOp<Option<sled::IVec>> {
+        self.touched.set(true);
+        self.tree.remove(key)
+    }
+}
+
+/// What [`tx_modify`] needs of a tree: a plain transactional tree or a [`Watched`] one.
+pub trait TxTree {
+    /// Reads a key.
+    fn get_bytes(&self, key: &[u8]) -> TxOp<Option<sled::IVec>>;
+    /// Writes a key.
+    fn put_bytes(&self, key: &[u8], value: Vec<u8>) -> TxOp<()>;
+}
+
+impl TxTree for &TransactionalTree {
+    fn get_bytes(&self, key: &[u8]) -> TxOp<Option<sled::IVec>> {
+        self.get(key)
+    }
+    fn put_bytes(&self, key: &[u8], value: Vec<u8>) -> TxOp<()> {
+        self.insert(key, value).map(|_| ())
+    }
+}
+
+impl TxTree for Watched<'_> {
+    fn get_bytes(&self, key: &[u8]) -> TxOp<Option<sled::IVec>> {
+        self.get(key)
+    }
+    fn put_bytes(&self, key: &[u8], value: Vec<u8>) -> TxOp<()> {
+        self.insert(key, value).map(|_| ())
+    }
 }
 
 /// Error type inside a transaction closure.
@@ -210,17 +270,17 @@ pub fn tx_json<T: DeserializeOwned>(bytes: &[u8]) -> TxResult<T> {
 /// Reads the JSON record at `key` inside a transaction, lets `change` edit it, writes it back and
 /// returns it; a missing record aborts with `not_found` (`what` names it).
 pub fn tx_modify<T: Serialize + DeserializeOwned>(
-    tree: &TransactionalTree,
+    tree: impl TxTree,
     key: &[u8],
     what: &'static str,
     change: impl FnOnce(&mut T),
 ) -> TxResult<T> {
-    let mut record: T = match tree.get(key)? {
+    let mut record: T = match tree.get_bytes(key)? {
         Some(b) => tx_json(&b)?,
         None => return abort(Error::NotFound(what)),
     };
     change(&mut record);
-    tree.insert(key, to_json(&record))?;
+    tree.put_bytes(key, to_json(&record))?;
     Ok(record)
 }
 
@@ -352,15 +412,31 @@ impl Store {
             &self.names,
         ];
         use sled::Transactional;
+        let touched = std::cell::Cell::new(false);
         let r = self.commit.write(|| {
             trees[..].transaction(|v| {
                 f(&Tx {
-                    users: &v[0],
-                    usernames: &v[1],
+                    users: Watched {
+                        tree: &v[0],
+                        touched: &touched,
+                    },
+                    usernames: Watched {
+                        tree: &v[1],
+                        touched: &touched,
+                    },
                     sessions: &v[2],
-                    groups: &v[3],
-                    spaces: &v[4],
-                    categories: &v[5],
+                    groups: Watched {
+                        tree: &v[3],
+                        touched: &touched,
+                    },
+                    spaces: Watched {
+                        tree: &v[4],
+                        touched: &touched,
+                    },
+                    categories: Watched {
+                        tree: &v[5],
+                        touched: &touched,
+                    },
                     docs: &v[6],
                     bodies: &v[7],
                     versions: &v[8],
@@ -376,8 +452,11 @@ impl Store {
                 })
             })
         })?;
-        // Before returning (so before any client is answered): cached copies are now stale.
-        self.catalog.invalidate();
+        // Before returning (so before any client is answered): cached copies are now stale, if the
+        // transaction wrote a tree the catalog is read from.
+        if touched.get() {
+            self.catalog.invalidate();
+        }
         Ok(r)
     }
 
@@ -421,5 +500,42 @@ impl Store {
     /// Bytes the database occupies on disk.
     pub fn size_on_disk(&self) -> Result<u64> {
         Ok(self.db.size_on_disk()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_commits_to_catalog_trees_make_the_catalog_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let before = store.catalog().unwrap();
+        // A document save (docs, bodies, versions, outbox, audit) leaves it as it is.
+        store
+            .transact(|tx| {
+                tx.docs.insert(b"d1".as_slice(), b"{}".as_slice())?;
+                tx.outbox.insert(b"1".as_slice(), b"d1".as_slice())?;
+                Ok(())
+            })
+            .unwrap();
+        assert!(Arc::ptr_eq(&before, &store.catalog().unwrap()));
+        // A department change does not.
+        let g = crate::model::Group {
+            id: "g1".into(),
+            name: "研发部".into(),
+            members: vec![],
+            created_at: chrono::Utc::now(),
+        };
+        store
+            .transact(|tx| {
+                tx.groups.insert(b"g1".as_slice(), to_json(&g))?;
+                Ok(())
+            })
+            .unwrap();
+        let after = store.catalog().unwrap();
+        assert!(!Arc::ptr_eq(&before, &after));
+        assert_eq!(after.groups.len(), 1);
     }
 }
