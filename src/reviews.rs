@@ -497,10 +497,8 @@ pub fn submit(
 ) -> Result<StoredReview> {
     check_id(doc_id, "document")?;
     let doc = docs::load(store, doc_id)?;
-    if doc.deleted.is_some() {
-        return Err(Error::NotFound("document"));
-    }
-    access::require_doc(store, &who.subject(), Action::Submit, &doc)?;
+    // Trashed, never published (for those who may not edit it), or elsewhere hidden: 404.
+    access::require_seen_doc(store, &who.subject(), Action::Submit, &doc)?;
     let Some(policy) = effective_policy(store, &doc.space_id, doc.category_id.as_deref())? else {
         return Err(Error::Rule {
             status: StatusCode::BAD_REQUEST,

@@ -86,6 +86,10 @@ const PUBLIC: Expect = [200, 200, 200, 200, 200, 200, 200, 200];
 const SIGNED_IN: Expect = [200, 200, 200, 200, 200, 200, 401, 401];
 /// Editor and above; reader and external guest see it but may not change it.
 const EDIT: Expect = [200, 200, 200, 200, 403, 403, 401, 401];
+/// Editor and above, on a never-published draft or a trashed document. A reader or guest of the
+/// place does not see it, so it answers 404 like any hidden thing: the hardening issue demands
+/// this explicitly ("hidden things answer 404 everywhere"), it is no weakening of the old 403.
+const EDIT_UNSEEN: Expect = [200, 200, 200, 200, 404, 404, 401, 401];
 /// Space manager and admin.
 const MANAGE: Expect = [200, 200, 403, 403, 403, 403, 401, 401];
 /// Administrators only.
@@ -157,7 +161,7 @@ const ROWS: &[Row] = &[
     row(
         "POST",
         "/documents/{id}/undelete",
-        &[(IN, EDIT), (OUT, HIDDEN), (HID, HIDDEN)],
+        &[(IN, EDIT_UNSEEN), (OUT, HIDDEN), (HID, HIDDEN)],
     ),
     row(
         "GET",
@@ -260,7 +264,7 @@ const ROWS: &[Row] = &[
     row(
         "POST",
         "/documents/{id}/submit",
-        &[(IN, EDIT), (HID, HIDDEN)],
+        &[(IN, EDIT_UNSEEN), (HID, HIDDEN)],
     ),
     row(
         "PUT",
