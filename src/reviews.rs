@@ -1209,8 +1209,10 @@ pub fn set_review_by(
 }
 
 /// Published documents whose review-by date has passed (`today` excluded), in places where the
-/// caller is a reviewer: listed in the policy in force there, or holding the reviewer role
-/// (administrators: all). Oldest date first.
+/// caller is a reviewer: designated by the policy in force there ([`designated`]), or holding the
+/// reviewer role (administrators: all). Oldest date first. Each document is as the caller sees
+/// it ([`access::seen`]): the head for those who may edit it, else the published version (its
+/// title, not the head's), and not at all when that is hidden from them.
 pub fn stale(store: &Store, who: &CurrentUser, today: NaiveDate) -> Result<Vec<Doc>> {
     let admin = who.is_admin();
     let subject = who.subject();
@@ -1223,19 +1225,26 @@ pub fn stale(store: &Store, who: &CurrentUser, today: NaiveDate) -> Result<Vec<D
         {
             continue;
         }
-        let mine = admin
-            || access::allowed_doc(store, &subject, Action::Review, &d)?
-            || (access::allowed_doc(store, &subject, Action::Read, &d)?
-                && effective_policy(store, &d.space_id, d.category_id.as_deref())?.is_some_and(
-                    |p| {
-                        p.stages.iter().any(|s: &Stage| {
-                            s.reviewers.iter().any(|p| p.matches(who.id(), &who.groups))
-                        })
-                    },
-                ));
-        if mine {
-            out.push(d);
+        let Some(seen) = access::seen(store, &subject, &d)? else {
+            continue;
+        };
+        let mut mine = admin || access::allowed_doc(store, &subject, Action::Review, &d)?;
+        if !mine && let Some(p) = effective_policy(store, &d.space_id, d.category_id.as_deref())? {
+            for stage in &p.stages {
+                if designated_in(store, &subject, stage, &d)? {
+                    mine = true;
+                    break;
+                }
+            }
         }
+        if !mine {
+            continue;
+        }
+        out.push(if seen.version == d.version {
+            d
+        } else {
+            crate::http::documents::published_view(store, d, seen.version)?
+        });
     }
     out.sort_by(|a, b| {
         a.review_by

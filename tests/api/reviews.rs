@@ -1172,3 +1172,50 @@ async fn a_policy_naming_someone_who_cannot_read_there_is_refused() {
         )
         .await);
 }
+
+#[tokio::test]
+async fn stale_shows_a_named_reader_only_what_they_may_read() {
+    let w = world().await;
+    let cat = w.admin.new_category(&w.space, "值班制度", None).await;
+    // Published directly (no policy yet), due for re-review long ago.
+    let d = w
+        .author
+        .new_doc(&w.space, Some(&cat), "值班制度旧版", "每周轮换。\n")
+        .await;
+    assert_eq!(d["status"], "published", "{d}");
+    let doc = s(&d["id"]);
+    ok(w.author
+        .put(
+            &format!("/api/v1/documents/{doc}/review-by"),
+            json!({"date": "2020-01-01"}),
+        )
+        .await);
+    // Now the reader is named as its reviewer, and the author drafts a new title.
+    ok(w.admin
+        .put(
+            &format!("/api/v1/categories/{cat}/review-policy"),
+            json!({"stages": [{"name": "复核", "reviewers": [format!("user:{}", w.reader_id)], "quorum": "any"}]}),
+        )
+        .await);
+    let v2 = w
+        .save(&doc, "值班制度草稿DRAFTTITLE", "每天轮换。\n", 1)
+        .await;
+    assert_eq!(v2["status"], "draft", "{v2}");
+    // The reader sees the published version, as everywhere else.
+    let seen = ok(w.reader.get(&format!("/api/v1/documents/{doc}")).await);
+    assert_eq!(seen["title"], "值班制度旧版");
+    let st = ok(w.reader.get("/api/v1/reviews/stale").await);
+    assert_eq!(st["total"], 1, "{st}");
+    let item = &st["items"][0];
+    assert_eq!(item["id"], doc.as_str());
+    assert_eq!(
+        (item["title"].clone(), item["version"].clone()),
+        (json!("值班制度旧版"), json!(1)),
+        "{item}"
+    );
+    assert!(!st.to_string().contains("DRAFTTITLE"), "{st}");
+    // A reviewer of the space, who may edit it, sees the head.
+    let st = ok(w.km.get("/api/v1/reviews/stale").await);
+    assert_eq!(st["items"][0]["title"], "值班制度草稿DRAFTTITLE", "{st}");
+    assert_eq!(st["items"][0]["version"], 2, "{st}");
+}
