@@ -500,7 +500,7 @@ test('admin: a review policy naming someone who cannot read there is refused, th
   const page = S.adminPage;
   // 王芳 reads 公司公告 only, not 产品知识库.
   await page.goto(`${base}/#/admin/policies?space=${S.space}&category=${S.catDocs}`);
-  await page.waitForSelector('.policy-stages');
+  await page.waitForSelector('.policy-stages', { state: 'attached' }); // empty: no policy yet
   await page.click('.form-actions button:not(.btn-primary)'); // + 添加阶段
   await page.waitForSelector('.policy-stage select[multiple]');
   await page.fill('.policy-stage input', '读者复核');
