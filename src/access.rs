@@ -269,6 +269,23 @@ pub fn require_seen_doc(store: &Store, who: &Subject, action: Action, doc: &Doc)
     Ok(seen)
 }
 
+/// May the subject see this document in the trash of its place? The trash is seen by those who
+/// may view it there ([`Action::ViewTrash`]), as `GET /trash` lists it; to everyone else a trashed
+/// document is hidden.
+pub fn sees_in_trash(store: &Store, who: &Subject, doc: &Doc) -> Result<bool> {
+    Ok(doc.deleted.is_some() && allowed_doc(store, who, Action::ViewTrash, doc)?)
+}
+
+/// Requires `action` on a document in the trash that the subject sees there ([`sees_in_trash`]).
+/// Hidden -> 404 `document`, the same answer as for an id that names nothing; seen but not
+/// allowed -> 403.
+pub fn require_trashed_doc(store: &Store, who: &Subject, action: Action, doc: &Doc) -> Result<()> {
+    if !sees_in_trash(store, who, doc)? {
+        return Err(Error::NotFound("document"));
+    }
+    require_doc(store, who, action, doc)
+}
+
 /// May the subject do `action` on the document? (No error: for filtering lists.)
 pub fn allowed_doc(store: &Store, who: &Subject, action: Action, doc: &Doc) -> Result<bool> {
     let space = load_space(store, &doc.space_id)?;

@@ -10,8 +10,8 @@ use crate::{
     AppState, access, docs,
     docs::{published_view, user_names},
     error::Result,
-    markdown,
     model::{Doc, Space},
+    plain_text::plain_text,
     store::Store,
 };
 
@@ -63,7 +63,7 @@ pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
         category_path: chain.into_iter().map(|c| c.name).collect(),
         tags: doc.tags.clone(),
         title: doc.title.clone(),
-        body: markdown::plain_text(&doc.body),
+        body: plain_text(&doc.body),
         author,
         updated_at: doc.updated_at,
         status: "published".into(),

@@ -19,6 +19,7 @@ pub mod import;
 pub mod indexer;
 pub mod markdown;
 pub mod model;
+pub mod plain_text;
 pub mod records;
 pub mod reviews;
 pub mod service;

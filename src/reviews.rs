@@ -6,9 +6,14 @@
 //! checks grants, and writes each change in **one** transaction together with the document's new
 //! state, the outbox entry (when something is published), the audit event and the notifications.
 //!
+//! Who reviews: a stage entry that names an account (`user:<id>`, or `group:<g>` for its
+//! members) designates it, so reading the document suffices to decide that stage; `everyone`
+//! stands for the accounts holding the reviewer role on the document. External guests never
+//! review (they can only read). See [`designated`].
+//!
 //! Who may see a review: its author and anyone who decided on it (while they may read the
-//! document), the reviewers listed in any of its stages (while they hold the reviewer role on the
-//! document), and administrators. Everyone else gets `not_found`.
+//! document), the reviewers designated in any of its stages, and administrators; whoever it is,
+//! only while they may read the submitted version where it lived. Everyone else gets `not_found`.
 
 use std::{collections::BTreeSet, sync::Mutex};
 
@@ -23,7 +28,7 @@ use crate::{
     auth::account_active,
     docs::{self, Actor, FullVersion, tx_audit, tx_outbox},
     domain::{
-        permission::{Action, Principal},
+        permission::{AccountKind, Action, Principal, Subject},
         review::{self, Policy, Review, ReviewAction, ReviewError, ReviewState, Stage},
     },
     error::{Error, Result},
@@ -251,6 +256,32 @@ pub fn listed(r: &Review, who: &Caller) -> bool {
         .any(|s| s.reviewers.iter().any(|p| p.matches(who.id(), &who.groups)))
 }
 
+/// Whether stage entry `p` designates the subject as a reviewer of `doc`: a `user:` or `group:`
+/// entry that names them designates them by name, so reading the document where it lies suffices;
+/// `everyone` stands for those holding the reviewer role there. External guests are never
+/// designated (they can only read). Whether they may read the submitted version where it lived
+/// is checked apart ([`can_view`], [`recipients`]).
+pub fn designated(store: &Store, subject: &Subject, p: &Principal, doc: &Doc) -> Result<bool> {
+    if subject.kind == AccountKind::External || !p.matches(&subject.user_id, &subject.groups) {
+        return Ok(false);
+    }
+    let needed = match p {
+        Principal::Everyone => Action::Review,
+        Principal::User(_) | Principal::Group(_) => Action::Read,
+    };
+    access::allowed_doc(store, subject, needed, doc)
+}
+
+/// Whether any entry of `stage` designates the subject ([`designated`]).
+fn designated_in(store: &Store, subject: &Subject, stage: &Stage, doc: &Doc) -> Result<bool> {
+    for p in &stage.reviewers {
+        if designated(store, subject, p, doc)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Whether the caller may see this review (see the module docs). Whoever it is, they must also be
 /// able to read the submitted version where it lived ([`access::VersionPlaces`]): a review never
 /// shows text from a place its viewer may not read.
@@ -260,11 +291,28 @@ pub fn can_view(store: &Store, who: &Caller, r: &Review, doc: &Doc) -> Result<bo
     }
     let subject = who.subject();
     let involved = r.author == who.id() || r.decisions.iter().any(|d| d.reviewer == who.id());
-    let may = (involved && access::allowed_doc(store, &subject, Action::Read, doc)?)
-        || (listed(r, who) && access::allowed_doc(store, &subject, Action::Review, doc)?);
+    let mut may = involved && access::allowed_doc(store, &subject, Action::Read, doc)?;
+    for stage in &r.policy.stages {
+        if may {
+            break;
+        }
+        may = designated_in(store, &subject, stage, doc)?;
+    }
     Ok(may
         && access::VersionPlaces::new(store, &subject, doc)?
             .may_read_version(&doc.id, r.version)?)
+}
+
+/// Whether the review waits on the caller now: it is in their queue by the state machine
+/// ([`review::pending_for`]) and an entry of the current stage designates them ([`designated`]).
+/// (That they may see it at all is [`can_view`].)
+pub fn awaits(store: &Store, who: &Caller, r: &Review, doc: &Doc) -> Result<bool> {
+    match r.current_stage() {
+        Some((_, stage)) if review::pending_for(r, &review_actor(who)) => {
+            designated_in(store, &who.subject(), stage, doc)
+        }
+        _ => Ok(false),
+    }
 }
 
 /// Loads a review and its document for the caller; hidden or missing -> `not_found`.
@@ -295,9 +343,104 @@ pub fn effective_policy(
     Ok(space.review_policy.filter(|p| !p.stages.is_empty()))
 }
 
-/// The active accounts named by `principals` (groups expanded to their members; `everyone` to
-/// the accounts holding the reviewer role on the document) that may read `version` of it where it
-/// lived, without `exclude`.
+/// Refuses a policy for a place (a space root, or a category of it) that names someone who could
+/// never decide there: a review would wait on them forever, hidden from them. Each `user:` entry
+/// must be an active account, not an external guest, that may read the place; each `group:` entry
+/// must be able to read it by the group's own grants (or `everyone`'s), as any member would.
+/// `everyone` always passes (it stands for the reviewers of the place). 400 `invalid_input`, field
+/// `stages`, with a message naming the stage and the principal.
+pub fn check_reviewers(
+    store: &Store,
+    policy: &Policy,
+    space: &crate::model::Space,
+    category_id: Option<&str>,
+) -> Result<()> {
+    let catalog = store.catalog()?;
+    let place = if category_id.is_some() {
+        "this category"
+    } else {
+        "this space"
+    };
+    let may_read = |subject: &Subject| -> Result<bool> {
+        Ok(
+            access::decide_at(store, subject, Action::Read, space, category_id)?
+                == crate::domain::permission::Decision::Allow,
+        )
+    };
+    for (i, stage) in policy.stages.iter().enumerate() {
+        let refuse = |p: &Principal, name: &str, why: &str| {
+            Error::invalid(
+                "stages",
+                format!(
+                    "stage {} \u{201c}{}\u{201d}: {p} ({name}) {why}",
+                    i + 1,
+                    stage.name
+                ),
+            )
+        };
+        for p in &stage.reviewers {
+            match p {
+                Principal::Everyone => {}
+                Principal::User(id) => {
+                    let Some(u) = store.get_json::<User>(&store.users, id.as_bytes())? else {
+                        return Err(refuse(p, id, "does not exist"));
+                    };
+                    let name = u.display_name.clone();
+                    if u.kind == AccountKind::External {
+                        return Err(refuse(
+                            p,
+                            &name,
+                            "is an external guest: guests can only read, never review",
+                        ));
+                    }
+                    if !account_active(&u) {
+                        return Err(refuse(p, &name, "is disabled or expired"));
+                    }
+                    let subject = access::subject(&u, &catalog.groups_of(id));
+                    if !may_read(&subject)? {
+                        return Err(refuse(
+                            p,
+                            &name,
+                            &format!(
+                                "cannot read {place}: grant them at least the reader role here \
+                                 first, or name someone who can"
+                            ),
+                        ));
+                    }
+                }
+                Principal::Group(id) => {
+                    let Some(g) = catalog.groups.iter().find(|g| g.id == *id) else {
+                        return Err(refuse(p, id, "does not exist"));
+                    };
+                    // Any member, by the group's grants alone.
+                    let member = Subject {
+                        user_id: String::new(),
+                        kind: AccountKind::Employee,
+                        is_admin: false,
+                        disabled: false,
+                        expires_at: None,
+                        groups: vec![id.clone()],
+                    };
+                    if !may_read(&member)? {
+                        return Err(refuse(
+                            p,
+                            &g.name,
+                            &format!(
+                                "cannot read {place}: grant the group at least the reader role \
+                                 here first, or name someone who can"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The active accounts that `principals` designate as reviewers of the document
+/// ([`designated`]: named ones who may read it, `everyone` as those holding the reviewer role on
+/// it) and that may read `version` of it where it lived, without `exclude`.
 pub fn recipients(
     store: &Store,
     principals: &[&Principal],
@@ -325,19 +468,12 @@ pub fn recipients(
                     out.extend(g.members.iter().cloned());
                 }
             }
-            Principal::Everyone => {
-                for u in &users {
-                    let subject = access::subject(u, &groups_of(&u.id));
-                    if access::allowed_doc(store, &subject, Action::Review, doc)? {
-                        out.insert(u.id.clone());
-                    }
-                }
-            }
+            Principal::Everyone => out.extend(users.iter().map(|u| u.id.clone())),
         }
     }
-    // Only those who may review the document, and read the version where it lived, hear of it: a
-    // reviewer named by a policy who cannot see the document (e.g. under `inherit: false`) must not
-    // learn its title from a notification (the same rule as [`can_view`]).
+    // Only those the policy designates, and who may read the version where it lived, hear of it:
+    // a reviewer named by a policy who cannot see the document (e.g. under `inherit: false`) must
+    // not learn its title from a notification (the same rule as [`can_view`]).
     let mut to = Vec::with_capacity(out.len());
     for id in out {
         if exclude.contains(&id.as_str()) {
@@ -347,7 +483,14 @@ pub fn recipients(
             continue;
         };
         let subject = access::subject(u, &groups_of(&u.id));
-        if access::allowed_doc(store, &subject, Action::Review, doc)?
+        let mut named = false;
+        for p in principals {
+            if designated(store, &subject, p, doc)? {
+                named = true;
+                break;
+            }
+        }
+        if named
             && access::VersionPlaces::new(store, &subject, doc)?
                 .may_read_version(&doc.id, version)?
         {
@@ -498,10 +641,8 @@ pub fn submit(
 ) -> Result<StoredReview> {
     check_id(doc_id, "document")?;
     let doc = docs::load(store, doc_id)?;
-    if doc.deleted.is_some() {
-        return Err(Error::NotFound("document"));
-    }
-    access::require_doc(store, &who.subject(), Action::Submit, &doc)?;
+    // Trashed, never published (for those who may not edit it), or elsewhere hidden: 404.
+    access::require_seen_doc(store, &who.subject(), Action::Submit, &doc)?;
     let Some(policy) = effective_policy(store, &doc.space_id, doc.category_id.as_deref())? else {
         return Err(Error::Rule {
             status: StatusCode::BAD_REQUEST,
@@ -670,8 +811,9 @@ pub struct Decided {
 
 /// Approves, rejects or withdraws a review. The caller must be able to see it (else 404). For
 /// approvals and rejections, separation of duties is answered first (`self_approval`, even for
-/// an administrator who is the author), then the reviewer role on the document is required, then
-/// the state machine decides. A final approval publishes the version in the same transaction.
+/// an administrator who is the author); a caller listed in the current stage only by entries that
+/// do not designate them ([`designated`]: `everyone` without the reviewer role) is refused (403);
+/// then the state machine decides. A final approval publishes the version in the same transaction.
 pub fn decide(
     store: &Store,
     who: &Caller,
@@ -696,7 +838,18 @@ pub fn decide(
             if let Err(e @ (ReviewError::SelfApproval | ReviewError::NotPending)) = &result {
                 return Err(rule(e.clone()));
             }
-            access::require_doc(store, &who.subject(), Action::Review, &doc)?;
+            if let Some((_, stage)) = stored.review.current_stage() {
+                let subject = who.subject();
+                let listed_here = stage
+                    .reviewers
+                    .iter()
+                    .any(|p| p.matches(who.id(), &who.groups));
+                if listed_here && !designated_in(store, &subject, stage, &doc)? {
+                    return Err(Error::Forbidden(
+                        "your role here does not allow reviewing this document".into(),
+                    ));
+                }
+            }
         }
         let next = result.map_err(rule)?;
         let approving = matches!(action, ReviewAction::Approve { .. });
@@ -1057,8 +1210,10 @@ pub fn set_review_by(
 }
 
 /// Published documents whose review-by date has passed (`today` excluded), in places where the
-/// caller is a reviewer: listed in the policy in force there, or holding the reviewer role
-/// (administrators: all). Oldest date first.
+/// caller is a reviewer: designated by the policy in force there ([`designated`]), or holding the
+/// reviewer role (administrators: all). Oldest date first. Each document is as the caller sees
+/// it ([`access::seen`]): the head for those who may edit it, else the published version (its
+/// title, not the head's), and not at all when that is hidden from them.
 pub fn stale(store: &Store, who: &Caller, today: NaiveDate) -> Result<Vec<Doc>> {
     let admin = who.is_admin();
     let subject = who.subject();
@@ -1071,19 +1226,26 @@ pub fn stale(store: &Store, who: &Caller, today: NaiveDate) -> Result<Vec<Doc>> 
         {
             continue;
         }
-        let mine = admin
-            || access::allowed_doc(store, &subject, Action::Review, &d)?
-            || (access::allowed_doc(store, &subject, Action::Read, &d)?
-                && effective_policy(store, &d.space_id, d.category_id.as_deref())?.is_some_and(
-                    |p| {
-                        p.stages.iter().any(|s: &Stage| {
-                            s.reviewers.iter().any(|p| p.matches(who.id(), &who.groups))
-                        })
-                    },
-                ));
-        if mine {
-            out.push(d);
+        let Some(seen) = access::seen(store, &subject, &d)? else {
+            continue;
+        };
+        let mut mine = admin || access::allowed_doc(store, &subject, Action::Review, &d)?;
+        if !mine && let Some(p) = effective_policy(store, &d.space_id, d.category_id.as_deref())? {
+            for stage in &p.stages {
+                if designated_in(store, &subject, stage, &d)? {
+                    mine = true;
+                    break;
+                }
+            }
         }
+        if !mine {
+            continue;
+        }
+        out.push(if seen.version == d.version {
+            d
+        } else {
+            crate::docs::published_view(store, d, seen.version)?
+        });
     }
     out.sort_by(|a, b| {
         a.review_by

@@ -395,10 +395,11 @@ async fn undelete(
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
     let subject = who.subject();
+    // A trashed document is hidden from those who may not see the trash there, and one not in
+    // the trash from those who may not see it: either way 404, like an id that names nothing.
     if doc.deleted.is_some() {
-        access::require_doc(store, &subject, Action::Delete, &doc)?;
+        access::require_trashed_doc(store, &subject, Action::Delete, &doc)?;
     } else {
-        // Not in the trash: a document hidden from the caller answers as for any other route.
         access::require_seen_doc(store, &subject, Action::Delete, &doc)?;
     }
     docs::set_deleted(store, &actor(&who), &id, false)?;

@@ -174,7 +174,6 @@ async fn list(
     let mine = q.mine.unwrap_or(false);
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
     let offset = q.offset.unwrap_or(0);
-    let me = reviews::review_actor(&who);
     let mut items: Vec<StoredReview> = Vec::new();
     for s in reviews::all(store)? {
         let r = &s.review;
@@ -187,9 +186,14 @@ async fn list(
         if mine && r.author != who.id() {
             continue;
         }
+        let doc = match docs::load_meta(store, &r.doc_id) {
+            Ok(d) => d,
+            Err(Error::NotFound(_)) => continue,
+            Err(e) => return Err(e),
+        };
         if assigned {
             let hit = if r.state.is_open() {
-                crate::domain::review::pending_for(r, &me)
+                reviews::awaits(store, &who, r, &doc)?
             } else {
                 r.author != who.id()
                     && (reviews::listed(r, &who)
@@ -199,11 +203,6 @@ async fn list(
                 continue;
             }
         }
-        let doc = match docs::load_meta(store, &r.doc_id) {
-            Ok(d) => d,
-            Err(Error::NotFound(_)) => continue,
-            Err(e) => return Err(e),
-        };
         if reviews::can_view(store, &who, r, &doc)? {
             items.push(s);
         }
@@ -271,7 +270,6 @@ fn stage_done(r: &Review, i: usize) -> bool {
 /// The whole review: stages, decisions, flags and the diff against the published version.
 fn detail(store: &Store, who: &CurrentUser, s: &StoredReview) -> Result<Value> {
     let r = &s.review;
-    let me = reviews::review_actor(who);
     let doc: Doc = docs::load(store, &r.doc_id)?;
     let (author, author_name) = user_names(store, &r.author);
     let (stage, stage_name) = current_stage(r);
@@ -362,7 +360,7 @@ fn detail(store: &Store, who: &CurrentUser, s: &StoredReview) -> Result<Value> {
         "decisions": decisions,
         "flags": s.flags,
         "diff": diff,
-        "can_decide": crate::domain::review::pending_for(r, &me),
+        "can_decide": reviews::awaits(store, who, r, &doc)?,
         "can_withdraw": r.state.is_open() && r.author == who.id(),
         "doc_status": doc.status,
         "published_version": doc.published_version,

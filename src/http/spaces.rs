@@ -285,7 +285,9 @@ async fn set_space_grants(
     Ok(Json(json!({"id": id, "grants": grants})))
 }
 
-fn check_policy(store: &Store, p: &Policy) -> Result<()> {
+/// Checks a review policy for a place (the space root, or a category): well formed, naming
+/// principals that exist, each of whom may read the place ([`crate::reviews::check_reviewers`]).
+fn check_policy(store: &Store, p: &Policy, space: &Space, category_id: Option<&str>) -> Result<()> {
     if p.stages.is_empty() {
         return Ok(()); // explicit "no review here"
     }
@@ -305,7 +307,7 @@ fn check_policy(store: &Store, p: &Policy) -> Result<()> {
             other => other,
         })?;
     }
-    Ok(())
+    crate::reviews::check_reviewers(store, p, space, category_id)
 }
 
 async fn set_space_policy(
@@ -315,8 +317,8 @@ async fn set_space_policy(
     ApiJson(policy): ApiJson<Policy>,
 ) -> Result<Json<Value>> {
     let store = &state.store;
-    managed_space(store, &who, &id, Action::ManageCategories)?;
-    check_policy(store, &policy)?;
+    let space = managed_space(store, &who, &id, Action::ManageCategories)?;
+    check_policy(store, &policy, &space, None)?;
     let ev = actor(&who).event(
         store.next_seq()?,
         "space.review_policy",
@@ -586,7 +588,7 @@ async fn set_category_policy(
         Some(&id),
         "category",
     )?;
-    check_policy(store, &policy)?;
+    check_policy(store, &policy, &space, Some(&id))?;
     let ev = actor(&who).event(
         store.next_seq()?,
         "category.review_policy",

@@ -33,6 +33,7 @@ struct World {
     head: Client,
     km_id: String,
     km: Client,
+    reader_id: String,
     reader: Client,
 }
 
@@ -90,6 +91,7 @@ async fn world() -> World {
         head,
         km_id,
         km,
+        reader_id,
         reader,
     }
 }
@@ -963,4 +965,257 @@ async fn review_by_dates_list_stale_documents_for_reviewers() {
     let d = ok(w.author.get(&format!("/api/v1/documents/{doc}")).await);
     assert_eq!(d["review_by"], Value::Null);
     let _ = (&w.author_id, &w.head_id);
+}
+
+#[tokio::test]
+async fn a_reader_named_in_a_stage_sees_and_decides_it() {
+    let w = world().await;
+    // The reader (role reader in the space) is named by id in one category, and by a group of
+    // readers in another.
+    let named = w.admin.new_category(&w.space, "读者审阅", None).await;
+    ok(w.admin
+        .put(
+            &format!("/api/v1/categories/{named}/review-policy"),
+            json!({"stages": [{"name": "读者复核", "reviewers": [format!("user:{}", w.reader_id)], "quorum": "any"}]}),
+        )
+        .await);
+    let d = w
+        .author
+        .new_doc(&w.space, Some(&named), "值班表", "周一张三。\n")
+        .await;
+    let doc = s(&d["id"]);
+    let r = w.submit(&doc).await;
+    // In the reader's queue, with the diff, decidable; and announced to them.
+    let q = queue(&w.reader).await;
+    assert_eq!(q.len(), 1, "{q:?}");
+    assert_eq!(q[0]["id"], r.as_str());
+    let rv = ok(w.reader.get(&format!("/api/v1/reviews/{r}")).await);
+    assert_eq!(rv["can_decide"], true, "{rv}");
+    assert!(rv["diff"].to_string().contains("周一张三"), "{rv}");
+    let n = inbox(&w.reader).await;
+    assert!(
+        n["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["kind"] == "review_requested" && x["review_id"] == r.as_str()),
+        "{n}"
+    );
+    // A reviewer of the space who is not named still may not decide it.
+    assert_error(
+        &w.km
+            .post(&format!("/api/v1/reviews/{r}/approve"), json!({}))
+            .await,
+        404,
+        "not_found",
+    );
+    let rv = ok(w
+        .reader
+        .post(
+            &format!("/api/v1/reviews/{r}/approve"),
+            json!({"comment": "无误"}),
+        )
+        .await);
+    assert_eq!(rv["state"], "approved", "{rv}");
+    let d = ok(w.reader.get(&format!("/api/v1/documents/{doc}")).await);
+    assert_eq!(
+        (d["version"].clone(), d["status"].clone()),
+        (json!(1), json!("published"))
+    );
+    assert!(queue(&w.reader).await.is_empty());
+
+    // Named through a department of readers.
+    let g = ok(w
+        .admin
+        .post(
+            "/api/v1/groups",
+            json!({"name": "校对组", "members": [w.reader_id]}),
+        )
+        .await);
+    let proof = s(&g["id"]);
+    let by_group = w.admin.new_category(&w.space, "校对", None).await;
+    ok(w.admin
+        .put(
+            &format!("/api/v1/categories/{by_group}/grants"),
+            json!({"inherit": true, "grants": [{"principal": format!("group:{proof}"), "role": "reader"}]}),
+        )
+        .await);
+    ok(w.admin
+        .put(
+            &format!("/api/v1/categories/{by_group}/review-policy"),
+            json!({"stages": [{"name": "校对", "reviewers": [format!("group:{proof}")], "quorum": "all"}]}),
+        )
+        .await);
+    let d = w
+        .author
+        .new_doc(&w.space, Some(&by_group), "校对稿", "待校对。\n")
+        .await;
+    let r = w.submit(&s(&d["id"])).await;
+    assert_eq!(queue(&w.reader).await.len(), 1);
+    let rv = ok(w
+        .reader
+        .post(&format!("/api/v1/reviews/{r}/approve"), json!({}))
+        .await);
+    assert_eq!(rv["state"], "approved", "{rv}");
+
+    // `everyone` still means those holding the reviewer role: a reader is not among them.
+    let open = w.admin.new_category(&w.space, "全员审", None).await;
+    ok(w.admin
+        .put(
+            &format!("/api/v1/categories/{open}/review-policy"),
+            json!({"stages": [{"name": "任一审核人", "reviewers": ["everyone"], "quorum": "any"}]}),
+        )
+        .await);
+    let d = w
+        .author
+        .new_doc(&w.space, Some(&open), "全员稿", "全员。\n")
+        .await;
+    let r = w.submit(&s(&d["id"])).await;
+    assert!(queue(&w.reader).await.is_empty());
+    assert_error(
+        &w.reader
+            .post(&format!("/api/v1/reviews/{r}/approve"), json!({}))
+            .await,
+        404,
+        "not_found",
+    );
+    assert_eq!(queue(&w.km).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_policy_naming_someone_who_cannot_read_there_is_refused() {
+    let w = world().await;
+    let (guest_id, _) = w
+        .srv
+        .user(
+            &w.admin,
+            "guest",
+            json!({"kind": "external", "expires_at": (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339()}),
+        )
+        .await;
+    let (outsider_id, _) = w
+        .srv
+        .user(&w.admin, "outsider", json!({"display_name": "局外人"}))
+        .await;
+    let g = ok(w
+        .admin
+        .post(
+            "/api/v1/groups",
+            json!({"name": "外部门", "members": [outsider_id]}),
+        )
+        .await);
+    let other_group = s(&g["id"]);
+    // A closed category only the author may read.
+    let closed = w.admin.new_category(&w.space, "闭门", None).await;
+    ok(w.admin
+        .put(
+            &format!("/api/v1/categories/{closed}/grants"),
+            json!({"inherit": false, "grants": [{"principal": format!("user:{}", w.author_id), "role": "editor"}]}),
+        )
+        .await);
+    let stage = |name: &str, who: String| {
+        json!({"stages": [
+            {"name": "初审", "reviewers": ["everyone"], "quorum": "any"},
+            {"name": name, "reviewers": [who], "quorum": "any"},
+        ]})
+    };
+    let cases = [
+        (closed.clone(), format!("user:{}", w.km_id), "老张"),
+        (closed.clone(), format!("group:{}", w.group), "部门负责人"),
+        (w.cat.clone(), format!("user:{outsider_id}"), "局外人"),
+        (w.cat.clone(), format!("group:{other_group}"), "外部门"),
+        (w.cat.clone(), format!("user:{guest_id}"), "guest"),
+    ];
+    for (cat, principal, name) in &cases {
+        let url = format!("/api/v1/categories/{cat}/review-policy");
+        let r = w.admin.put(&url, stage("终审", principal.clone())).await;
+        assert_error(&r, 400, "invalid_input");
+        assert_eq!(r.1["error"]["field"], "stages", "{}", r.1);
+        let msg = r.1["error"]["message"].as_str().unwrap();
+        for part in [principal.as_str(), *name, "stage 2", "终审"] {
+            assert!(msg.contains(part), "{msg:?} does not name {part:?}");
+        }
+    }
+    // Nothing was stored: the closed category still has no policy, 人事制度 keeps its own.
+    let c = ok(w.admin.get(&format!("/api/v1/categories/{closed}")).await);
+    assert_eq!(c["review_policy"], Value::Null, "{c}");
+    let c = ok(w.admin.get(&format!("/api/v1/categories/{}", w.cat)).await);
+    assert_eq!(c["review_policy"]["stages"][0]["name"], "部门负责人", "{c}");
+    // The space policy too: the outsider cannot read the space.
+    let r = w
+        .admin
+        .put(
+            &format!("/api/v1/spaces/{}/review-policy", w.space),
+            stage("终审", format!("user:{outsider_id}")),
+        )
+        .await;
+    assert_error(&r, 400, "invalid_input");
+    assert!(
+        r.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&outsider_id),
+        "{}",
+        r.1
+    );
+    // Those who can read there are accepted.
+    ok(w.admin
+        .put(
+            &format!("/api/v1/categories/{closed}/review-policy"),
+            stage("终审", "everyone".into()),
+        )
+        .await);
+    ok(w.admin
+        .put(
+            &format!("/api/v1/spaces/{}/review-policy", w.space),
+            stage("终审", format!("user:{}", w.reader_id)),
+        )
+        .await);
+}
+
+#[tokio::test]
+async fn stale_shows_a_named_reader_only_what_they_may_read() {
+    let w = world().await;
+    let cat = w.admin.new_category(&w.space, "值班制度", None).await;
+    // Published directly (no policy yet), due for re-review long ago.
+    let d = w
+        .author
+        .new_doc(&w.space, Some(&cat), "值班制度旧版", "每周轮换。\n")
+        .await;
+    assert_eq!(d["status"], "published", "{d}");
+    let doc = s(&d["id"]);
+    ok(w.author
+        .put(
+            &format!("/api/v1/documents/{doc}/review-by"),
+            json!({"date": "2020-01-01"}),
+        )
+        .await);
+    // Now the reader is named as its reviewer, and the author drafts a new title.
+    ok(w.admin
+        .put(
+            &format!("/api/v1/categories/{cat}/review-policy"),
+            json!({"stages": [{"name": "复核", "reviewers": [format!("user:{}", w.reader_id)], "quorum": "any"}]}),
+        )
+        .await);
+    let v2 = w
+        .save(&doc, "值班制度草稿DRAFTTITLE", "每天轮换。\n", 1)
+        .await;
+    assert_eq!(v2["status"], "draft", "{v2}");
+    // The reader sees the published version, as everywhere else.
+    let seen = ok(w.reader.get(&format!("/api/v1/documents/{doc}")).await);
+    assert_eq!(seen["title"], "值班制度旧版");
+    let st = ok(w.reader.get("/api/v1/reviews/stale").await);
+    assert_eq!(st["total"], 1, "{st}");
+    let item = &st["items"][0];
+    assert_eq!(item["id"], doc.as_str());
+    assert_eq!(
+        (item["title"].clone(), item["version"].clone()),
+        (json!("值班制度旧版"), json!(1)),
+        "{item}"
+    );
+    assert!(!st.to_string().contains("DRAFTTITLE"), "{st}");
+    // A reviewer of the space, who may edit it, sees the head.
+    let st = ok(w.km.get("/api/v1/reviews/stale").await);
+    assert_eq!(st["items"][0]["title"], "值班制度草稿DRAFTTITLE", "{st}");
+    assert_eq!(st["items"][0]["version"], 2, "{st}");
 }

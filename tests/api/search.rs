@@ -302,3 +302,44 @@ async fn admin_synonyms_take_effect() {
         "forbidden",
     );
 }
+
+#[tokio::test]
+async fn what_the_page_drops_is_not_searchable() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let space = admin.first_space().await;
+    let body = "安装说明 KIWIVISIBLE 见下 <script>alert(\"MANGOSCRIPT\")</script> 完毕\n\n\
+                样式 <style>.MANGOSTYLE{color:red}</style> 之后 \
+                <img src=x onerror=\"alert('MANGOIMG')\"> 图片\n\n\
+                <script>\nalert(\"MANGOBLOCK\")\n</script>\n";
+    let d = admin.new_doc(&space, None, "部署手册", body).await;
+    let id = d["id"].as_str().unwrap();
+    // The page shows none of it.
+    let page = admin.get(&format!("/api/v1/documents/{id}")).await.1;
+    let html = page["html"].as_str().unwrap();
+    assert!(html.contains("KIWIVISIBLE"), "{html}");
+    assert!(!html.contains("MANGO"), "{html}");
+    // Search finds the document by what the page shows...
+    let r = admin.search_until("KIWIVISIBLE", id, true).await;
+    let hit = &r["hits"][0];
+    assert_eq!(hit["id"], id);
+    let snippet = hit["snippet"].as_str().unwrap().to_lowercase();
+    assert!(snippet.contains("kiwivisible"), "{hit}");
+    for gone in ["script", "alert", "mango", "onerror", "style", "color"] {
+        assert!(!snippet.contains(gone), "{gone:?} in the snippet: {hit}");
+    }
+    // ...and never by what the sanitiser dropped.
+    for q in [
+        "MANGOSCRIPT",
+        "MANGOSTYLE",
+        "MANGOIMG",
+        "MANGOBLOCK",
+        "alert",
+    ] {
+        let (st, r) = admin
+            .get(&format!("/api/v1/search?q={}", urlencode(q)))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{r}");
+        assert_eq!(r["total"], 0, "{q} found: {r}");
+    }
+}

@@ -496,6 +496,28 @@ test('admin pages', async () => {
   noProblems(page, 'admin');
 });
 
+test('admin: a review policy naming someone who cannot read there is refused, the reason shown', async () => {
+  const page = S.adminPage;
+  // 王芳 reads 公司公告 only, not 产品知识库.
+  await page.goto(`${base}/#/admin/policies?space=${S.space}&category=${S.catDocs}`);
+  await page.waitForSelector('.policy-stages', { state: 'attached' }); // empty: no policy yet
+  await page.click('.form-actions button:not(.btn-primary)'); // + 添加阶段
+  await page.waitForSelector('.policy-stage select[multiple]');
+  await page.fill('.policy-stage input', '读者复核');
+  await page.selectOption('.policy-stage select[multiple]', ['user:' + S.reader.id]);
+  await page.click('.form-actions .btn-primary');
+  await page.waitForSelector('.policy-error:not([hidden])');
+  const text = await page.textContent('.policy-error');
+  assert.match(text, /审核流程未保存/);
+  assert.match(text, /王芳/);
+  assert.match(text, /读者复核/);
+  assert.match(text, /cannot read/);
+  await shot(page, 'admin-policy-refused');
+  const cat = await api(S.admin, 'GET', `/categories/${S.catDocs}`);
+  assert.equal(cat.review_policy, null, 'nothing was stored');
+  noProblems(page, 'policy refused');
+});
+
 test('phone-sized screen: nothing breaks, long Chinese titles wrap', async () => {
   const long = await api(S.admin, 'POST', '/documents', {
     space_id: S.openSpace,

@@ -233,13 +233,23 @@ function policyEditor(title, policy, save) {
     return name;
   };
   for (const s of (policy && policy.stages) || []) addStage(s);
+  // A refused policy (e.g. a reviewer who cannot read here) stays on screen with the server's reason.
+  const err = h('div', { class: 'form-error policy-error', role: 'alert', hidden: true });
   append(wrap, h('h3', null, title),
     !(policy && policy.stages && policy.stages.length) ? h('p', { class: 'muted' }, t('policy.none')) : null,
-    stagesEl,
+    stagesEl, err,
     h('div', { class: 'form-actions' },
       h('button', { class: 'btn', type: 'button', onclick: () => addStage(null).focus() }, '+ ', t('policy.addStage')),
       h('button', { class: 'btn btn-primary', type: 'button', onclick: async () => {
-        try { await save({ stages: [...stagesEl.children].map((li) => li._value()) }); toast(t('policy.saved'), 'success'); } catch (e) { reportError(e); }
+        err.hidden = true;
+        try { await save({ stages: [...stagesEl.children].map((li) => li._value()) }); toast(t('policy.saved'), 'success'); } catch (e) {
+          if (e instanceof ApiError && e.code === 'invalid_input') {
+            err.textContent = t('policy.refused', { message: e.message });
+            if (e.body && e.body.field) err.dataset.field = e.body.field;
+            err.hidden = false;
+          }
+          reportError(e);
+        }
       } }, t('policy.save'))));
   return wrap;
 }
