@@ -11,6 +11,7 @@ use crate::{
         versions::{self, ChainState, Content},
     },
     error::{Error, Result},
+    markdown,
     model::{AuditEvent, Deleted, Doc, DocKind, DocStatus, VersionRecord, new_id},
     store::{Store, Tx, TxResult, abort, to_json, tx_json, version_key},
 };
@@ -35,8 +36,36 @@ pub struct DocContent {
     pub tags: Vec<String>,
 }
 
-/// Checks and normalises a title, body and tags.
+/// 422 `invalid_input` on `body`: nested past [`markdown::MAX_NESTING`].
+pub fn too_deep() -> Error {
+    Error::Rule {
+        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_input",
+        message: format!(
+            "the body nests HTML elements, block quotes or lists more than {} levels deep (the limit)",
+            markdown::MAX_NESTING
+        ),
+        extra: Some(serde_json::json!({"field": "body", "limit": markdown::MAX_NESTING})),
+    }
+}
+
+/// Checks and normalises a title, body and tags. The body is parsed (nesting depth): CPU work, so
+/// call it off the async workers.
 pub fn validate(title: &str, body: &str, tags: &[String], max_body: usize) -> Result<DocContent> {
+    let content = validate_fields(title, body, tags, max_body)?;
+    if markdown::nests_too_deep(body) {
+        return Err(too_deep());
+    }
+    Ok(content)
+}
+
+/// [`validate`] without the nesting check (for callers that made it already).
+pub fn validate_fields(
+    title: &str,
+    body: &str,
+    tags: &[String],
+    max_body: usize,
+) -> Result<DocContent> {
     let title = title.trim();
     if title.is_empty() {
         return Err(Error::invalid("title", "the title must not be empty"));

@@ -5,6 +5,7 @@ mod common;
 mod documents;
 mod durability;
 mod import;
+mod limits;
 mod permissions;
 mod reviews;
 mod search;
