@@ -106,9 +106,7 @@ fn next_tag(s: &str, from: usize) -> Option<(usize, usize, RawTag<'_>)> {
     let bytes = s.as_bytes();
     let mut i = from;
     while i < bytes.len() {
-        let Some(off) = s[i..].find('<') else {
-            return None;
-        };
+        let off = s[i..].find('<')?;
         let start = i + off;
         let rest = &s[start + 1..];
         let close_at = |skip: usize, pat: &str| {

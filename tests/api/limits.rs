@@ -212,7 +212,11 @@ async fn large_diffs_answer_at_line_level_while_the_server_stays_responsive() {
         old.push_str(&format!(
             "第{lines}行 集群扩容与备份恢复的步骤说明 旧 words here\n"
         ));
-        let v = if lines % 2 == 0 { "新" } else { "旧" };
+        let v = if lines.is_multiple_of(2) {
+            "新"
+        } else {
+            "旧"
+        };
         new.push_str(&format!(
             "第{lines}行 集群扩容与备份恢复的步骤说明 {v} words here\n"
         ));
