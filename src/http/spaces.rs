@@ -23,8 +23,8 @@ use crate::{
         documents::actor,
         extract::{ApiJson, ApiPath, check_id},
     },
-    model::{Category, Space, SpaceKind, User, new_id},
-    store::{Store, to_json, tx_modify},
+    model::{AuditEvent, Category, Space, SpaceKind, User, new_id},
+    store::{Store, Tx, TxResult, to_json, tx_modify},
 };
 
 /// Routes of this module.
@@ -49,7 +49,10 @@ pub fn router() -> Router<AppState> {
         .route("/categories/{id}/review-policy", put(set_category_policy))
 }
 
-const MAX_NAME_CHARS: usize = 100;
+/// Longest space or category name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+/// Deepest category nesting (a top-level category is depth 1).
+pub const MAX_CATEGORY_DEPTH: usize = 12;
 const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 /// Loads a space the caller may manage (`action` is ManageGrants or ManageCategories); 404 when the
@@ -509,10 +512,10 @@ pub fn create_category_in(
                 "the parent belongs to another space",
             ));
         }
-        if access::chain(store, Some(p))?.len() >= 12 {
+        if access::chain(store, Some(p))?.len() >= MAX_CATEGORY_DEPTH {
             return Err(Error::invalid(
                 "parent_id",
-                "categories nest at most 12 deep",
+                format!("categories nest at most {MAX_CATEGORY_DEPTH} deep"),
             ));
         }
     }
@@ -526,30 +529,41 @@ pub fn create_category_in(
             message: format!("a category named {name} already exists here"),
         });
     }
-    let cat = Category {
+    let cat = new_category(&space.id, name, parent_id);
+    let ev = category_created(actor, store.next_seq()?, &cat);
+    store.transact(|tx| tx_write_category(tx, &cat, &ev))?;
+    Ok(cat)
+}
+
+/// A new category record (checked by the caller, not yet stored): inherits its parent's grants.
+pub fn new_category(space_id: &str, name: String, parent_id: Option<&str>) -> Category {
+    Category {
         id: new_id(),
-        space_id: space.id.clone(),
+        space_id: space_id.to_owned(),
         name,
         parent_id: parent_id.map(str::to_owned),
         inherit: true,
         grants: vec![],
         review_policy: None,
         created_at: Utc::now(),
-    };
-    let ev = actor.event(
-        store.next_seq()?,
+    }
+}
+
+/// The audit event recording a category's creation.
+pub fn category_created(actor: &crate::docs::Actor, seq: u64, cat: &Category) -> AuditEvent {
+    actor.event(
+        seq,
         "category.create",
         format!("category:{}", cat.id),
         "ok",
-        Some(json!({"name": cat.name, "space_id": space.id})),
-    );
-    let bytes = to_json(&cat);
-    store.transact(|tx| {
-        tx.categories.insert(cat.id.as_bytes(), bytes.clone())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
-    Ok(cat)
+        Some(json!({"name": cat.name, "space_id": cat.space_id})),
+    )
+}
+
+/// Writes a new category and its audit event inside a transaction.
+pub fn tx_write_category(tx: &Tx<'_>, cat: &Category, ev: &AuditEvent) -> TxResult<()> {
+    tx.categories.insert(cat.id.as_bytes(), to_json(cat))?;
+    tx_audit(tx, ev)
 }
 
 async fn create_category(
