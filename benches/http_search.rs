@@ -68,7 +68,8 @@ fn rss_mb() -> f64 {
 fn corpus_files(scale: usize) -> Vec<SourceFile> {
     let dir = Path::new(CORPUS);
     let paths = import::folder_files(dir).unwrap();
-    let base: Vec<SourceFile> = import::read_folder(dir, &paths).collect();
+    let (base, problems) = import::read_folder(dir, &paths, 5 * 1024 * 1024);
+    assert!(problems.is_empty(), "{problems:?}");
     if scale <= base.len() {
         return base;
     }
@@ -124,8 +125,7 @@ async fn run(scale: usize) {
             ip: None,
         };
         let space = import::find_or_create_space(&store, &actor, "技术文档").unwrap();
-        let report =
-            import::import_files(&store, &actor, &space, files, 5 * 1024 * 1024, |_| {}).unwrap();
+        let report = import::import_files(&store, &actor, &space, files, 5 * 1024 * 1024).unwrap();
         store.flush_blocking().unwrap();
         let stored = started.elapsed();
         let index = hanlin::open_index(dir.path()).unwrap();

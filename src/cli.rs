@@ -149,7 +149,13 @@ fn admin_actor(store: &Store) -> Result<Actor> {
     })
 }
 
-/// `hanlin import DIR --space NAME`.
+/// Largest file `hanlin import` takes (the server's default body limit).
+const MAX_IMPORT_BODY: usize = 5 * 1024 * 1024;
+/// Most Markdown one `hanlin import` takes: it is written in one transaction, held in memory
+/// (about 10x the text at its peak, indexing included).
+const MAX_IMPORT_TOTAL: u64 = 256 * 1024 * 1024;
+
+/// `hanlin import DIR --space NAME`: every file is checked first; any problem -> nothing written.
 pub fn import(args: &ImportArgs) -> Result<ExitCode> {
     let started = Instant::now();
     std::fs::create_dir_all(&args.data_dir).map_err(Error::internal)?;
@@ -159,18 +165,37 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
         std::env::var("HANLIN_ADMIN_PASSWORD").ok().as_deref(),
     )?;
     let actor = admin_actor(&store)?;
-    let space = import::find_or_create_space(&store, &actor, &args.space)?;
+    // Check every file before writing anything (the space included); then write all in one go.
     let files = import::folder_files(&args.dir)?;
-    let pb = bar(files.len() as u64, "importing");
-    let report = import::import_files(
-        &store,
-        &actor,
-        &space,
-        import::read_folder(&args.dir, &files),
-        5 * 1024 * 1024,
-        |_| pb.inc(1),
-    )?;
-    pb.finish_and_clear();
+    let total: u64 = files
+        .iter()
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .sum();
+    if total > MAX_IMPORT_TOTAL {
+        return Err(Error::bad(format!(
+            "{} holds {} MiB of Markdown; one import takes at most {} MiB (it is written in one transaction): import its sub-folders one at a time",
+            args.dir.display(),
+            total / (1024 * 1024),
+            MAX_IMPORT_TOTAL / (1024 * 1024)
+        )));
+    }
+    let (sources, mut problems) = import::read_folder(&args.dir, &files, MAX_IMPORT_BODY as u64);
+    let (checked, more) = import::check(sources, MAX_IMPORT_BODY);
+    problems.extend(more);
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("  {}: {} ({})", p.entry, p.message, p.code);
+        }
+        return Err(Error::bad(format!(
+            "{} problem{} found in {}; nothing was imported",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            args.dir.display()
+        )));
+    }
+    let space = import::find_or_create_space(&store, &actor, &args.space)?;
+    let report = import::write(&store, &actor, &space, &checked)?;
     store.flush_blocking()?;
     let stored = started.elapsed();
     let index = crate::open_index(&args.data_dir)?;

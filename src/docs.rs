@@ -11,6 +11,7 @@ use crate::{
         versions::{self, ChainState, Content},
     },
     error::{Error, Result},
+    markdown,
     model::{AuditEvent, Deleted, Doc, DocKind, DocStatus, VersionRecord, new_id},
     store::{Store, Tx, TxResult, abort, to_json, tx_json, version_key},
 };
@@ -35,8 +36,36 @@ pub struct DocContent {
     pub tags: Vec<String>,
 }
 
-/// Checks and normalises a title, body and tags.
+/// 422 `invalid_input` on `body`: nested past [`markdown::MAX_NESTING`].
+pub fn too_deep() -> Error {
+    Error::Rule {
+        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        code: "invalid_input",
+        message: format!(
+            "the body nests HTML elements, block quotes or lists more than {} levels deep (the limit)",
+            markdown::MAX_NESTING
+        ),
+        extra: Some(serde_json::json!({"field": "body", "limit": markdown::MAX_NESTING})),
+    }
+}
+
+/// Checks and normalises a title, body and tags. The body is parsed (nesting depth): CPU work, so
+/// call it off the async workers.
 pub fn validate(title: &str, body: &str, tags: &[String], max_body: usize) -> Result<DocContent> {
+    let content = validate_fields(title, body, tags, max_body)?;
+    if markdown::nests_too_deep(body) {
+        return Err(too_deep());
+    }
+    Ok(content)
+}
+
+/// [`validate`] without the nesting check (for callers that made it already).
+pub fn validate_fields(
+    title: &str,
+    body: &str,
+    tags: &[String],
+    max_body: usize,
+) -> Result<DocContent> {
     let title = title.trim();
     if title.is_empty() {
         return Err(Error::invalid("title", "the title must not be empty"));
@@ -322,8 +351,19 @@ pub struct NewDoc {
     pub import_key: Option<Vec<u8>>,
 }
 
-/// Creates a document with version 1, in one transaction with its outbox entry and audit event.
-pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
+/// A new document ready to write: everything computed outside the transaction.
+pub struct PreparedCreate {
+    /// The document (with its body).
+    pub doc: Doc,
+    doc_bytes: Vec<u8>,
+    ver_bytes: Vec<u8>,
+    outbox_seq: u64,
+    event: AuditEvent,
+    import_key: Option<Vec<u8>>,
+}
+
+/// Builds a new document with version 1, its outbox entry and audit event, without writing.
+pub fn prepare_create(store: &Store, actor: &Actor, new: NewDoc) -> Result<PreparedCreate> {
     let now = Utc::now();
     let id = new_id();
     let (record, chain) = build_version(NewVersion {
@@ -342,7 +382,7 @@ pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
         category_id: new.category_id,
         title: new.content.title.clone(),
         tags: new.content.tags.clone(),
-        body: new.content.body.clone(),
+        body: new.content.body,
         version: 1,
         published_version: (!new.needs_review).then_some(1),
         status: if new.needs_review {
@@ -360,27 +400,43 @@ pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
         approved_by: Vec::new(),
     };
     let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
-    let ev = actor.event(
+    let event = actor.event(
         audit_seq,
         "document.create",
         format!("document:{id}"),
         "ok",
         Some(serde_json::json!({"title": doc.title, "space_id": doc.space_id})),
     );
-    let doc_bytes = to_json(&doc);
-    let ver_bytes = encode_version(&record);
-    store.transact(|tx| {
-        tx.docs.insert(id.as_bytes(), doc_bytes.clone())?;
-        tx.bodies.insert(id.as_bytes(), doc.body.as_bytes())?;
-        tx.versions.insert(version_key(&id, 1), ver_bytes.clone())?;
-        tx_outbox(tx, outbox_seq, &id)?;
-        tx_audit(tx, &ev)?;
-        if let Some(k) = &new.import_key {
-            tx.import_paths.insert(k.as_slice(), id.as_bytes())?;
-        }
-        Ok(())
-    })?;
-    Ok(doc)
+    Ok(PreparedCreate {
+        doc_bytes: to_json(&doc),
+        ver_bytes: encode_version(&record),
+        doc,
+        outbox_seq,
+        event,
+        import_key: new.import_key,
+    })
+}
+
+/// Writes a prepared new document inside a transaction.
+pub fn tx_create(tx: &Tx<'_>, p: &PreparedCreate) -> TxResult<()> {
+    let id = p.doc.id.as_str();
+    tx.docs.insert(id.as_bytes(), p.doc_bytes.as_slice())?;
+    tx.bodies.insert(id.as_bytes(), p.doc.body.as_bytes())?;
+    tx.versions
+        .insert(version_key(id, 1), p.ver_bytes.as_slice())?;
+    tx_outbox(tx, p.outbox_seq, id)?;
+    tx_audit(tx, &p.event)?;
+    if let Some(k) = &p.import_key {
+        tx.import_paths.insert(k.as_slice(), id.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Creates a document with version 1, in one transaction with its outbox entry and audit event.
+pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
+    let p = prepare_create(store, actor, new)?;
+    store.transact(|tx| tx_create(tx, &p))?;
+    Ok(p.doc)
 }
 
 /// Parameters of a save.
@@ -399,89 +455,140 @@ pub struct Update {
     pub action: &'static str,
 }
 
+/// A save ready to write: everything computed outside the transaction.
+pub struct PreparedUpdate {
+    /// The version the save builds on.
+    base_version: u64,
+    /// The document after the save (with its body).
+    pub next: Doc,
+    next_bytes: Vec<u8>,
+    ver_bytes: Vec<u8>,
+    outbox_seq: u64,
+    event: AuditEvent,
+}
+
+/// What a save would do.
+pub enum Planned {
+    /// Nothing changed: no new version (the document as it is).
+    Unchanged(Box<Doc>),
+    /// A new version.
+    Save(Box<PreparedUpdate>),
+}
+
+/// Plans a save on top of `up.base_version` without writing, or fails with `edit_conflict` when the
+/// document has moved on. Diffing against the head is the costly part.
+pub fn prepare_update(store: &Store, actor: &Actor, id: &str, up: &Update) -> Result<Planned> {
+    let doc = load(store, id)?;
+    if doc.deleted.is_some() {
+        return Err(Error::NotFound("document"));
+    }
+    if up.base_version != doc.version {
+        return Err(Error::EditConflict {
+            current_version: doc.version,
+        });
+    }
+    let category_id = up
+        .category_id
+        .clone()
+        .unwrap_or_else(|| doc.category_id.clone());
+    if doc.title == up.content.title
+        && doc.body == up.content.body
+        && doc.tags == up.content.tags
+        && doc.category_id == category_id
+    {
+        return Ok(Planned::Unchanged(Box::new(doc)));
+    }
+    let now = Utc::now();
+    let n = doc.version + 1;
+    let (record, chain) = build_version(NewVersion {
+        version: n,
+        prev: Some((&doc.body, doc.chain)),
+        content: &up.content,
+        category_id: category_id.clone(),
+        author: &actor.id,
+        message: &up.message,
+        at: now,
+    });
+    let mut next = doc.clone();
+    next.title = up.content.title.clone();
+    next.body = up.content.body.clone();
+    next.tags = up.content.tags.clone();
+    next.category_id = category_id;
+    next.version = n;
+    next.chain = chain;
+    next.updated_by = actor.id.clone();
+    next.updated_at = now;
+    if up.needs_review {
+        next.status = DocStatus::Draft;
+    } else {
+        next.status = DocStatus::Published;
+        next.published_version = Some(n);
+        next.approved_by.clear();
+    }
+    let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
+    let event = actor.event(
+        audit_seq,
+        up.action,
+        format!("document:{id}"),
+        "ok",
+        Some(serde_json::json!({"version": n})),
+    );
+    Ok(Planned::Save(Box::new(PreparedUpdate {
+        base_version: doc.version,
+        next_bytes: to_json(&next),
+        ver_bytes: encode_version(&record),
+        next,
+        outbox_seq,
+        event,
+    })))
+}
+
+/// Inside a transaction: is the document still at the version the save was planned on? (Another
+/// save may have landed since.) A vanished document aborts with `not_found`.
+pub fn tx_still_current(tx: &Tx<'_>, p: &PreparedUpdate) -> TxResult<bool> {
+    let cur: Doc = match tx.docs.get(p.next.id.as_bytes())? {
+        Some(b) => tx_json(&b)?,
+        None => return abort(Error::NotFound("document")),
+    };
+    Ok(cur.version == p.base_version)
+}
+
+/// Writes a planned save inside a transaction (after [`tx_still_current`]).
+pub fn tx_update(tx: &Tx<'_>, p: &PreparedUpdate) -> TxResult<()> {
+    let id = p.next.id.as_str();
+    tx.docs.insert(id.as_bytes(), p.next_bytes.as_slice())?;
+    tx.bodies.insert(id.as_bytes(), p.next.body.as_bytes())?;
+    tx.versions
+        .insert(version_key(id, p.next.version), p.ver_bytes.as_slice())?;
+    tx_outbox(tx, p.outbox_seq, id)?;
+    tx_audit(tx, &p.event)?;
+    Ok(())
+}
+
 /// Saves a new version on top of `base_version`, or fails with `edit_conflict` when the document has
 /// moved on. Nothing changed -> no new version.
 pub fn update(store: &Store, actor: &Actor, id: &str, up: Update) -> Result<Saved> {
     loop {
-        let doc = load(store, id)?;
-        if doc.deleted.is_some() {
-            return Err(Error::NotFound("document"));
-        }
-        if up.base_version != doc.version {
-            return Err(Error::EditConflict {
-                current_version: doc.version,
-            });
-        }
-        let category_id = up
-            .category_id
-            .clone()
-            .unwrap_or_else(|| doc.category_id.clone());
-        if doc.title == up.content.title
-            && doc.body == up.content.body
-            && doc.tags == up.content.tags
-            && doc.category_id == category_id
-        {
-            return Ok(Saved {
-                doc,
-                changed: false,
-            });
-        }
-        let now = Utc::now();
-        let n = doc.version + 1;
-        let (record, chain) = build_version(NewVersion {
-            version: n,
-            prev: Some((&doc.body, doc.chain)),
-            content: &up.content,
-            category_id: category_id.clone(),
-            author: &actor.id,
-            message: &up.message,
-            at: now,
-        });
-        let mut next = doc.clone();
-        next.title = up.content.title.clone();
-        next.body = up.content.body.clone();
-        next.tags = up.content.tags.clone();
-        next.category_id = category_id;
-        next.version = n;
-        next.chain = chain;
-        next.updated_by = actor.id.clone();
-        next.updated_at = now;
-        if up.needs_review {
-            next.status = DocStatus::Draft;
-        } else {
-            next.status = DocStatus::Published;
-            next.published_version = Some(n);
-            next.approved_by.clear();
-        }
-        let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
-        let ev = actor.event(
-            audit_seq,
-            up.action,
-            format!("document:{id}"),
-            "ok",
-            Some(serde_json::json!({"version": n})),
-        );
-        let next_bytes = to_json(&next);
-        let ver_bytes = encode_version(&record);
-        let r = store.transact(|tx| {
+        let p = match prepare_update(store, actor, id, &up)? {
+            Planned::Unchanged(doc) => {
+                return Ok(Saved {
+                    doc: *doc,
+                    changed: false,
+                });
+            }
+            Planned::Save(p) => p,
+        };
+        let written = store.transact(|tx| {
             // Re-check inside the transaction: another save may have landed since we read.
-            let cur: Doc = match tx.docs.get(id.as_bytes())? {
-                Some(b) => tx_json(&b)?,
-                None => return abort(Error::NotFound("document")),
-            };
-            if cur.version != doc.version {
+            if !tx_still_current(tx, &p)? {
                 return Ok(false);
             }
-            tx.docs.insert(id.as_bytes(), next_bytes.clone())?;
-            tx.bodies.insert(id.as_bytes(), next.body.as_bytes())?;
-            tx.versions.insert(version_key(id, n), ver_bytes.clone())?;
-            tx_outbox(tx, outbox_seq, id)?;
-            tx_audit(tx, &ev)?;
+            tx_update(tx, &p)?;
             Ok(true)
         })?;
-        if r {
+        if written {
             return Ok(Saved {
-                doc: next,
+                doc: p.next,
                 changed: true,
             });
         }

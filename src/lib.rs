@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
+pub mod cpu;
 pub mod docs;
 pub mod domain;
 pub mod error;
@@ -58,6 +59,8 @@ pub struct Inner {
     pub renders: markdown::RenderCache,
     /// Record types from `schemas/`, compiled.
     pub records: records::RecordSchemas,
+    /// Where CPU-heavy request work runs (never on an async worker).
+    pub cpu: cpu::CpuPool,
 }
 
 impl Deref for AppState {
@@ -113,6 +116,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         indexer_wake: Notify::new(),
         renders: markdown::RenderCache::default(),
         records,
+        cpu: cpu::CpuPool::default(),
     })))
 }
 

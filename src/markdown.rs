@@ -77,11 +77,180 @@ fn sanitizer() -> ammonia::Builder<'static> {
     b
 }
 
-/// Renders Markdown to sanitised HTML with heading anchors and a table of contents.
+/// Deepest nesting a body may have: Markdown containers (quotes, lists, emphasis, tables...) and
+/// raw HTML elements together. The sanitiser's HTML parser costs time quadratic in the depth (50,000
+/// nested `<div>`s took 14 s), so saves beyond it are refused and older bodies are rendered capped.
+pub const MAX_NESTING: usize = 100;
+
+/// HTML elements that never have content.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source",
+    "track", "wbr",
+];
+/// Elements a second opening of which closes the first (`<li>a<li>b`), as HTML parsers do.
+const SELF_CLOSING_SIBLINGS: &[&str] = &["p", "li", "dt", "dd", "option", "tr", "td", "th"];
+
+/// A tag found in raw HTML.
+enum RawTag<'a> {
+    /// An element that may hold content.
+    Open(&'a str),
+    /// An end tag.
+    Close(&'a str),
+    /// A void or self-closed element, a comment, a declaration: no nesting.
+    Flat,
+}
+
+/// The next tag at or after byte `from`: (start, end, tag). Quotes inside attribute values are not
+/// parsed (a `>` there ends the tag early, which only makes the estimate deeper, never shallower).
+fn next_tag(s: &str, from: usize) -> Option<(usize, usize, RawTag<'_>)> {
+    let bytes = s.as_bytes();
+    let mut i = from;
+    while i < bytes.len() {
+        let off = s[i..].find('<')?;
+        let start = i + off;
+        let rest = &s[start + 1..];
+        let close_at = |skip: usize, pat: &str| {
+            s[start + skip..]
+                .find(pat)
+                .map_or(s.len(), |e| start + skip + e + pat.len())
+        };
+        if rest.starts_with("!--") {
+            return Some((start, close_at(4, "-->"), RawTag::Flat));
+        }
+        if rest.starts_with('!') || rest.starts_with('?') {
+            return Some((start, close_at(1, ">"), RawTag::Flat));
+        }
+        let (closing, name_from) = match rest.strip_prefix('/') {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let name_len = name_from
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-')
+            .count();
+        if name_len == 0 || !name_from.as_bytes()[0].is_ascii_alphabetic() {
+            i = start + 1;
+            continue;
+        }
+        let name = &name_from[..name_len];
+        let end = close_at(1, ">");
+        let tag = if closing {
+            RawTag::Close(name)
+        } else if VOID.iter().any(|v| v.eq_ignore_ascii_case(name)) || s[..end].ends_with("/>") {
+            RawTag::Flat
+        } else {
+            RawTag::Open(name)
+        };
+        return Some((start, end, tag));
+    }
+    None
+}
+
+/// Caps the nesting of an event stream at [`MAX_NESTING`]: Markdown containers deeper than that
+/// are flattened (their content kept), and from the first raw HTML element that would go deeper,
+/// all raw HTML is shown as text. Returns the events and whether anything was capped.
+fn cap_nesting(events: Vec<Event<'_>>, limit: usize) -> (Vec<Event<'_>>, bool) {
+    let mut out = Vec::with_capacity(events.len());
+    // For each open Markdown container: was it kept?
+    let mut open: Vec<bool> = Vec::new();
+    let (mut kept, mut dropped) = (0usize, 0usize);
+    // Open raw HTML elements (lower-cased names).
+    let mut html: Vec<String> = Vec::new();
+    let mut capped = false;
+    for ev in events {
+        let (inline, s) = match ev {
+            Event::Start(tag) => {
+                if dropped == 0 && kept + html.len() < limit {
+                    kept += 1;
+                    open.push(true);
+                    out.push(Event::Start(tag));
+                } else {
+                    capped = true;
+                    dropped += 1;
+                    open.push(false);
+                }
+                continue;
+            }
+            Event::End(tag) => {
+                match open.pop() {
+                    Some(true) => {
+                        kept -= 1;
+                        out.push(Event::End(tag));
+                    }
+                    Some(false) => dropped -= 1,
+                    None => out.push(Event::End(tag)),
+                }
+                continue;
+            }
+            Event::Html(s) => (false, s),
+            Event::InlineHtml(s) => (true, s),
+            other => {
+                out.push(other);
+                continue;
+            }
+        };
+        let raw = |s| {
+            if inline {
+                Event::InlineHtml(s)
+            } else {
+                Event::Html(s)
+            }
+        };
+        if capped {
+            out.push(Event::Text(s));
+            continue;
+        }
+        let mut at = 0;
+        let mut overflow = None;
+        while let Some((start, end, tag)) = next_tag(&s, at) {
+            match tag {
+                RawTag::Open(name) => {
+                    let name = name.to_ascii_lowercase();
+                    if SELF_CLOSING_SIBLINGS.contains(&name.as_str()) && html.last() == Some(&name)
+                    {
+                        html.pop();
+                    }
+                    if kept + html.len() >= limit {
+                        overflow = Some(start);
+                        break;
+                    }
+                    html.push(name);
+                }
+                RawTag::Close(name) => {
+                    if let Some(i) = html.iter().rposition(|o| o.eq_ignore_ascii_case(name)) {
+                        html.truncate(i);
+                    }
+                }
+                RawTag::Flat => {}
+            }
+            at = end;
+        }
+        match overflow {
+            None => out.push(raw(s)),
+            Some(split) => {
+                capped = true;
+                let (ok, rest) = s.split_at(split);
+                if !ok.is_empty() {
+                    out.push(raw(ok.to_owned().into()));
+                }
+                out.push(Event::Text(rest.to_owned().into()));
+            }
+        }
+    }
+    (out, capped)
+}
+
+/// Does this Markdown nest deeper than [`MAX_NESTING`] (so that rendering would cap it)?
+pub fn nests_too_deep(markdown: &str) -> bool {
+    cap_nesting(Parser::new_ext(markdown, options()).collect(), MAX_NESTING).1
+}
+
+/// Renders Markdown to sanitised HTML with heading anchors and a table of contents. Nesting beyond
+/// [`MAX_NESTING`] is capped, so the time taken stays about linear in the size of the text.
 pub fn render(markdown: &str) -> Rendered {
     let mut seen = HashMap::new();
     let mut toc = Vec::new();
-    let mut events: Vec<Event<'_>> = Parser::new_ext(markdown, options()).collect();
+    let (mut events, _) = cap_nesting(Parser::new_ext(markdown, options()).collect(), MAX_NESTING);
     // Give every heading an id and collect the table of contents.
     let mut i = 0;
     while i < events.len() {
@@ -189,6 +358,70 @@ mod tests {
         assert_eq!(r.toc[1].level, 2);
     }
 
+    fn count(h: &str, pat: &str) -> usize {
+        h.matches(pat).count()
+    }
+
+    #[test]
+    fn deep_raw_html_is_capped_and_shown_as_text() {
+        let n = 5_000;
+        let md = format!("{}深处{}", "<div>".repeat(n), "</div>".repeat(n));
+        assert!(nests_too_deep(&md));
+        let r = render(&md);
+        // The HTML block itself is one level.
+        assert_eq!(
+            count(&r.html, "<div>"),
+            MAX_NESTING - 1,
+            "{}",
+            &r.html[..400]
+        );
+        assert!(
+            r.html.contains("&lt;div&gt;深处&lt;/div&gt;"),
+            "the rest is text"
+        );
+        // Unmatched end tags do not hide depth.
+        let md = "<b></i>".repeat(n);
+        assert!(nests_too_deep(&md));
+        // (The HTML parser re-opens up to three formatting elements after the paragraph.)
+        assert!(count(&render(&md).html, "<b>") <= MAX_NESTING + 3);
+    }
+
+    #[test]
+    fn deep_markdown_containers_are_flattened() {
+        for md in [
+            format!("{}深处\n", "> ".repeat(5_000)),
+            format!("{}深处\n", "- ".repeat(5_000)),
+        ] {
+            assert!(nests_too_deep(&md));
+            let r = render(&md);
+            assert!(
+                count(&r.html, "<blockquote>") + count(&r.html, "<li>") <= MAX_NESTING,
+                "{}",
+                &r.html[..300]
+            );
+            assert!(r.html.contains("深处"), "content kept");
+        }
+    }
+
+    #[test]
+    fn ordinary_documents_are_not_too_deep() {
+        let mut md = String::from("# 标题\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n");
+        for i in 0..15 {
+            md.push_str(&format!(
+                "{}- 第{i}层 **粗体 *斜体* `代码`**\n",
+                "  ".repeat(i)
+            ));
+        }
+        md.push_str("\n<details><summary>更多</summary>\n<ul><li>一<li>二<li>三</ul>\n");
+        md.push_str("<!-- <div><div><div> -->\n<p>段<p>段<br><img src=\"a.png\"/>\n</details>\n");
+        md.push_str(&"<p>没有闭合的段落\n\n".repeat(300));
+        md.push_str(&"> 引用\n>\n> > 嵌套\n\n".repeat(200));
+        assert!(!nests_too_deep(&md));
+        let r = render(&md);
+        assert!(r.html.contains("<details>"), "{}", r.html);
+        assert!(r.html.contains("第14层"));
+    }
+
     #[test]
     fn plain_text_drops_markup_keeps_code() {
         let t = plain_text("# 标题\n\n**粗体** 文字 `code`\n\n```sql\nSELECT 1;\n```\n<b>html</b>");
@@ -214,7 +447,18 @@ type RenderMap = HashMap<(String, u64), std::sync::Arc<Rendered>>;
 const RENDER_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 impl RenderCache {
-    /// The rendering of `markdown`, which is version `version` of document `id`.
+    /// The rendering of version `version` of document `id`, if it is cached.
+    pub fn cached(&self, id: &str, version: u64) -> Option<std::sync::Arc<Rendered>> {
+        self.inner
+            .lock()
+            .expect("render cache lock")
+            .0
+            .get(&(id.to_owned(), version))
+            .cloned()
+    }
+
+    /// The rendering of `markdown`, which is version `version` of document `id`. Renders on a miss:
+    /// CPU work, so call it off the async workers (see [`crate::cpu`]).
     pub fn get(&self, id: &str, version: u64, markdown: &str) -> std::sync::Arc<Rendered> {
         let key = (id.to_owned(), version);
         if let Some(r) = self.inner.lock().expect("render cache lock").0.get(&key) {

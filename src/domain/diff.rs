@@ -7,8 +7,16 @@ use similar::{Algorithm, ChangeTag, DiffOp, TextDiff};
 
 /// Lines of context around each change.
 const CONTEXT: usize = 3;
-/// Time budget for one diff; past it the result is coarser but still correct.
+/// Time budget for the line diff; past it the result is coarser but still correct.
 const DEADLINE: std::time::Duration = std::time::Duration::from_millis(500);
+/// Time budget for all word marking of one diff together; past it, the remaining changed lines are
+/// shown whole (line level).
+const WORD_DEADLINE: std::time::Duration = std::time::Duration::from_millis(300);
+/// Most changed text marked word by word in one diff (both sides, bytes); past it, the remaining
+/// changed lines are shown whole. Segmenting and diffing words costs far more than lines.
+pub const MAX_WORD_DIFF_BYTES: usize = 256 * 1024;
+/// Longest line marked word by word (bytes, each side); longer changed lines are shown whole.
+pub const MAX_WORD_LINE_BYTES: usize = 4 * 1024;
 
 /// Kind of a line or word in a diff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,6 +77,10 @@ pub struct TextChanges {
     pub insertions: usize,
     /// Lines deleted.
     pub deletions: usize,
+    /// True when some changed line pairs carry no word marks because the diff went past the
+    /// word-marking limits ([`MAX_WORD_DIFF_BYTES`], [`MAX_WORD_LINE_BYTES`], a time budget); the
+    /// line-level hunks are complete either way.
+    pub words_omitted: bool,
 }
 
 fn strip_eol(s: &str) -> String {
@@ -79,6 +91,7 @@ fn strip_eol(s: &str) -> String {
 }
 
 /// Diffs two texts. `words` splits a line into words (their concatenation must be the line).
+/// Bounded: the line diff has a deadline, and word marking stops at the limits above.
 pub fn diff(
     old: &str,
     new: &str,
@@ -99,6 +112,9 @@ pub fn diff(
     let new_lines: Vec<&str> = super::versions::lines(new);
     let mut hunks = Vec::new();
     let (mut insertions, mut deletions) = (0, 0);
+    let word_deadline = std::time::Instant::now() + WORD_DEADLINE;
+    let mut word_budget = MAX_WORD_DIFF_BYTES;
+    let mut words_omitted = false;
     for group in text_diff.grouped_ops(CONTEXT) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
             continue;
@@ -156,16 +172,27 @@ pub fn diff(
                     let mut ins_lines = Vec::new();
                     for i in 0..paired {
                         let (o, n) = (strip_eol(olds[i]), strip_eol(news[i]));
-                        let (ow, nw) = word_changes(&o, &n, words);
+                        let cost = o.len() + n.len();
+                        let marked = if cost <= word_budget
+                            && o.len().max(n.len()) <= MAX_WORD_LINE_BYTES
+                            && std::time::Instant::now() < word_deadline
+                        {
+                            word_budget -= cost;
+                            Some(word_changes(&o, &n, words, word_deadline))
+                        } else {
+                            words_omitted = true;
+                            None
+                        };
+                        let (ow, nw) = marked.unzip();
                         del_lines.push(Line {
                             op: Kind::Delete,
                             text: o,
-                            words: Some(ow),
+                            words: ow,
                         });
                         ins_lines.push(Line {
                             op: Kind::Insert,
                             text: n,
-                            words: Some(nw),
+                            words: nw,
                         });
                     }
                     for o in &olds[paired..] {
@@ -200,6 +227,7 @@ pub fn diff(
         hunks,
         insertions,
         deletions,
+        words_omitted,
     }
 }
 
@@ -208,6 +236,7 @@ fn word_changes(
     old: &str,
     new: &str,
     words: &dyn Fn(&str) -> Vec<String>,
+    deadline: std::time::Instant,
 ) -> (Vec<Word>, Vec<Word>) {
     let ow = words(old);
     let nw = words(new);
@@ -215,7 +244,7 @@ fn word_changes(
     let nw_ref: Vec<&str> = nw.iter().map(String::as_str).collect();
     let d = TextDiff::configure()
         .algorithm(Algorithm::Myers)
-        .timeout(DEADLINE)
+        .deadline(deadline)
         .diff_slices(&ow_ref, &nw_ref);
     let mut old_out: Vec<Word> = Vec::new();
     let mut new_out: Vec<Word> = Vec::new();
@@ -302,6 +331,50 @@ mod tests {
         assert!(d.unified.contains("-部署集群很简单"));
         assert!(d.unified.contains("+扩容集群很简单"));
         assert_eq!((d.insertions, d.deletions), (1, 1));
+    }
+
+    #[test]
+    fn large_diffs_fall_back_to_line_level_quickly() {
+        // Every line changed, 2 MB a side: far past the word-marking budget.
+        let mut old = String::new();
+        let mut new = String::new();
+        let mut i = 0;
+        while old.len() < 2 * 1024 * 1024 {
+            old.push_str(&format!("第{i}行 部署集群很简单 old words here\n"));
+            new.push_str(&format!("第{i}行 扩容集群很简单 new words here\n"));
+            i += 1;
+        }
+        let t = std::time::Instant::now();
+        let d = diff(&old, &new, "v1", "v2", &simple_words);
+        eprintln!("2 MB, every line changed: {:?}", t.elapsed());
+        assert!(d.words_omitted);
+        assert_eq!((d.insertions, d.deletions), (i, i));
+        let lines: Vec<&Line> = d.hunks.iter().flat_map(|h| &h.lines).collect();
+        assert_eq!(lines.len(), 2 * i, "every line is still shown");
+        let marked = lines.iter().filter(|l| l.words.is_some()).count();
+        assert!(marked > 0 && marked < lines.len(), "{marked}");
+        assert!(
+            lines
+                .iter()
+                .filter_map(|l| l.words.as_ref())
+                .map(|w| w.iter().map(|w| w.text.len()).sum::<usize>())
+                .sum::<usize>()
+                <= MAX_WORD_DIFF_BYTES
+        );
+        // A long changed line is shown whole; a short one beside it is still marked.
+        let long_old = format!("a\n{}\nkeep\nx y\n", "词 ".repeat(3000));
+        let long_new = format!("a\n{}\nkeep\nx z\n", "字 ".repeat(3000));
+        let d = diff(&long_old, &long_new, "v1", "v2", &simple_words);
+        assert!(d.words_omitted);
+        let words: Vec<bool> = d.hunks[0]
+            .lines
+            .iter()
+            .filter(|l| l.op != Kind::Equal)
+            .map(|l| l.words.is_some())
+            .collect();
+        assert_eq!(words, vec![false, false, true, true]);
+        // A small diff is marked whole.
+        assert!(!diff("a\nb\n", "a\nc\n", "v1", "v2", &simple_words).words_omitted);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::{
     domain::permission::{Action, Decision, Scopes, Subject},
     error::{Error, Result},
     http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
-    markdown::TocEntry,
+    markdown::{Rendered, TocEntry},
     model::{Doc, DocKind, DocStatus},
     store::{Store, pair_key},
 };
@@ -165,6 +165,15 @@ async fn create(
     who: CurrentUser,
     ApiJson(req): ApiJson<CreateRequest>,
 ) -> Result<Json<Value>> {
+    // Validation parses the body and a save encodes it: CPU work, off the async workers.
+    let (st, caller) = (state.clone(), who.clone());
+    let doc = state.cpu.run(move || create_doc(&st, &caller, req)).await?;
+    state.store.flush().await?;
+    state.notify_indexer();
+    Ok(Json(view(&state, &who, doc, true, None)?))
+}
+
+fn create_doc(state: &AppState, who: &CurrentUser, req: CreateRequest) -> Result<Doc> {
     let store = &state.store;
     let content = docs::validate(
         &req.title,
@@ -197,9 +206,9 @@ async fn create(
         },
     )?;
     let needs_review = needs_review(store, &space.id, req.category_id.as_deref())?;
-    let doc = docs::create(
+    docs::create(
         store,
-        &actor(&who),
+        &actor(who),
         NewDoc {
             space_id: space.id.clone(),
             category_id: req.category_id,
@@ -209,29 +218,18 @@ async fn create(
             message,
             import_key: None,
         },
-    )?;
-    store.flush().await?;
-    state.notify_indexer();
-    Ok(Json(view(&state, &who, doc, true, Render::No)?))
+    )
 }
 
-/// Whether a document view carries the rendered HTML and table of contents.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Render {
-    /// Reads: `html` and `toc` included (from the render cache).
-    Yes,
-    /// Write answers: the saved fields only; rendering is the next read's business (it costs
-    /// about 0.8 ms for 20 KB, a third of a save).
-    No,
-}
-
-/// The view of a document at the version given in `doc` (head or published).
+/// The view of a document at the version given in `doc` (head or published). Reads pass its
+/// rendering (`html` and `toc` are included); write answers pass None: the saved fields only,
+/// rendering is the next read's business (it costs about 0.8 ms for 20 KB, a third of a save).
 fn view(
     state: &AppState,
     who: &CurrentUser,
     doc: Doc,
     may_edit: bool,
-    render: Render,
+    rendered: Option<&Rendered>,
 ) -> Result<Value> {
     let store = &state.store;
     let (author, author_name) = user_names(store, &doc.updated_by);
@@ -261,8 +259,7 @@ fn view(
             Vec::new()
         },
     });
-    if render == Render::Yes {
-        let rendered = state.renders.get(&doc.id, doc.version, &doc.body);
+    if let Some(rendered) = rendered {
         let toc: &[TocEntry] = &rendered.toc;
         v["html"] = json!(rendered.html.as_str());
         v["toc"] = json!(toc);
@@ -291,13 +288,36 @@ pub fn load_visible(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Do
     Ok((published_view(&state.store, doc, visible)?, false))
 }
 
+/// The rendered view of a document as the caller should see it. A cached rendering of the head is
+/// answered at once; rebuilding an older published version and rendering run on the CPU pool.
+async fn rendered_view(state: &AppState, who: &CurrentUser, id: &str) -> Result<Value> {
+    let (doc, may_edit, visible) = load_readable(state, who, id)?;
+    if visible == doc.version
+        && let Some(r) = state.renders.cached(&doc.id, doc.version)
+    {
+        return view(state, who, doc, may_edit, Some(&r));
+    }
+    let (st, caller) = (state.clone(), who.clone());
+    state
+        .cpu
+        .run(move || {
+            let (doc, may_edit) = if visible == doc.version {
+                (doc, may_edit)
+            } else {
+                (published_view(&st.store, doc, visible)?, false)
+            };
+            let r = st.renders.get(&doc.id, doc.version, &doc.body);
+            view(&st, &caller, doc, may_edit, Some(&r))
+        })
+        .await
+}
+
 async fn read(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
-    let (doc, may_edit) = load_visible(&state, &who, &id)?;
-    Ok(Json(view(&state, &who, doc, may_edit, Render::Yes)?))
+    Ok(Json(rendered_view(&state, &who, &id).await?))
 }
 
 #[derive(Deserialize)]
@@ -320,9 +340,27 @@ async fn save(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<SaveRequest>,
 ) -> Result<Json<Value>> {
-    check_id(&id, "document")?;
+    let (st, caller) = (state.clone(), who.clone());
+    let saved = state
+        .cpu
+        .run(move || save_doc(&st, &caller, &id, req))
+        .await?;
+    if saved.changed {
+        state.store.flush().await?;
+        state.notify_indexer();
+    }
+    Ok(Json(view(&state, &who, saved.doc, true, None)?))
+}
+
+fn save_doc(
+    state: &AppState,
+    who: &CurrentUser,
+    id: &str,
+    req: SaveRequest,
+) -> Result<docs::Saved> {
+    check_id(id, "document")?;
     let store = &state.store;
-    let doc = docs::load_meta(store, &id)?;
+    let doc = docs::load_meta(store, id)?;
     let subject = who.subject();
     access::require_seen_doc(store, &subject, Action::Edit, &doc)?;
     let content = docs::validate(
@@ -349,10 +387,10 @@ async fn save(
         )?;
     }
     let needs_review = needs_review(store, &doc.space_id, target_category.as_deref())?;
-    let saved = docs::update(
+    docs::update(
         store,
-        &actor(&who),
-        &id,
+        &actor(who),
+        id,
         Update {
             content,
             category_id: req.category_id,
@@ -361,12 +399,7 @@ async fn save(
             needs_review,
             action: "document.update",
         },
-    )?;
-    if saved.changed {
-        store.flush().await?;
-        state.notify_indexer();
-    }
-    Ok(Json(view(&state, &who, saved.doc, true, Render::No)?))
+    )
 }
 
 async fn trash(
@@ -405,8 +438,7 @@ async fn undelete(
     docs::set_deleted(store, &actor(&who), &id, false)?;
     store.flush().await?;
     state.notify_indexer();
-    let (doc, may_edit) = load_visible(&state, &who, &id)?;
-    Ok(Json(view(&state, &who, doc, may_edit, Render::Yes)?))
+    Ok(Json(rendered_view(&state, &who, &id).await?))
 }
 
 /// The newest version this caller may see (head for editors, else the published one).
@@ -454,13 +486,22 @@ async fn version(
     if n == 0 || n > limit || !places.may_read_version(&id, n)? {
         return Err(Error::NotFound("version"));
     }
-    let v = docs::version(&state.store, &head, n)?;
+    // Rebuilding a version and rendering it are CPU work.
+    let st = state.clone();
+    let (v, html) = state
+        .cpu
+        .run(move || {
+            let v = docs::version(&st.store, &head, n)?;
+            let r = st.renders.get(&head.id, v.version, &v.body);
+            Ok((v, r))
+        })
+        .await?;
     let (author, author_name) = user_names(&state.store, &v.author);
     Ok(Json(json!({
         "id": id, "version": v.version, "title": v.title, "body": v.body, "tags": v.tags,
         "category_id": v.category_id, "author": author, "author_name": author_name,
         "created_at": v.created_at, "message": v.message, "hash": v.hash,
-        "html": state.renders.get(&id, v.version, &v.body).html.as_str(),
+        "html": html.html.as_str(),
     })))
 }
 
@@ -490,10 +531,18 @@ async fn diff(
             return Err(Error::NotFound("version"));
         }
     }
-    let a = docs::version(&state.store, &head, from)?;
-    let b = docs::version(&state.store, &head, to)?;
-    let d = docs::diff_versions(&a, &b, &crate::text::words);
-    Ok(Json(serde_json::to_value(d).map_err(Error::internal)?))
+    // Rebuilding both versions and diffing them are CPU work (bounded: see `domain::diff`).
+    let st = state.clone();
+    let d = state
+        .cpu
+        .run(move || {
+            let a = docs::version(&st.store, &head, from)?;
+            let b = docs::version(&st.store, &head, to)?;
+            let d = docs::diff_versions(&a, &b, &crate::text::words);
+            serde_json::to_value(d).map_err(Error::internal)
+        })
+        .await?;
+    Ok(Json(d))
 }
 
 #[derive(Deserialize)]
@@ -510,16 +559,34 @@ async fn restore(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<RestoreRequest>,
 ) -> Result<Json<Value>> {
-    check_id(&id, "document")?;
+    let (st, caller) = (state.clone(), who.clone());
+    let saved = state
+        .cpu
+        .run(move || restore_doc(&st, &caller, &id, req))
+        .await?;
+    if saved.changed {
+        state.store.flush().await?;
+        state.notify_indexer();
+    }
+    Ok(Json(view(&state, &who, saved.doc, true, None)?))
+}
+
+/// Restores an old version as a new one (rebuilding it is CPU work: run on the pool).
+fn restore_doc(
+    state: &AppState,
+    who: &CurrentUser,
+    id: &str,
+    req: RestoreRequest,
+) -> Result<docs::Saved> {
+    check_id(id, "document")?;
     let store = &state.store;
-    let head = docs::load(store, &id)?;
+    let head = docs::load(store, id)?;
     let subject = who.subject();
     access::require_seen_doc(store, &subject, Action::Edit, &head)?;
     // A version that lived where the caller may not read is, to them, no version at all.
     if req.version == 0
         || req.version > head.version
-        || !access::VersionPlaces::new(store, &subject, &head)?
-            .may_read_version(&id, req.version)?
+        || !access::VersionPlaces::new(store, &subject, &head)?.may_read_version(id, req.version)?
     {
         return Err(Error::invalid("version", "no such version"));
     }
@@ -546,10 +613,10 @@ async fn restore(
         tags: old.tags,
     };
     let needs_review = needs_review(store, &head.space_id, category_id.as_deref())?;
-    let saved = docs::update(
+    docs::update(
         store,
-        &actor(&who),
-        &id,
+        &actor(who),
+        id,
         Update {
             content,
             category_id: Some(category_id),
@@ -558,12 +625,7 @@ async fn restore(
             needs_review,
             action: "document.restore",
         },
-    )?;
-    if saved.changed {
-        store.flush().await?;
-        state.notify_indexer();
-    }
-    Ok(Json(view(&state, &who, saved.doc, true, Render::No)?))
+    )
 }
 
 async fn favourite(

@@ -1,5 +1,7 @@
 //! `POST /api/v1/spaces/{id}/import`: the folder import of `hanlin import`, through the API, from a
 //! zip archive of Markdown files (sub-folders become categories). Zip-slip and zip-bomb defended.
+//! The whole archive is checked before anything is written, then written in one transaction: a bad
+//! archive writes nothing and answers every problem (`"problems": [{"entry", "code", "message"}]`).
 
 use axum::{Json, Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
 use serde_json::{Value, json};
@@ -18,9 +20,10 @@ use crate::{
 
 /// Largest zip upload accepted.
 pub const MAX_ZIP_BYTES: usize = 64 * 1024 * 1024;
+/// An import is one transaction holding every body (and its first version): these bound it.
 const LIMITS: ZipLimits = ZipLimits {
     max_entries: 20_000,
-    max_total: 256 * 1024 * 1024,
+    max_total: 64 * 1024 * 1024,
     max_file: 5 * 1024 * 1024,
 };
 
@@ -65,18 +68,27 @@ async fn import_zip(
     })?;
     let max_body = state.config.max_body_bytes;
     let actor = actor(&who);
-    let report = tokio::task::spawn_blocking(move || -> Result<_> {
-        let files = import::read_zip(&body, &LIMITS)?;
-        if files.is_empty() {
-            return Err(Error::invalid(
-                "file",
-                "the archive holds no Markdown (.md) files",
-            ));
-        }
-        import::import_files(&store, &actor, &space, files, max_body, |_| {})
-    })
-    .await
-    .map_err(Error::internal)??;
+    // Unpacking, parsing every file and encoding the versions: CPU work, on the pool.
+    let report = state
+        .cpu
+        .run(move || {
+            let zip = import::read_zip(&body, &LIMITS)?;
+            if zip.files.is_empty() && zip.problems.is_empty() {
+                return Err(Error::invalid(
+                    "file",
+                    "the archive holds no Markdown (.md) files",
+                ));
+            }
+            let (checked, more) = import::check(zip.files, max_body);
+            let problems: Vec<_> = zip.problems.into_iter().chain(more).collect();
+            if !problems.is_empty() {
+                return Err(import::problems_error(&problems));
+            }
+            let mut report = import::write(&store, &actor, &space, &checked)?;
+            report.skipped = zip.skipped;
+            Ok(report)
+        })
+        .await?;
     state.store.flush().await?;
     state.notify_indexer();
     Ok(Json(json!(report)))

@@ -115,7 +115,7 @@ async fn submit(
     // A refused submission may have written its audit event.
     store.flush().await?;
     let stored = stored?;
-    Ok(Json(detail(store, &who, &stored)?))
+    Ok(Json(detail_on_pool(&state, &who, stored).await?))
 }
 
 #[derive(Deserialize)]
@@ -267,6 +267,12 @@ fn stage_done(r: &Review, i: usize) -> bool {
     }
 }
 
+/// [`detail`] on the CPU pool: rebuilding two versions and diffing them is CPU work.
+async fn detail_on_pool(state: &AppState, who: &CurrentUser, s: StoredReview) -> Result<Value> {
+    let (st, caller) = (state.clone(), who.clone());
+    state.cpu.run(move || detail(&st.store, &caller, &s)).await
+}
+
 /// The whole review: stages, decisions, flags and the diff against the published version.
 fn detail(store: &Store, who: &CurrentUser, s: &StoredReview) -> Result<Value> {
     let r = &s.review;
@@ -373,7 +379,7 @@ async fn read(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
     let (stored, _) = reviews::load_visible(&state.store, &who, &id)?;
-    Ok(Json(detail(&state.store, &who, &stored)?))
+    Ok(Json(detail_on_pool(&state, &who, stored).await?))
 }
 
 #[derive(Deserialize)]
@@ -410,7 +416,7 @@ async fn act(
     if decided.published {
         state.notify_indexer();
     }
-    Ok(Json(detail(store, who, &decided.review)?))
+    Ok(Json(detail_on_pool(state, who, decided.review).await?))
 }
 
 async fn approve(

@@ -10,12 +10,14 @@ use crate::{
     docs::{Actor, tx_audit},
     domain::permission::{self, Grant, Principal},
     error::{Error, Result},
-    model::{Category, Space, SpaceKind, new_id},
-    store::{Store, names, to_json},
+    model::{AuditEvent, Category, Space, SpaceKind, new_id},
+    store::{Store, Tx, TxResult, names, to_json},
 };
 
 /// Longest space or category name, in characters.
 pub const MAX_NAME_CHARS: usize = 100;
+/// Deepest category nesting (a top-level category is depth 1).
+pub const MAX_CATEGORY_DEPTH: usize = 12;
 /// Longest space description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 
@@ -129,37 +131,49 @@ pub fn create_category_in(
                 "the parent belongs to another space",
             ));
         }
-        if access::chain(store, Some(p))?.len() >= 12 {
+        if access::chain(store, Some(p))?.len() >= MAX_CATEGORY_DEPTH {
             return Err(Error::invalid(
                 "parent_id",
-                "categories nest at most 12 deep",
+                format!("categories nest at most {MAX_CATEGORY_DEPTH} deep"),
             ));
         }
     }
-    let cat = Category {
+    let cat = new_category(&space.id, name, parent_id);
+    let ev = category_created(actor, store.next_seq()?, &cat);
+    store.transact(|tx| tx_write_category(tx, &cat, &ev))?;
+    Ok(cat)
+}
+
+/// A new category record (checked by the caller, not yet stored): inherits its parent's grants.
+pub fn new_category(space_id: &str, name: String, parent_id: Option<&str>) -> Category {
+    Category {
         id: new_id(),
-        space_id: space.id.clone(),
+        space_id: space_id.to_owned(),
         name,
         parent_id: parent_id.map(str::to_owned),
         inherit: true,
         grants: vec![],
         review_policy: None,
         created_at: Utc::now(),
-    };
-    let ev = actor.event(
-        store.next_seq()?,
+    }
+}
+
+/// The audit event recording a category's creation.
+pub fn category_created(actor: &Actor, seq: u64, cat: &Category) -> AuditEvent {
+    actor.event(
+        seq,
         "category.create",
         format!("category:{}", cat.id),
         "ok",
-        Some(json!({"name": cat.name, "space_id": space.id})),
-    );
-    let bytes = to_json(&cat);
-    let key = names::category(&space.id, parent_id, &cat.name);
-    store.transact(|tx| {
-        names::tx_claim(tx, &key, None, &cat.id, || category_name_taken(&cat.name))?;
-        tx.categories.insert(cat.id.as_bytes(), bytes.clone())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
-    Ok(cat)
+        Some(json!({"name": cat.name, "space_id": cat.space_id})),
+    )
+}
+
+/// Writes a new category, its name claim among its siblings and its audit event inside a
+/// transaction (the API and the importer's one-transaction write both come here).
+pub fn tx_write_category(tx: &Tx<'_>, cat: &Category, ev: &AuditEvent) -> TxResult<()> {
+    let key = names::category(&cat.space_id, cat.parent_id.as_deref(), &cat.name);
+    names::tx_claim(tx, &key, None, &cat.id, || category_name_taken(&cat.name))?;
+    tx.categories.insert(cat.id.as_bytes(), to_json(cat))?;
+    tx_audit(tx, ev)
 }

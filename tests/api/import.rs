@@ -143,3 +143,228 @@ async fn unsafe_or_bad_archives_are_refused_and_nothing_is_written() {
         "not_found",
     );
 }
+
+/// What a space holds, as the API shows it: documents (id, title, version, category) and
+/// categories (id, name, parent).
+async fn contents(c: &crate::common::Client, space: &str) -> (Vec<String>, Vec<String>) {
+    let (_, list) = c
+        .get(&format!("/api/v1/documents?space_id={space}&limit=100"))
+        .await;
+    let mut docs: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} v{} {}",
+                d["id"], d["title"], d["version"], d["category_id"]
+            )
+        })
+        .collect();
+    docs.sort();
+    let (_, cats) = c.get(&format!("/api/v1/spaces/{space}/categories")).await;
+    let mut cats: Vec<String> = cats
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c["id"], c["name"], c["parent_id"]))
+        .collect();
+    cats.sort();
+    (docs, cats)
+}
+
+#[tokio::test]
+async fn a_bad_entry_refuses_the_whole_archive_and_writes_nothing() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let space = admin.new_space("整体导入").await;
+    let url = format!("/api/v1/spaces/{space}/import");
+    // What the space already holds: a category with a document in it, imported before.
+    let first = zip_of(&[("已有/旧文.md", "# 旧文\n\n第一版\n".as_bytes())]);
+    let (st, r) = admin
+        .raw(Method::POST, &url, "application/zip", first)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let before = contents(&admin, &space).await;
+    assert_eq!((before.0.len(), before.1.len()), (1, 1), "{before:?}");
+
+    let long = "长".repeat(101);
+    let deep = (1..=13)
+        .map(|i| format!("层{i}"))
+        .collect::<Vec<_>>()
+        .join("/");
+    let bad: Vec<(String, &str)> = vec![
+        (format!("{long}/文.md"), "name_too_long"),
+        ("控制\u{1}/文.md".to_owned(), "control_character"),
+        ("docs/文.md".to_owned(), "name_collision"),
+        (format!("{deep}/文.md"), "too_deep"),
+    ];
+    for (entry, code) in &bad {
+        // Good entries sort before and after the bad one, and one would update the old document.
+        let mut entries: Vec<(&str, &[u8])> = vec![
+            ("0-先.md", "# 先\n".as_bytes()),
+            ("已有/旧文.md", "# 旧文\n\n第二版\n".as_bytes()),
+            ("新目录/后.md", "# 后\n".as_bytes()),
+            ("龘/末.md", "# 末\n".as_bytes()),
+            (entry.as_str(), "# 坏\n".as_bytes()),
+        ];
+        if *code == "name_collision" {
+            entries.push(("Docs/另.md", "# 另\n".as_bytes()));
+        }
+        let r = admin
+            .raw(Method::POST, &url, "application/zip", zip_of(&entries))
+            .await;
+        assert_error(&r, 400, "invalid_input");
+        let problems = r.1["error"]["problems"]
+            .as_array()
+            .expect("problems listed");
+        assert_eq!(problems.len(), 1, "{}", r.1);
+        assert_eq!(problems[0]["entry"], entry.as_str(), "{}", r.1);
+        assert_eq!(problems[0]["code"], *code, "{}", r.1);
+        assert!(
+            r.1["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(entry.as_str()),
+            "the message names the entry: {}",
+            r.1
+        );
+        assert_eq!(
+            contents(&admin, &space).await,
+            before,
+            "{code}: nothing written"
+        );
+    }
+    // All four at once: every problem reported.
+    let mut all: Vec<(&str, &[u8])> = bad
+        .iter()
+        .map(|(e, _)| (e.as_str(), "# 坏\n".as_bytes()))
+        .collect();
+    all.push(("Docs/另.md", b"# x\n"));
+    let r = admin
+        .raw(Method::POST, &url, "application/zip", zip_of(&all))
+        .await;
+    assert_error(&r, 400, "invalid_input");
+    let mut codes: Vec<&str> = r.1["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    codes.sort();
+    assert_eq!(
+        codes,
+        vec![
+            "control_character",
+            "name_collision",
+            "name_too_long",
+            "too_deep"
+        ]
+    );
+    assert_eq!(contents(&admin, &space).await, before);
+
+    // The good entries alone land whole: the existing category reused, the old document updated.
+    let good = zip_of(&[
+        ("0-先.md", "# 先\n".as_bytes()),
+        ("已有/旧文.md", "# 旧文\n\n第二版\n".as_bytes()),
+        ("新目录/后.md", "# 后\n".as_bytes()),
+        ("新目录/子/深.md", "# 深\n".as_bytes()),
+    ]);
+    let (st, r) = admin.raw(Method::POST, &url, "application/zip", good).await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    assert_eq!(
+        (
+            r["created"].as_u64(),
+            r["updated"].as_u64(),
+            r["categories"].as_u64()
+        ),
+        (Some(3), Some(1), Some(2)),
+        "{r}"
+    );
+    let (docs, cats) = contents(&admin, &space).await;
+    assert_eq!((docs.len(), cats.len()), (4, 3), "{docs:?} {cats:?}");
+    assert!(cats.contains(&before.1[0]), "the old category is kept");
+    assert!(
+        docs.iter()
+            .any(|d| d.contains("旧文") && d.contains(" v2 ")),
+        "{docs:?}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_front_matter_is_refused_fast_with_a_clear_error() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let space = admin.new_space("前言").await;
+    let url = format!("/api/v1/spaces/{space}/import");
+    for (n, code, limit) in [
+        (100_000, "front_matter_too_large", "64 KiB"),
+        (10_000, "front_matter_too_deep", "32"),
+    ] {
+        let text = format!(
+            "---\ntitle: {}{}\n---\n# 标题\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        );
+        let z = zip_of(&[("ok.md", b"# ok\n"), ("bomb.md", text.as_bytes())]);
+        let t = std::time::Instant::now();
+        let r = admin.raw(Method::POST, &url, "application/zip", z).await;
+        eprintln!(
+            "front matter with {n} nested brackets refused in {:?}",
+            t.elapsed()
+        );
+        assert_error(&r, 400, "invalid_input");
+        let p = &r.1["error"]["problems"][0];
+        assert_eq!(
+            (p["entry"].as_str(), p["code"].as_str()),
+            (Some("bomb.md"), Some(code))
+        );
+        assert!(p["message"].as_str().unwrap().contains(limit), "{p}");
+        assert!(t.elapsed() < std::time::Duration::from_secs(10), "fast");
+    }
+    let (_, list) = admin
+        .get(&format!("/api/v1/documents?space_id={space}"))
+        .await;
+    assert_eq!(list["total"], 0);
+}
+
+/// `hanlin import DIR` follows the same rule: every file checked first, nothing written (not even
+/// the space) when one is bad; a clean folder lands whole.
+#[test]
+fn cli_folder_import_checks_everything_before_writing() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let put = |rel: &str, text: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    put("a.md", "# 甲\n");
+    put("Docs/x.md", "# x\n");
+    put("docs/y.md", "# y\n");
+    put(&format!("{}/z.md", "x".repeat(101)), "# z\n");
+    let args = hanlin::config::ImportArgs {
+        dir: dir.path().to_owned(),
+        space: "命令行导入".into(),
+        data_dir: data.path().to_owned(),
+    };
+    let e = hanlin::cli::import(&args).expect_err("refused");
+    assert!(
+        e.to_string().contains("2 problems") && e.to_string().contains("nothing was imported"),
+        "{e}"
+    );
+    {
+        let store = hanlin::store::Store::open(&data.path().join("db")).unwrap();
+        let spaces: Vec<hanlin::model::Space> = store.all_json(&store.spaces).unwrap();
+        assert!(
+            spaces.iter().all(|s| s.name != "命令行导入"),
+            "no space created"
+        );
+        assert!(store.import_paths.is_empty(), "no document imported");
+    }
+    std::fs::remove_dir_all(dir.path().join("docs")).unwrap();
+    std::fs::remove_dir_all(dir.path().join("x".repeat(101))).unwrap();
+    hanlin::cli::import(&args).unwrap();
+    let store = hanlin::store::Store::open(&data.path().join("db")).unwrap();
+    assert_eq!(store.import_paths.len(), 2);
+}

@@ -7,6 +7,7 @@ mod documents;
 mod durability;
 mod hardening;
 mod import;
+mod limits;
 mod permissions;
 mod reviews;
 mod search;
