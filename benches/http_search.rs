@@ -10,8 +10,8 @@ use std::{
 };
 
 use hanlin::{
-    docs::Actor,
-    import::{self, SourceFile},
+    service::documents::Actor,
+    service::import::{self, SourceFile},
 };
 use hanlin_index::{Access, SearchRequest, Sort};
 use serde_json::json;

@@ -9,8 +9,8 @@
 use std::time::{Duration, Instant};
 
 use hanlin::{
-    docs::{self, Actor, DocContent, NewDoc, Update},
     model::DocKind,
+    service::documents::{self as docs, Actor, DocContent, NewDoc, Update},
     store::Store,
 };
 use serde_json::json;

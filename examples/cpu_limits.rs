@@ -64,6 +64,6 @@ fn main() {
         "]".repeat(100_000)
     );
     time("front matter: 100,000 nested brackets", || {
-        hanlin::import::parse_markdown(&fm, "f")
+        hanlin::service::import::parse_markdown(&fm, "f")
     });
 }

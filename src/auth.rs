@@ -164,7 +164,7 @@ fn same(a: &str, b: &str) -> bool {
 /// permission decision.
 pub fn account_active(user: &User) -> bool {
     // The permission domain owns the rule (interns and guests without an end date count as expired).
-    crate::access::subject(user, &[]).is_active(Utc::now())
+    crate::service::access::subject(user, &[]).is_active(Utc::now())
 }
 
 /// How the caller authenticated.

@@ -5,11 +5,11 @@ use chrono::Utc;
 
 use crate::{
     auth,
-    docs::{self, Actor, NewDoc},
     domain::permission::{AccountKind, Grant, Principal, Role},
     error::{Error, Result},
     model::{DocKind, Space, SpaceKind, new_id},
     service::accounts,
+    service::documents::{self as docs, Actor, NewDoc},
     store::{Store, to_json},
 };
 

@@ -14,12 +14,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::{
     auth, bootstrap,
     config::{EvalArgs, ImportArgs, ServeConfig, UserCommand},
-    docs::{self, Actor, tx_audit},
     domain::permission::AccountKind,
     error::{Error, Result},
-    import, indexer,
+    indexer,
     model::{AuditEvent, User},
     service::accounts,
+    service::documents::{self as docs, Actor, tx_audit},
+    service::import,
     store::{Store, to_json},
 };
 

@@ -7,11 +7,13 @@ use std::{sync::Arc, time::Duration};
 use hanlin_index::{IndexDoc, SearchIndex};
 
 use crate::{
-    AppState, access, docs,
-    docs::{published_view, user_names},
+    AppState,
     error::Result,
     model::{Doc, Space},
     plain_text::plain_text,
+    service::access,
+    service::documents as docs,
+    service::documents::{published_view, user_names},
     store::Store,
 };
 

@@ -5,24 +5,20 @@
 
 #![warn(missing_docs)]
 
-pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod cpu;
-pub mod docs;
 pub mod domain;
 pub mod error;
 pub mod http;
-pub mod import;
 pub mod indexer;
 pub mod markdown;
 pub mod model;
 pub mod plain_text;
 pub mod records;
-pub mod reviews;
 pub mod service;
 pub mod store;
 pub mod text;

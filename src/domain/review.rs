@@ -22,7 +22,7 @@
 //! - Each reviewer decides at most once per stage (the same person may decide again in a later
 //!   stage if listed there).
 //! - This module does not look at grants: the server also checks that an entry of the stage
-//!   designates the actor before calling [`apply`] (`crate::reviews::designated`: a `user:` or
+//!   designates the actor before calling [`apply`] (`crate::service::reviews::designated`: a `user:` or
 //!   `group:` entry naming them while they may read the document, `everyone` while they hold the
 //!   reviewer role there; a listed reviewer who lost access cannot act; externals never can).
 //!

@@ -12,15 +12,15 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    access::{self, load_space},
     auth::CurrentUser,
-    docs::{self, Actor, DocContent, NewDoc, Update},
-    docs::{published_view, user_names},
     domain::permission::{Action, Decision, Scopes, Subject},
     error::{Error, Result},
     http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
     markdown::{Rendered, TocEntry},
     model::{Doc, DocKind, DocStatus},
+    service::access::{self, load_space},
+    service::documents::{self as docs, Actor, DocContent, NewDoc, Update},
+    service::documents::{published_view, user_names},
     store::{Store, pair_key},
 };
 

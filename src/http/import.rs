@@ -7,7 +7,7 @@ use axum::{Json, Router, body::Bytes, extract::State, http::HeaderMap, routing::
 use serde_json::{Value, json};
 
 use crate::{
-    AppState, access,
+    AppState,
     auth::CurrentUser,
     domain::permission::Action,
     error::{Error, Result},
@@ -15,7 +15,8 @@ use crate::{
         documents::actor,
         extract::{ApiPath, check_id},
     },
-    import::{self, ZipLimits},
+    service::access,
+    service::import::{self, ZipLimits},
 };
 
 /// Largest zip upload accepted.

@@ -1,6 +1,6 @@
 //! Reviews over HTTP: submit, queue, review view with the diff, approve / reject / withdraw, the
 //! notification inbox, the sensitive-word list and re-review dates. The work is in
-//! [`crate::reviews`]; handlers parse, call, flush and shape the answer.
+//! [`crate::service::reviews`]; handlers parse, call, flush and shape the answer.
 
 use axum::{
     Json, Router,
@@ -12,10 +12,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    AppState, access,
+    AppState,
     auth::CurrentUser,
-    docs::user_names,
-    docs::{self, tx_audit},
     domain::{
         permission::Principal,
         review::{Quorum, Review, ReviewAction, ReviewState},
@@ -26,7 +24,10 @@ use crate::{
         extract::{ApiJson, ApiPath, ApiQuery},
     },
     model::{Doc, Group, User},
-    reviews::{self, SENSITIVE_WORDS_KEY, SensitiveWord, StoredReview},
+    service::access,
+    service::documents::user_names,
+    service::documents::{self as docs, tx_audit},
+    service::reviews::{self, SENSITIVE_WORDS_KEY, SensitiveWord, StoredReview},
     store::{Store, to_json},
 };
 

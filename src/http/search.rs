@@ -9,15 +9,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    AppState, access,
+    AppState,
     auth::CurrentUser,
-    docs::tx_audit,
     domain::permission::Scopes,
     error::{Error, Result},
     http::{
         documents::actor,
         extract::{ApiJson, ApiQuery},
     },
+    service::access,
+    service::documents::tx_audit,
     service::settings,
     store::{catalog::Catalog, to_json},
 };

@@ -14,10 +14,10 @@ use serde_json::json;
 use crate::{
     AppState,
     auth::{self, ClientIp, CurrentUser, SESSION_COOKIE},
-    docs::tx_audit,
     error::{Error, Result},
     http::extract::ApiJson,
     model::{AuditEvent, Device, Session, User},
+    service::documents::tx_audit,
     store::to_json,
 };
 

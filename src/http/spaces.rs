@@ -11,9 +11,7 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    access::{self, load_category, load_space},
     auth::CurrentUser,
-    docs::tx_audit,
     domain::{
         permission::{self, Action, Decision, Grant, Principal, PrincipalKind},
         review::Policy,
@@ -24,6 +22,8 @@ use crate::{
         extract::{ApiJson, ApiPath, check_id},
     },
     model::{Category, Space, SpaceKind, User},
+    service::access::{self, load_category, load_space},
+    service::documents::tx_audit,
     service::spaces::{
         MAX_DESCRIPTION_CHARS, category_name_taken, check_name, create_category_in, create_space,
         space_categories, space_name_taken,
@@ -286,7 +286,7 @@ async fn set_space_grants(
 }
 
 /// Checks a review policy for a place (the space root, or a category): well formed, naming
-/// principals that exist, each of whom may read the place ([`crate::reviews::check_reviewers`]).
+/// principals that exist, each of whom may read the place ([`crate::service::reviews::check_reviewers`]).
 fn check_policy(store: &Store, p: &Policy, space: &Space, category_id: Option<&str>) -> Result<()> {
     if p.stages.is_empty() {
         return Ok(()); // explicit "no review here"
@@ -307,7 +307,7 @@ fn check_policy(store: &Store, p: &Policy, space: &Space, category_id: Option<&s
             other => other,
         })?;
     }
-    crate::reviews::check_reviewers(store, p, space, category_id)
+    crate::service::reviews::check_reviewers(store, p, space, category_id)
 }
 
 async fn set_space_policy(

@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use crate::{
     AppState, auth,
     auth::CurrentUser,
-    docs::tx_audit,
     domain::permission::AccountKind,
     error::{Error, Result},
     http::{
@@ -23,6 +22,7 @@ use crate::{
     },
     model::{AuditEvent, Group, User, new_id},
     service::accounts,
+    service::documents::tx_audit,
     store::{Store, names, to_json, tx_json, tx_modify},
 };
 

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     auth,
-    docs::tx_audit,
     domain::permission::{self, AccountKind},
     error::{Error, Result},
     model::{AuditEvent, Group, User, new_id},
+    service::documents::tx_audit,
     store::{Store, abort, to_json, tx_json},
 };
 

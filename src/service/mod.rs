@@ -1,7 +1,11 @@
 //! The use cases, one module per aggregate. Every permission decision happens here, on a plain
 //! [`Caller`] (never an HTTP type); services call `domain/` for rules and `store/` for data.
 
+pub mod access;
 pub mod accounts;
+pub mod documents;
+pub mod import;
+pub mod reviews;
 pub mod settings;
 pub mod spaces;
 
@@ -33,7 +37,7 @@ impl Caller {
 
     /// This caller as a permission subject.
     pub fn subject(&self) -> Subject {
-        crate::access::subject(&self.user, &self.groups)
+        crate::service::access::subject(&self.user, &self.groups)
     }
 
     /// Is the caller an active administrator?

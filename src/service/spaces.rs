@@ -6,11 +6,11 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::{
-    access::{self, load_category},
-    docs::{Actor, tx_audit},
     domain::permission::{self, Grant, Principal},
     error::{Error, Result},
     model::{AuditEvent, Category, Space, SpaceKind, new_id},
+    service::access::{self, load_category},
+    service::documents::{Actor, tx_audit},
     store::{Store, Tx, TxResult, names, to_json},
 };
 

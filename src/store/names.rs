@@ -144,7 +144,7 @@ mod tests {
     fn verify_finds_missing_and_stale_entries() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let actor = crate::docs::Actor {
+        let actor = crate::service::documents::Actor {
             id: "u1".into(),
             name: "admin".into(),
             ip: None,

@@ -124,7 +124,7 @@ async fn acknowledged_writes_survive_sigkill_and_check_detects_corruption() {
         rec.content = hanlin::domain::versions::Content::Full("被篡改的内容\n".into());
         store
             .versions
-            .insert(&key, hanlin::docs::encode_version(&rec))
+            .insert(&key, hanlin::service::documents::encode_version(&rec))
             .unwrap();
         store.flush_blocking().unwrap();
     }

@@ -25,18 +25,18 @@ async fn store_unchecked(
     body: String,
 ) -> String {
     let (_, me) = admin.get("/api/v1/me").await;
-    let actor = hanlin::docs::Actor {
+    let actor = hanlin::service::documents::Actor {
         id: me["user"]["id"].as_str().unwrap().to_owned(),
         name: "admin".into(),
         ip: None,
     };
-    let doc = hanlin::docs::create(
+    let doc = hanlin::service::documents::create(
         &srv.state.store,
         &actor,
-        hanlin::docs::NewDoc {
+        hanlin::service::documents::NewDoc {
             space_id: space.to_owned(),
             category_id: None,
-            content: hanlin::docs::DocContent {
+            content: hanlin::service::documents::DocContent {
                 title: title.into(),
                 body,
                 tags: vec![],

@@ -229,17 +229,18 @@ async fn outbox_left_by_a_crash_is_replayed_at_start() {
     // directly (document + outbox entry in one transaction) with no indexer running.
     let id = {
         let store = hanlin::store::Store::open(&dir.path().join("db")).unwrap();
-        let actor = hanlin::docs::Actor {
+        let actor = hanlin::service::documents::Actor {
             id: "x".into(),
             name: "x".into(),
             ip: None,
         };
         let content =
-            hanlin::docs::validate("崩溃后重放", "重放的文档正文", &[], usize::MAX).unwrap();
-        let d = hanlin::docs::create(
+            hanlin::service::documents::validate("崩溃后重放", "重放的文档正文", &[], usize::MAX)
+                .unwrap();
+        let d = hanlin::service::documents::create(
             &store,
             &actor,
-            hanlin::docs::NewDoc {
+            hanlin::service::documents::NewDoc {
                 space_id: space.clone(),
                 category_id: None,
                 content,

@@ -16,10 +16,12 @@ use axum::http::StatusCode;
 use serde::Serialize;
 
 use crate::{
-    docs::{self, Actor, DocContent, NewDoc, Planned, PreparedCreate, PreparedUpdate, Update},
     error::{Error, Result},
     markdown,
     model::{AuditEvent, Category, DocKind, Space, SpaceKind},
+    service::documents::{
+        self as docs, Actor, DocContent, NewDoc, Planned, PreparedCreate, PreparedUpdate, Update,
+    },
     service::spaces::{
         MAX_CATEGORY_DEPTH, MAX_NAME_CHARS, category_created, create_space, new_category,
         tx_write_category,

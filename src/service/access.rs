@@ -217,7 +217,7 @@ impl<'a> VersionPlaces<'a> {
 
     /// May the subject read version `n` of the document (`false` when there is no such version)?
     pub fn may_read_version(&mut self, doc_id: &str, n: u64) -> Result<bool> {
-        match crate::docs::version_category(self.store, doc_id, n) {
+        match crate::service::documents::version_category(self.store, doc_id, n) {
             Ok(c) => self.may_read(c.as_deref()),
             Err(Error::NotFound(_)) => Ok(false),
             Err(e) => Err(e),

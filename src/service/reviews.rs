@@ -24,9 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    access::{self, load_space},
     auth::account_active,
-    docs::{self, Actor, FullVersion, tx_audit, tx_outbox},
     domain::{
         permission::{AccountKind, Action, Principal, Subject},
         review::{self, Policy, Review, ReviewAction, ReviewError, ReviewState, Stage},
@@ -34,6 +32,8 @@ use crate::{
     error::{Error, Result},
     model::{Doc, DocStatus, Group, User, new_id},
     service::Caller,
+    service::access::{self, load_space},
+    service::documents::{self as docs, Actor, FullVersion, tx_audit, tx_outbox},
     store::{Store, Tx, TxResult, abort, from_json, to_json, tx_json},
 };
 
@@ -1244,7 +1244,7 @@ pub fn stale(store: &Store, who: &Caller, today: NaiveDate) -> Result<Vec<Doc>> 
         out.push(if seen.version == d.version {
             d
         } else {
-            crate::docs::published_view(store, d, seen.version)?
+            crate::service::documents::published_view(store, d, seen.version)?
         });
     }
     out.sort_by(|a, b| {

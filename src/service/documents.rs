@@ -153,7 +153,7 @@ pub struct VersionInfo {
     /// Content hash.
     pub hash: String,
     /// The category the document lived in at this version (the place that decides who may read
-    /// it; see [`crate::access::VersionPlaces`]).
+    /// it; see [`crate::service::access::VersionPlaces`]).
     pub category_id: Option<String>,
 }
 
