@@ -368,3 +368,68 @@ fn cli_folder_import_checks_everything_before_writing() {
     let store = hanlin::store::Store::open(&data.path().join("db")).unwrap();
     assert_eq!(store.import_paths.len(), 2);
 }
+
+/// Logs in over a fresh client; the status and body.
+async fn try_login(base: &str, password: &str) -> (StatusCode, serde_json::Value) {
+    let c = crate::common::Client {
+        base: base.to_owned(),
+        http: reqwest::Client::new(),
+        token: None,
+    };
+    c.post(
+        "/api/v1/session",
+        json!({"username": "admin", "password": password}),
+    )
+    .await
+}
+
+/// First start is the same whichever command comes first: `hanlin import` on a fresh data
+/// directory applies HANLIN_ADMIN_PASSWORD, or prints the generated password, as `serve` does.
+#[tokio::test]
+async fn first_start_through_import_sets_the_admin_password_like_serve() {
+    let src = tempfile::tempdir().unwrap();
+    std::fs::write(src.path().join("a.md"), "# 导入\n\n正文\n").unwrap();
+    for given in [Some("Import-First-123"), None] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hanlin"));
+        cmd.args(["import"])
+            .arg(src.path())
+            .args(["--space", "导入", "--data-dir"])
+            .arg(dir.path())
+            .env_remove("HANLIN_ADMIN_PASSWORD")
+            .env("RUST_LOG", "warn");
+        if let Some(p) = given {
+            cmd.env("HANLIN_ADMIN_PASSWORD", p);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let password = match given {
+            Some(p) => {
+                assert!(
+                    !stdout.contains(p),
+                    "a given password is never printed: {stdout}"
+                );
+                p.to_owned()
+            }
+            None => stdout
+                .lines()
+                .find_map(|l| l.split("with password: ").nth(1))
+                .unwrap_or_else(|| panic!("the generated password is printed: {stdout}"))
+                .trim()
+                .to_owned(),
+        };
+        // A later serve with another HANLIN_ADMIN_PASSWORD changes nothing: first start is over.
+        let (mut child, base) = crate::durability::spawn(dir.path());
+        let (st, body) = try_login(&base, &password).await;
+        let (other, _) = try_login(&base, crate::common::ADMIN_PASSWORD).await;
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(st, StatusCode::OK, "{body}");
+        assert_eq!(other, StatusCode::UNAUTHORIZED);
+    }
+}
