@@ -88,6 +88,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
     })?;
     let store = Store::open(&config.data_dir.join("db"))?;
     bootstrap::first_start(&store, config.admin_password.as_deref())?;
+    service::reviews::build_open_index_if_missing(&store)?;
     let index = open_index(&config.data_dir)?;
     index.set_extra_synonyms(service::settings::synonyms(&store)?);
     if index.num_docs() == 0 && !store.docs.is_empty() {

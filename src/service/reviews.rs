@@ -15,7 +15,7 @@
 //! document), the reviewers designated in any of its stages, and administrators; whoever it is,
 //! only while they may read the submitted version where it lived. Everyone else gets `not_found`.
 
-use std::{collections::BTreeSet, sync::Mutex};
+use std::collections::BTreeSet;
 
 use aho_corasick::AhoCorasick;
 use axum::http::StatusCode;
@@ -50,10 +50,6 @@ pub const MAX_WORD_CHARS: usize = 50;
 const MAX_REPORTED_MATCHES: usize = 200;
 /// Attempts at a decision before giving up on a review others keep changing.
 const MAX_ATTEMPTS: usize = 16;
-
-/// Serialises submissions, so two concurrent submissions of one document cannot both stay open
-/// (sled transactions cannot scan for the open review). Held only around synchronous code.
-static SUBMIT_LOCK: Mutex<()> = Mutex::new(());
 
 /// Translates a refusal of the state machine into the API error with the domain's code.
 pub fn rule(e: ReviewError) -> Error {
@@ -237,6 +233,74 @@ pub fn load(store: &Store, id: &str) -> Result<StoredReview> {
 /// Every review (the tree is small: one record per submission).
 pub fn all(store: &Store) -> Result<Vec<StoredReview>> {
     store.all_json(&store.reviews)
+}
+
+/// The open review of each document, from the reviews themselves: the newest open one wins
+/// (before the index existed, a race could leave two open).
+fn open_by_doc(
+    store: &Store,
+) -> Result<std::collections::BTreeMap<String, (chrono::DateTime<Utc>, String)>> {
+    let mut open = std::collections::BTreeMap::new();
+    for r in all(store)? {
+        let r = r.review;
+        if r.state.is_open() {
+            let e = open
+                .entry(r.doc_id.clone())
+                .or_insert((r.submitted_at, r.id.clone()));
+            if r.submitted_at > e.0 {
+                *e = (r.submitted_at, r.id.clone());
+            }
+        }
+    }
+    Ok(open)
+}
+
+/// Builds the open-review index ([`crate::store::OPEN_REVIEWS`]) for a data directory from before
+/// it existed. Runs at start-up; a no-op once the index holds anything or no review is open.
+pub fn build_open_index_if_missing(store: &Store) -> Result<()> {
+    if !store.open_reviews.is_empty() {
+        return Ok(());
+    }
+    let open = open_by_doc(store)?;
+    if open.is_empty() {
+        return Ok(());
+    }
+    store.transact(|tx| {
+        for (doc, (_, id)) in &open {
+            tx.open_reviews.insert(doc.as_bytes(), id.as_bytes())?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Compares the open-review index with the reviews; one line per disagreement (`hanlin check`).
+pub fn verify_open_index(store: &Store) -> Result<Vec<String>> {
+    let open = open_by_doc(store)?;
+    let mut problems = Vec::new();
+    for (doc, (_, id)) in &open {
+        match store.open_reviews.get(doc.as_bytes())? {
+            Some(v) if v.as_ref() == id.as_bytes() => {}
+            Some(v) => problems.push(format!(
+                "open-review index: document {doc} points at {}, its open review is {id}",
+                String::from_utf8_lossy(&v)
+            )),
+            None => problems.push(format!(
+                "open-review index: the open review {id} of document {doc} is missing"
+            )),
+        }
+    }
+    for kv in store.open_reviews.iter() {
+        let (doc, id) = kv?;
+        let doc = String::from_utf8_lossy(&doc).into_owned();
+        if !open.contains_key(&doc) {
+            problems.push(format!(
+                "open-review index: document {doc} points at {}, which is not open",
+                String::from_utf8_lossy(&id)
+            ));
+        }
+    }
+    Ok(problems)
 }
 
 /// The signed-in caller as the state machine sees them.
@@ -747,11 +811,13 @@ pub fn submit(
         now,
     )?;
 
-    let _guard = SUBMIT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
-    let open: Vec<String> = all(store)?
+    // The open review this one supersedes, for the audit event; the transaction reads the index
+    // again, so a concurrent submission cannot leave two open.
+    let open: Vec<String> = store
+        .open_reviews
+        .get(doc_id.as_bytes())?
+        .map(|v| String::from_utf8_lossy(&v).into_owned())
         .into_iter()
-        .filter(|r| r.review.doc_id == doc_id && r.review.state.is_open())
-        .map(|r| r.review.id)
         .collect();
     let ev = actor.event(
         store.next_seq()?,
@@ -765,16 +831,16 @@ pub fn submit(
     let bytes = to_json(&stored);
     let reviewer = review_actor(who);
     store.transact(|tx| {
-        for old in &open {
-            let Some(b) = tx.reviews.get(old.as_bytes())? else {
-                continue;
-            };
+        if let Some(old) = tx.open_reviews.get(doc_id.as_bytes())?
+            && let Some(b) = tx.reviews.get(&old)?
+        {
             let mut r: StoredReview = tx_json(&b)?;
             if let Ok(next) = review::apply(&r.review, &reviewer, ReviewAction::Supersede, now) {
                 r.review = next;
-                tx.reviews.insert(old.as_bytes(), to_json(&r))?;
+                tx.reviews.insert(old, to_json(&r))?;
             }
         }
+        tx.open_reviews.insert(doc_id.as_bytes(), id.as_bytes())?;
         tx.reviews.insert(id.as_bytes(), bytes.as_slice())?;
         let mut d: Doc = match tx.docs.get(doc_id.as_bytes())? {
             Some(b) => tx_json(&b)?,
@@ -975,6 +1041,14 @@ pub fn decide(
             }
             tx.reviews
                 .insert(review_id.as_bytes(), after_bytes.as_slice())?;
+            if !next.state.is_open()
+                && tx
+                    .open_reviews
+                    .get(doc_id.as_bytes())?
+                    .is_some_and(|open| open.as_ref() == review_id.as_bytes())
+            {
+                tx.open_reviews.remove(doc_id.as_bytes())?;
+            }
             let mut d: Doc = match tx.docs.get(doc_id.as_bytes())? {
                 Some(b) => tx_json(&b)?,
                 None => return abort(Error::NotFound("document")),

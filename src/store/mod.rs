@@ -59,6 +59,10 @@ pub const IMPORT_PATHS: &str = "import_paths";
 pub const SETTINGS: &str = "settings";
 /// Reviews. key = review id; value = review JSON.
 pub const REVIEWS: &str = "reviews";
+/// The open review of each document (at most one: a new submission supersedes it), so submitting
+/// needs neither a scan of all reviews nor a process-wide lock. key = doc id; value = review id.
+/// Maintained by the transactions that submit and decide; verified by `hanlin check`.
+pub const OPEN_REVIEWS: &str = "open_reviews";
 /// In-app notifications. key = user id ‖ 0x00 ‖ sequence (u64 big-endian); value = notification JSON.
 pub const NOTIFICATIONS: &str = "notifications";
 
@@ -102,6 +106,8 @@ pub struct Store {
     pub devices: sled::Tree,
     /// See [`NAMES`].
     pub names: sled::Tree,
+    /// See [`OPEN_REVIEWS`].
+    pub open_reviews: sled::Tree,
     /// See [`GROUPS`].
     pub groups: sled::Tree,
     /// See [`SPACES`].
@@ -154,6 +160,8 @@ pub struct Tx<'a> {
     pub devices: &'a TransactionalTree,
     /// See [`NAMES`].
     pub names: &'a TransactionalTree,
+    /// See [`OPEN_REVIEWS`].
+    pub open_reviews: &'a TransactionalTree,
     /// See [`GROUPS`].
     pub groups: Watched<'a>,
     /// See [`SPACES`].
@@ -344,6 +352,7 @@ impl Store {
             sessions: t(SESSIONS)?,
             devices: t(DEVICES)?,
             names: t(NAMES)?,
+            open_reviews: t(OPEN_REVIEWS)?,
             groups: t(GROUPS)?,
             spaces: t(SPACES)?,
             categories: t(CATEGORIES)?,
@@ -391,7 +400,7 @@ impl Store {
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 18] = [
+        let trees: [&sled::Tree; 19] = [
             &self.users,
             &self.usernames,
             &self.sessions,
@@ -410,6 +419,7 @@ impl Store {
             &self.notifications,
             &self.devices,
             &self.names,
+            &self.open_reviews,
         ];
         use sled::Transactional;
         let touched = std::cell::Cell::new(false);
@@ -449,6 +459,7 @@ impl Store {
                     notifications: &v[15],
                     devices: &v[16],
                     names: &v[17],
+                    open_reviews: &v[18],
                 })
             })
         })?;

@@ -237,3 +237,72 @@ async fn concurrent_creations_of_one_name_let_exactly_one_through() {
         .await;
     crate::common::assert_error(&r, 409, "name_taken");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_submissions_leave_one_open_review_and_check_agrees() {
+    let s = crate::common::Server::start().await;
+    let admin = s.admin().await;
+    let space = admin.first_space().await;
+    let cat = admin.new_category(&space, "需审核", None).await;
+    let (km, km_client) = s.user(&admin, "km", json!({})).await;
+    let (st, g) = admin
+        .put(
+            &format!("/api/v1/spaces/{space}/grants"),
+            json!([{"principal": format!("user:{km}"), "role": "reviewer"}, {"principal": "everyone", "role": "reader"}]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{g}");
+    let (st, p) = admin
+        .put(
+            &format!("/api/v1/categories/{cat}/review-policy"),
+            json!({"stages": [{"name": "终审", "reviewers": [format!("user:{km}")], "quorum": "any"}]}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{p}");
+    let d = admin
+        .new_doc(&space, Some(&cat), "并发提交", "第一版\n")
+        .await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (admin, id) = (admin.clone(), id.clone());
+            tokio::spawn(async move {
+                admin
+                    .post(&format!("/api/v1/documents/{id}/submit"), json!({}))
+                    .await
+            })
+        })
+        .collect();
+    let mut submitted = 0;
+    for t in tasks {
+        let (st, b) = t.await.unwrap();
+        assert!(st.is_success() || st == StatusCode::CONFLICT, "{st} {b}");
+        if st.is_success() {
+            submitted += 1;
+        }
+    }
+    assert!(submitted >= 1);
+    let (st, q) = km_client
+        .get("/api/v1/reviews?state=pending&assigned=me")
+        .await;
+    assert_eq!(st, StatusCode::OK, "{q}");
+    let open: Vec<_> = q["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["doc_id"] == id.as_str())
+        .collect();
+    assert_eq!(open.len(), 1, "exactly one review stays open: {q}");
+    // The reviewer approves it; afterwards none is open and the index agrees with the reviews.
+    let rid = open[0]["id"].as_str().unwrap().to_owned();
+    let (st, a) = km_client
+        .post(
+            &format!("/api/v1/reviews/{rid}/approve"),
+            json!({"comment": "好"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{a}");
+    let problems = hanlin::service::reviews::verify_open_index(&s.state.store).unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert!(s.state.store.open_reviews.is_empty());
+}
