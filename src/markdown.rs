@@ -466,7 +466,15 @@ mod tests {
             "<input type=\"text\" name=\"pw\" value=\"x\" onfocus=\"alert(1)\" autofocus>\n\n<input type=submit formaction=\"https://evil\">\n",
         );
         assert_eq!(count(&r.html, "<input"), 2, "{}", r.html);
-        for bad in ["text", "submit", "name=", "value=", "onfocus", "autofocus", "formaction"] {
+        for bad in [
+            "text",
+            "submit",
+            "name=",
+            "value=",
+            "onfocus",
+            "autofocus",
+            "formaction",
+        ] {
             assert!(!r.html.contains(bad), "{bad}: {}", r.html);
         }
         for input in r.html.split("<input").skip(1) {
@@ -499,7 +507,11 @@ mod tests {
         assert!(!r.html.contains("style"), "{}", r.html);
         assert!(!r.html.contains("evil"), "{}", r.html);
         assert!(!r.html.contains("conflict"), "{}", r.html);
-        assert!(r.html.contains("<td class=\"align-right\">x</td>"), "{}", r.html);
+        assert!(
+            r.html.contains("<td class=\"align-right\">x</td>"),
+            "{}",
+            r.html
+        );
         assert!(r.html.contains("<li class=\"task\">z</li>"), "{}", r.html);
     }
 

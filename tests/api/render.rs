@@ -17,7 +17,10 @@ async fn render_answers_what_the_document_page_shows() {
     let space = admin.new_space("渲染空间").await;
     let doc = admin.new_doc(&space, None, "任务清单", BODY).await;
     let (st, page) = admin
-        .get(&format!("/api/v1/documents/{}", doc["id"].as_str().unwrap()))
+        .get(&format!(
+            "/api/v1/documents/{}",
+            doc["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(st, StatusCode::OK, "{page}");
     // Any signed-in account may preview, even one that can read nothing.
@@ -25,7 +28,10 @@ async fn render_answers_what_the_document_page_shows() {
     for client in [&admin, &nobody] {
         let (st, r) = client.post("/api/v1/render", json!({"body": BODY})).await;
         assert_eq!(st, StatusCode::OK, "{r}");
-        assert_eq!(r["html"], page["html"], "the same HTML as the document view");
+        assert_eq!(
+            r["html"], page["html"],
+            "the same HTML as the document view"
+        );
         assert_eq!(r["toc"], page["toc"]);
         assert_eq!(r.as_object().unwrap().len(), 2, "only html and toc: {r}");
     }
@@ -166,7 +172,8 @@ async fn diff_of_two_texts_has_the_shape_of_the_document_diff() {
     let admin = srv.admin().await;
     let space = admin.new_space("对比").await;
     let old = "# 标题\n\n首先下载安装包，然后运行安装程序。\n\n不变的一行\n";
-    let new = "# 标题\n\n首先从内网下载最新的安装包，然后运行安装程序。\n\n不变的一行\n新增的一行\n";
+    let new =
+        "# 标题\n\n首先从内网下载最新的安装包，然后运行安装程序。\n\n不变的一行\n新增的一行\n";
     let (st, d) = admin
         .post("/api/v1/diff", json!({"from": old, "to": new}))
         .await;
@@ -178,7 +185,10 @@ async fn diff_of_two_texts_has_the_shape_of_the_document_diff() {
     assert_eq!(hunks.len(), 1, "{d}");
     let lines = hunks[0]["lines"].as_array().unwrap();
     let ins: Vec<&Value> = lines.iter().filter(|l| l["op"] == "insert").collect();
-    assert_eq!(ins[0]["text"], "首先从内网下载最新的安装包，然后运行安装程序。");
+    assert_eq!(
+        ins[0]["text"],
+        "首先从内网下载最新的安装包，然后运行安装程序。"
+    );
     let marked: Vec<&str> = ins[0]["words"]
         .as_array()
         .unwrap()
