@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{Alignment, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
 use serde::Serialize;
 
 /// A heading of the table of contents.
@@ -61,13 +61,20 @@ fn slug(text: &str, seen: &mut HashMap<String, usize>) -> String {
 
 fn sanitizer() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
+    // `<input>` only as a disabled checkbox (task lists): whatever type a raw `<input>` asks for,
+    // it becomes one, so no form field reaches the page.
     b.add_tags(["input", "del", "s", "sup", "section"])
         .add_tag_attributes("input", ["type", "checked", "disabled"])
+        .set_tag_attribute_value("input", "type", "checkbox")
+        .set_tag_attribute_value("input", "disabled", "")
         .add_generic_attributes(["id"])
-        .add_tag_attributes("td", ["align", "style"])
-        .add_tag_attributes("th", ["align", "style"])
+        // No `style`: the CSP forbids inline styles; alignment comes as a class (see `for_the_web`).
+        .add_tag_attributes("td", ["align"])
+        .add_tag_attributes("th", ["align"])
+        .add_allowed_classes("td", ALIGN_CLASSES)
+        .add_allowed_classes("th", ALIGN_CLASSES)
         .add_tag_attributes("code", ["class"])
-        .add_tag_attributes("li", ["class"])
+        .add_allowed_classes("li", ["task"])
         .add_tag_attributes("a", ["class"])
         .add_tag_attributes("div", ["class"])
         .add_tag_attributes("sup", ["class"])
@@ -75,6 +82,77 @@ fn sanitizer() -> ammonia::Builder<'static> {
         .link_rel(Some("noopener noreferrer nofollow"))
         .id_prefix(None);
     b
+}
+
+/// Classes a table cell may carry: its column's alignment.
+const ALIGN_CLASSES: [&str; 3] = ["align-left", "align-center", "align-right"];
+
+/// Rewrites what pulldown-cmark would render in a way the page cannot use: a table cell's
+/// alignment becomes class `align-left|center|right` instead of `style="text-align: ..."` (the CSP
+/// forbids inline styles), and a list item holding a task marker gets class `task` (styled as a
+/// checkbox without a bullet).
+fn for_the_web(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut aligns: Vec<Alignment> = Vec::new();
+    let (mut in_head, mut cell) = (false, 0usize);
+    // Where in `out` the open list items start.
+    let mut items: Vec<usize> = Vec::new();
+    for ev in events {
+        match ev {
+            Event::Start(Tag::Table(a)) => {
+                out.push(Event::Start(Tag::Table(vec![Alignment::None; a.len()])));
+                aligns = a;
+            }
+            Event::Start(Tag::TableHead) => {
+                (in_head, cell) = (true, 0);
+                out.push(ev);
+            }
+            Event::End(TagEnd::TableHead) => {
+                in_head = false;
+                out.push(ev);
+            }
+            Event::Start(Tag::TableRow) => {
+                cell = 0;
+                out.push(ev);
+            }
+            Event::Start(Tag::TableCell) => {
+                let class = match aligns.get(cell) {
+                    Some(Alignment::Left) => Some("align-left"),
+                    Some(Alignment::Center) => Some("align-center"),
+                    Some(Alignment::Right) => Some("align-right"),
+                    _ => None,
+                };
+                // The writer closes the cell itself (`</th>` in the head, `</td>` below).
+                out.push(match class {
+                    Some(c) => {
+                        let tag = if in_head { "th" } else { "td" };
+                        Event::InlineHtml(format!("<{tag} class=\"{c}\">").into())
+                    }
+                    None => ev,
+                });
+            }
+            Event::End(TagEnd::TableCell) => {
+                cell += 1;
+                out.push(ev);
+            }
+            Event::Start(Tag::Item) => {
+                items.push(out.len());
+                out.push(ev);
+            }
+            Event::End(TagEnd::Item) => {
+                items.pop();
+                out.push(ev);
+            }
+            Event::TaskListMarker(_) => {
+                if let Some(&i) = items.last() {
+                    out[i] = Event::InlineHtml("<li class=\"task\">".into());
+                }
+                out.push(ev);
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Deepest nesting a body may have: Markdown containers (quotes, lists, emphasis, tables...) and
@@ -248,9 +326,16 @@ pub fn nests_too_deep(markdown: &str) -> bool {
 /// Renders Markdown to sanitised HTML with heading anchors and a table of contents. Nesting beyond
 /// [`MAX_NESTING`] is capped, so the time taken stays about linear in the size of the text.
 pub fn render(markdown: &str) -> Rendered {
+    render_capped(markdown).0
+}
+
+/// [`render`], also telling whether the nesting was capped (what [`nests_too_deep`] tells), from
+/// one parse.
+pub fn render_capped(markdown: &str) -> (Rendered, bool) {
     let mut seen = HashMap::new();
     let mut toc = Vec::new();
-    let (mut events, _) = cap_nesting(Parser::new_ext(markdown, options()).collect(), MAX_NESTING);
+    let (events, capped) = cap_nesting(Parser::new_ext(markdown, options()).collect(), MAX_NESTING);
+    let mut events = for_the_web(events);
     // Give every heading an id and collect the table of contents.
     let mut i = 0;
     while i < events.len() {
@@ -285,10 +370,11 @@ pub fn render(markdown: &str) -> Rendered {
     }
     let mut raw = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut raw, events.into_iter());
-    Rendered {
+    let rendered = Rendered {
         html: sanitizer().clean(&raw).to_string(),
         toc,
-    }
+    };
+    (rendered, capped)
 }
 
 fn heading_level(l: HeadingLevel) -> u8 {
@@ -348,6 +434,114 @@ mod tests {
         assert!(r.html.contains("type=\"checkbox\""), "{}", r.html);
         assert!(r.html.contains("<del>old</del>"), "{}", r.html);
         assert!(r.html.contains("脚注"), "{}", r.html);
+    }
+
+    #[test]
+    fn task_lists_are_checkboxes_in_items_of_class_task() {
+        let r = render("- [x] 完成\n- [ ] 待办\n- 普通\n\n1. [ ] 有序\n");
+        assert!(
+            r.html.contains(
+                "<li class=\"task\"><input disabled=\"\" type=\"checkbox\" checked=\"\">\n完成</li>"
+            ),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html
+                .contains("<li class=\"task\"><input disabled=\"\" type=\"checkbox\">\n待办</li>"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("<li>普通</li>"), "{}", r.html);
+        assert_eq!(count(&r.html, "class=\"task\""), 3, "{}", r.html);
+        // A loose list: the marker sits inside the paragraph, the class still goes on the item.
+        let r = render("- [x] 一\n\n- [ ] 二\n  - 子项\n");
+        assert_eq!(count(&r.html, "<li class=\"task\">"), 2, "{}", r.html);
+        assert!(r.html.contains("<li>子项</li>"), "{}", r.html);
+    }
+
+    #[test]
+    fn raw_inputs_become_disabled_checkboxes_and_nothing_else() {
+        let r = render(
+            "<input type=\"text\" name=\"pw\" value=\"x\" onfocus=\"alert(1)\" autofocus>\n\n<input type=submit formaction=\"https://evil\">\n",
+        );
+        assert_eq!(count(&r.html, "<input"), 2, "{}", r.html);
+        for bad in [
+            "text",
+            "submit",
+            "name=",
+            "value=",
+            "onfocus",
+            "autofocus",
+            "formaction",
+        ] {
+            assert!(!r.html.contains(bad), "{bad}: {}", r.html);
+        }
+        for input in r.html.split("<input").skip(1) {
+            let tag = &input[..input.find('>').unwrap()];
+            assert!(tag.contains("type=\"checkbox\""), "{}", r.html);
+            assert!(tag.contains("disabled=\"\""), "{}", r.html);
+        }
+    }
+
+    #[test]
+    fn table_alignment_is_a_class_never_an_inline_style() {
+        let r = render("| 左 | 中 | 右 | 无 |\n|:---|:---:|---:|---|\n| a | b | c | d |\n");
+        for want in [
+            "<th class=\"align-left\">左</th>",
+            "<th class=\"align-center\">中</th>",
+            "<th class=\"align-right\">右</th>",
+            "<th>无</th>",
+            "<td class=\"align-left\">a</td>",
+            "<td class=\"align-center\">b</td>",
+            "<td class=\"align-right\">c</td>",
+            "<td>d</td>",
+        ] {
+            assert!(r.html.contains(want), "{want}: {}", r.html);
+        }
+        assert!(!r.html.contains("style"), "{}", r.html);
+        // Raw HTML: no inline style, only the alignment classes.
+        let r = render(
+            "<table><tr><td style=\"color:red\" class=\"align-right evil\">x</td><th class=\"conflict\">y</th></tr></table>\n\n<ul><li class=\"task evil\">z</li></ul>\n",
+        );
+        assert!(!r.html.contains("style"), "{}", r.html);
+        assert!(!r.html.contains("evil"), "{}", r.html);
+        assert!(!r.html.contains("conflict"), "{}", r.html);
+        assert!(
+            r.html.contains("<td class=\"align-right\">x</td>"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("<li class=\"task\">z</li>"), "{}", r.html);
+    }
+
+    #[test]
+    fn footnotes_render_with_links_to_their_text() {
+        let r = render("正文[^注]。\n\n[^注]: 脚注内容\n");
+        assert!(
+            r.html
+                .contains("<sup class=\"footnote-reference\"><a href=\"#注\" rel=\"noopener noreferrer nofollow\">1</a></sup>"),
+            "{}",
+            r.html
+        );
+        assert!(
+            r.html.contains("<div class=\"footnote-definition\" id=\"注\"><sup class=\"footnote-definition-label\">1</sup>"),
+            "{}",
+            r.html
+        );
+        assert!(r.html.contains("脚注内容"), "{}", r.html);
+    }
+
+    #[test]
+    fn render_capped_tells_what_nests_too_deep_tells() {
+        for md in [
+            "# 标题\n\n- a\n".to_owned(),
+            format!("{}深处\n", "> ".repeat(500)),
+            format!("{}x", "<div>".repeat(500)),
+        ] {
+            assert_eq!(render_capped(&md).1, nests_too_deep(&md));
+            assert_eq!(render_capped(&md).0.html, render(&md).html);
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod documents;
 pub mod extract;
 pub mod import;
 pub mod openapi;
+pub mod render;
 pub mod reviews;
 pub mod search;
 pub mod session;
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(import::router())
         .merge(openapi::router())
         .merge(reviews::router())
+        .merge(render::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.

@@ -85,6 +85,8 @@ routes! {
     put "/admin/sensitive-words" "admin" "Replace the sensitive-word list (admins)";
     get "/admin/synonyms" "admin" "Admin synonym groups (admins)";
     put "/admin/synonyms" "admin" "Replace admin synonym groups (admins)";
+    post "/render" "documents" "Render a Markdown body as a document page would ({body} -> {html, toc}); the editor preview";
+    post "/diff" "documents" "Diff two texts ({from, to}) as the document diff does; the editor's conflict view";
     get "/search" "search" "Full-text search: ?q=&limit=&offset=&sort=relevance|recent; hits with snippets and facets";
     get "/openapi.json" "meta" "This description";
 }

@@ -9,6 +9,7 @@ mod hardening;
 mod import;
 mod limits;
 mod permissions;
+mod render;
 mod reviews;
 mod search;
 mod visibility;

@@ -300,6 +300,9 @@ const ROWS: &[Row] = &[
         "/spaces/{id}/import",
         &[(IN, MANAGE), (OUT, HIDDEN)],
     ),
+    // render.rs (stateless: no resource, any signed-in account)
+    row("POST", "/render", &[(IN, SIGNED_IN)]),
+    row("POST", "/diff", &[(IN, SIGNED_IN)]),
     // openapi.rs
     row("GET", "/openapi.json", &[(IN, PUBLIC)]),
     // mod.rs
@@ -1243,6 +1246,16 @@ impl Fixture {
                 ));
                 r
             }
+            ("POST", "/render") => with(
+                Method::POST,
+                "/render".into(),
+                json!({"body": format!("# 预览{n}\n\n- [x] 季度报告\n")}),
+            ),
+            ("POST", "/diff") => with(
+                Method::POST,
+                "/diff".into(),
+                json!({"from": "季度报告\n", "to": format!("季度报告 修订{n}\n")}),
+            ),
             ("GET", "/openapi.json") => get("/openapi.json".into()),
             ("GET", "/healthz") => Req::new(Method::GET, "/healthz".into(), None),
             (m, p) => panic!("no request builder for the row {m} {p}: add one to Fixture::prepare"),

@@ -248,6 +248,124 @@ test('create a document in Chinese in the editor, with live preview', async () =
   noProblems(page, 'create');
 });
 
+test('the editor preview is the server\'s rendering, debounced, and waits for the IME', async () => {
+  const page = await newPage({ viewport: { width: 1280, height: 800 } });
+  await uiLogin(page, 'admin', ADMIN_PW);
+  const renders = [];
+  page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/api/v1/render')) renders.push(r.postDataJSON().body); });
+  await page.goto(`${base}/#/new?space=${S.space}&category=${S.catDocs}`);
+  await page.waitForSelector('.editor .title-input');
+  await page.fill('.title-input', '季度工作清单');
+  const body = '# 季度工作清单\n\n- [x] 完成预算审批\n- [ ] 提交差旅报销\n\n| 项目 | 金额 | 状态 |\n|:---|---:|:---:|\n| 差旅 | 1,280.00 | 待审 |\n| 培训 | 36,000.00 | 已批 |\n\n预算以财务部口径为准[^1]。\n\n[^1]: 不含税金额。\n';
+  await page.fill('textarea.body-input', body);
+  await page.waitForSelector('.preview li.task input[type=checkbox]');
+  await page.waitForSelector('.preview td.align-right');
+  // Exactly the HTML the server renders for this body, and it looks right: checkboxes without
+  // bullets, the amount column right-aligned, through classes (no inline style under the CSP).
+  const server = await api(S.admin, 'POST', '/render', { body });
+  assert.equal(await page.$eval('.preview', (el) => el.innerHTML), server.html);
+  const look = await page.evaluate(() => {
+    const lis = [...document.querySelectorAll('.preview li.task')];
+    return {
+      boxes: lis.map((li) => { const i = li.querySelector('input[type=checkbox]'); return [i.checked, i.disabled]; }),
+      bullets: lis.map((li) => getComputedStyle(li).listStyleType),
+      amount: getComputedStyle(document.querySelector('.preview td.align-right')).textAlign,
+      status: getComputedStyle(document.querySelector('.preview th.align-center')).textAlign,
+      styled: document.querySelectorAll('.preview [style]').length,
+      footnote: document.querySelector('.preview .footnote-definition')?.textContent || '',
+    };
+  });
+  assert.deepEqual(look.boxes, [[true, true], [false, true]]);
+  assert.deepEqual(look.bullets, ['none', 'none']);
+  assert.equal(look.amount, 'right');
+  assert.equal(look.status, 'center');
+  assert.equal(look.styled, 0);
+  assert.match(look.footnote, /不含税金额/);
+  // Clicking the footnote mark scrolls the preview; it does not leave the editor.
+  await page.click('.preview sup.footnote-reference a');
+  assert.match(page.url(), /#\/new\?/);
+  fs.mkdirSync('/tmp/shots', { recursive: true });
+  await shot(page, 'editor-preview');
+  await page.screenshot({ path: '/tmp/shots/editor-1280x800.png' });
+
+  // Typing fast asks once per pause, not once per key.
+  await page.waitForTimeout(400);
+  renders.length = 0;
+  await page.focus('textarea.body-input');
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('\n补充说明', { delay: 30 });
+  await page.waitForFunction(() => /补充说明/.test(document.querySelector('.preview').textContent));
+  assert.ok(renders.length <= 2, `debounced: ${renders.length} render requests for 5 keys`);
+
+  // An older answer arriving late never replaces a newer one.
+  // (The handler returns at once, so the next request is not held behind the slow one.)
+  let slow = 0;
+  await page.route('**/api/v1/render', (route) => {
+    const late = /慢一点$/.test(route.request().postDataJSON().body || '');
+    if (late) slow++;
+    setTimeout(() => route.continue().catch(() => {}), late ? 1500 : 0);
+  });
+  await page.keyboard.type('慢一点');
+  await page.waitForTimeout(450); // the slow request is out
+  await page.keyboard.type('快');
+  await page.waitForFunction(() => /慢一点快/.test(document.querySelector('.preview').textContent));
+  await page.waitForTimeout(1600);
+  assert.match(await page.textContent('.preview'), /慢一点快/, 'the latest answer stays');
+  assert.equal(slow, 1, 'the slow request was made');
+  await page.unroute('**/api/v1/render');
+
+  // Pinyin: while the composition is open the preview does not change, nor is anything asked.
+  const cdp = await page.context().newCDPSession(page);
+  await page.waitForTimeout(400);
+  const before = await page.$eval('.preview', (el) => el.innerHTML);
+  renders.length = 0;
+  await page.keyboard.press('Control+End');
+  await cdp.send('Input.imeSetComposition', { text: 'n', selectionStart: 1, selectionEnd: 1 });
+  await cdp.send('Input.imeSetComposition', { text: 'ni', selectionStart: 2, selectionEnd: 2 });
+  await cdp.send('Input.imeSetComposition', { text: 'ni hao', selectionStart: 6, selectionEnd: 6 });
+  assert.match(await page.inputValue('textarea.body-input'), /ni hao$/, 'the composition is in the text area');
+  await page.waitForTimeout(900);
+  assert.equal(renders.length, 0, 'no render while composing: ' + JSON.stringify(renders));
+  assert.equal(await page.$eval('.preview', (el) => el.innerHTML), before, 'the preview did not change while composing');
+  await cdp.send('Input.insertText', { text: '你好' });
+  await page.waitForFunction(() => /你好/.test(document.querySelector('.preview').textContent));
+  assert.match(await page.inputValue('textarea.body-input'), /慢一点快你好$/);
+  assert.doesNotMatch(await page.textContent('.preview'), /ni hao/);
+  assert.ok(renders.length >= 1 && renders.every((b) => !/ni hao/.test(b)), 'only the committed text was rendered: ' + JSON.stringify(renders));
+  await cdp.detach();
+  // The published page shows the same: checkboxes without bullets, aligned columns, the footnote.
+  await page.click('.editor button[type=submit]');
+  await page.waitForURL(/#\/doc\/[^/]+$/);
+  await page.waitForSelector('#doc-body td.align-right');
+  const published = await page.evaluate(() => ({
+    bullets: [...document.querySelectorAll('#doc-body li.task')].map((li) => getComputedStyle(li).listStyleType),
+    boxes: document.querySelectorAll('#doc-body li.task input[type=checkbox][disabled]').length,
+    amount: getComputedStyle(document.querySelector('#doc-body td.align-right')).textAlign,
+    footnote: document.querySelector('#doc-body .footnote-definition')?.textContent || '',
+  }));
+  const { footnote, ...shown } = published;
+  assert.deepEqual(shown, { bullets: ['none', 'none'], boxes: 2, amount: 'right' });
+  assert.match(footnote, /不含税金额/);
+  await shot(page, 'document-tasks');
+  noProblems(page, 'preview');
+
+  // A phone: the preview tab shows the same rendering.
+  const phone = await newPage({ viewport: { width: 390, height: 844 } });
+  await uiLogin(phone, 'admin', ADMIN_PW);
+  await phone.goto(`${base}/#/new?space=${S.space}&category=${S.catDocs}`);
+  await phone.waitForSelector('textarea.body-input');
+  await phone.fill('.title-input', '季度工作清单');
+  await phone.fill('textarea.body-input', body);
+  await phone.screenshot({ path: '/tmp/shots/editor-390x844-write.png' });
+  await phone.click('.editor-tabs button:nth-child(2)');
+  await phone.waitForSelector('.preview td.align-right');
+  await noHorizontalOverflow(phone, 'phone preview');
+  await phone.evaluate(() => document.querySelector('.editor-tabs').scrollIntoView());
+  await shot(phone, 'phone-editor-preview');
+  await phone.screenshot({ path: '/tmp/shots/editor-390x844.png' });
+  noProblems(phone, 'phone preview');
+});
+
 test('favourite it and see it on the home page', async () => {
   const page = S.adminPage;
   await page.click('.fav-btn');

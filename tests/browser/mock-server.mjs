@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { diffTexts } from '../../web/textdiff.js';
 
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
@@ -30,6 +29,25 @@ function render(md) {
     return `<p>${esc(block).replace(/\n/g, '<br>')}</p>`;
   }).join('\n');
   return { html, toc };
+}
+// A stand-in for the server's diff (the real one is word-aware and bounded): common leading and
+// trailing lines are kept, everything between is deleted and inserted, in one hunk.
+function diffTexts(a, b) {
+  const split = (s) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
+  const A = split(a), B = split(b);
+  let pre = 0;
+  while (pre < A.length && pre < B.length && A[pre] === B[pre]) pre++;
+  let suf = 0;
+  while (suf < A.length - pre && suf < B.length - pre && A[A.length - 1 - suf] === B[B.length - 1 - suf]) suf++;
+  const del = A.slice(pre, A.length - suf), ins = B.slice(pre, B.length - suf);
+  if (!del.length && !ins.length) return { unified: '', hunks: [], insertions: 0, deletions: 0, words_omitted: false };
+  const lines = [
+    ...A.slice(0, pre).map((text) => ({ op: 'equal', text })),
+    ...del.map((text) => ({ op: 'delete', text })),
+    ...ins.map((text) => ({ op: 'insert', text })),
+    ...A.slice(A.length - suf).map((text) => ({ op: 'equal', text })),
+  ];
+  return { unified: '', hunks: [{ old_start: 1, old_lines: A.length, new_start: 1, new_lines: B.length, lines }], insertions: ins.length, deletions: del.length, words_omitted: false };
 }
 function roleIn(user, spaceId) {
   if (user.is_admin) return 'manager';
@@ -187,6 +205,8 @@ route('GET', '/api/v1/search', (req, res, b, m, q) => {
   if (q.get('sort') === 'recent') hits.sort((a, c) => c.updated_at.localeCompare(a.updated_at));
   send(res, 200, { total: hits.length, hits: hits.slice(+q.get('offset') || 0, (+q.get('offset') || 0) + (+q.get('limit') || 20)), facets, labels });
 });
+route('POST', '/api/v1/render', (req, res, b) => send(res, 200, render(String(b.body || ''))));
+route('POST', '/api/v1/diff', (req, res, b) => send(res, 200, diffTexts(String(b.from || ''), String(b.to || ''))));
 route('GET', '/api/v1/users', (req, res) => send(res, 200, db.users.map(userPublic)));
 route('POST', '/api/v1/users', (req, res, b) => { const u = { id: id(), groups: [], kind: 'employee', ...b }; db.users.push(u); for (const g of u.groups) db.groups.find((x) => x.id === g)?.members.push(u.id); send(res, 201, userPublic(u)); });
 route('PATCH', '/api/v1/users/:id', (req, res, b, [uid]) => { const u = db.users.find((x) => x.id === uid); Object.assign(u, b); send(res, 200, userPublic(u)); });

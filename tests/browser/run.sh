@@ -37,11 +37,20 @@ if [ ! -d "$HERE/node_modules/playwright-core" ]; then
   (cd "$HERE" && npm ci --no-audit --no-fund)
 fi
 
-# 3. The server.
+# 3. The server, built where cargo puts it: $CARGO_TARGET_DIR (a relative one from the workspace root,
+# where cargo runs) or target/. HANLIN_PROFILE=dev builds the debug binary instead of a release one.
 if [ -z "${HANLIN_BIN:-}" ]; then
-  echo "==> cargo build --release --bin hanlin"
-  (cd "$ROOT" && cargo build --release --bin hanlin)
-  export HANLIN_BIN="$ROOT/target/release/hanlin"
+  TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+  case "$TARGET_DIR" in /*) ;; *) TARGET_DIR="$ROOT/$TARGET_DIR" ;; esac
+  if [ "${HANLIN_PROFILE:-release}" = dev ]; then
+    echo "==> cargo build --bin hanlin (into $TARGET_DIR)"
+    (cd "$ROOT" && cargo build --bin hanlin)
+    export HANLIN_BIN="$TARGET_DIR/debug/hanlin"
+  else
+    echo "==> cargo build --release --bin hanlin (into $TARGET_DIR)"
+    (cd "$ROOT" && cargo build --release --bin hanlin)
+    export HANLIN_BIN="$TARGET_DIR/release/hanlin"
+  fi
 fi
 
 # 4. The tests (sequential: they share one server and build on each other).

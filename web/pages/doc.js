@@ -2,7 +2,6 @@ import { h, append, clear, trustedHtml, formatTime, fullTime, toast, confirmDial
 import { t, getLang } from '../i18n.js';
 import { get, put, post, del, items, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
-import { renderMarkdown } from '../markdown.js';
 import {
   loadSpaces, loadCategories, spaceName, categoryPath, statusBadge, tagChips, userName, reportError,
   enc, errorState, emptyState, pageHeader, fill, authorOf,
@@ -89,7 +88,8 @@ export async function docPage(main, { params }) {
 
   const approved = doc.approved_by ? (Array.isArray(doc.approved_by) ? doc.approved_by : [doc.approved_by]).map(userName).filter(Boolean) : [];
   const article = h('article', { class: 'markdown-body', id: 'doc-body', lang: 'zh-CN' });
-  if (typeof doc.html === 'string') trustedHtml(article, doc.html); else append(article, renderMarkdown(doc.body));
+  // The server always renders (GET answers carry html); without it, show the source as text.
+  if (typeof doc.html === 'string') trustedHtml(article, doc.html); else append(article, h('pre', { class: 'body-source' }, doc.body || ''));
   // Markdown documents usually repeat their title as the first "# " heading: show it once.
   const first = article.firstElementChild;
   if (first && first.tagName === 'H1' && first.textContent.trim() === String(doc.title || '').trim()) {

@@ -1,11 +1,9 @@
-import { h, append, clear, toast, debounce, parseTags, formatTime } from '../dom.js';
+import { h, append, clear, toast, debounce, parseTags, formatTime, trustedHtml } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, put, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
-import { renderMarkdown } from '../markdown.js';
-import { diffTexts } from '../textdiff.js';
 import { renderDiff } from '../diffview.js';
-import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, spaceName, isAdmin } from '../ui.js';
+import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, errorMessage, spaceName, isAdmin } from '../ui.js';
 
 const DRAFT_PREFIX = 'hanlin.draft.';
 
@@ -53,13 +51,52 @@ export async function editorPage(main, { params, query, alive }) {
   await fillCategories(doc ? doc.category_id : (query.category || ''));
   spaceSel.addEventListener('change', async () => { spaceId = spaceSel.value; await fillCategories(''); markDirty(); });
 
-  const renderPreview = () => {
-    clear(preview);
-    if (!bodyIn.value.trim()) append(preview, h('p', { class: 'muted' }, t('editor.previewEmpty')));
-    else append(preview, renderMarkdown(bodyIn.value));
+  // The preview is the server's rendering (POST /render), the very HTML readers will get. Typing
+  // asks again after a pause; only the answer to the latest request is shown (an older one that
+  // arrives late is dropped), and nothing is asked while an input method is composing (pinyin).
+  let previewSeq = 0;
+  let previewAbort = null;
+  let composing = false;
+  const renderPreview = async () => {
+    const seq = ++previewSeq;
+    if (previewAbort) previewAbort.abort();
+    const text = bodyIn.value;
+    if (!text.trim()) {
+      previewAbort = null;
+      preview.classList.remove('preview-stale');
+      clear(preview).append(h('p', { class: 'muted' }, t('editor.previewEmpty')));
+      return;
+    }
+    const abort = new AbortController();
+    previewAbort = abort;
+    preview.classList.add('preview-stale');
+    try {
+      const r = await post('/render', { body: text }, { signal: abort.signal });
+      if (seq !== previewSeq || !alive()) return;
+      trustedHtml(preview, r.html);
+      preview.classList.remove('preview-stale');
+    } catch (e) {
+      if (seq !== previewSeq || (e && e.name === 'AbortError')) return;
+      // Keep the last good rendering; say above it why this text cannot be shown.
+      preview.querySelector('.preview-error')?.remove();
+      preview.prepend(h('p', { class: 'preview-error', role: 'status' }, errorMessage(e)));
+      preview.classList.remove('preview-stale');
+    } finally {
+      if (previewAbort === abort) previewAbort = null;
+    }
   };
   renderPreview();
-  const schedulePreview = debounce(renderPreview, 120);
+  const schedulePreview = debounce(renderPreview, 300);
+  bodyIn.addEventListener('compositionstart', () => { composing = true; schedulePreview.cancel(); });
+  bodyIn.addEventListener('compositionend', () => { composing = false; schedulePreview(); });
+  // Links to "#footnote" or "#heading" scroll inside the preview instead of leaving the editor.
+  preview.addEventListener('click', (e) => {
+    const a = e.target.closest('a[href^="#"]');
+    if (!a) return;
+    e.preventDefault();
+    const target = preview.querySelector('[id="' + CSS.escape(decodeURIComponent(a.getAttribute('href').slice(1))) + '"]');
+    if (target) target.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+  });
 
   let dirty = false;
   const snapshot = () => ({ title: titleIn.value, body: bodyIn.value, tags: tagsIn.value, category_id: catSel.value, space_id: spaceId, base_version: baseVersion, saved_at: new Date().toISOString() });
@@ -67,7 +104,7 @@ export async function editorPage(main, { params, query, alive }) {
   function markDirty() { dirty = true; status.textContent = t('editor.unsaved'); saveLocal(); }
   for (const el of [titleIn, tagsIn, bodyIn]) el.addEventListener('input', markDirty);
   catSel.addEventListener('change', markDirty);
-  bodyIn.addEventListener('input', schedulePreview);
+  bodyIn.addEventListener('input', (e) => { if (!e.isComposing && !composing) schedulePreview(); });
   const beforeUnload = (e) => { if (dirty && alive()) { e.preventDefault(); e.returnValue = ''; } };
   window.addEventListener('beforeunload', beforeUnload);
 
@@ -92,8 +129,10 @@ export async function editorPage(main, { params, query, alive }) {
 
   async function showConflict(err) {
     const mine = bodyIn.value;
-    let current;
+    let current, diffView;
     try { current = await get('/documents/' + enc(id)); } catch (e) { reportError(e); return; }
+    // The server's diff (the one the history shows), of the current version against my text.
+    try { diffView = renderDiff(await post('/diff', { from: current.body || '', to: mine })); } catch (e) { diffView = errorState(e); }
     const curVersion = current.version ?? err.body.current_version;
     clear(conflictBox).append(h('section', { class: 'conflict', role: 'alert', 'aria-labelledby': 'conflict-h' },
       h('h2', { id: 'conflict-h' }, t('conflict.title')),
@@ -101,7 +140,7 @@ export async function editorPage(main, { params, query, alive }) {
       current.title !== titleIn.value ? h('p', { class: 'conflict-titles' },
         h('span', { class: 'muted' }, t('editor.title'), ': '), h('del', null, current.title), ' → ', h('ins', null, titleIn.value)) : null,
       h('h3', null, t('conflict.diff')),
-      renderDiff(diffTexts(current.body || '', mine)),
+      diffView,
       h('div', { class: 'conflict-sides' },
         h('details', null, h('summary', null, t('conflict.theirs', { v: curVersion })), h('pre', { class: 'conflict-text' }, current.body || '')),
         h('details', null, h('summary', null, t('conflict.mine')), h('pre', { class: 'conflict-text conflict-mine' }, mine))),

@@ -3,7 +3,6 @@ import { t, getLang } from '../i18n.js';
 import { get, post, items } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
-import { renderMarkdown } from '../markdown.js';
 import { authorOf, reportError, enc, errorState, fill } from '../ui.js';
 
 export async function historyPage(main, { params, query }) {
@@ -70,7 +69,7 @@ export async function historyPage(main, { params, query }) {
     await fill(diffEl, async () => {
       const v = await get(`/documents/${enc(id)}/versions/${n}`);
       const body = h('div', { class: 'markdown-body' });
-      if (typeof v.html === 'string') trustedHtml(body, v.html); else append(body, renderMarkdown(v.body || ''));
+      if (typeof v.html === 'string') trustedHtml(body, v.html); else append(body, h('pre', { class: 'body-source' }, v.body || ''));
       return h('div', null, h('h2', { class: 'card-title' }, t('history.versionTitle', { v: n }), ' — ', v.title || ''), body);
     });
   } else if (from && to && from !== to) {

@@ -2,7 +2,6 @@ import { h, append, clear, toast, bytes } from '../dom.js';
 import { t } from '../i18n.js';
 import { post } from '../api.js';
 import { setTitle } from '../app.js';
-import { firstHeading } from '../markdown.js';
 import { loadSpaces, loadCategories, categoryOptions, field, enc, pageHeader, errorMessage, isAdmin } from '../ui.js';
 
 const MAX = 5 * 1024 * 1024;
@@ -15,6 +14,12 @@ function readText(file) {
     r.onerror = () => reject(r.error || new Error('read failed'));
     r.readAsText(file, 'utf-8');
   });
+}
+
+/** The first "# " heading of a Markdown text (the title an import takes), or null. */
+function firstHeading(src) {
+  const m = /^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$/m.exec(String(src || ''));
+  return m ? m[1].trim() || null : null;
 }
 
 export function titleFor(name, text) {
