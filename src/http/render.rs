@@ -50,7 +50,7 @@ async fn render(
         .run(move || {
             let (r, capped) = markdown::render_capped(&req.body);
             if capped {
-                return Err(crate::docs::too_deep());
+                return Err(crate::service::documents::too_deep());
             }
             Ok(json!({"html": r.html, "toc": r.toc}))
         })

@@ -17,7 +17,7 @@
 
 use std::{
     sync::{
-        Arc, Condvar, Mutex, RwLock, Weak,
+        Arc, Condvar, Mutex, RwLock,
         atomic::{AtomicU64, Ordering},
     },
     time::Duration,
@@ -51,7 +51,7 @@ impl Progress {
     }
 }
 
-/// State the flusher thread and the writers share; the thread holds it strongly, the store too.
+/// The wake-up state the flusher thread and the writers share.
 struct Signal {
     /// Writers committed in memory, not yet flushed (the flusher's wake-up condition), and whether
     /// the store was dropped.
@@ -70,56 +70,68 @@ struct SignalState {
     closed: bool,
 }
 
-/// The gate, the write counter and the flusher's handle on the database.
+/// The gate, the write counter and the flusher thread. Dropping it (with the last store handle)
+/// stops the thread after a final flush and joins it, so the database is closed when the drop
+/// returns: a data directory can be reopened at once.
 pub(crate) struct GroupCommit {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// What the flusher thread and the writers share.
+struct Shared {
     db: sled::Db,
     gate: RwLock<()>,
     /// Writes committed in memory so far (each write adds one while it holds the gate).
     committed: AtomicU64,
-    signal: Arc<Signal>,
+    signal: Signal,
 }
 
 impl GroupCommit {
     /// Starts the flusher thread for `db`.
     pub(crate) fn start(db: sled::Db) -> Result<Arc<Self>> {
-        let signal = Arc::new(Signal {
-            state: Mutex::new(SignalState::default()),
-            cv: Condvar::new(),
-            progress: watch::Sender::new(Progress::default()),
-        });
-        let gc = Arc::new(GroupCommit {
+        let shared = Arc::new(Shared {
             db,
             gate: RwLock::new(()),
             committed: AtomicU64::new(0),
-            signal: signal.clone(),
+            signal: Signal {
+                state: Mutex::new(SignalState::default()),
+                cv: Condvar::new(),
+                progress: watch::Sender::new(Progress::default()),
+            },
         });
-        let weak = Arc::downgrade(&gc);
-        std::thread::Builder::new()
+        let for_thread = shared.clone();
+        let thread = std::thread::Builder::new()
             .name("hanlin-flusher".into())
-            .spawn(move || flusher(weak, signal))
+            .spawn(move || flusher(for_thread))
             .map_err(|e| Error::internal(format!("cannot start the flusher thread: {e}")))?;
-        Ok(gc)
+        Ok(Arc::new(GroupCommit {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        }))
     }
 
     /// Runs one write under the gate's shared side. The closure must commit (or fail) before it
     /// returns; it may block (sled), so on a multi-threaded tokio worker it runs in
     /// `block_in_place` and the worker's other tasks move elsewhere.
     pub(crate) fn write<T>(&self, f: impl FnOnce() -> T) -> T {
+        let sh = &self.shared;
         off_async_worker(|| {
-            let _shared = self.gate.read().unwrap_or_else(|p| p.into_inner());
+            let _shared = sh.gate.read().unwrap_or_else(|p| p.into_inner());
             let r = f();
-            self.committed.fetch_add(1, Ordering::AcqRel);
+            sh.committed.fetch_add(1, Ordering::AcqRel);
             r
         })
     }
 
-    /// The number every write so far is covered by.
+    /// The number every write so far is covered by; wakes the flusher when it is behind.
     fn mark(&self) -> u64 {
-        let n = self.committed.load(Ordering::Acquire);
-        let mut s = self.signal.state.lock().unwrap_or_else(|p| p.into_inner());
+        let sh = &self.shared;
+        let n = sh.committed.load(Ordering::Acquire);
+        let mut s = sh.signal.state.lock().unwrap_or_else(|p| p.into_inner());
         if n > s.wanted {
             s.wanted = n;
-            self.signal.cv.notify_all();
+            sh.signal.cv.notify_all();
         }
         n
     }
@@ -127,7 +139,7 @@ impl GroupCommit {
     /// Waits until every write committed before this call is durable.
     pub(crate) async fn durable(&self) -> Result<()> {
         let n = self.mark();
-        let mut rx = self.signal.progress.subscribe();
+        let mut rx = self.shared.signal.progress.subscribe();
         let mut answer = None;
         rx.wait_for(|p| {
             answer = p.settled(n);
@@ -141,21 +153,23 @@ impl GroupCommit {
     /// [`GroupCommit::durable`] for threads outside the async runtime (CLI, start-up).
     pub(crate) fn durable_blocking(&self) -> Result<()> {
         let n = self.mark();
-        let mut s = self.signal.state.lock().unwrap_or_else(|p| p.into_inner());
+        let sig = &self.shared.signal;
+        let mut s = sig.state.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if let Some(answer) = self.signal.progress.borrow().settled(n) {
+            if let Some(answer) = sig.progress.borrow().settled(n) {
                 return answer;
             }
-            s = self
-                .signal
+            s = sig
                 .cv
                 .wait_timeout(s, Duration::from_millis(100))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
     }
+}
 
-    /// One group: exclusive gate, flush, publish. Returns the count it made durable.
+impl Shared {
+    /// One group: exclusive gate, flush, publish.
     fn flush_group(&self) {
         let exclusive = self.gate.write().unwrap_or_else(|p| p.into_inner());
         let upto = self.committed.load(Ordering::Acquire);
@@ -176,38 +190,49 @@ impl GroupCommit {
 
 impl Drop for GroupCommit {
     fn drop(&mut self) {
-        // The last store handle is gone: a final flush, then let the thread go.
-        if let Err(e) = self.db.flush() {
-            tracing::error!(error = %e, "final flush failed");
+        {
+            let mut s = self
+                .shared
+                .signal
+                .state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            s.closed = true;
+            self.shared.signal.cv.notify_all();
         }
-        let mut s = self.signal.state.lock().unwrap_or_else(|p| p.into_inner());
-        s.closed = true;
-        self.signal.cv.notify_all();
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = thread
+            && t.join().is_err()
+        {
+            tracing::error!("the flusher thread panicked");
+        }
     }
 }
 
-/// The flusher thread: sleeps until a waiter wants more than is durable, then flushes one group.
-/// It holds the store only weakly, so dropping the last store handle ends it.
-fn flusher(store: Weak<GroupCommit>, signal: Arc<Signal>) {
+/// The flusher thread: sleeps until a waiter wants more than is durable, then flushes one group;
+/// when the store is dropped, flushes a last time and ends.
+fn flusher(sh: Arc<Shared>) {
     loop {
         {
-            let mut s = signal.state.lock().unwrap_or_else(|p| p.into_inner());
+            let mut s = sh.signal.state.lock().unwrap_or_else(|p| p.into_inner());
             loop {
                 if s.closed {
+                    drop(s);
+                    sh.flush_group();
                     return;
                 }
-                if s.wanted > signal.progress.borrow().durable {
+                if s.wanted > sh.signal.progress.borrow().durable {
                     break;
                 }
-                s = signal
+                s = sh
+                    .signal
                     .cv
                     .wait_timeout(s, Duration::from_millis(500))
                     .unwrap_or_else(|p| p.into_inner())
                     .0;
             }
         }
-        let Some(gc) = store.upgrade() else { return };
-        gc.flush_group();
+        sh.flush_group();
     }
 }
 
@@ -276,6 +301,6 @@ mod tests {
         let total: u64 = threads.into_iter().map(|t| t.join().unwrap()).sum();
         assert!(total > 16, "writers made progress: {total}");
         assert_eq!(a.len() as u64, total);
-        assert!(gc.signal.progress.borrow().durable >= total);
+        assert!(gc.shared.signal.progress.borrow().durable >= total);
     }
 }
