@@ -18,7 +18,6 @@
 use std::{collections::BTreeSet, sync::Mutex};
 
 use aho_corasick::AhoCorasick;
-use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,7 +28,7 @@ use crate::{
         permission::{AccountKind, Action, Principal, Subject},
         review::{self, Policy, Review, ReviewAction, ReviewError, ReviewState, Stage},
     },
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     model::{Doc, DocStatus, Group, User, new_id},
     service::Caller,
     service::access::{self, load_space},
@@ -54,16 +53,6 @@ const MAX_ATTEMPTS: usize = 16;
 /// Serialises submissions, so two concurrent submissions of one document cannot both stay open
 /// (sled transactions cannot scan for the open review). Held only around synchronous code.
 static SUBMIT_LOCK: Mutex<()> = Mutex::new(());
-
-/// Translates a refusal of the state machine into the API error with the domain's code.
-pub fn rule(e: ReviewError) -> Error {
-    Error::Rule {
-        status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-        code: e.code(),
-        message: e.to_string(),
-        extra: None,
-    }
-}
 
 // ---- records ----------------------------------------------------------------------------------
 
@@ -377,6 +366,10 @@ pub fn check_reviewers(
                     stage.name
                 ),
             )
+            .because(Reason::CannotReview)
+            .with("stage", i + 1)
+            .with("stage_name", &stage.name)
+            .with("name", name)
         };
         for p in &stage.reviewers {
             match p {
@@ -556,10 +549,11 @@ pub fn stored_words(store: &Store) -> Result<Vec<SensitiveWord>> {
 /// control characters, not listed twice (ASCII case ignored); at most [`MAX_WORDS`] words.
 pub fn validate_words(words: &[SensitiveWord]) -> Result<Vec<SensitiveWord>> {
     if words.len() > MAX_WORDS {
-        return Err(Error::invalid(
-            "words",
-            format!("at most {MAX_WORDS} words"),
-        ));
+        return Err(
+            Error::invalid("words", format!("at most {MAX_WORDS} words"))
+                .because(Reason::TooMany)
+                .with("limit", MAX_WORDS),
+        );
     }
     let mut out: Vec<SensitiveWord> = Vec::with_capacity(words.len());
     let mut seen = std::collections::HashSet::with_capacity(words.len());
@@ -567,22 +561,26 @@ pub fn validate_words(words: &[SensitiveWord]) -> Result<Vec<SensitiveWord>> {
         let word = w.word.trim();
         let field = format!("words[{i}].word");
         if word.is_empty() {
-            return Err(Error::invalid(field, "a word must not be empty"));
+            return Err(Error::invalid(field, "a word must not be empty").because(Reason::Required));
         }
         if word.chars().count() > MAX_WORD_CHARS {
             return Err(Error::invalid(
                 field,
                 format!("a word is at most {MAX_WORD_CHARS} characters"),
-            ));
+            )
+            .because(Reason::TooLong)
+            .with("limit", MAX_WORD_CHARS));
         }
         if word.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                field,
-                "a word must not contain control characters",
-            ));
+            return Err(
+                Error::invalid(field, "a word must not contain control characters")
+                    .because(Reason::BadCharacters),
+            );
         }
         if !seen.insert(word.to_ascii_lowercase()) {
-            return Err(Error::invalid(field, format!("{word} is listed twice")));
+            return Err(Error::invalid(field, format!("{word} is listed twice"))
+                .because(Reason::Duplicate)
+                .with("name", word));
         }
         out.push(SensitiveWord {
             word: word.to_owned(),
@@ -644,12 +642,10 @@ pub fn submit(
     // Trashed, never published (for those who may not edit it), or elsewhere hidden: 404.
     access::require_seen_doc(store, &who.subject(), Action::Submit, &doc)?;
     let Some(policy) = effective_policy(store, &doc.space_id, doc.category_id.as_deref())? else {
-        return Err(Error::Rule {
-            status: StatusCode::BAD_REQUEST,
-            code: "no_review_policy",
-            message: "no review policy applies here: saving publishes directly".into(),
-            extra: None,
-        });
+        return Err(Error::rule(
+            Code::NoReviewPolicy,
+            "no review policy applies here: saving publishes directly",
+        ));
     };
     let version = version.unwrap_or(doc.version);
     // A version that lived where the submitter may not read is, to them, no version at all.
@@ -658,26 +654,26 @@ pub fn submit(
         || !access::VersionPlaces::new(store, &who.subject(), &doc)?
             .may_read_version(doc_id, version)?
     {
-        return Err(Error::invalid("version", "no such version"));
+        return Err(Error::invalid("version", "no such version").because(Reason::NoSuch));
     }
     if version != doc.version && docs::version_category(store, doc_id, version)? != doc.category_id
     {
         // Published here it would be text from another place under this place's review.
-        return Err(Error::Conflict {
-            code: "version_elsewhere",
-            message: format!(
+        return Err(Error::rule(
+            Code::VersionElsewhere,
+            format!(
                 "version {version} was saved in another category: restore it, or save its text \
                  here, to submit it"
             ),
-        });
+        )
+        .with("version", version));
     }
     if doc.published_version.is_some_and(|p| p >= version) {
-        return Err(Error::Conflict {
-            code: "already_published",
-            message: format!(
-                "version {version} is already published, or older than the published version"
-            ),
-        });
+        return Err(Error::rule(
+            Code::AlreadyPublished,
+            format!("version {version} is already published, or older than the published version"),
+        )
+        .with("version", version));
     }
     let message = docs::validate_message(message)?;
     let full = docs::version(store, &doc, version)?;
@@ -697,18 +693,27 @@ pub fn submit(
             Some(json!({"version": version, "sensitive_words": blocked})),
         );
         store.transact(|tx| tx_audit(tx, &ev))?;
-        return Err(Error::Rule {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "sensitive_words",
-            message: format!(
+        let first = matches
+            .iter()
+            .find(|m| m.action == WordAction::Block)
+            .expect("a blocked match");
+        let blocked: Vec<&str> = blocked.into_iter().collect();
+        return Err(Error::rule(
+            Code::SensitiveWords,
+            format!(
                 "the text contains words that may not be published: {}",
-                blocked.into_iter().collect::<Vec<_>>().join("、")
+                blocked.join("、")
             ),
-            extra: Some(json!({"matches": reported})),
-        });
+        )
+        .with("matches", reported)
+        .with("words", &blocked)
+        .with("word", &first.word)
+        .with("field", &first.field)
+        .with("line", first.line)
+        .with("column", first.column));
     }
     let now = Utc::now();
-    let review = Review::submit(new_id(), doc_id, version, who.id(), policy, now).map_err(rule)?;
+    let review = Review::submit(new_id(), doc_id, version, who.id(), policy, now)?;
     let stored = StoredReview {
         title: full.title.clone(),
         message,
@@ -795,10 +800,10 @@ pub fn submit(
 
 /// The refusal to approve a review of a document in the trash (409 `doc_deleted`).
 fn doc_deleted() -> Error {
-    Error::Conflict {
-        code: "doc_deleted",
-        message: "the document is in the trash: restore it before approving".into(),
-    }
+    Error::rule(
+        Code::DocDeleted,
+        "the document is in the trash: restore it before approving",
+    )
 }
 
 /// The outcome of a decision.
@@ -836,7 +841,7 @@ pub fn decide(
         };
         if deciding {
             if let Err(e @ (ReviewError::SelfApproval | ReviewError::NotPending)) = &result {
-                return Err(rule(e.clone()));
+                return Err(e.clone().into());
             }
             if let Some((_, stage)) = stored.review.current_stage() {
                 let subject = who.subject();
@@ -851,7 +856,7 @@ pub fn decide(
                 }
             }
         }
-        let next = result.map_err(rule)?;
+        let next = result?;
         let approving = matches!(action, ReviewAction::Approve { .. });
         if approving && doc.deleted.is_some() {
             return Err(doc_deleted());
@@ -1019,10 +1024,10 @@ pub fn decide(
             });
         }
     }
-    Err(Error::Conflict {
-        code: "review_busy",
-        message: "the review kept changing; try again".into(),
-    })
+    Err(Error::rule(
+        Code::ReviewBusy,
+        "the review kept changing; try again",
+    ))
 }
 
 // ---- waiting too long -------------------------------------------------------------------------
