@@ -193,8 +193,6 @@ names! {
         TooShort = "too_short";
         /// Too long. Parameter: `limit` (characters).
         TooLong = "too_long";
-        /// Outside a length range. Parameters: `min`, `max` (characters).
-        Length = "length";
         /// Too many items. Parameter: `limit`.
         TooMany = "too_many";
         /// Too few items. Parameter: `limit`.
@@ -242,13 +240,17 @@ names! {
         ExpiryRequired = "expiry_required";
         /// External guests cannot be administrators.
         ExternalAdmin = "external_admin";
-        /// A grant or reviewer names no existing user or group. Parameter: `name`.
+        /// A grant or reviewer names no existing user or group. Parameter: `name` (and `stage`,
+        /// `stage_name` for a reviewer).
         UnknownPrincipal = "unknown_principal";
         /// External guests can be readers at most. Parameters: `name`, `role`.
         ExternalRoleTooHigh = "external_role_too_high";
-        /// A disabled or expired account cannot join a department. Parameter: `name`.
+        /// External guests never review. Parameters: `name`, `stage` (1-based), `stage_name`.
+        ExternalReviewer = "external_reviewer";
+        /// A disabled or expired account cannot join a department or review. Parameter: `name`
+        /// (and `stage`, `stage_name` for a reviewer).
         InactiveAccount = "inactive_account";
-        /// A review stage names someone who could never review there. Parameters: `stage`
+        /// A review stage names someone who cannot read the place. Parameters: `stage`
         /// (1-based), `stage_name`, `name`.
         CannotReview = "cannot_review";
     }
@@ -542,13 +544,23 @@ fn policy_reason(e: &PolicyError) -> (Reason, Option<usize>) {
     }
 }
 
-/// A review policy refused on `PUT …/review-policy`: `invalid_input` on `stages`, with the reason,
-/// the 1-based `stage` and its limit or repeated `name`.
+/// A review policy refused on `PUT …/review-policy`: `invalid_input` on `stages`,
+/// `stages[<i>].name` or `stages[<i>].reviewers`, with the reason, the 1-based `stage` and its
+/// limit or repeated `name`.
 impl From<PolicyError> for Error {
     fn from(e: PolicyError) -> Self {
         use crate::domain::review::{MAX_STAGE_NAME_CHARS, MAX_STAGES};
         let (reason, stage) = policy_reason(&e);
-        let mut err = Error::invalid("stages", e.to_string()).because(reason);
+        let field = match &e {
+            PolicyError::NoStages | PolicyError::TooManyStages { .. } => "stages".to_owned(),
+            PolicyError::EmptyStageName { stage } | PolicyError::StageNameTooLong { stage } => {
+                format!("stages[{stage}].name")
+            }
+            PolicyError::NoReviewers { stage } | PolicyError::DuplicateReviewer { stage, .. } => {
+                format!("stages[{stage}].reviewers")
+            }
+        };
+        let mut err = Error::invalid(field, e.to_string()).because(reason);
         if let Some(s) = stage {
             err = err.with("stage", s + 1);
         }
@@ -764,7 +776,7 @@ mod tests {
         let e = Error::from(PolicyError::StageNameTooLong { stage: 0 });
         assert_eq!(
             (e.body()["field"].clone(), e.body()["reason"].clone()),
-            (json!("stages"), json!("too_long"))
+            (json!("stages[0].name"), json!("too_long"))
         );
         assert_eq!(
             (e.body()["stage"].clone(), e.body()["limit"].clone()),

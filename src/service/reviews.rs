@@ -357,7 +357,7 @@ pub fn check_reviewers(
         )
     };
     for (i, stage) in policy.stages.iter().enumerate() {
-        let refuse = |p: &Principal, name: &str, why: &str| {
+        let refuse = |p: &Principal, name: &str, reason: Reason, why: &str| {
             Error::invalid(
                 "stages",
                 format!(
@@ -366,7 +366,7 @@ pub fn check_reviewers(
                     stage.name
                 ),
             )
-            .because(Reason::CannotReview)
+            .because(reason)
             .with("stage", i + 1)
             .with("stage_name", &stage.name)
             .with("name", name)
@@ -376,24 +376,31 @@ pub fn check_reviewers(
                 Principal::Everyone => {}
                 Principal::User(id) => {
                     let Some(u) = store.get_json::<User>(&store.users, id.as_bytes())? else {
-                        return Err(refuse(p, id, "does not exist"));
+                        return Err(refuse(p, id, Reason::UnknownPrincipal, "does not exist"));
                     };
                     let name = u.display_name.clone();
                     if u.kind == AccountKind::External {
                         return Err(refuse(
                             p,
                             &name,
+                            Reason::ExternalReviewer,
                             "is an external guest: guests can only read, never review",
                         ));
                     }
                     if !account_active(&u) {
-                        return Err(refuse(p, &name, "is disabled or expired"));
+                        return Err(refuse(
+                            p,
+                            &name,
+                            Reason::InactiveAccount,
+                            "is disabled or expired",
+                        ));
                     }
                     let subject = access::subject(&u, &catalog.groups_of(id));
                     if !may_read(&subject)? {
                         return Err(refuse(
                             p,
                             &name,
+                            Reason::CannotReview,
                             &format!(
                                 "cannot read {place}: grant them at least the reader role here \
                                  first, or name someone who can"
@@ -403,7 +410,7 @@ pub fn check_reviewers(
                 }
                 Principal::Group(id) => {
                     let Some(g) = catalog.groups.iter().find(|g| g.id == *id) else {
-                        return Err(refuse(p, id, "does not exist"));
+                        return Err(refuse(p, id, Reason::UnknownPrincipal, "does not exist"));
                     };
                     // Any member, by the group's grants alone.
                     let member = Subject {
@@ -418,6 +425,7 @@ pub fn check_reviewers(
                         return Err(refuse(
                             p,
                             &g.name,
+                            Reason::CannotReview,
                             &format!(
                                 "cannot read {place}: grant the group at least the reader role \
                                  here first, or name someone who can"
