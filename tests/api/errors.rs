@@ -238,3 +238,48 @@ async fn permission_refusals_say_which_rule() {
         json!({"code": "invalid_input", "field": "grants[0]", "reason": "unknown_principal", "name": "user:ghost"})
     );
 }
+
+#[tokio::test]
+async fn review_policy_refusals_name_the_stage() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let space = admin.new_space("制度库").await;
+    let cat = admin.new_category(&space, "人事", None).await;
+    let (guest, _) = srv
+        .user(
+            &admin,
+            "guest",
+            json!({"display_name": "访客小李", "kind": "external", "expires_at": "2099-01-01T00:00:00Z"}),
+        )
+        .await;
+    let url = format!("/api/v1/categories/{cat}/review-policy");
+    let r = admin
+        .put(
+            &url,
+            json!({"stages": [
+                {"name": "初审", "reviewers": ["everyone"], "quorum": "any"},
+                {"name": "终审", "reviewers": [], "quorum": "any"},
+            ]}),
+        )
+        .await;
+    assert_error(&r, 400, "invalid_input");
+    assert_eq!(
+        params(&r),
+        json!({"code": "invalid_input", "field": "stages[1].reviewers", "reason": "required", "stage": 2})
+    );
+    let r = admin
+        .put(
+            &url,
+            json!({"stages": [{"name": "终审", "reviewers": [format!("user:{guest}")], "quorum": "any"}]}),
+        )
+        .await;
+    assert_error(&r, 400, "invalid_input");
+    assert_eq!(
+        params(&r),
+        json!({"code": "invalid_input", "field": "stages", "reason": "external_reviewer",
+               "stage": 1, "stage_name": "终审", "name": "访客小李"})
+    );
+    // Nothing was stored.
+    let (_, c) = admin.get(&format!("/api/v1/categories/{cat}")).await;
+    assert_eq!(c["review_policy"], Value::Null, "{c}");
+}
