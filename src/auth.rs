@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     AppState,
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     model::{Session, User},
     service::Caller,
     store::to_json,
@@ -114,13 +114,16 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<()> {
         return Err(Error::invalid(
             "password",
             format!("the password needs at least {MIN_PASSWORD_LEN} characters"),
-        ));
+        )
+        .because(Reason::TooShort)
+        .with("limit", MIN_PASSWORD_LEN));
     }
     if n > 256 {
-        return Err(Error::invalid(
-            "password",
-            "the password is too long (over 256 characters)",
-        ));
+        return Err(
+            Error::invalid("password", "the password is too long (over 256 characters)")
+                .because(Reason::TooLong)
+                .with("limit", 256),
+        );
     }
     let classes = [
         password.chars().any(|c| c.is_ascii_lowercase()),
@@ -132,13 +135,14 @@ pub fn check_password_policy(password: &str, username: &str) -> Result<()> {
         return Err(Error::invalid(
             "password",
             "the password must mix at least two of: lower case, upper case, digits, symbols",
-        ));
+        )
+        .because(Reason::WeakPassword));
     }
     if password.eq_ignore_ascii_case(username) {
-        return Err(Error::invalid(
-            "password",
-            "the password must not be the username",
-        ));
+        return Err(
+            Error::invalid("password", "the password must not be the username")
+                .because(Reason::PasswordIsUsername),
+        );
     }
     Ok(())
 }
@@ -282,12 +286,10 @@ impl FromRequestParts<AppState> for CurrentUser {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             if !same(sent, &session.csrf_token) {
-                return Err(Error::Rule {
-                    status: axum::http::StatusCode::FORBIDDEN,
-                    code: "csrf_failed",
-                    message: "missing or wrong CSRF token (header X-CSRF-Token)".into(),
-                    extra: None,
-                });
+                return Err(Error::rule(
+                    Code::CsrfFailed,
+                    "missing or wrong CSRF token (header X-CSRF-Token)",
+                ));
             }
         }
         // Touch the session at most once a minute: keeps the idle timeout honest without a write per request.

@@ -8,10 +8,9 @@ use std::sync::{
     atomic::{AtomicUsize, Ordering},
 };
 
-use axum::http::StatusCode;
 use tokio::sync::Semaphore;
 
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 
 /// Jobs allowed to wait per running slot before new ones are refused.
 const QUEUE_PER_SLOT: usize = 64;
@@ -60,12 +59,10 @@ impl CpuPool {
     ) -> Result<T> {
         if self.admitted.fetch_add(1, Ordering::AcqRel) >= self.max_admitted {
             self.admitted.fetch_sub(1, Ordering::AcqRel);
-            return Err(Error::Rule {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                code: "server_busy",
-                message: "the server is busy; try again in a moment".into(),
-                extra: None,
-            });
+            return Err(Error::rule(
+                Code::ServerBusy,
+                "the server is busy; try again in a moment",
+            ));
         }
         let admitted = Admitted(self.admitted.clone());
         let permit = self
@@ -122,7 +119,7 @@ mod tests {
             matches!(
                 third,
                 Err(Error::Rule {
-                    code: "server_busy",
+                    code: Code::ServerBusy,
                     ..
                 })
             ),

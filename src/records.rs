@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use rust_embed::RustEmbed;
 use serde_json::Value;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Reason, Result};
 
 #[derive(RustEmbed)]
 #[folder = "schemas/"]
@@ -67,10 +67,11 @@ impl RecordSchemas {
 
     /// Checks a record's fields against its type's schema.
     pub fn validate(&self, kind: &str, fields: &Value) -> Result<()> {
-        let t = self
-            .types
-            .get(kind)
-            .ok_or_else(|| Error::invalid("kind", format!("unknown record type {kind}")))?;
+        let t = self.types.get(kind).ok_or_else(|| {
+            Error::invalid("kind", format!("unknown record type {kind}"))
+                .because(Reason::NoSuch)
+                .with("name", kind)
+        })?;
         if let Some(e) = t.validator.iter_errors(fields).next() {
             let path = e.instance_path.to_string();
             let field = if path.is_empty() {
@@ -78,10 +79,7 @@ impl RecordSchemas {
             } else {
                 format!("fields{}", path.replace('/', "."))
             };
-            return Err(Error::InvalidInput {
-                field: Some(field),
-                message: e.to_string(),
-            });
+            return Err(Error::invalid(field, e.to_string()).because(Reason::BadValue));
         }
         Ok(())
     }

@@ -146,20 +146,61 @@ export function emptyState(text, ...actions) {
   return h('div', { class: 'empty' }, h('p', null, text), actions.length ? h('div', { class: 'empty-actions' }, actions) : null);
 }
 
+/**
+ * The label of the field an error points at: 'stages[1].name' -> 'field.stages.name', else
+ * 'field.stages'; labels may use the answer's parameters ({stage}).
+ */
+export function fieldLabel(field, params) {
+  if (!field) return t('field.input');
+  const path = String(field).replace(/\[\d+\]/g, '');
+  for (const key of ['field.' + path, 'field.' + path.split('.')[0]]) if (has(key)) return t(key, params);
+  return String(field);
+}
+
+/** The parameters of an error answer, ready for its message: labels for fields and roles, lists joined. */
+function errorParams(body) {
+  const p = { ...body };
+  p.field = fieldLabel(body.field, body);
+  if (body.role) p.role = roleLabel(body.role);
+  const sep = getLang() === 'en' ? ', ' : '、';
+  for (const [k, v] of Object.entries(p)) if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) p[k] = v.join(sep);
+  const list = body.problems || body.matches;
+  if (p.count === undefined && Array.isArray(list)) p.count = list.length;
+  return p;
+}
+
+/**
+ * The message for an error in the UI's language: the code's (or, for invalid_input, the reason's)
+ * message from i18n.js with the answer's parameters; the server's English text only for codes
+ * this UI does not know.
+ */
 export function errorMessage(e) {
   if (e instanceof ApiError) {
     if (e.status === 0) return t('common.networkError');
+    const body = e.body || {};
+    const params = errorParams(body);
+    if (e.code === 'invalid_input' && body.reason && has('reason.' + body.reason)) return t('reason.' + body.reason, params);
+    if (has('err.' + e.code)) return t('err.' + e.code, params);
     if (e.status === 404) return t('common.notFound');
-    if (has('err.' + e.code)) return t('err.' + e.code);
-    if (e.status === 429) return t('err.too_many_requests');
-    if (e.status === 403) return e.message || t('err.forbidden');
+    if (e.status === 429) return t('err.too_many_requests', params);
     if (e.status >= 500) return t('err.internal');
     return e.message || t('common.error');
   }
   return (e && e.message) || t('common.error');
 }
 
+/** Is this a "not found" answer (or a page that found nothing)? */
+function isNotFound(e) {
+  return !!e && (e.status === 404 || e.code === 'not_found');
+}
+
+/** An error in place of a page's content. Something missing is no alarm: it offers the way home, not a retry. */
 export function errorState(e, retry) {
+  if (isNotFound(e)) {
+    return h('div', { class: ['error-state', 'not-found'], role: 'status' },
+      h('p', null, errorMessage(e)),
+      h('a', { class: 'btn', href: '#/' }, t('common.home')));
+  }
   return h('div', { class: 'error-state', role: 'alert' },
     h('p', null, errorMessage(e)),
     retry ? h('button', { class: 'btn', type: 'button', onclick: retry }, t('common.retry')) : null);

@@ -91,12 +91,19 @@ pub enum Error {
     Poisoned,
 }
 
-/// A bad user query. The server answers 400 with code `invalid_query` and this message.
+/// A bad user query: a filter with a value it cannot take. The server answers 400 with code
+/// `invalid_query`, this message, and the filter, value and expectation as parameters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct QueryError {
     /// Human-readable explanation.
     pub message: String,
+    /// The filter at fault: `before`, `after` or `type`.
+    pub filter: String,
+    /// The value given, as written.
+    pub value: String,
+    /// What the filter takes: `YYYY-MM-DD`, or `doc, record`.
+    pub expected: String,
 }
 
 /// Result order.

@@ -178,6 +178,9 @@ fn lex(s: &str) -> Vec<Piece> {
 fn parse_date(key: &str, value: &str) -> Result<DateTime<Utc>, QueryError> {
     let d = NaiveDate::parse_from_str(value.trim(), "%Y-%m-%d").map_err(|_| QueryError {
         message: format!("{key}: expects a date as YYYY-MM-DD, got {value:?}"),
+        filter: key.to_owned(),
+        value: value.to_owned(),
+        expected: "YYYY-MM-DD".to_owned(),
     })?;
     Ok(d.and_hms_opt(0, 0, 0).expect("midnight is valid").and_utc())
 }
@@ -220,6 +223,9 @@ pub fn parse(input: &str) -> Result<ParsedQuery, QueryError> {
                         _ => {
                             return Err(QueryError {
                                 message: format!("type: expects doc or record, got {value:?}"),
+                                filter: "type".to_owned(),
+                                value: value.clone(),
+                                expected: "doc, record".to_owned(),
                             });
                         }
                     }),

@@ -20,8 +20,9 @@
 //! 4. External guests: `everyone` and `group:` grants never apply to them, only `user:<their id>`
 //!    grants, and their role is capped at [`Role::Reader`]. They can only [`Action::Read`].
 //! 5. Each [`Action`] needs a minimum role ([`Action::required_role`]). No role at all at the
-//!    resource is [`DenyReason::NoAccess`] (the server answers 404 so existence does not leak);
-//!    a role that is too low is [`DenyReason::InsufficientRole`] (403).
+//!    resource is [`DenyReason::NoAccess`] (the server hides the resource so existence does not
+//!    leak); a role that is too low is [`DenyReason::InsufficientRole`] (the server refuses). What
+//!    each reason answers over HTTP is decided in one place, `crate::error::Error::denied`.
 //!
 //! # Managing categories and grants
 //!
@@ -331,44 +332,22 @@ impl Action {
     }
 }
 
-/// Why an action was refused.
+/// Why an action was refused. The server's answer for each (status and code) is
+/// `crate::error::Error::denied`, in one place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DenyReason {
-    /// The account is disabled or expired: end its sessions and answer 401.
+    /// The account is disabled or expired (authentication ends such sessions first; a decision
+    /// that still meets one hides the resource, as for [`DenyReason::NoAccess`]).
     Inactive,
-    /// The subject has no role at all here: answer 404 so that existence does not leak.
+    /// The subject has no role at all here: existence must not leak.
     NoAccess,
-    /// The subject can see the resource but its role is too low: 403.
+    /// The subject can see the resource but its role is too low.
     InsufficientRole,
-    /// External guests may only read: 403.
+    /// External guests may only read.
     ExternalReadOnly,
-    /// Only administrators may do this: 403.
+    /// Only administrators may do this.
     AdminOnly,
-}
-
-impl DenyReason {
-    /// The HTTP status the server should answer with.
-    pub fn status(self) -> u16 {
-        match self {
-            DenyReason::Inactive => 401,
-            DenyReason::NoAccess => 404,
-            DenyReason::InsufficientRole | DenyReason::ExternalReadOnly | DenyReason::AdminOnly => {
-                403
-            }
-        }
-    }
-
-    /// The API error code the server should answer with (see API.md).
-    pub fn code(self) -> &'static str {
-        match self {
-            DenyReason::Inactive => "unauthenticated",
-            DenyReason::NoAccess => "not_found",
-            DenyReason::InsufficientRole | DenyReason::ExternalReadOnly | DenyReason::AdminOnly => {
-                "forbidden"
-            }
-        }
-    }
 }
 
 /// The answer to a permission question.
@@ -425,7 +404,7 @@ pub fn effective_role(
 /// `chain` is the category path from the space root down to the resource, root-most first; empty
 /// for the space root (documents without a category, space-level settings). Checks, in order:
 /// inactive account, administrator, [`Action::Admin`], space Manager for management actions,
-/// no role (404), external guest, role too low (403). See the module docs for the rules.
+/// no role, external guest, role too low. See the module docs for the rules.
 pub fn decide(
     subject: &Subject,
     action: Action,
@@ -579,15 +558,6 @@ pub enum GrantError {
 }
 
 impl GrantError {
-    /// A stable machine code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            GrantError::UnknownPrincipal { .. } => "unknown_principal",
-            GrantError::ExternalAboveReader { .. } => "external_role_too_high",
-            GrantError::DuplicatePrincipal { .. } => "duplicate_principal",
-        }
-    }
-
     /// The position of the faulty grant in the submitted list.
     pub fn index(&self) -> usize {
         match self {
@@ -595,11 +565,6 @@ impl GrantError {
             | GrantError::ExternalAboveReader { index, .. }
             | GrantError::DuplicatePrincipal { index, .. } => *index,
         }
-    }
-
-    /// The JSON field at fault, for `invalid_input` answers: `"grants[<index>]"`.
-    pub fn field(&self) -> String {
-        format!("grants[{}]", self.index())
     }
 }
 
@@ -653,24 +618,6 @@ pub enum AccountError {
     /// External guests cannot be administrators.
     #[error("external accounts cannot be administrators")]
     ExternalAdmin,
-}
-
-impl AccountError {
-    /// A stable machine code.
-    pub fn code(self) -> &'static str {
-        match self {
-            AccountError::MissingExpiry(_) => "expiry_required",
-            AccountError::ExternalAdmin => "external_admin",
-        }
-    }
-
-    /// The JSON field at fault, for `invalid_input` answers.
-    pub fn field(self) -> &'static str {
-        match self {
-            AccountError::MissingExpiry(_) => "expires_at",
-            AccountError::ExternalAdmin => "is_admin",
-        }
-    }
 }
 
 /// Checks an account's kind, admin flag and expiry before it is stored (creating or patching a
@@ -1194,18 +1141,7 @@ mod tests {
     }
 
     #[test]
-    fn deny_reasons_map_to_api_answers() {
-        assert_eq!((NoAccess.status(), NoAccess.code()), (404, "not_found"));
-        assert_eq!(
-            (InsufficientRole.status(), InsufficientRole.code()),
-            (403, "forbidden")
-        );
-        assert_eq!(ExternalReadOnly.status(), 403);
-        assert_eq!(AdminOnly.status(), 403);
-        assert_eq!(
-            (Inactive.status(), Inactive.code()),
-            (401, "unauthenticated")
-        );
+    fn only_allow_is_allowed() {
         assert!(ALLOW.is_allowed() && !deny(NoAccess).is_allowed());
     }
 
@@ -1231,36 +1167,51 @@ mod tests {
         for grants in ok {
             assert_eq!(validate_grants(grants, lookup), Ok(()), "{grants:?}");
         }
-        let bad: Vec<(Vec<Grant>, usize, &str)> = vec![
-            (vec![g(user("nobody"), Reader)], 0, "unknown_principal"),
+        let unknown = |index: usize, p: Principal| GrantError::UnknownPrincipal {
+            index,
+            principal: p,
+        };
+        let bad: Vec<(Vec<Grant>, GrantError)> = vec![
+            (vec![g(user("nobody"), Reader)], unknown(0, user("nobody"))),
             (
                 vec![g(group("eng"), Reader), g(group("nobody"), Reader)],
-                1,
-                "unknown_principal",
+                unknown(1, group("nobody")),
             ),
             // A user id that is really a group id, and the other way round.
-            (vec![g(user("eng"), Reader)], 0, "unknown_principal"),
-            (vec![g(group("alice"), Reader)], 0, "unknown_principal"),
+            (vec![g(user("eng"), Reader)], unknown(0, user("eng"))),
+            (vec![g(group("alice"), Reader)], unknown(0, group("alice"))),
             (
                 vec![g(user("alice"), Reader), g(user("eve"), Editor)],
-                1,
-                "external_role_too_high",
+                GrantError::ExternalAboveReader {
+                    index: 1,
+                    principal: user("eve"),
+                    role: Editor,
+                },
             ),
-            (vec![g(user("eve"), Manager)], 0, "external_role_too_high"),
+            (
+                vec![g(user("eve"), Manager)],
+                GrantError::ExternalAboveReader {
+                    index: 0,
+                    principal: user("eve"),
+                    role: Manager,
+                },
+            ),
             (
                 vec![
                     g(Principal::Everyone, Reader),
                     g(user("alice"), Reader),
                     g(Principal::Everyone, Editor),
                 ],
-                2,
-                "duplicate_principal",
+                GrantError::DuplicatePrincipal {
+                    index: 2,
+                    principal: Principal::Everyone,
+                },
             ),
         ];
-        for (grants, index, code) in bad {
+        for (grants, want) in bad {
             let err = validate_grants(&grants, lookup).unwrap_err();
-            assert_eq!((err.index(), err.code()), (index, code), "{grants:?}");
-            assert_eq!(err.field(), format!("grants[{index}]"));
+            assert_eq!(err.index(), want.index(), "{grants:?}");
+            assert_eq!(err, want, "{grants:?}");
         }
     }
 
@@ -1275,12 +1226,12 @@ mod tests {
             Err(AccountError::MissingExpiry(Intern))
         );
         assert_eq!(
-            validate_account(External, false, None).unwrap_err().field(),
-            "expires_at"
+            validate_account(External, false, None),
+            Err(AccountError::MissingExpiry(External))
         );
         assert_eq!(
-            validate_account(External, true, t).unwrap_err().code(),
-            "external_admin"
+            validate_account(External, true, t),
+            Err(AccountError::ExternalAdmin)
         );
     }
 

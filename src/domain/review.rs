@@ -119,33 +119,6 @@ pub enum PolicyError {
     },
 }
 
-impl PolicyError {
-    /// A stable machine code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            PolicyError::NoStages => "no_stages",
-            PolicyError::TooManyStages { .. } => "too_many_stages",
-            PolicyError::EmptyStageName { .. } => "empty_stage_name",
-            PolicyError::StageNameTooLong { .. } => "stage_name_too_long",
-            PolicyError::NoReviewers { .. } => "no_reviewers",
-            PolicyError::DuplicateReviewer { .. } => "duplicate_reviewer",
-        }
-    }
-
-    /// The JSON field at fault, for `invalid_input` answers (e.g. `"stages[1].name"`).
-    pub fn field(&self) -> String {
-        match self {
-            PolicyError::NoStages | PolicyError::TooManyStages { .. } => "stages".into(),
-            PolicyError::EmptyStageName { stage } | PolicyError::StageNameTooLong { stage } => {
-                format!("stages[{stage}].name")
-            }
-            PolicyError::NoReviewers { stage } | PolicyError::DuplicateReviewer { stage, .. } => {
-                format!("stages[{stage}].reviewers")
-            }
-        }
-    }
-}
-
 impl Policy {
     /// Checks the policy before it is stored: 1..=[`MAX_STAGES`] stages, each with a non-blank
     /// name of at most [`MAX_STAGE_NAME_CHARS`] characters and at least one reviewer, none twice.
@@ -288,7 +261,7 @@ pub enum ReviewAction {
     Supersede,
 }
 
-/// A review action was refused. Each has a stable machine code ([`ReviewError::code`]).
+/// A review action was refused. The server's code and status for each are in `crate::error`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReviewError {
     /// The author tried to approve or reject their own submission.
@@ -318,35 +291,6 @@ pub enum ReviewError {
         /// Index of the stage.
         stage: usize,
     },
-}
-
-impl ReviewError {
-    /// A stable machine code: `self_approval`, `not_a_reviewer`, `already_decided`,
-    /// `not_pending`, `comment_required`, `not_author`, `invalid_policy`,
-    /// `no_eligible_reviewer`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            ReviewError::SelfApproval => "self_approval",
-            ReviewError::NotAReviewer => "not_a_reviewer",
-            ReviewError::AlreadyDecided => "already_decided",
-            ReviewError::NotPending => "not_pending",
-            ReviewError::CommentRequired => "comment_required",
-            ReviewError::NotAuthor => "not_author",
-            ReviewError::InvalidPolicy(_) => "invalid_policy",
-            ReviewError::NoEligibleReviewer { .. } => "no_eligible_reviewer",
-        }
-    }
-
-    /// The HTTP status the server should answer with.
-    pub fn status(&self) -> u16 {
-        match self {
-            ReviewError::SelfApproval | ReviewError::NotAReviewer | ReviewError::NotAuthor => 403,
-            ReviewError::AlreadyDecided | ReviewError::NotPending => 409,
-            ReviewError::CommentRequired
-            | ReviewError::InvalidPolicy(_)
-            | ReviewError::NoEligibleReviewer { .. } => 422,
-        }
-    }
 }
 
 impl Review {
@@ -603,8 +547,8 @@ mod tests {
         Review::submit("r1", "d1", 3, "alice", policy, t0()).unwrap()
     }
 
-    fn code(result: Result<Review, ReviewError>) -> &'static str {
-        result.unwrap_err().code()
+    fn refused(result: Result<Review, ReviewError>) -> ReviewError {
+        result.unwrap_err()
     }
 
     #[test]
@@ -651,7 +595,10 @@ mod tests {
         assert!(r.waiting_on().is_empty());
         for who in [&hana, &kim, &kai] {
             assert!(!can_act(&r, who) && !pending_for(&r, who));
-            assert_eq!(code(apply(&r, who, approve(), at)), "not_pending");
+            assert_eq!(
+                refused(apply(&r, who, approve(), at)),
+                ReviewError::NotPending
+            );
         }
     }
 
@@ -670,8 +617,8 @@ mod tests {
         let r = apply(&r, &hana, approve(), t0()).unwrap();
         let kim = actor("kim", &[]);
         assert_eq!(
-            code(apply(&r, &kim, reject("  \n"), t0())),
-            "comment_required"
+            refused(apply(&r, &kim, reject("  \n"), t0())),
+            ReviewError::CommentRequired
         );
         let rejected = apply(&r, &kim, reject("缺少截图"), t0()).unwrap();
         assert_eq!(rejected.state, ReviewState::Rejected);
@@ -685,11 +632,14 @@ mod tests {
             ReviewAction::Supersede,
         ] {
             assert_eq!(
-                code(apply(&rejected, &kim, action.clone(), t0())),
-                "not_pending"
+                refused(apply(&rejected, &kim, action.clone(), t0())),
+                ReviewError::NotPending
             );
             let author = actor("alice", &[]);
-            assert_eq!(code(apply(&rejected, &author, action, t0())), "not_pending");
+            assert_eq!(
+                refused(apply(&rejected, &author, action, t0())),
+                ReviewError::NotPending
+            );
         }
         // Resubmission is a new review of a new version, from the first stage, with no decisions.
         let again = Review::submit("r2", "d1", 4, "alice", two_stage(), t0()).unwrap();
@@ -725,12 +675,12 @@ mod tests {
         };
         assert!(!can_act(&r, &author_admin) && !pending_for(&r, &author_admin));
         assert_eq!(
-            code(apply(&r, &author_admin, approve(), t0())),
-            "self_approval"
+            refused(apply(&r, &author_admin, approve(), t0())),
+            ReviewError::SelfApproval
         );
         assert_eq!(
-            code(apply(&r, &author_admin, reject("no"), t0())),
-            "self_approval"
+            refused(apply(&r, &author_admin, reject("no"), t0())),
+            ReviewError::SelfApproval
         );
         // Somebody else may.
         let r = apply(&r, &actor("bob", &[]), approve(), t0()).unwrap();
@@ -742,8 +692,14 @@ mod tests {
         let r = submitted(two_stage());
         let root = admin("root");
         assert!(!can_act(&r, &root));
-        assert_eq!(code(apply(&r, &root, approve(), t0())), "not_a_reviewer");
-        assert_eq!(code(apply(&r, &root, reject("x"), t0())), "not_a_reviewer");
+        assert_eq!(
+            refused(apply(&r, &root, approve(), t0())),
+            ReviewError::NotAReviewer
+        );
+        assert_eq!(
+            refused(apply(&r, &root, reject("x"), t0())),
+            ReviewError::NotAReviewer
+        );
         let listed = Actor {
             groups: vec!["heads".into()],
             ..admin("root")
@@ -760,12 +716,18 @@ mod tests {
         // kim is a stage-1 reviewer: nothing to do while stage 0 is open.
         let kim = actor("kim", &[]);
         assert!(!can_act(&r, &kim));
-        assert_eq!(code(apply(&r, &kim, approve(), t0())), "not_a_reviewer");
+        assert_eq!(
+            refused(apply(&r, &kim, approve(), t0())),
+            ReviewError::NotAReviewer
+        );
         // And a stage-0 reviewer cannot act once stage 1 is reached.
         let hana = actor("hana", &["heads"]);
         let heidi = actor("heidi", &["heads"]);
         let r = apply(&r, &hana, approve(), t0()).unwrap();
-        assert_eq!(code(apply(&r, &heidi, approve(), t0())), "not_a_reviewer");
+        assert_eq!(
+            refused(apply(&r, &heidi, approve(), t0())),
+            ReviewError::NotAReviewer
+        );
     }
 
     #[test]
@@ -860,11 +822,14 @@ mod tests {
         let gus = actor("gus", &["g"]);
         let r = apply(&r, &gus, approve(), t0()).unwrap();
         assert!(can_act(&r, &gus) && !pending_for(&r, &gus));
-        assert_eq!(code(apply(&r, &gus, approve(), t0())), "already_decided");
+        assert_eq!(
+            refused(apply(&r, &gus, approve(), t0())),
+            ReviewError::AlreadyDecided
+        );
         // Changing one's mind to a rejection is refused too.
         assert_eq!(
-            code(apply(&r, &gus, reject("oops"), t0())),
-            "already_decided"
+            refused(apply(&r, &gus, reject("oops"), t0())),
+            ReviewError::AlreadyDecided
         );
     }
 
@@ -873,12 +838,12 @@ mod tests {
         let r = submitted(two_stage());
         let hana = actor("hana", &["heads"]);
         assert_eq!(
-            code(apply(&r, &hana, ReviewAction::Withdraw, t0())),
-            "not_author"
+            refused(apply(&r, &hana, ReviewAction::Withdraw, t0())),
+            ReviewError::NotAuthor
         );
         assert_eq!(
-            code(apply(&r, &admin("root"), ReviewAction::Withdraw, t0())),
-            "not_author"
+            refused(apply(&r, &admin("root"), ReviewAction::Withdraw, t0())),
+            ReviewError::NotAuthor
         );
         let mid = apply(&r, &hana, approve(), t0()).unwrap();
         let author = actor("alice", &[]);
@@ -886,20 +851,20 @@ mod tests {
         assert_eq!(withdrawn.state, ReviewState::Withdrawn);
         assert_eq!(withdrawn.decisions, mid.decisions);
         assert_eq!(
-            code(apply(&withdrawn, &actor("kim", &[]), approve(), t0())),
-            "not_pending"
+            refused(apply(&withdrawn, &actor("kim", &[]), approve(), t0())),
+            ReviewError::NotPending
         );
         assert_eq!(
-            code(apply(&withdrawn, &author, ReviewAction::Withdraw, t0())),
-            "not_pending"
+            refused(apply(&withdrawn, &author, ReviewAction::Withdraw, t0())),
+            ReviewError::NotPending
         );
 
         let superseded = apply(&mid, &actor("bob", &[]), ReviewAction::Supersede, t0()).unwrap();
         assert_eq!(superseded.state, ReviewState::Superseded);
         assert!(!pending_for(&superseded, &actor("kim", &[])));
         assert_eq!(
-            code(apply(&superseded, &author, ReviewAction::Supersede, t0())),
-            "not_pending"
+            refused(apply(&superseded, &author, ReviewAction::Supersede, t0())),
+            ReviewError::NotPending
         );
     }
 
@@ -925,7 +890,10 @@ mod tests {
         r.state = ReviewState::InReview { stage: 7 };
         let hana = actor("hana", &["heads"]);
         assert!(!can_act(&r, &hana) && !pending_for(&r, &hana));
-        assert_eq!(code(apply(&r, &hana, approve(), t0())), "not_pending");
+        assert_eq!(
+            refused(apply(&r, &hana, approve(), t0())),
+            ReviewError::NotPending
+        );
         assert!(r.waiting_on().is_empty());
     }
 
@@ -933,7 +901,7 @@ mod tests {
     fn policy_validation_table() {
         let ok_stage = || stage("审核", vec![user("a")], Quorum::Any);
         /// (stages, expected (code, field) or None when valid)
-        type Case = (Vec<Stage>, Option<(&'static str, &'static str)>);
+        type Case = (Vec<Stage>, Option<PolicyError>);
         let cases: Vec<Case> = vec![
             (vec![ok_stage()], None),
             (vec![ok_stage(); MAX_STAGES], None),
@@ -941,22 +909,24 @@ mod tests {
                 vec![stage(&"长".repeat(50), vec![user("a")], Quorum::All)],
                 None,
             ),
-            (vec![], Some(("no_stages", "stages"))),
+            (vec![], Some(PolicyError::NoStages)),
             (
                 vec![ok_stage(); MAX_STAGES + 1],
-                Some(("too_many_stages", "stages")),
+                Some(PolicyError::TooManyStages {
+                    count: MAX_STAGES + 1,
+                }),
             ),
             (
                 vec![ok_stage(), stage(" ", vec![user("a")], Quorum::Any)],
-                Some(("empty_stage_name", "stages[1].name")),
+                Some(PolicyError::EmptyStageName { stage: 1 }),
             ),
             (
                 vec![stage(&"长".repeat(51), vec![user("a")], Quorum::Any)],
-                Some(("stage_name_too_long", "stages[0].name")),
+                Some(PolicyError::StageNameTooLong { stage: 0 }),
             ),
             (
                 vec![stage("s", vec![], Quorum::Any)],
-                Some(("no_reviewers", "stages[0].reviewers")),
+                Some(PolicyError::NoReviewers { stage: 0 }),
             ),
             (
                 vec![stage(
@@ -964,14 +934,16 @@ mod tests {
                     vec![group("g"), user("a"), group("g")],
                     Quorum::All,
                 )],
-                Some(("duplicate_reviewer", "stages[0].reviewers")),
+                Some(PolicyError::DuplicateReviewer {
+                    stage: 0,
+                    principal: group("g"),
+                }),
             ),
         ];
         for (stages, expected) in cases {
             let policy = Policy { stages };
-            let got = policy.validate().map_err(|e| (e.code(), e.field()));
-            let want = expected.map_or(Ok(()), |(c, f)| Err((c, f.to_string())));
-            assert_eq!(got, want, "{policy:?}");
+            let want = expected.map_or(Ok(()), Err);
+            assert_eq!(policy.validate(), want, "{policy:?}");
         }
     }
 
@@ -979,7 +951,7 @@ mod tests {
     fn submit_validates() {
         let bad = Policy { stages: vec![] };
         let err = Review::submit("r", "d", 1, "alice", bad, t0()).unwrap_err();
-        assert_eq!(err.code(), "invalid_policy");
+        assert_eq!(err, ReviewError::InvalidPolicy(PolicyError::NoStages));
         let only_author = Policy {
             stages: vec![
                 stage("a", vec![user("bob")], Quorum::Any),
@@ -988,21 +960,6 @@ mod tests {
         };
         let err = Review::submit("r", "d", 1, "alice", only_author, t0()).unwrap_err();
         assert_eq!(err, ReviewError::NoEligibleReviewer { stage: 1 });
-    }
-
-    #[test]
-    fn error_codes_and_statuses() {
-        let table = [
-            (ReviewError::SelfApproval, "self_approval", 403),
-            (ReviewError::NotAReviewer, "not_a_reviewer", 403),
-            (ReviewError::AlreadyDecided, "already_decided", 409),
-            (ReviewError::NotPending, "not_pending", 409),
-            (ReviewError::CommentRequired, "comment_required", 422),
-            (ReviewError::NotAuthor, "not_author", 403),
-        ];
-        for (err, code, status) in table {
-            assert_eq!((err.code(), err.status()), (code, status));
-        }
     }
 
     #[test]
@@ -1150,12 +1107,12 @@ mod tests {
                 author: usize,
                 who: usize,
                 kind: u8,
-            ) -> Result<ReviewState, &'static str> {
+            ) -> Result<ReviewState, ReviewError> {
                 if self.done.is_some() {
-                    return Err("not_pending");
+                    return Err(ReviewError::NotPending);
                 }
                 match kind {
-                    4 if who != author => return Err("not_author"),
+                    4 if who != author => return Err(ReviewError::NotAuthor),
                     4 => {
                         self.done = Some(ReviewState::Withdrawn);
                         return Ok(ReviewState::Withdrawn);
@@ -1168,16 +1125,16 @@ mod tests {
                 }
                 let stage = &policy.stages[self.stage];
                 if who == author {
-                    return Err("self_approval");
+                    return Err(ReviewError::SelfApproval);
                 }
                 if !stage.reviewers.iter().any(|p| listed(p, &people[who])) {
-                    return Err("not_a_reviewer");
+                    return Err(ReviewError::NotAReviewer);
                 }
                 if self.deciders[self.stage].contains(&who) {
-                    return Err("already_decided");
+                    return Err(ReviewError::AlreadyDecided);
                 }
                 if kind == 3 {
-                    return Err("comment_required");
+                    return Err(ReviewError::CommentRequired);
                 }
                 self.deciders[self.stage].push(who);
                 if kind == 2 {
@@ -1251,7 +1208,7 @@ mod tests {
                     let got = apply(&review, actor, action, at);
                     let want = model.step(&policy, &people, author, who, kind);
                     prop_assert_eq!(
-                        got.as_ref().map(|r| r.state).map_err(|e| e.code()),
+                        got.as_ref().map(|r| r.state).map_err(Clone::clone),
                         want,
                         "step {} by {} kind {}", n, who, kind
                     );

@@ -14,7 +14,7 @@ use crate::{
     AppState,
     auth::CurrentUser,
     domain::permission::{Action, Decision, Scopes, Subject},
-    error::{Error, Result},
+    error::{Error, Reason, Result},
     http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
     markdown::{Rendered, TocEntry},
     model::{Doc, DocKind, DocStatus},
@@ -126,7 +126,7 @@ struct CreateRequest {
 /// apart; an administrator, who sees everything, gets a plain validation error on the field.
 fn no_such(who: &Subject, field: &str, what: &'static str) -> Error {
     if who.is_effective_admin(Utc::now()) {
-        Error::invalid(field, format!("no such {what}"))
+        Error::invalid(field, format!("no such {what}")).because(Reason::NoSuch)
     } else {
         Error::NotFound(what)
     }
@@ -151,10 +151,10 @@ fn check_category(
             return Err(Error::NotFound("category"));
         }
         if cat.space_id != space_id {
-            return Err(Error::invalid(
-                "category_id",
-                "the category belongs to another space",
-            ));
+            return Err(
+                Error::invalid("category_id", "the category belongs to another space")
+                    .because(Reason::OtherSpace),
+            );
         }
     }
     Ok(())
@@ -519,8 +519,9 @@ async fn diff(
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> Result<Json<Value>> {
     let parse = |s: &str, field: &str| -> Result<u64> {
-        s.parse::<u64>()
-            .map_err(|_| Error::invalid(field, "a version number is expected"))
+        s.parse::<u64>().map_err(|_| {
+            Error::invalid(field, "a version number is expected").because(Reason::BadValue)
+        })
     };
     let (from, to) = (parse(&q.from, "from")?, parse(&q.to, "to")?);
     let (head, limit) = visible_limit(&state, &who, &id)?;
@@ -588,7 +589,7 @@ fn restore_doc(
         || req.version > head.version
         || !access::VersionPlaces::new(store, &subject, &head)?.may_read_version(id, req.version)?
     {
-        return Err(Error::invalid("version", "no such version"));
+        return Err(Error::invalid("version", "no such version").because(Reason::NoSuch));
     }
     let old = docs::version(store, &head, req.version)?;
     let category_id = old
@@ -728,7 +729,11 @@ async fn list(
     let by_title = match q.sort.as_deref() {
         None | Some("recent") => false,
         Some("title") => true,
-        Some(_) => return Err(Error::invalid("sort", "sort is `recent` or `title`")),
+        Some(_) => {
+            return Err(Error::invalid("sort", "sort is `recent` or `title`")
+                .because(Reason::NotOneOf)
+                .with("allowed", ["recent", "title"]));
+        }
     };
     let scopes = access::readable_scopes(store, &who.subject())?;
     let mut docs = scan_docs(store, |d| {

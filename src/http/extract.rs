@@ -6,7 +6,7 @@ use axum::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::error::Error;
+use crate::error::{Code, Error, Reason};
 
 /// `Json<T>` whose rejection is `invalid_input` (or `payload_too_large`) with a useful message.
 pub struct ApiJson<T>(pub T);
@@ -24,19 +24,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 fn json_rejection(rej: JsonRejection) -> Error {
     if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return Error::Rule {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            code: "payload_too_large",
-            message: "the request body is too large".into(),
-            extra: None,
-        };
+        return Error::rule(Code::PayloadTooLarge, "the request body is too large");
     }
     match rej {
         JsonRejection::MissingJsonContentType(_) => {
             Error::bad("send the body as JSON with Content-Type: application/json")
+                .because(Reason::Malformed)
         }
         JsonRejection::JsonSyntaxError(e) => {
-            Error::bad(format!("malformed JSON: {}", e.body_text()))
+            Error::bad(format!("malformed JSON: {}", e.body_text())).because(Reason::Malformed)
         }
         JsonRejection::JsonDataError(e) => {
             // serde's message names the field ("missing field `title`", "unknown field `x`").
@@ -46,16 +42,20 @@ fn json_rejection(rej: JsonRejection) -> Error {
                 .nth(1)
                 .filter(|_| text.contains("field"))
                 .map(str::to_owned);
-            Error::InvalidInput {
-                field,
-                message: text
-                    .trim_start_matches(
-                        "Failed to deserialize the JSON body into the target type: ",
-                    )
-                    .to_owned(),
+            let message = text
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ");
+            let why = if text.contains("missing field") {
+                Reason::Required
+            } else {
+                Reason::BadValue
+            };
+            match field {
+                Some(field) => Error::invalid(field, message),
+                None => Error::bad(message),
             }
+            .because(why)
         }
-        other => Error::bad(other.body_text()),
+        other => Error::bad(other.body_text()).because(Reason::Malformed),
     }
 }
 
@@ -68,10 +68,10 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Error> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(e) => Err(Error::bad(format!(
-                "bad query parameters: {}",
-                e.body_text()
-            ))),
+            Err(e) => Err(
+                Error::bad(format!("bad query parameters: {}", e.body_text()))
+                    .because(Reason::BadValue),
+            ),
         }
     }
 }

@@ -10,7 +10,7 @@ use crate::{
     AppState,
     auth::CurrentUser,
     domain::permission::Action,
-    error::{Error, Result},
+    error::{Error, Reason, Result},
     http::{
         documents::actor,
         extract::{ApiPath, check_id},
@@ -62,7 +62,8 @@ async fn import_zip(
         return Err(Error::invalid(
             "file",
             "send a zip archive with Content-Type: application/zip",
-        ));
+        )
+        .because(Reason::NotZip));
     }
     let body = body.map_err(|_| Error::PayloadTooLarge {
         limit: MAX_ZIP_BYTES,
@@ -75,10 +76,10 @@ async fn import_zip(
         .run(move || {
             let zip = import::read_zip(&body, &LIMITS)?;
             if zip.files.is_empty() && zip.problems.is_empty() {
-                return Err(Error::invalid(
-                    "file",
-                    "the archive holds no Markdown (.md) files",
-                ));
+                return Err(
+                    Error::invalid("file", "the archive holds no Markdown (.md) files")
+                        .because(Reason::NoMarkdown),
+                );
             }
             let (checked, more) = import::check(zip.files, max_body);
             let problems: Vec<_> = zip.problems.into_iter().chain(more).collect();

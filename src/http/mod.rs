@@ -26,7 +26,10 @@ use tower_http::{
 };
 use tracing::Span;
 
-use crate::{AppState, error::Error};
+use crate::{
+    AppState,
+    error::{Code, Error},
+};
 
 /// Longest request target (path and query) answered normally; longer ones get 414 in the API's
 /// error shape. hyper's own hard limits (about 400 KB of head) stay behind this one.
@@ -35,26 +38,23 @@ pub const MAX_URI_BYTES: usize = 32 * 1024;
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 
 fn method_not_allowed() -> Error {
-    Error::Rule {
-        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
-        code: "method_not_allowed",
-        message: "this method is not allowed on this path".into(),
-        extra: None,
-    }
+    Error::rule(
+        Code::MethodNotAllowed,
+        "this method is not allowed on this path",
+    )
 }
 
 /// Refuses, in the JSON error shape, what a server must refuse before routing: over-long targets,
 /// oversized headers, and paths that do not decode to UTF-8 (404: they name nothing).
 async fn protocol_limits(req: Request, next: axum::middleware::Next) -> axum::response::Response {
-    use axum::{http::StatusCode, response::IntoResponse};
+    use axum::response::IntoResponse;
     let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if target > MAX_URI_BYTES {
-        return Error::Rule {
-            status: StatusCode::URI_TOO_LONG,
-            code: "uri_too_long",
-            message: format!("the request address is longer than {MAX_URI_BYTES} bytes"),
-            extra: Some(serde_json::json!({ "limit": MAX_URI_BYTES })),
-        }
+        return Error::rule(
+            Code::UriTooLong,
+            format!("the request address is longer than {MAX_URI_BYTES} bytes"),
+        )
+        .with("limit", MAX_URI_BYTES)
         .into_response();
     }
     let header_bytes: usize = req
@@ -63,12 +63,11 @@ async fn protocol_limits(req: Request, next: axum::middleware::Next) -> axum::re
         .map(|(k, v)| k.as_str().len() + v.len() + 4)
         .sum();
     if header_bytes > MAX_HEADER_BYTES {
-        return Error::Rule {
-            status: StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            code: "headers_too_large",
-            message: format!("the request headers are larger than {MAX_HEADER_BYTES} bytes"),
-            extra: Some(serde_json::json!({ "limit": MAX_HEADER_BYTES })),
-        }
+        return Error::rule(
+            Code::HeadersTooLarge,
+            format!("the request headers are larger than {MAX_HEADER_BYTES} bytes"),
+        )
+        .with("limit", MAX_HEADER_BYTES)
         .into_response();
     }
     if !path_decodes(req.uri().path()) {

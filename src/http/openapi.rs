@@ -142,9 +142,11 @@ pub fn document() -> Value {
                     "type": "object",
                     "required": ["error"],
                     "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-                        "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"},
+                        "code": {"type": "string", "enum": crate::error::Code::ALL},
+                        "message": {"type": "string"}, "field": {"type": "string"},
+                        "reason": {"type": "string", "enum": crate::error::Reason::ALL},
                         "current_version": {"type": "integer"}
-                    }}},
+                    }, "additionalProperties": true, "description": "Parameters of the message (limit, name, line, column…) sit beside code and message: see docs/API-NOTES.md"}},
                 },
             },
         },

@@ -18,7 +18,7 @@ use crate::{
         permission::Principal,
         review::{Quorum, Review, ReviewAction, ReviewState},
     },
-    error::{Error, Result},
+    error::{Error, Reason, Result},
     http::{
         documents::actor,
         extract::{ApiJson, ApiPath, ApiQuery},
@@ -152,25 +152,30 @@ async fn list(
     let store = &state.store;
     catch_up_waiting(&state).await?;
     let wanted = q.state.as_deref().unwrap_or("pending");
-    if ![
+    let states = [
         "pending",
         "approved",
         "rejected",
         "withdrawn",
         "superseded",
         "all",
-    ]
-    .contains(&wanted)
-    {
+    ];
+    if !states.contains(&wanted) {
         return Err(Error::invalid(
             "state",
             "state is pending, approved, rejected, withdrawn, superseded or all",
-        ));
+        )
+        .because(Reason::NotOneOf)
+        .with("allowed", states));
     }
     let assigned = match q.assigned.as_deref() {
         None | Some("") => false,
         Some("me") => true,
-        Some(_) => return Err(Error::invalid("assigned", "assigned takes the value `me`")),
+        Some(_) => {
+            return Err(Error::invalid("assigned", "assigned takes the value `me`")
+                .because(Reason::NotOneOf)
+                .with("allowed", ["me"]));
+        }
     };
     let mine = q.mine.unwrap_or(false);
     let limit = q.limit.unwrap_or(50).clamp(1, 200);
@@ -400,7 +405,9 @@ fn check_comment(c: Option<String>) -> Result<Option<String>> {
         return Err(Error::invalid(
             "comment",
             format!("the comment is longer than {MAX_COMMENT_CHARS} characters"),
-        ));
+        )
+        .because(Reason::TooLong)
+        .with("limit", MAX_COMMENT_CHARS));
     }
     Ok(c.map(|c| c.trim().to_owned()))
 }
@@ -524,7 +531,9 @@ async fn mark_read(
     ApiJson(body): ApiJson<ReadBody>,
 ) -> Result<Json<Value>> {
     if body.ids.as_ref().is_some_and(|ids| ids.len() > 1000) {
-        return Err(Error::invalid("ids", "at most 1,000 ids at once"));
+        return Err(Error::invalid("ids", "at most 1,000 ids at once")
+            .because(Reason::TooMany)
+            .with("limit", 1000));
     }
     let store = &state.store;
     let changed = reviews::mark_read(store, who.id(), body.ids.as_deref())?;

@@ -12,7 +12,7 @@ use crate::{
     AppState,
     auth::CurrentUser,
     domain::permission::Scopes,
-    error::{Error, Result},
+    error::{Error, Reason, Result},
     http::{
         documents::actor,
         extract::{ApiJson, ApiQuery},
@@ -55,6 +55,9 @@ fn parse_num(v: Option<&str>, field: &str, default: usize, max: usize) -> Result
                     field,
                     format!("{field} must be a whole number from 0 to {max}"),
                 )
+                .because(Reason::OutOfRange)
+                .with("min", 0)
+                .with("max", max)
             }),
     }
 }
@@ -69,7 +72,11 @@ async fn search(
     let sort = match q.sort.as_deref() {
         None | Some("") | Some("relevance") => Sort::Relevance,
         Some("recent") => Sort::Recent,
-        Some(_) => return Err(Error::invalid("sort", "sort is `relevance` or `recent`")),
+        Some(_) => {
+            return Err(Error::invalid("sort", "sort is `relevance` or `recent`")
+                .because(Reason::NotOneOf)
+                .with("allowed", ["relevance", "recent"]));
+        }
     };
     let store = &state.store;
     let scopes = access::readable_scopes(store, &who.subject())?;
@@ -90,18 +97,8 @@ async fn search(
     let searched = tokio::task::spawn_blocking(move || index.search(&req))
         .await
         .map_err(Error::internal)?;
-    let results = match searched {
-        Ok(r) => r,
-        Err(hanlin_index::Error::Query(e)) => {
-            return Err(Error::Rule {
-                status: axum::http::StatusCode::BAD_REQUEST,
-                code: "invalid_query",
-                message: e.to_string(),
-                extra: None,
-            });
-        }
-        Err(e) => return Err(Error::internal(e)),
-    };
+    // A bad filter value is 400 `invalid_query` (see `From<hanlin_index::Error> for Error`).
+    let results = searched?;
     // Names for the facet keys (ids), so clients need no extra round trips.
     let mut wanted: HashSet<&str> = HashSet::new();
     wanted.extend(results.facets.categories.keys().map(String::as_str));
@@ -175,7 +172,9 @@ async fn put_synonyms(
 ) -> Result<Json<Value>> {
     who.require_admin()?;
     if body.groups.len() > 5000 {
-        return Err(Error::invalid("groups", "at most 5,000 synonym groups"));
+        return Err(Error::invalid("groups", "at most 5,000 synonym groups")
+            .because(Reason::TooMany)
+            .with("limit", 5000));
     }
     let mut groups = Vec::with_capacity(body.groups.len());
     for (i, g) in body.groups.iter().enumerate() {
@@ -188,16 +187,22 @@ async fn put_synonyms(
             return Err(Error::invalid(
                 format!("groups[{i}]"),
                 "a synonym group needs at least two words",
-            ));
+            )
+            .because(Reason::TooFew)
+            .with("limit", 2));
         }
-        if words
-            .iter()
-            .any(|w| w.chars().count() > 50 || w.chars().any(char::is_control))
-        {
-            return Err(Error::invalid(
+        let refuse = |why| {
+            Error::invalid(
                 format!("groups[{i}]"),
                 "synonyms are at most 50 characters, without control characters",
-            ));
+            )
+            .because(why)
+        };
+        if words.iter().any(|w| w.chars().count() > 50) {
+            return Err(refuse(Reason::TooLong).with("limit", 50));
+        }
+        if words.iter().any(|w| w.chars().any(char::is_control)) {
+            return Err(refuse(Reason::BadCharacters));
         }
         groups.push(words);
     }

@@ -14,7 +14,7 @@ use serde_json::json;
 use crate::{
     AppState,
     auth::{self, ClientIp, CurrentUser, SESSION_COOKIE},
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     http::extract::ApiJson,
     model::{AuditEvent, Device, Session, User},
     service::documents::tx_audit,
@@ -138,7 +138,9 @@ async fn login(
 ) -> Result<Response> {
     let name = req.username.trim().to_lowercase();
     if name.is_empty() || name.len() > 64 || req.password.len() > 1024 {
-        return Err(Error::invalid("username", "enter a username and password"));
+        return Err(
+            Error::invalid("username", "enter a username and password").because(Reason::Required)
+        );
     }
     let store = &state.store;
     let user: Option<User> = match store.usernames.get(name.as_bytes())? {
@@ -183,12 +185,10 @@ async fn login(
                 Some("bad credentials"),
             )?;
             store.flush().await?;
-            return Err(Error::Rule {
-                status: axum::http::StatusCode::UNAUTHORIZED,
-                code: "invalid_credentials",
-                message: "wrong username or password".into(),
-                extra: None,
-            });
+            return Err(Error::rule(
+                Code::InvalidCredentials,
+                "wrong username or password",
+            ));
         }
     };
     if !auth::account_active(&user) {
@@ -201,12 +201,10 @@ async fn login(
             Some("account disabled or expired"),
         )?;
         store.flush().await?;
-        return Err(Error::Rule {
-            status: axum::http::StatusCode::FORBIDDEN,
-            code: "account_inactive",
-            message: "this account is disabled or has expired".into(),
-            extra: None,
-        });
+        return Err(Error::rule(
+            Code::AccountInactive,
+            "this account is disabled or has expired",
+        ));
     }
     state.throttle.success(&attempt);
     let token = auth::new_token();

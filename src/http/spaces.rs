@@ -16,7 +16,7 @@ use crate::{
         permission::{self, Action, Decision, Grant, Principal, PrincipalKind},
         review::Policy,
     },
-    error::{Error, Result},
+    error::{Error, Reason, Result},
     http::{
         documents::actor,
         extract::{ApiJson, ApiPath, check_id},
@@ -194,7 +194,9 @@ async fn update(
     let new_key = names::space(&space.name);
     if let Some(d) = &req.description {
         if d.chars().count() > MAX_DESCRIPTION_CHARS {
-            return Err(Error::invalid("description", "the description is too long"));
+            return Err(Error::invalid("description", "the description is too long")
+                .because(Reason::TooLong)
+                .with("limit", MAX_DESCRIPTION_CHARS));
         }
         space.description = d.trim().to_owned();
     }
@@ -238,12 +240,11 @@ pub fn validate_grants(store: &Store, grants: &[Grant]) -> Result<()> {
         }
     };
     if grants.len() > 500 {
-        return Err(Error::invalid("grants", "at most 500 grants"));
+        return Err(Error::invalid("grants", "at most 500 grants")
+            .because(Reason::TooMany)
+            .with("limit", 500));
     }
-    permission::validate_grants(grants, lookup).map_err(|e| Error::InvalidInput {
-        field: Some(e.field()),
-        message: e.to_string(),
-    })
+    Ok(permission::validate_grants(grants, lookup)?)
 }
 
 async fn space_grants(
@@ -291,9 +292,8 @@ fn check_policy(store: &Store, p: &Policy, space: &Space, category_id: Option<&s
     if p.stages.is_empty() {
         return Ok(()); // explicit "no review here"
     }
-    p.validate()
-        .map_err(|e| Error::invalid("stages", e.to_string()))?;
-    for s in &p.stages {
+    p.validate()?;
+    for (i, s) in p.stages.iter().enumerate() {
         let grants: Vec<Grant> = s
             .reviewers
             .iter()
@@ -302,10 +302,7 @@ fn check_policy(store: &Store, p: &Policy, space: &Space, category_id: Option<&s
                 role: permission::Role::Reader,
             })
             .collect();
-        validate_grants(store, &grants).map_err(|e| match e {
-            Error::InvalidInput { message, .. } => Error::invalid("stages", message),
-            other => other,
-        })?;
+        validate_grants(store, &grants).map_err(|e| e.on_field("stages").with("stage", i + 1))?;
     }
     crate::service::reviews::check_reviewers(store, p, space, category_id)
 }
@@ -463,20 +460,22 @@ async fn update_category(
     }
     if let Some(parent) = &req.parent_id {
         if let Some(p) = parent {
-            let pc = load_category(store, p)
-                .map_err(|_| Error::invalid("parent_id", "no such category"))?;
+            let pc = load_category(store, p).map_err(|_| {
+                Error::invalid("parent_id", "no such category").because(Reason::NoSuch)
+            })?;
             if pc.space_id != c.space_id {
-                return Err(Error::invalid(
-                    "parent_id",
-                    "the parent belongs to another space",
-                ));
+                return Err(
+                    Error::invalid("parent_id", "the parent belongs to another space")
+                        .because(Reason::OtherSpace),
+                );
             }
             let parent_of = |x: &str| load_category(store, x).ok().and_then(|c| c.parent_id);
             if permission::would_create_cycle(&id, p, parent_of) {
-                return Err(Error::InvalidInput {
-                    field: Some("parent_id".into()),
-                    message: "a category cannot move under itself or its own children".into(),
-                });
+                return Err(Error::invalid(
+                    "parent_id",
+                    "a category cannot move under itself or its own children",
+                )
+                .because(Reason::Cycle));
             }
         }
         if *parent != c.parent_id {

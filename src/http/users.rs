@@ -14,7 +14,7 @@ use crate::{
     AppState, auth,
     auth::CurrentUser,
     domain::permission::AccountKind,
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     http::{
         documents::actor,
         extract::{ApiJson, ApiPath, ApiQuery, check_id},
@@ -202,16 +202,17 @@ async fn update_user(
             return Err(Error::invalid(
                 "is_admin",
                 "you cannot remove your own administrator rights",
-            ));
+            )
+            .because(Reason::OwnAccount));
         }
         u.is_admin = a;
     }
     if let Some(d) = req.disabled {
         if is_self && d {
-            return Err(Error::invalid(
-                "disabled",
-                "you cannot disable your own account",
-            ));
+            return Err(
+                Error::invalid("disabled", "you cannot disable your own account")
+                    .because(Reason::OwnAccount),
+            );
         }
         u.disabled = d;
     }
@@ -242,7 +243,9 @@ async fn update_user(
                         "the account {} is disabled or expired and cannot join a department",
                         u.username
                     ),
-                ));
+                )
+                .because(Reason::InactiveAccount)
+                .with("name", &u.username));
             }
         }
     }
@@ -314,10 +317,10 @@ async fn change_own_password(
     let (cur, hash) = (req.current_password.clone(), u.password_hash.clone());
     let ok = auth::hashing(&state, move || auth::verify_password(&cur, &hash)).await?;
     if !ok {
-        return Err(Error::invalid(
-            "current_password",
-            "the current password is wrong",
-        ));
+        return Err(
+            Error::invalid("current_password", "the current password is wrong")
+                .because(Reason::WrongPassword),
+        );
     }
     auth::check_password_policy(&req.new_password, &u.username)?;
     let p = req.new_password.clone();
@@ -383,11 +386,21 @@ struct GroupBody {
 
 fn check_group_name(store: &Store, name: &str, except: Option<&str>) -> Result<String> {
     let n = name.trim();
-    if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) {
-        return Err(Error::invalid(
-            "name",
-            "the name must be 1 to 64 characters",
-        ));
+    let why = if n.is_empty() {
+        Some(Reason::Required)
+    } else if n.chars().count() > 64 {
+        Some(Reason::TooLong)
+    } else if n.chars().any(char::is_control) {
+        Some(Reason::BadCharacters)
+    } else {
+        None
+    };
+    if let Some(why) = why {
+        return Err(
+            Error::invalid("name", "the name must be 1 to 64 characters")
+                .because(why)
+                .with("limit", 64),
+        );
     }
     // Uniqueness is claimed in the name index by the transaction that writes the group.
     let _ = (store, except);
@@ -395,24 +408,25 @@ fn check_group_name(store: &Store, name: &str, except: Option<&str>) -> Result<S
 }
 
 fn group_name_taken(name: &str) -> Error {
-    Error::Conflict {
-        code: "name_taken",
-        message: format!("a department named {name} exists"),
-    }
+    Error::rule(Code::NameTaken, format!("a department named {name} exists")).with("name", name)
 }
 
 /// Checks that every member exists and is active (an expired intern cannot join a department).
 fn check_members(store: &Store, members: &[String]) -> Result<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for (i, m) in members.iter().enumerate() {
-        let u: User = store
-            .get_json(&store.users, m.as_bytes())?
-            .ok_or_else(|| Error::invalid(format!("members[{i}]"), format!("no such user: {m}")))?;
+        let u: User = store.get_json(&store.users, m.as_bytes())?.ok_or_else(|| {
+            Error::invalid(format!("members[{i}]"), format!("no such user: {m}"))
+                .because(Reason::NoSuch)
+                .with("name", m)
+        })?;
         if !auth::account_active(&u) {
             return Err(Error::invalid(
                 format!("members[{i}]"),
                 format!("the account {} is disabled or expired", u.username),
-            ));
+            )
+            .because(Reason::InactiveAccount)
+            .with("name", &u.username));
         }
         if !out.contains(m) {
             out.push(m.clone());

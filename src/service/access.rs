@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::{
     domain::permission::{
-        self, Action, CategoryAcl, CategoryNode, Decision, DenyReason, Scopes, SpaceAcl, Subject,
+        self, Action, CategoryAcl, CategoryNode, Decision, Scopes, SpaceAcl, Subject,
     },
     error::{Error, Result},
     model::{Category, Doc, Space, User},
@@ -82,17 +82,12 @@ fn chain_acl(chain: &[Category]) -> Vec<CategoryAcl> {
         .collect()
 }
 
-/// Translates a decision into the API's answer: hidden -> 404 (`what` not found), visible but not
-/// allowed -> 403.
+/// Translates a decision into the API's answer ([`Error::denied`]): hidden -> 404 (`what` not
+/// found), visible but not allowed -> 403.
 pub fn enforce(decision: Decision, what: &'static str) -> Result<()> {
     match decision {
         Decision::Allow => Ok(()),
-        Decision::Deny(DenyReason::NoAccess | DenyReason::Inactive) => Err(Error::NotFound(what)),
-        Decision::Deny(r) => Err(Error::Forbidden(match r {
-            DenyReason::ExternalReadOnly => "external guests can only read".into(),
-            DenyReason::AdminOnly => "only administrators may do this".into(),
-            _ => "your role here does not allow this".into(),
-        })),
+        Decision::Deny(reason) => Err(Error::denied(reason, what)),
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     auth,
     domain::permission::{self, AccountKind},
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     model::{AuditEvent, Group, User, new_id},
     service::documents::tx_audit,
     store::{Store, abort, to_json, tx_json},
@@ -25,7 +25,8 @@ pub fn check_username(name: &str) -> Result<()> {
         Err(Error::invalid(
             "username",
             "use 2 to 32 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit",
-        ))
+        )
+        .because(Reason::BadUsername))
     }
 }
 
@@ -33,11 +34,22 @@ pub fn check_username(name: &str) -> Result<()> {
 /// direction-changing characters (they let a name imitate another).
 pub fn check_display_name(name: &str) -> Result<String> {
     let n = name.trim();
-    if n.is_empty() || n.chars().count() > 64 || n.chars().any(char::is_control) {
+    let why = if n.is_empty() {
+        Some(Reason::Required)
+    } else if n.chars().count() > 64 {
+        Some(Reason::TooLong)
+    } else if n.chars().any(char::is_control) {
+        Some(Reason::BadCharacters)
+    } else {
+        None
+    };
+    if let Some(why) = why {
         return Err(Error::invalid(
             "display_name",
             "the display name must be 1 to 64 characters",
-        ));
+        )
+        .because(why)
+        .with("limit", 64));
     }
     if let Some(c) = n.chars().find(|c| crate::text::is_invisible_format(*c)) {
         return Err(Error::invalid(
@@ -46,7 +58,8 @@ pub fn check_display_name(name: &str) -> Result<String> {
                 "the display name must not contain invisible or direction-changing characters (U+{:04X})",
                 c as u32
             ),
-        ));
+        )
+        .because(Reason::BadCharacters));
     }
     Ok(n.to_owned())
 }
@@ -58,15 +71,12 @@ pub fn check_account(
     expires_at: Option<DateTime<Utc>>,
     is_new: bool,
 ) -> Result<()> {
-    permission::validate_account(kind, is_admin, expires_at).map_err(|e| Error::InvalidInput {
-        field: Some(e.field().into()),
-        message: e.to_string(),
-    })?;
+    permission::validate_account(kind, is_admin, expires_at)?;
     if is_new && expires_at.is_some_and(|t| t <= Utc::now()) {
-        return Err(Error::invalid(
-            "expires_at",
-            "the end date must be in the future",
-        ));
+        return Err(
+            Error::invalid("expires_at", "the end date must be in the future")
+                .because(Reason::InPast),
+        );
     }
     Ok(())
 }
@@ -75,10 +85,11 @@ pub fn check_account(
 pub fn check_groups_exist(store: &Store, ids: &[String]) -> Result<()> {
     for (i, g) in ids.iter().enumerate() {
         if !store.groups.contains_key(g.as_bytes())? {
-            return Err(Error::invalid(
-                format!("groups[{i}]"),
-                format!("no such group: {g}"),
-            ));
+            return Err(
+                Error::invalid(format!("groups[{i}]"), format!("no such group: {g}"))
+                    .because(Reason::NoSuch)
+                    .with("name", g),
+            );
         }
     }
     Ok(())
@@ -163,10 +174,13 @@ pub fn insert(
     let username = user.username.clone();
     store.transact(|tx| {
         if tx.usernames.get(username.as_bytes())?.is_some() {
-            return abort(Error::Conflict {
-                code: "username_taken",
-                message: format!("the username {username} is taken"),
-            });
+            return abort(
+                Error::rule(
+                    Code::UsernameTaken,
+                    format!("the username {username} is taken"),
+                )
+                .with("name", &username),
+            );
         }
         tx.users.insert(user.id.as_bytes(), bytes.clone())?;
         tx.usernames
@@ -174,7 +188,13 @@ pub fn insert(
         for g in &checked.groups {
             let mut group: Group = match tx.groups.get(g.as_bytes())? {
                 Some(b) => tx_json(&b)?,
-                None => return abort(Error::invalid("groups", format!("no such group: {g}"))),
+                None => {
+                    return abort(
+                        Error::invalid("groups", format!("no such group: {g}"))
+                            .because(Reason::NoSuch)
+                            .with("name", g),
+                    );
+                }
             };
             if !group.members.contains(&user.id) {
                 group.members.push(user.id.clone());
@@ -225,8 +245,8 @@ mod tests {
         let again = create_blocking(&store, base.clone(), |_| Ok(None)).unwrap_err();
         assert!(matches!(
             again,
-            Error::Conflict {
-                code: "username_taken",
+            Error::Rule {
+                code: Code::UsernameTaken,
                 ..
             }
         ));

@@ -10,7 +10,7 @@ use crate::{
         diff,
         versions::{self, ChainState, Content},
     },
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     markdown,
     model::{AuditEvent, Deleted, Doc, DocKind, DocStatus, VersionRecord, new_id},
     store::{Store, Tx, TxResult, abort, to_json, tx_json, version_key},
@@ -38,15 +38,16 @@ pub struct DocContent {
 
 /// 422 `invalid_input` on `body`: nested past [`markdown::MAX_NESTING`].
 pub fn too_deep() -> Error {
-    Error::Rule {
-        status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        code: "invalid_input",
-        message: format!(
+    Error::invalid(
+        "body",
+        format!(
             "the body nests HTML elements, block quotes or lists more than {} levels deep (the limit)",
             markdown::MAX_NESTING
         ),
-        extra: Some(serde_json::json!({"field": "body", "limit": markdown::MAX_NESTING})),
-    }
+    )
+    .because(Reason::TooDeep)
+    .with("limit", markdown::MAX_NESTING)
+    .unprocessable()
 }
 
 /// Checks and normalises a title, body and tags. The body is parsed (nesting depth): CPU work, so
@@ -68,49 +69,58 @@ pub fn validate_fields(
 ) -> Result<DocContent> {
     let title = title.trim();
     if title.is_empty() {
-        return Err(Error::invalid("title", "the title must not be empty"));
+        return Err(
+            Error::invalid("title", "the title must not be empty").because(Reason::Required)
+        );
     }
     if title.chars().count() > MAX_TITLE_CHARS {
         return Err(Error::invalid(
             "title",
             format!("the title is longer than {MAX_TITLE_CHARS} characters"),
-        ));
+        )
+        .because(Reason::TooLong)
+        .with("limit", MAX_TITLE_CHARS));
     }
     if title.chars().any(|c| c.is_control()) {
-        return Err(Error::invalid(
-            "title",
-            "the title must not contain control characters",
-        ));
+        return Err(
+            Error::invalid("title", "the title must not contain control characters")
+                .because(Reason::BadCharacters),
+        );
     }
     if body.len() > max_body {
         return Err(Error::PayloadTooLarge { limit: max_body });
     }
     if body.contains('\0') {
-        return Err(Error::invalid(
-            "body",
-            "the body must not contain NUL characters",
-        ));
+        return Err(
+            Error::invalid("body", "the body must not contain NUL characters")
+                .because(Reason::BadCharacters),
+        );
     }
     if tags.len() > MAX_TAGS {
-        return Err(Error::invalid("tags", format!("at most {MAX_TAGS} tags")));
+        return Err(Error::invalid("tags", format!("at most {MAX_TAGS} tags"))
+            .because(Reason::TooMany)
+            .with("limit", MAX_TAGS));
     }
     let mut out: Vec<String> = Vec::with_capacity(tags.len());
     for t in tags {
         let t = t.trim().trim_start_matches('#').trim();
         if t.is_empty() {
-            return Err(Error::invalid("tags", "a tag must not be empty"));
+            return Err(Error::invalid("tags", "a tag must not be empty").because(Reason::Required));
         }
         if t.chars().count() > MAX_TAG_CHARS {
             return Err(Error::invalid(
                 "tags",
                 format!("a tag is longer than {MAX_TAG_CHARS} characters"),
-            ));
+            )
+            .because(Reason::TooLong)
+            .with("limit", MAX_TAG_CHARS));
         }
         if t.chars().any(|c| c.is_control() || c == ',') {
             return Err(Error::invalid(
                 "tags",
                 "a tag must not contain commas or control characters",
-            ));
+            )
+            .because(Reason::BadCharacters));
         }
         if !out.iter().any(|o| o.eq_ignore_ascii_case(t)) {
             out.push(t.to_owned());
@@ -130,7 +140,9 @@ pub fn validate_message(m: Option<&str>) -> Result<String> {
         return Err(Error::invalid(
             "message",
             format!("the message is longer than {MAX_MESSAGE_CHARS} characters"),
-        ));
+        )
+        .because(Reason::TooLong)
+        .with("limit", MAX_MESSAGE_CHARS));
     }
     Ok(m.to_owned())
 }
@@ -688,10 +700,10 @@ pub fn set_deleted(store: &Store, actor: &Actor, id: &str, deleted: bool) -> Res
         match (deleted, doc.deleted.is_some()) {
             (true, true) => return abort(Error::NotFound("document")),
             (false, false) => {
-                return abort(Error::Conflict {
-                    code: "not_in_trash",
-                    message: "the document is not in the trash".into(),
-                });
+                return abort(Error::rule(
+                    Code::NotInTrash,
+                    "the document is not in the trash",
+                ));
             }
             _ => {}
         }

@@ -12,11 +12,10 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use axum::http::StatusCode;
 use serde::Serialize;
 
 use crate::{
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     markdown,
     model::{AuditEvent, Category, DocKind, Space, SpaceKind},
     service::documents::{
@@ -99,12 +98,9 @@ pub fn problems_error(problems: &[Problem]) -> Error {
     if problems.len() > 1 {
         message.push_str(" (all in \"problems\")");
     }
-    Error::Rule {
-        status: StatusCode::BAD_REQUEST,
-        code: "invalid_input",
-        message,
-        extra: Some(serde_json::json!({"field": "file", "problems": problems})),
-    }
+    Error::invalid("file", message)
+        .because(Reason::BadEntries)
+        .with("problems", problems)
 }
 
 /// Title, tags and body of a Markdown file.
@@ -610,10 +606,10 @@ pub fn write(
             return Ok(plan.report);
         }
     }
-    Err(Error::Conflict {
-        code: "import_conflict",
-        message: "documents of this space kept changing during the import; try again".into(),
-    })
+    Err(Error::rule(
+        Code::ImportConflict,
+        "documents of this space kept changing during the import; try again",
+    ))
 }
 
 /// Checks files and, if every one passes, writes them all ([`check`] then [`write`]); otherwise
@@ -727,8 +723,9 @@ pub struct ZipContents {
 /// entry count, per-file and total sizes are capped by what is actually read, not by what the
 /// archive claims (413 `payload_too_large`).
 pub fn read_zip(bytes: &[u8], limits: &ZipLimits) -> Result<ZipContents> {
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
-        .map_err(|e| Error::invalid("file", format!("not a readable zip archive: {e}")))?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
+        Error::invalid("file", format!("not a readable zip archive: {e}")).because(Reason::NotZip)
+    })?;
     if zip.len() > limits.max_entries {
         return Err(Error::invalid(
             "file",
@@ -737,14 +734,16 @@ pub fn read_zip(bytes: &[u8], limits: &ZipLimits) -> Result<ZipContents> {
                 zip.len(),
                 limits.max_entries
             ),
-        ));
+        )
+        .because(Reason::TooMany)
+        .with("limit", limits.max_entries));
     }
     let mut total = 0u64;
     let mut out = ZipContents::default();
     for i in 0..zip.len() {
-        let mut entry = zip
-            .by_index(i)
-            .map_err(|e| Error::invalid("file", format!("bad zip entry: {e}")))?;
+        let mut entry = zip.by_index(i).map_err(|e| {
+            Error::invalid("file", format!("bad zip entry: {e}")).because(Reason::NotZip)
+        })?;
         let name = entry.name().to_owned();
         // Windows archivers may write '\\' separators: they count as separators here.
         let pieces: Vec<&str> = name
@@ -779,6 +778,7 @@ pub fn read_zip(bytes: &[u8], limits: &ZipLimits) -> Result<ZipContents> {
             .read_to_end(&mut buf)
             .map_err(|e| {
                 Error::invalid("file", format!("cannot read {rel} from the archive: {e}"))
+                    .because(Reason::NotZip)
             })? as u64;
         if read > limits.max_file {
             return Err(Error::PayloadTooLarge {

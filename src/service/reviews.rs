@@ -18,7 +18,6 @@
 use std::collections::BTreeSet;
 
 use aho_corasick::AhoCorasick;
-use axum::http::StatusCode;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -29,7 +28,7 @@ use crate::{
         permission::{AccountKind, Action, Principal, Subject},
         review::{self, Policy, Review, ReviewAction, ReviewError, ReviewState, Stage},
     },
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     model::{Doc, DocStatus, Group, User, new_id},
     service::Caller,
     service::access::{self, load_space},
@@ -50,16 +49,6 @@ pub const MAX_WORD_CHARS: usize = 50;
 const MAX_REPORTED_MATCHES: usize = 200;
 /// Attempts at a decision before giving up on a review others keep changing.
 const MAX_ATTEMPTS: usize = 16;
-
-/// Translates a refusal of the state machine into the API error with the domain's code.
-pub fn rule(e: ReviewError) -> Error {
-    Error::Rule {
-        status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-        code: e.code(),
-        message: e.to_string(),
-        extra: None,
-    }
-}
 
 // ---- records ----------------------------------------------------------------------------------
 
@@ -432,7 +421,7 @@ pub fn check_reviewers(
         )
     };
     for (i, stage) in policy.stages.iter().enumerate() {
-        let refuse = |p: &Principal, name: &str, why: &str| {
+        let refuse = |p: &Principal, name: &str, reason: Reason, why: &str| {
             Error::invalid(
                 "stages",
                 format!(
@@ -441,30 +430,41 @@ pub fn check_reviewers(
                     stage.name
                 ),
             )
+            .because(reason)
+            .with("stage", i + 1)
+            .with("stage_name", &stage.name)
+            .with("name", name)
         };
         for p in &stage.reviewers {
             match p {
                 Principal::Everyone => {}
                 Principal::User(id) => {
                     let Some(u) = store.get_json::<User>(&store.users, id.as_bytes())? else {
-                        return Err(refuse(p, id, "does not exist"));
+                        return Err(refuse(p, id, Reason::UnknownPrincipal, "does not exist"));
                     };
                     let name = u.display_name.clone();
                     if u.kind == AccountKind::External {
                         return Err(refuse(
                             p,
                             &name,
+                            Reason::ExternalReviewer,
                             "is an external guest: guests can only read, never review",
                         ));
                     }
                     if !account_active(&u) {
-                        return Err(refuse(p, &name, "is disabled or expired"));
+                        return Err(refuse(
+                            p,
+                            &name,
+                            Reason::InactiveAccount,
+                            "is disabled or expired",
+                        ));
                     }
                     let subject = access::subject(&u, &catalog.groups_of(id));
                     if !may_read(&subject)? {
                         return Err(refuse(
                             p,
                             &name,
+                            Reason::CannotReview,
                             &format!(
                                 "cannot read {place}: grant them at least the reader role here \
                                  first, or name someone who can"
@@ -474,7 +474,7 @@ pub fn check_reviewers(
                 }
                 Principal::Group(id) => {
                     let Some(g) = catalog.groups.iter().find(|g| g.id == *id) else {
-                        return Err(refuse(p, id, "does not exist"));
+                        return Err(refuse(p, id, Reason::UnknownPrincipal, "does not exist"));
                     };
                     // Any member, by the group's grants alone.
                     let member = Subject {
@@ -489,6 +489,7 @@ pub fn check_reviewers(
                         return Err(refuse(
                             p,
                             &g.name,
+                            Reason::CannotReview,
                             &format!(
                                 "cannot read {place}: grant the group at least the reader role \
                                  here first, or name someone who can"
@@ -620,10 +621,11 @@ pub fn stored_words(store: &Store) -> Result<Vec<SensitiveWord>> {
 /// control characters, not listed twice (ASCII case ignored); at most [`MAX_WORDS`] words.
 pub fn validate_words(words: &[SensitiveWord]) -> Result<Vec<SensitiveWord>> {
     if words.len() > MAX_WORDS {
-        return Err(Error::invalid(
-            "words",
-            format!("at most {MAX_WORDS} words"),
-        ));
+        return Err(
+            Error::invalid("words", format!("at most {MAX_WORDS} words"))
+                .because(Reason::TooMany)
+                .with("limit", MAX_WORDS),
+        );
     }
     let mut out: Vec<SensitiveWord> = Vec::with_capacity(words.len());
     let mut seen = std::collections::HashSet::with_capacity(words.len());
@@ -631,22 +633,26 @@ pub fn validate_words(words: &[SensitiveWord]) -> Result<Vec<SensitiveWord>> {
         let word = w.word.trim();
         let field = format!("words[{i}].word");
         if word.is_empty() {
-            return Err(Error::invalid(field, "a word must not be empty"));
+            return Err(Error::invalid(field, "a word must not be empty").because(Reason::Required));
         }
         if word.chars().count() > MAX_WORD_CHARS {
             return Err(Error::invalid(
                 field,
                 format!("a word is at most {MAX_WORD_CHARS} characters"),
-            ));
+            )
+            .because(Reason::TooLong)
+            .with("limit", MAX_WORD_CHARS));
         }
         if word.chars().any(char::is_control) {
-            return Err(Error::invalid(
-                field,
-                "a word must not contain control characters",
-            ));
+            return Err(
+                Error::invalid(field, "a word must not contain control characters")
+                    .because(Reason::BadCharacters),
+            );
         }
         if !seen.insert(word.to_ascii_lowercase()) {
-            return Err(Error::invalid(field, format!("{word} is listed twice")));
+            return Err(Error::invalid(field, format!("{word} is listed twice"))
+                .because(Reason::Duplicate)
+                .with("name", word));
         }
         out.push(SensitiveWord {
             word: word.to_owned(),
@@ -708,12 +714,10 @@ pub fn submit(
     // Trashed, never published (for those who may not edit it), or elsewhere hidden: 404.
     access::require_seen_doc(store, &who.subject(), Action::Submit, &doc)?;
     let Some(policy) = effective_policy(store, &doc.space_id, doc.category_id.as_deref())? else {
-        return Err(Error::Rule {
-            status: StatusCode::BAD_REQUEST,
-            code: "no_review_policy",
-            message: "no review policy applies here: saving publishes directly".into(),
-            extra: None,
-        });
+        return Err(Error::rule(
+            Code::NoReviewPolicy,
+            "no review policy applies here: saving publishes directly",
+        ));
     };
     let version = version.unwrap_or(doc.version);
     // A version that lived where the submitter may not read is, to them, no version at all.
@@ -722,26 +726,26 @@ pub fn submit(
         || !access::VersionPlaces::new(store, &who.subject(), &doc)?
             .may_read_version(doc_id, version)?
     {
-        return Err(Error::invalid("version", "no such version"));
+        return Err(Error::invalid("version", "no such version").because(Reason::NoSuch));
     }
     if version != doc.version && docs::version_category(store, doc_id, version)? != doc.category_id
     {
         // Published here it would be text from another place under this place's review.
-        return Err(Error::Conflict {
-            code: "version_elsewhere",
-            message: format!(
+        return Err(Error::rule(
+            Code::VersionElsewhere,
+            format!(
                 "version {version} was saved in another category: restore it, or save its text \
                  here, to submit it"
             ),
-        });
+        )
+        .with("version", version));
     }
     if doc.published_version.is_some_and(|p| p >= version) {
-        return Err(Error::Conflict {
-            code: "already_published",
-            message: format!(
-                "version {version} is already published, or older than the published version"
-            ),
-        });
+        return Err(Error::rule(
+            Code::AlreadyPublished,
+            format!("version {version} is already published, or older than the published version"),
+        )
+        .with("version", version));
     }
     let message = docs::validate_message(message)?;
     let full = docs::version(store, &doc, version)?;
@@ -761,18 +765,27 @@ pub fn submit(
             Some(json!({"version": version, "sensitive_words": blocked})),
         );
         store.transact(|tx| tx_audit(tx, &ev))?;
-        return Err(Error::Rule {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: "sensitive_words",
-            message: format!(
+        let first = matches
+            .iter()
+            .find(|m| m.action == WordAction::Block)
+            .expect("a blocked match");
+        let blocked: Vec<&str> = blocked.into_iter().collect();
+        return Err(Error::rule(
+            Code::SensitiveWords,
+            format!(
                 "the text contains words that may not be published: {}",
-                blocked.into_iter().collect::<Vec<_>>().join("、")
+                blocked.join("、")
             ),
-            extra: Some(json!({"matches": reported})),
-        });
+        )
+        .with("matches", reported)
+        .with("words", &blocked)
+        .with("word", &first.word)
+        .with("field", &first.field)
+        .with("line", first.line)
+        .with("column", first.column));
     }
     let now = Utc::now();
-    let review = Review::submit(new_id(), doc_id, version, who.id(), policy, now).map_err(rule)?;
+    let review = Review::submit(new_id(), doc_id, version, who.id(), policy, now)?;
     let stored = StoredReview {
         title: full.title.clone(),
         message,
@@ -861,10 +874,10 @@ pub fn submit(
 
 /// The refusal to approve a review of a document in the trash (409 `doc_deleted`).
 fn doc_deleted() -> Error {
-    Error::Conflict {
-        code: "doc_deleted",
-        message: "the document is in the trash: restore it before approving".into(),
-    }
+    Error::rule(
+        Code::DocDeleted,
+        "the document is in the trash: restore it before approving",
+    )
 }
 
 /// The outcome of a decision.
@@ -902,7 +915,7 @@ pub fn decide(
         };
         if deciding {
             if let Err(e @ (ReviewError::SelfApproval | ReviewError::NotPending)) = &result {
-                return Err(rule(e.clone()));
+                return Err(e.clone().into());
             }
             if let Some((_, stage)) = stored.review.current_stage() {
                 let subject = who.subject();
@@ -917,7 +930,7 @@ pub fn decide(
                 }
             }
         }
-        let next = result.map_err(rule)?;
+        let next = result?;
         let approving = matches!(action, ReviewAction::Approve { .. });
         if approving && doc.deleted.is_some() {
             return Err(doc_deleted());
@@ -1093,10 +1106,10 @@ pub fn decide(
             });
         }
     }
-    Err(Error::Conflict {
-        code: "review_busy",
-        message: "the review kept changing; try again".into(),
-    })
+    Err(Error::rule(
+        Code::ReviewBusy,
+        "the review kept changing; try again",
+    ))
 }
 
 // ---- waiting too long -------------------------------------------------------------------------

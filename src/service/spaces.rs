@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::{
     domain::permission::{self, Grant, Principal},
-    error::{Error, Result},
+    error::{Code, Error, Reason, Result},
     model::{AuditEvent, Category, Space, SpaceKind, new_id},
     service::access::{self, load_category},
     service::documents::{Actor, tx_audit},
@@ -25,37 +25,41 @@ pub const MAX_DESCRIPTION_CHARS: usize = 2000;
 pub fn check_name(name: &str, field: &str) -> Result<String> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(Error::invalid(field, "the name must not be empty"));
+        return Err(Error::invalid(field, "the name must not be empty").because(Reason::Required));
     }
     if n.chars().count() > MAX_NAME_CHARS {
         return Err(Error::invalid(
             field,
             format!("the name is longer than {MAX_NAME_CHARS} characters"),
-        ));
+        )
+        .because(Reason::TooLong)
+        .with("limit", MAX_NAME_CHARS));
     }
     if n.chars().any(|c| c.is_control() || c == '/') {
-        return Err(Error::invalid(
-            field,
-            "the name must not contain '/' or control characters",
-        ));
+        return Err(
+            Error::invalid(field, "the name must not contain '/' or control characters")
+                .because(Reason::BadCharacters),
+        );
     }
     Ok(n.to_owned())
 }
 
 /// The 409 for a space name already in use.
 pub fn space_name_taken(name: &str) -> Error {
-    Error::Conflict {
-        code: "name_taken",
-        message: format!("a space named {name} already exists"),
-    }
+    Error::rule(
+        Code::NameTaken,
+        format!("a space named {name} already exists"),
+    )
+    .with("name", name)
 }
 
 /// The 409 for a category name already in use among its siblings.
 pub fn category_name_taken(name: &str) -> Error {
-    Error::Conflict {
-        code: "name_taken",
-        message: format!("a category named {name} already exists here"),
-    }
+    Error::rule(
+        Code::NameTaken,
+        format!("a category named {name} already exists here"),
+    )
+    .with("name", name)
 }
 
 /// Creates a space (shared by the API and the importer). The creator becomes its manager.
@@ -68,7 +72,9 @@ pub fn create_space(
 ) -> Result<Space> {
     let name = check_name(name, "name")?;
     if description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(Error::invalid("description", "the description is too long"));
+        return Err(Error::invalid("description", "the description is too long")
+            .because(Reason::TooLong)
+            .with("limit", MAX_DESCRIPTION_CHARS));
     }
     let space = Space {
         id: new_id(),
@@ -123,19 +129,21 @@ pub fn create_category_in(
 ) -> Result<Category> {
     let name = check_name(name, "name")?;
     if let Some(p) = parent_id {
-        let parent =
-            load_category(store, p).map_err(|_| Error::invalid("parent_id", "no such category"))?;
+        let parent = load_category(store, p)
+            .map_err(|_| Error::invalid("parent_id", "no such category").because(Reason::NoSuch))?;
         if parent.space_id != space.id {
-            return Err(Error::invalid(
-                "parent_id",
-                "the parent belongs to another space",
-            ));
+            return Err(
+                Error::invalid("parent_id", "the parent belongs to another space")
+                    .because(Reason::OtherSpace),
+            );
         }
         if access::chain(store, Some(p))?.len() >= MAX_CATEGORY_DEPTH {
             return Err(Error::invalid(
                 "parent_id",
                 format!("categories nest at most {MAX_CATEGORY_DEPTH} deep"),
-            ));
+            )
+            .because(Reason::TooDeep)
+            .with("limit", MAX_CATEGORY_DEPTH));
         }
     }
     let cat = new_category(&space.id, name, parent_id);

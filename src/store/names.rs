@@ -168,8 +168,8 @@ mod tests {
         );
         assert!(matches!(
             again,
-            Err(Error::Conflict {
-                code: "name_taken",
+            Err(Error::Rule {
+                code: crate::error::Code::NameTaken,
                 ..
             })
         ));

@@ -5,6 +5,7 @@ mod common;
 mod concurrency;
 mod documents;
 mod durability;
+mod errors;
 mod hardening;
 mod import;
 mod limits;

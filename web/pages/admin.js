@@ -3,7 +3,7 @@ import { t, getLang } from '../i18n.js';
 import { get, post, put, patch, getOptional, items, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import {
-  isAdmin, userName, reportError, enc, errorState, emptyState, fill, field, loadSpaces, loadCategories,
+  isAdmin, userName, reportError, errorMessage, enc, errorState, emptyState, fill, field, loadSpaces, loadCategories,
   categoryTree, principalLabel, roleLabel, loading,
 } from '../ui.js';
 
@@ -101,7 +101,7 @@ function userDialog(user, onDone) {
       }
       dlg.close();
       onDone();
-    } catch (ex) { err.textContent = ex.message || t('common.error'); err.hidden = false; }
+    } catch (ex) { err.textContent = errorMessage(ex); err.hidden = false; }
   });
   append(dlg, form);
   dlg.addEventListener('close', () => dlg.remove());
@@ -244,7 +244,9 @@ function policyEditor(title, policy, save) {
         err.hidden = true;
         try { await save({ stages: [...stagesEl.children].map((li) => li._value()) }); toast(t('policy.saved'), 'success'); } catch (e) {
           if (e instanceof ApiError && e.code === 'invalid_input') {
-            err.textContent = t('policy.refused', { message: e.message });
+            // The reason in the UI's language; the server's own words (principal ids) under 详细信息.
+            clear(err).append(t('policy.refused', { message: errorMessage(e) }),
+              h('details', { class: 'error-detail' }, h('summary', null, t('common.details')), e.message));
             if (e.body && e.body.field) err.dataset.field = e.body.field;
             err.hidden = false;
           }
