@@ -4,12 +4,12 @@
 use chrono::Utc;
 
 use crate::{
-    auth,
     domain::permission::{AccountKind, Grant, Principal, Role},
     error::{Error, Result},
     model::{DocKind, Space, SpaceKind, new_id},
     service::accounts,
     service::documents::{self as docs, Actor, NewDoc},
+    service::sessions,
     store::{Store, to_json},
 };
 
@@ -26,7 +26,7 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
     let now = Utc::now();
     let (password, generated) = match admin_password {
         Some(p) if !p.is_empty() => (p.to_owned(), false),
-        _ => (auth::new_token()[..20].to_string(), true),
+        _ => (sessions::new_token()[..20].to_string(), true),
     };
     // The same account rules as every other account (a weak HANLIN_ADMIN_PASSWORD is refused).
     let checked = accounts::check(
@@ -47,7 +47,7 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
         )),
         e => e,
     })?;
-    let hash = auth::hash_password(checked.password())?;
+    let hash = sessions::hash_password(checked.password())?;
     let space = Space {
         id: new_id(),
         name: "欢迎".into(),

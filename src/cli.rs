@@ -12,7 +12,7 @@ use hanlin_index::{Access, SearchRequest, Sort};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{
-    auth, bootstrap,
+    bootstrap,
     config::{EvalArgs, ImportArgs, ServeConfig, UserCommand},
     domain::permission::AccountKind,
     error::{Error, Result},
@@ -21,6 +21,7 @@ use crate::{
     service::accounts,
     service::documents::{self as docs, Actor, tx_audit},
     service::import,
+    service::sessions,
     store::{Store, to_json},
 };
 
@@ -383,8 +384,8 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
             let store = open_store(&data_dir)?;
             let mut user = find_user(&store, &username)?;
             let password = read_password()?;
-            auth::check_password_policy(&password, &username)?;
-            user.password_hash = auth::hash_password(&password)?;
+            sessions::check_password_policy(&password, &username)?;
+            user.password_hash = sessions::hash_password(&password)?;
             user.disabled = false;
             user.sessions_valid_after = Some(Utc::now());
             save_user(&store, &user, "user.password_reset")?;
@@ -405,7 +406,7 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
             for u in users {
                 let state = if u.disabled {
                     "disabled"
-                } else if auth::account_active(&u) {
+                } else if sessions::account_active(&u) {
                     "active"
                 } else {
                     "expired"

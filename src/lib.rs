@@ -6,7 +6,6 @@
 #![warn(missing_docs)]
 
 pub mod audit;
-pub mod auth;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;
@@ -44,9 +43,9 @@ pub struct Inner {
     /// The configuration.
     pub config: ServeConfig,
     /// Failed-login bookkeeping.
-    pub throttle: auth::Throttle,
-    /// Password hashing threads, one per core (see [`auth::hashing`]).
-    pub hashing: auth::HashPool,
+    pub throttle: service::sessions::Throttle,
+    /// Password hashing threads, one per core (see [`service::sessions::hashing`]).
+    pub hashing: service::sessions::HashPool,
     /// The search index.
     pub index: Arc<SearchIndex>,
     /// Wakes the indexer after a write.
@@ -107,8 +106,8 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
     Ok(AppState(Arc::new(Inner {
         store,
         config,
-        throttle: auth::Throttle::default(),
-        hashing: auth::HashPool::per_core(),
+        throttle: service::sessions::Throttle::default(),
+        hashing: service::sessions::HashPool::per_core(),
         index: Arc::new(index),
         indexer_wake: Notify::new(),
         renders: markdown::RenderCache::default(),

@@ -12,9 +12,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    auth::CurrentUser,
     domain::permission::{Action, Decision, Scopes, Subject},
     error::{Error, Reason, Result},
+    http::auth::CurrentUser,
     http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
     markdown::{Rendered, TocEntry},
     model::{Doc, DocKind, DocStatus},

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    auth::CurrentUser,
     domain::permission::Action,
     error::{Error, Reason, Result},
+    http::auth::CurrentUser,
     http::{
         documents::actor,
         extract::{ApiPath, check_id},

@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each owning its `router()`; this module merges them and
 //! adds the middleware (request spans, body limit, security headers).
 
+pub mod auth;
 pub mod documents;
 pub mod extract;
 pub mod import;

@@ -135,7 +135,7 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer"},
-                "cookie": {"type": "apiKey", "in": "cookie", "name": crate::auth::SESSION_COOKIE, "description": "Writes also need the X-CSRF-Token header"},
+                "cookie": {"type": "apiKey", "in": "cookie", "name": crate::http::auth::SESSION_COOKIE, "description": "Writes also need the X-CSRF-Token header"},
             },
             "schemas": {
                 "Error": {

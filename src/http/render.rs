@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    auth::CurrentUser,
     domain::diff,
     error::{Error, Result},
+    http::auth::CurrentUser,
     http::extract::ApiJson,
     markdown,
 };

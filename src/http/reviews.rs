@@ -13,12 +13,12 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    auth::CurrentUser,
     domain::{
         permission::Principal,
         review::{Quorum, Review, ReviewAction, ReviewState},
     },
     error::{Error, Reason, Result},
+    http::auth::CurrentUser,
     http::{
         documents::actor,
         extract::{ApiJson, ApiPath, ApiQuery},

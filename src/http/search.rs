@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    auth::CurrentUser,
     domain::permission::Scopes,
     error::{Error, Reason, Result},
+    http::auth::CurrentUser,
     http::{
         documents::actor,
         extract::{ApiJson, ApiQuery},

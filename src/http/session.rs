@@ -13,11 +13,12 @@ use serde_json::json;
 
 use crate::{
     AppState,
-    auth::{self, ClientIp, CurrentUser, SESSION_COOKIE},
     error::{Code, Error, Reason, Result},
+    http::auth::{ClientIp, CurrentUser, SESSION_COOKIE},
     http::extract::ApiJson,
     model::{AuditEvent, Device, Session, User},
     service::documents::tx_audit,
+    service::sessions,
     store::to_json,
 };
 
@@ -118,15 +119,18 @@ fn known_device(
     headers: &HeaderMap,
     user: Option<&User>,
 ) -> Result<Option<Vec<u8>>> {
-    let (Some(user), Some(value)) = (user, auth::header_cookie(headers, auth::DEVICE_COOKIE))
-    else {
+    let (Some(user), Some(value)) = (
+        user,
+        crate::http::auth::header_cookie(headers, sessions::DEVICE_COOKIE),
+    ) else {
         return Ok(None);
     };
-    let key = auth::token_key(value);
+    let key = sessions::token_key(value);
     let Some(device) = state.store.get_json::<Device>(&state.store.devices, &key)? else {
         return Ok(None);
     };
-    let fresh = device.created_at + chrono::Duration::days(auth::DEVICE_MAX_AGE_DAYS) > Utc::now();
+    let fresh =
+        device.created_at + chrono::Duration::days(sessions::DEVICE_MAX_AGE_DAYS) > Utc::now();
     Ok((device.user_id == user.id && fresh).then_some(key))
 }
 
@@ -148,7 +152,7 @@ async fn login(
         None => None,
     };
     let device = known_device(&state, &headers, user.as_ref())?;
-    let attempt = auth::Attempt {
+    let attempt = sessions::Attempt {
         username: &name,
         ip: &ip,
         device: device.as_deref(),
@@ -166,10 +170,10 @@ async fn login(
     // Verify on a blocking thread, one per core at a time: argon2 is deliberately slow and large.
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = req.password;
-    let ok = auth::hashing(&state, move || {
+    let ok = sessions::hashing(&state, move || {
         // Unknown accounts cost the same as known ones: no timing oracle.
-        let hash = hash.as_deref().unwrap_or_else(|| auth::dummy_hash());
-        auth::verify_password(&password, hash)
+        let hash = hash.as_deref().unwrap_or_else(|| sessions::dummy_hash());
+        sessions::verify_password(&password, hash)
     })
     .await?;
     let user = match user {
@@ -191,7 +195,7 @@ async fn login(
             ));
         }
     };
-    if !auth::account_active(&user) {
+    if !sessions::account_active(&user) {
         audit_login(
             &state,
             Some(&user),
@@ -207,26 +211,26 @@ async fn login(
         ));
     }
     state.throttle.success(&attempt);
-    let token = auth::new_token();
+    let token = sessions::new_token();
     let now = Utc::now();
     let session = Session {
         user_id: user.id.clone(),
         created_at: now,
         last_seen: now,
-        csrf_token: auth::new_token(),
+        csrf_token: sessions::new_token(),
     };
     // A browser without a device cookie of this account gets one with this session.
     let new_device = device.is_none().then(|| {
-        let value = auth::new_token();
+        let value = sessions::new_token();
         let record = Device {
             user_id: user.id.clone(),
             created_at: now,
         };
-        (value.clone(), auth::token_key(&value), to_json(&record))
+        (value.clone(), sessions::token_key(&value), to_json(&record))
     });
     // The session (and device) and its audit event land together.
     let ev = login_event(&state, Some(&user), &name, &ip, "ok", None)?;
-    let (key, bytes) = (auth::token_key(&token), to_json(&session));
+    let (key, bytes) = (sessions::token_key(&token), to_json(&session));
     store.transact(|tx| {
         tx.sessions.insert(key.as_slice(), bytes.as_slice())?;
         if let Some((_, dkey, dbytes)) = &new_device {
@@ -258,8 +262,8 @@ async fn login(
     if let Some((value, _, _)) = &new_device {
         let device_cookie = format!(
             "{}={value}; Path=/api/v1/session; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-            auth::DEVICE_COOKIE,
-            auth::DEVICE_MAX_AGE_DAYS * 86_400
+            sessions::DEVICE_COOKIE,
+            sessions::DEVICE_MAX_AGE_DAYS * 86_400
         );
         headers.append(
             header::SET_COOKIE,

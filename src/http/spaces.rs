@@ -11,12 +11,12 @@ use serde_json::{Value, json};
 
 use crate::{
     AppState,
-    auth::CurrentUser,
     domain::{
         permission::{self, Action, Decision, Grant, Principal, PrincipalKind},
         review::Policy,
     },
     error::{Error, Reason, Result},
+    http::auth::CurrentUser,
     http::{
         documents::actor,
         extract::{ApiJson, ApiPath, check_id},

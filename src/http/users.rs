@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::{
-    AppState, auth,
-    auth::CurrentUser,
+    AppState,
     domain::permission::AccountKind,
     error::{Code, Error, Reason, Result},
+    http::auth::CurrentUser,
     http::{
         documents::actor,
         extract::{ApiJson, ApiPath, ApiQuery, check_id},
@@ -23,6 +23,7 @@ use crate::{
     model::{AuditEvent, Group, User, new_id},
     service::accounts,
     service::documents::tx_audit,
+    service::sessions,
     store::{Store, names, to_json, tx_json, tx_modify},
 };
 
@@ -106,7 +107,7 @@ async fn create_user(
         },
     )?;
     let password = checked.password().to_owned();
-    let hash = auth::hashing(&state, move || auth::hash_password(&password)).await??;
+    let hash = sessions::hashing(&state, move || sessions::hash_password(&password)).await??;
     let u = checked.user();
     let ev = actor(&who).event(
         store.next_seq()?,
@@ -219,9 +220,9 @@ async fn update_user(
     check_account(u.kind, u.is_admin, u.expires_at, false)?;
     let mut revoke = req.disabled == Some(true);
     if let Some(p) = &req.password {
-        auth::check_password_policy(p, &u.username)?;
+        sessions::check_password_policy(p, &u.username)?;
         let p = p.clone();
-        u.password_hash = auth::hashing(&state, move || auth::hash_password(&p)).await??;
+        u.password_hash = sessions::hashing(&state, move || sessions::hash_password(&p)).await??;
         revoke = true;
     }
     if revoke {
@@ -230,7 +231,7 @@ async fn update_user(
     if let Some(gs) = &req.groups {
         accounts::check_groups_exist(store, gs)?;
         // As with PUT /groups/{id}/members: a disabled or expired account joins no department.
-        if !auth::account_active(&u) {
+        if !sessions::account_active(&u) {
             let current: Vec<String> = groups_by_user(store)?
                 .into_iter()
                 .filter(|g| g.members.contains(&id))
@@ -315,16 +316,16 @@ async fn change_own_password(
     let store = &state.store;
     let mut u = who.user.clone();
     let (cur, hash) = (req.current_password.clone(), u.password_hash.clone());
-    let ok = auth::hashing(&state, move || auth::verify_password(&cur, &hash)).await?;
+    let ok = sessions::hashing(&state, move || sessions::verify_password(&cur, &hash)).await?;
     if !ok {
         return Err(
             Error::invalid("current_password", "the current password is wrong")
                 .because(Reason::WrongPassword),
         );
     }
-    auth::check_password_policy(&req.new_password, &u.username)?;
+    sessions::check_password_policy(&req.new_password, &u.username)?;
     let p = req.new_password.clone();
-    u.password_hash = auth::hashing(&state, move || auth::hash_password(&p)).await??;
+    u.password_hash = sessions::hashing(&state, move || sessions::hash_password(&p)).await??;
     // Other sessions end; this one continues with a fresh session record.
     let now = Utc::now();
     u.sessions_valid_after = Some(now);
@@ -420,7 +421,7 @@ fn check_members(store: &Store, members: &[String]) -> Result<Vec<String>> {
                 .because(Reason::NoSuch)
                 .with("name", m)
         })?;
-        if !auth::account_active(&u) {
+        if !sessions::account_active(&u) {
             return Err(Error::invalid(
                 format!("members[{i}]"),
                 format!("the account {} is disabled or expired", u.username),

@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    auth,
     domain::permission::{self, AccountKind},
     error::{Code, Error, Reason, Result},
     model::{AuditEvent, Group, User, new_id},
     service::documents::tx_audit,
+    service::sessions,
     store::{Store, abort, to_json, tx_json},
 };
 
@@ -140,7 +140,7 @@ pub fn check(store: &Store, new: NewAccount) -> Result<Checked> {
     check_username(&username)?;
     let display_name = check_display_name(new.display_name.as_deref().unwrap_or(&username))?;
     check_account(new.kind, new.is_admin, new.expires_at, true)?;
-    auth::check_password_policy(&new.password, &username)?;
+    sessions::check_password_policy(&new.password, &username)?;
     check_groups_exist(store, &new.groups)?;
     Ok(Checked {
         user: User {
@@ -217,7 +217,7 @@ pub fn create_blocking(
     event: impl FnOnce(&User) -> Result<Option<AuditEvent>>,
 ) -> Result<User> {
     let checked = check(store, new)?;
-    let hash = auth::hash_password(checked.password())?;
+    let hash = sessions::hash_password(checked.password())?;
     let ev = event(checked.user())?;
     insert(store, checked, hash, ev.as_ref())
 }
@@ -241,7 +241,7 @@ mod tests {
         };
         let u = create_blocking(&store, base.clone(), |_| Ok(None)).unwrap();
         assert_eq!(u.username, "alice");
-        assert!(auth::verify_password("Passw0rd-long", &u.password_hash));
+        assert!(sessions::verify_password("Passw0rd-long", &u.password_hash));
         let again = create_blocking(&store, base.clone(), |_| Ok(None)).unwrap_err();
         assert!(matches!(
             again,

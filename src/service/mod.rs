@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod documents;
 pub mod import;
 pub mod reviews;
+pub mod sessions;
 pub mod settings;
 pub mod spaces;
 

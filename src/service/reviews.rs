@@ -23,7 +23,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::{
-    auth::account_active,
     domain::{
         permission::{AccountKind, Action, Principal, Subject},
         review::{self, Policy, Review, ReviewAction, ReviewError, ReviewState, Stage},
@@ -33,6 +32,7 @@ use crate::{
     service::Caller,
     service::access::{self, load_space},
     service::documents::{self as docs, Actor, FullVersion, tx_audit, tx_outbox},
+    service::sessions::account_active,
     store::{Store, Tx, TxResult, abort, from_json, to_json, tx_json},
 };
 

@@ -26,7 +26,7 @@ pub const USERNAMES: &str = "usernames";
 /// Sessions and API tokens. key = SHA-256 of the token (the token itself is never stored);
 /// value = [`crate::model::Session`].
 pub const SESSIONS: &str = "sessions";
-/// Browsers where an account logged in successfully (device cookies, see [`crate::auth::Throttle`]).
+/// Browsers where an account logged in successfully (device cookies, see [`crate::service::sessions::Throttle`]).
 /// key = SHA-256 of the cookie value; value = [`crate::model::Device`].
 pub const DEVICES: &str = "devices";
 /// Unique names of spaces, categories (among siblings) and departments, see [`names`].
