@@ -169,17 +169,7 @@ fn store_levels() {
 async fn http_levels(total: Duration) {
     let dir = tempfile::tempdir().unwrap();
     let srv = common::serve(dir.path()).await;
-    let spaces: serde_json::Value = srv
-        .http
-        .get(format!("{}/api/v1/spaces", srv.base))
-        .bearer_auth(&srv.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let space = spaces[0]["id"].as_str().unwrap().to_owned();
+    let space = srv.first_space().await;
     let body = "会议纪要：本周完成了集群扩容与权限审核。\n".repeat(60); // ~3 KB
     println!(
         "## 3. saves over HTTP (POST /api/v1/documents, ~3 KB), {:?} per level",

@@ -169,19 +169,11 @@ fn versions_bench() {
 
 async fn http_saves_bench() {
     let dir = tempfile::tempdir().unwrap();
+    let srv = common::serve(dir.path()).await;
+    let space = srv.first_space().await;
     let common::Running {
         base, http, token, ..
-    } = common::serve(dir.path()).await;
-    let spaces: serde_json::Value = http
-        .get(format!("{base}/api/v1/spaces"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let space = spaces[0]["id"].as_str().unwrap();
+    } = srv;
     let text = std::fs::read_to_string(CORPUS_DOC).unwrap();
     let doc: serde_json::Value = http
         .post(format!("{base}/api/v1/documents"))

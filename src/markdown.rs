@@ -388,28 +388,6 @@ fn heading_level(l: HeadingLevel) -> u8 {
     }
 }
 
-/// The readable text of a Markdown document, for the search index: markup removed, code kept,
-/// blocks separated by newlines. Raw HTML is dropped.
-pub fn plain_text(markdown: &str) -> String {
-    let mut out = String::with_capacity(markdown.len());
-    for ev in Parser::new_ext(markdown, options()) {
-        match ev {
-            Event::Text(t) | Event::Code(t) => out.push_str(&t),
-            Event::SoftBreak | Event::HardBreak => out.push(' '),
-            Event::End(
-                TagEnd::Paragraph
-                | TagEnd::Heading(_)
-                | TagEnd::Item
-                | TagEnd::CodeBlock
-                | TagEnd::TableCell
-                | TagEnd::BlockQuote(_),
-            ) => out.push('\n'),
-            _ => {}
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -614,16 +592,6 @@ mod tests {
         let r = render(&md);
         assert!(r.html.contains("<details>"), "{}", r.html);
         assert!(r.html.contains("第14层"));
-    }
-
-    #[test]
-    fn plain_text_drops_markup_keeps_code() {
-        let t = plain_text("# 标题\n\n**粗体** 文字 `code`\n\n```sql\nSELECT 1;\n```\n<b>html</b>");
-        assert!(t.contains("标题"));
-        assert!(t.contains("粗体 文字 code"));
-        assert!(t.contains("SELECT 1;"));
-        assert!(!t.contains("**"));
-        assert!(!t.contains("<b>"));
     }
 }
 

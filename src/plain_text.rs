@@ -130,4 +130,14 @@ mod tests {
         assert!(t.contains("<script>"), "code is shown on the page: {t}");
         assert_eq!(plain_text("a < b && c\n"), "a < b && c\n");
     }
+
+    #[test]
+    fn plain_text_drops_markup_keeps_code() {
+        let t = plain_text("# 标题\n\n**粗体** 文字 `code`\n\n```sql\nSELECT 1;\n```\n<b>html</b>");
+        assert!(t.contains("标题"));
+        assert!(t.contains("粗体 文字 code"));
+        assert!(t.contains("SELECT 1;"));
+        assert!(!t.contains("**"));
+        assert!(!t.contains("<b>"));
+    }
 }

@@ -14,21 +14,32 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
-fn offending(pattern: impl Fn(&str) -> bool, allowed: impl Fn(&str) -> bool) -> Vec<String> {
+/// Every `.rs` file below `src/` as (path relative to `src/`, text).
+fn sources() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     rust_files(&root, &mut files);
+    files
+        .into_iter()
+        .map(|f| {
+            let rel = f
+                .strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, std::fs::read_to_string(&f).unwrap())
+        })
+        .collect()
+}
+
+/// Lines (outside comments) matching `pattern` in files that are not `allowed`.
+fn offending(pattern: impl Fn(&str) -> bool, allowed: impl Fn(&str) -> bool) -> Vec<String> {
     let mut bad = Vec::new();
-    for f in files {
-        let rel = f
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (rel, text) in sources() {
         if allowed(&rel) {
             continue;
         }
-        for (n, line) in std::fs::read_to_string(&f).unwrap().lines().enumerate() {
+        for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
             if pattern(code) {
                 bad.push(format!("src/{rel}:{}: {}", n + 1, line.trim()));
@@ -75,19 +86,10 @@ fn nothing_below_http_imports_it() {
     // `lib.rs` builds the router (`app()`), so it may name `http::router`; `main.rs` is the top.
     let allowed = |rel: &str| rel.starts_with("http/") || rel == "main.rs" || rel == "lib.rs";
     let mut bad = offending(|code| code.contains("crate::http"), allowed);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rust_files(&root, &mut files);
-    for f in files {
-        let rel = f
-            .strip_prefix(&root)
-            .unwrap()
-            .to_string_lossy()
-            .replace('\\', "/");
+    for (rel, src) in sources() {
         if allowed(&rel) {
             continue;
         }
-        let src = std::fs::read_to_string(&f).unwrap();
         for item in crate_use_items(&src) {
             if item == "http" || item.starts_with("http::") {
                 bad.push(format!("src/{rel}: use crate::{{{item}}}"));

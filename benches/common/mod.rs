@@ -21,6 +21,23 @@ pub struct Running {
     pub opened_in: std::time::Duration,
 }
 
+impl Running {
+    /// The id of the first space the admin sees (the welcome space on a fresh data directory).
+    pub async fn first_space(&self) -> String {
+        let spaces: serde_json::Value = self
+            .http
+            .get(format!("{}/api/v1/spaces", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        spaces[0]["id"].as_str().expect("a space").to_owned()
+    }
+}
+
 /// Opens `dir` (first start creates `admin` with [`PASSWORD`]), serves it and logs in.
 pub async fn serve(dir: &Path) -> Running {
     let mut cfg = hanlin::ServeConfig::for_data_dir(dir);

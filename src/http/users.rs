@@ -385,29 +385,6 @@ struct GroupBody {
     members: Vec<String>,
 }
 
-fn check_group_name(store: &Store, name: &str, except: Option<&str>) -> Result<String> {
-    let n = name.trim();
-    let why = if n.is_empty() {
-        Some(Reason::Required)
-    } else if n.chars().count() > 64 {
-        Some(Reason::TooLong)
-    } else if n.chars().any(char::is_control) {
-        Some(Reason::BadCharacters)
-    } else {
-        None
-    };
-    if let Some(why) = why {
-        return Err(
-            Error::invalid("name", "the name must be 1 to 64 characters")
-                .because(why)
-                .with("limit", 64),
-        );
-    }
-    // Uniqueness is claimed in the name index by the transaction that writes the group.
-    let _ = (store, except);
-    Ok(n.to_owned())
-}
-
 fn group_name_taken(name: &str) -> Error {
     Error::rule(Code::NameTaken, format!("a department named {name} exists")).with("name", name)
 }
@@ -443,7 +420,7 @@ async fn create_group(
 ) -> Result<Json<Value>> {
     who.require_admin()?;
     let store = &state.store;
-    let name = check_group_name(store, &req.name, None)?;
+    let name = accounts::check_group_name(&req.name)?;
     let members = check_members(store, &req.members)?;
     let g = Group {
         id: new_id(),
@@ -499,7 +476,7 @@ async fn rename_group(
     who.require_admin()?;
     check_id(&id, "group")?;
     let store = &state.store;
-    let name = check_group_name(store, &req.name, Some(&id))?;
+    let name = accounts::check_group_name(&req.name)?;
     let ev = actor(&who).event(
         store.next_seq()?,
         "group.rename",

@@ -30,27 +30,44 @@ pub fn check_username(name: &str) -> Result<()> {
     }
 }
 
-/// Checks and trims a display name: 1 to 64 characters, no control, invisible or
-/// direction-changing characters (they let a name imitate another).
-pub fn check_display_name(name: &str) -> Result<String> {
+/// Longest display or department name, in characters.
+pub const MAX_SHORT_NAME_CHARS: usize = 64;
+
+/// Trims a display or department name and checks it is 1 to [`MAX_SHORT_NAME_CHARS`] characters
+/// without control characters; `field` and `message` name the refusal.
+fn check_short_name<'a>(name: &'a str, field: &str, message: &str) -> Result<&'a str> {
     let n = name.trim();
     let why = if n.is_empty() {
         Some(Reason::Required)
-    } else if n.chars().count() > 64 {
+    } else if n.chars().count() > MAX_SHORT_NAME_CHARS {
         Some(Reason::TooLong)
     } else if n.chars().any(char::is_control) {
         Some(Reason::BadCharacters)
     } else {
         None
     };
-    if let Some(why) = why {
-        return Err(Error::invalid(
-            "display_name",
-            "the display name must be 1 to 64 characters",
-        )
-        .because(why)
-        .with("limit", 64));
+    match why {
+        Some(why) => Err(Error::invalid(field, message)
+            .because(why)
+            .with("limit", MAX_SHORT_NAME_CHARS)),
+        None => Ok(n),
     }
+}
+
+/// Checks and trims a department name (its uniqueness is claimed in the name index by the
+/// transaction that writes the department).
+pub fn check_group_name(name: &str) -> Result<String> {
+    check_short_name(name, "name", "the name must be 1 to 64 characters").map(str::to_owned)
+}
+
+/// Checks and trims a display name: 1 to 64 characters, no control, invisible or
+/// direction-changing characters (they let a name imitate another).
+pub fn check_display_name(name: &str) -> Result<String> {
+    let n = check_short_name(
+        name,
+        "display_name",
+        "the display name must be 1 to 64 characters",
+    )?;
     if let Some(c) = n.chars().find(|c| crate::text::is_invisible_format(*c)) {
         return Err(Error::invalid(
             "display_name",

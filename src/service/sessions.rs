@@ -1,5 +1,5 @@
 //! Sessions as a service: passwords (argon2id on a bounded pool), session and device tokens, and
-//! login throttling. The extractor that turns a request into a caller is `http::auth`.
+//! login throttling. Turning a request into a caller (token, cookie, CSRF) is the transport's job.
 
 use std::{
     collections::HashMap,
