@@ -21,7 +21,7 @@ use crate::{
     service::access::{self, load_space},
     service::documents::{self as docs, Actor, DocContent, NewDoc, Update},
     service::documents::{published_view, user_names},
-    store::{Store, pair_key},
+    store::Store,
 };
 
 /// Routes of this module.
@@ -233,7 +233,7 @@ fn view(
 ) -> Result<Value> {
     let store = &state.store;
     let (author, author_name) = user_names(store, &doc.updated_by);
-    let favourite = store.favourites.contains_key(pair_key(who.id(), &doc.id))?;
+    let favourite = store.favourites.contains(who.id(), &doc.id)?;
     let mut v = json!({
         "id": doc.id,
         "kind": doc.kind,
@@ -635,11 +635,7 @@ async fn favourite(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
     load_visible(&state, &who, &id)?;
-    let (key, at) = (pair_key(who.id(), &id), Utc::now().to_rfc3339());
-    state.store.transact(|tx| {
-        tx.favourites.insert(key.as_slice(), at.as_bytes())?;
-        Ok(())
-    })?;
+    docs::set_favourite(&state.store, &who, &id, true)?;
     state.store.flush().await?;
     Ok(Json(json!({"id": id, "favourite": true})))
 }
@@ -650,11 +646,7 @@ async fn unfavourite(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
     check_id(&id, "document")?;
-    let key = pair_key(who.id(), &id);
-    state.store.transact(|tx| {
-        tx.favourites.remove(key.as_slice())?;
-        Ok(())
-    })?;
+    docs::set_favourite(&state.store, &who, &id, false)?;
     state.store.flush().await?;
     Ok(Json(json!({"id": id, "favourite": false})))
 }
@@ -677,15 +669,12 @@ fn visible_summaries(
 }
 
 async fn favourites(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
-    let mut prefix = who.id().as_bytes().to_vec();
-    prefix.push(0);
     let ids = state
         .store
         .favourites
-        .scan_prefix(&prefix)
-        .keys()
-        .filter_map(|k| k.ok())
-        .map(|k| String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
+        .of_user(who.id())?
+        .into_iter()
+        .map(|(doc, _)| doc)
         .collect::<Vec<_>>();
     let items = visible_summaries(&state, &who, ids.into_iter())?;
     Ok(Json(json!({"total": items.len(), "items": items})))
@@ -709,8 +698,8 @@ struct ListQuery {
 /// Every document record (metadata only) matching a predicate.
 fn scan_docs(store: &Store, mut keep: impl FnMut(&Doc) -> bool) -> Result<Vec<Doc>> {
     let mut out = Vec::new();
-    for v in store.docs.iter().values() {
-        let d: Doc = crate::store::from_json(&v?)?;
+    for d in store.docs.values() {
+        let d = d?;
         if keep(&d) {
             out.push(d);
         }

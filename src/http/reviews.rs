@@ -25,10 +25,10 @@ use crate::{
     },
     model::{Doc, Group, User},
     service::access,
+    service::documents as docs,
     service::documents::user_names,
-    service::documents::{self as docs, tx_audit},
-    service::reviews::{self, SENSITIVE_WORDS_KEY, SensitiveWord, StoredReview},
-    store::{Store, to_json},
+    service::reviews::{self, SensitiveWord, StoredReview},
+    store::Store,
 };
 
 /// Routes of this module.
@@ -230,7 +230,7 @@ async fn list(
 fn principal_view(store: &Store, p: &Principal) -> Value {
     match p {
         Principal::User(id) => {
-            let u: Option<User> = store.get_json(&store.users, id.as_bytes()).ok().flatten();
+            let u: Option<User> = store.users.get(id).ok().flatten();
             json!({
                 "principal": p.to_string(), "kind": "user", "id": id,
                 "username": u.as_ref().map(|u| u.username.clone()),
@@ -238,7 +238,7 @@ fn principal_view(store: &Store, p: &Principal) -> Value {
             })
         }
         Principal::Group(id) => {
-            let g: Option<Group> = store.get_json(&store.groups, id.as_bytes()).ok().flatten();
+            let g: Option<Group> = store.groups.get(id).ok().flatten();
             json!({
                 "principal": p.to_string(), "kind": "group", "id": id,
                 "display_name": g.map(|g| g.name).unwrap_or_else(|| id.clone()),
@@ -558,27 +558,8 @@ async fn put_words(
     who: CurrentUser,
     ApiJson(body): ApiJson<WordsBody>,
 ) -> Result<Json<Value>> {
-    who.require_admin()?;
-    let words = reviews::validate_words(&body.words)?;
+    let words = reviews::set_words(&state.store, &who, &body.words)?;
     let store = &state.store;
-    let blocks = words
-        .iter()
-        .filter(|w| w.action == reviews::WordAction::Block)
-        .count();
-    let ev = actor(&who).event(
-        store.next_seq()?,
-        "settings.sensitive_words",
-        "settings:sensitive_words".into(),
-        "ok",
-        Some(json!({"words": words.len(), "block": blocks, "flag": words.len() - blocks})),
-    );
-    let bytes = to_json(&words);
-    store.transact(|tx| {
-        tx.settings
-            .insert(SENSITIVE_WORDS_KEY.as_bytes(), bytes.as_slice())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
     store.flush().await?;
     Ok(Json(json!({"words": words})))
 }
