@@ -107,3 +107,40 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_welcome_space_holds_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        first_start(&store, Some("Passw0rd-long")).unwrap();
+        // The name index agrees with the spaces (hanlin check), so the name cannot be taken twice.
+        assert!(names::verify(&store).unwrap().is_empty());
+        let admin = store.users.all().unwrap().remove(0);
+        let actor = Actor {
+            id: admin.id,
+            name: admin.username,
+            ip: None,
+        };
+        let again = crate::service::spaces::create_space(
+            &store,
+            &actor,
+            "欢迎",
+            crate::model::SpaceKind::Knowledge,
+            "",
+        );
+        assert!(
+            matches!(
+                again,
+                Err(crate::error::Error::Rule {
+                    code: crate::error::Code::NameTaken,
+                    ..
+                })
+            ),
+            "{again:?}"
+        );
+    }
+}
