@@ -84,6 +84,8 @@ routes! {
     get "/admin/sensitive-words" "admin" "The sensitive-word list (admins)";
     put "/admin/sensitive-words" "admin" "Replace the sensitive-word list (admins)";
     get "/admin/synonyms" "admin" "Admin synonym groups (admins)";
+    get "/admin/backups" "admin" "Backups, newest first, with size and whether each was verified (admins)";
+    post "/admin/backups" "admin" "Take a consistent backup now, while serving; verified, then old ones pruned (admins)";
     put "/admin/synonyms" "admin" "Replace admin synonym groups (admins)";
     post "/render" "documents" "Render a Markdown body as a document page would ({body} -> {html, toc}); the editor preview";
     post "/diff" "documents" "Diff two texts ({from, to}) as the document diff does; the editor's conflict view";
