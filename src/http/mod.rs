@@ -6,6 +6,7 @@ pub mod backups;
 pub mod documents;
 pub mod extract;
 pub mod import;
+pub mod metrics;
 pub mod openapi;
 pub mod render;
 pub mod reviews;
@@ -132,8 +133,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .merge(metrics::router())
         .merge(web::router())
         .method_not_allowed_fallback(|| async { method_not_allowed() })
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(request_limit))
         .layer(axum::middleware::from_fn(protocol_limits))
         .layer(CompressionLayer::new())

@@ -129,6 +129,10 @@ pub fn document() -> Value {
         "/healthz".into(),
         json!({"get": {"tags": ["meta"], "summary": "Liveness (no authentication)", "security": [], "responses": {"200": {"description": "OK"}}}}),
     );
+    paths.insert(
+        "/metrics".into(),
+        json!({"get": {"tags": ["meta"], "summary": "Prometheus metrics (admins; or unauthenticated on --metrics-bind)", "responses": {"200": {"description": "Prometheus text format", "content": {"text/plain": {"schema": {"type": "string"}}}}, "default": {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}}),
+    );
     json!({
         "openapi": "3.1.0",
         "info": {"title": "Hanlin (翰林) API", "version": env!("CARGO_PKG_VERSION")},

@@ -10,6 +10,7 @@ mod errors;
 mod hardening;
 mod import;
 mod limits;
+mod metrics;
 mod permissions;
 mod render;
 mod reviews;
