@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod cpu;
+pub mod docx;
 pub mod domain;
 pub mod error;
 pub mod http;

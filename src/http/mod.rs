@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod backups;
 pub mod documents;
+pub mod export;
 pub mod extract;
 pub mod import;
 pub mod metrics;
@@ -123,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reviews::router())
         .merge(render::router())
         .merge(backups::router())
+        .merge(export::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.

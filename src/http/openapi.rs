@@ -52,6 +52,8 @@ routes! {
     get "/spaces/{id}/categories" "spaces" "The category tree the caller can see";
     post "/spaces/{id}/categories" "spaces" "Create a category (managers)";
     post "/spaces/{id}/import" "documents" "Import a zip of Markdown files; sub-folders become categories (managers)";
+    get "/spaces/{id}/export" "documents" "The space (or ?category_id= one category) as a zip of Markdown with front matter, as the importer takes it back (managers)";
+    get "/documents/{id}/export" "documents" "One document, in the version the caller may read: ?format=md|html|docx";
     get "/categories/{id}" "spaces" "One category";
     patch "/categories/{id}" "spaces" "Rename or move a category (managers; no cycles)";
     put "/categories/{id}/grants" "spaces" "Override grants for a category and its children (managers)";

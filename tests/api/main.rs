@@ -7,6 +7,7 @@ mod concurrency;
 mod documents;
 mod durability;
 mod errors;
+mod export;
 mod hardening;
 mod import;
 mod limits;
