@@ -1,6 +1,6 @@
 // Hanlin browser UI: app shell and hash router. No framework, no build step.
 
-import { h, append, clear, toast, svgIcon } from './dom.js';
+import { h, append, clear, toast, dismissToasts, svgIcon } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { get, del, setCsrf, onUnauthenticated, getOptional, ApiError } from './api.js';
 import { state, isAdmin, userName, invalidateCaches, errorState } from './ui.js';
@@ -11,7 +11,10 @@ import { docPage, trashPage } from './pages/doc.js';
 import { searchPage } from './pages/search.js';
 
 // Pages that are not on the first screen load on demand (keeps the first page light).
-const lazy = (load, name) => async (main, ctx) => (await load())[name](main, ctx);
+const lazy = (load, name) => async (main, ctx) => {
+  const mod = await load();
+  if (ctx.alive()) await mod[name](main, ctx);
+};
 const editorPage = lazy(() => import('./pages/editor.js'), 'editorPage');
 const uploadPage = lazy(() => import('./pages/upload.js'), 'uploadPage');
 const historyPage = lazy(() => import('./pages/history.js'), 'historyPage');
@@ -149,7 +152,7 @@ function buildShell() {
       searchForm, menuBtn, nav));
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   shell = { header, main, unread, searchInput, nav, menuBtn, lang: getLang() };
-  clear(root).append(h('a', { class: 'skip-link', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); } }, t('nav.skip')), header, main);
+  clear(root).append(h('a', { class: 'skip-link', href: '#main', onclick: (e) => { e.preventDefault(); shell.main.focus(); } }, t('nav.skip')), header, main);
   refreshUnread();
 }
 
@@ -185,8 +188,31 @@ function highlightNav() {
   }
 }
 
+// Every navigation gets a fresh <main> and its own token and AbortSignal. A page keeps writing
+// into the <main> it was given; once the user has moved on that element is detached, so a page
+// that finishes late can never show up in the next one (and its signal has aborted its requests
+// and listeners). Pages check alive() before touching anything global (title, hash, focus).
+let leave = null;
+
+function freshMain(cls) {
+  return h('main', { id: 'main', class: cls, tabindex: '-1' });
+}
+
+/** Move focus to the new page's heading (for screen readers and keyboards), without scrolling. */
+function focusHeading(main) {
+  if (main.contains(document.activeElement) && document.activeElement !== main) return;
+  const heading = main.querySelector('h1');
+  const target = heading || main;
+  if (target !== main && !target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+  target.focus({ preventScroll: true });
+}
+
 export async function render() {
   const token = ++renderToken;
+  if (leave) leave.abort();
+  const nav = new AbortController();
+  leave = nav;
+  const alive = () => token === renderToken;
   const { path, query } = parseHash();
   let route = null, params = [];
   for (const [re, page, opts] of routes) {
@@ -198,20 +224,22 @@ export async function render() {
   if (state.user === null && !route.opts.public) {
     let ok = false;
     try { ok = await loadMe(); } catch (e) {
+      if (!alive()) return;
       clear(root).append(h('main', { class: 'main' }, errorState(e, render)));
       return;
     }
-    if (token !== renderToken) return;
+    if (!alive()) return;
     if (!ok) { navigate('#/login?next=' + encodeURIComponent(location.hash || '#/'), { replace: true }); return; }
   }
 
   document.documentElement.lang = getLang();
+  const ctx = { params, query, alive, signal: nav.signal };
   if (route.opts.public) {
     shell = null;
     clear(root);
-    const main = h('main', { id: 'main', class: 'main main-public', tabindex: '-1' });
+    const main = freshMain('main main-public');
     append(root, main);
-    await route.page(main, { params, query, alive: () => token === renderToken });
+    await route.page(main, ctx);
     return;
   }
   if (!shell || shell.lang !== getLang()) buildShell();
@@ -221,17 +249,22 @@ export async function render() {
   if (menu) menu.open = false;
   if (path !== '/search') shell.searchInput.value = '';
   highlightNav();
-  const main = shell.main;
-  clear(main);
-  main.className = 'main';
+  dismissToasts();
+  const main = freshMain('main');
+  shell.main.replaceWith(main);
+  shell.main = main;
   window.scrollTo(0, 0);
   document.title = t('app.name');
+  const firstPage = !shell.shown;
+  shell.shown = true;
   try {
-    await route.page(main, { params, query, alive: () => token === renderToken });
+    await route.page(main, ctx);
   } catch (e) {
-    if (token !== renderToken) return;
+    if (!alive()) return;
+    if (e && e.name === 'AbortError') return;
     clear(main).append(errorState(e, render));
   }
+  if (alive() && !firstPage) focusHeading(main);
 }
 
 export function setTitle(s) {

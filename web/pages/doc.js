@@ -40,7 +40,7 @@ function buildToc(doc, article) {
   return nav;
 }
 
-export async function docPage(main, { params }) {
+export async function docPage(main, { params, alive }) {
   const id = params[0];
   let doc;
   try {
@@ -50,6 +50,7 @@ export async function docPage(main, { params }) {
     return;
   }
   await loadCategories(doc.space_id).catch(() => []);
+  if (!alive()) return;
   setTitle(doc.title);
   const path = categoryPath(doc.space_id, doc.category_id);
 

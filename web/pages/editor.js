@@ -24,6 +24,7 @@ export async function editorPage(main, { params, query, alive }) {
   if (id) {
     try { doc = await get('/documents/' + enc(id)); } catch (e) { append(main, errorState(e)); return; }
   }
+  if (!alive()) return;
   const isNew = !doc;
   setTitle(isNew ? t('editor.newTitle') : t('editor.editTitle') + ' · ' + doc.title);
   main.classList.add('main-wide');

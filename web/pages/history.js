@@ -5,12 +5,13 @@ import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
 import { authorOf, reportError, enc, errorState, fill } from '../ui.js';
 
-export async function historyPage(main, { params, query }) {
+export async function historyPage(main, { params, query, alive }) {
   const id = params[0];
   let doc, versions;
   try {
     [doc, versions] = await Promise.all([get('/documents/' + enc(id)), get(`/documents/${enc(id)}/versions`)]);
   } catch (e) { append(main, errorState(e)); return; }
+  if (!alive()) return;
   versions = items(versions).slice().sort((a, b) => b.version - a.version);
   setTitle(t('history.title') + ' · ' + doc.title);
   main.classList.add('main-wide');

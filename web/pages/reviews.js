@@ -34,7 +34,7 @@ export async function reviewsPage(main) {
   });
 }
 
-export async function reviewPage(main, { params }) {
+export async function reviewPage(main, { params, alive }) {
   const id = params[0];
   let review;
   try { review = await get('/reviews/' + enc(id)); } catch (e) { append(main, errorState(e)); return; }
@@ -43,6 +43,7 @@ export async function reviewPage(main, { params }) {
   // Names for the reviewers (best effort: the directory may be admin-only).
   const [users, groups] = await Promise.all([
     getOptional('/users', null, []).catch(() => []), getOptional('/groups', null, []).catch(() => [])]);
+  if (!alive()) return;
   review.users = review.users || items(users);
   review.groups = review.groups || items(groups);
   const title = review.title || (doc && doc.title) || review.doc_id;

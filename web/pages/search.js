@@ -14,6 +14,7 @@ function quoteIfNeeded(s) {
 export async function searchPage(main, { query, alive }) {
   setTitle(t('search.title'));
   await loadSpaces().catch(() => []);
+  if (!alive()) return;
   let offset = Math.max(0, parseInt(query.offset || '0', 10) || 0);
   const input = h('input', { class: 'search-input', type: 'search', name: 'q', value: query.q || '', placeholder: t('search.placeholder'), 'aria-label': t('search.title'), autocomplete: 'off', enterkeyhint: 'search' });
   const sort = h('select', { 'aria-label': t('search.sort') },
@@ -78,6 +79,7 @@ export async function searchPage(main, { query, alive }) {
     if (q) params.set('q', q);
     if (sort.value !== 'relevance') params.set('sort', sort.value);
     if (offset) params.set('offset', String(offset));
+    if (!alive()) return;
     setHashQuiet('#/search' + (params.toString() ? '?' + params : ''));
     setTitle(q ? q + ' · ' + t('search.title') : t('search.title'));
     if (controller) controller.abort();

@@ -38,9 +38,10 @@ function newSpaceForm(onDone) {
   return h('details', { class: 'disclosure' }, h('summary', { class: 'btn' }, '+ ', t('spaces.new')), form);
 }
 
-export async function spacesPage(main, { params, query }) {
+export async function spacesPage(main, { params, query, alive }) {
   const spaceId = params[0];
   const spaces = await loadSpaces(true);
+  if (!alive()) return;
   if (!spaceId) {
     setTitle(t('spaces.title'));
     append(main, pageHeader(t('spaces.title'), isAdmin() ? newSpaceForm((s) => navigate('#/spaces/' + enc(s.id))) : null));
@@ -57,6 +58,7 @@ export async function spacesPage(main, { params, query }) {
   if (!space) { append(main, errorState({ status: 404, message: t('common.notFound') })); return; }
   setTitle(space.name);
   const cats = await loadCategories(spaceId, true);
+  if (!alive()) return;
   const catId = query.category || '';
   const offset = Math.max(0, parseInt(query.offset || '0', 10) || 0);
 
