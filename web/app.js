@@ -57,6 +57,11 @@ export function navigate(hash, { replace = false } = {}) {
   if (replace) { history.replaceState(null, '', hash); render(); } else location.hash = hash;
 }
 
+/** The search page has taken the header box's word: the box is empty again. */
+export function clearHeaderSearch() {
+  if (shell && document.activeElement !== shell.searchInput) shell.searchInput.value = '';
+}
+
 /** Update the hash without re-rendering (e.g. search-as-you-type). */
 export function setHashQuiet(hash) {
   history.replaceState(null, '', hash.startsWith('#') ? hash : '#' + hash);
@@ -113,12 +118,22 @@ function buildShell() {
     class: 'top-search', role: 'search',
     onsubmit: (ev) => { ev.preventDefault(); navigate('#/search?q=' + encodeURIComponent(searchInput.value.trim())); },
   }, h('span', { class: 'top-search-icon', 'aria-hidden': 'true' }, svgIcon('search')), searchInput);
-  searchInput.addEventListener('input', () => {
-    // Results as you type: jump to the search page, which takes over the query.
-    if (parseHash().path !== '/search' && searchInput.value.trim()) {
-      navigate('#/search?q=' + encodeURIComponent(searchInput.value));
+  // Results as you type: the search page takes the word over (and the focus). Nothing happens
+  // while an input method is composing (pinyin letters are no query): only the committed text counts.
+  let composing = false;
+  const handOver = () => {
+    const q = searchInput.value;
+    if (!q.trim()) return;
+    if (parseHash().path === '/search') {
+      window.dispatchEvent(new CustomEvent('hanlin:search', { detail: q }));
+      searchInput.value = '';
+    } else {
+      navigate('#/search?q=' + encodeURIComponent(q));
     }
-  });
+  };
+  searchInput.addEventListener('compositionstart', () => { composing = true; });
+  searchInput.addEventListener('compositionend', () => { composing = false; handOver(); });
+  searchInput.addEventListener('input', (e) => { if (!e.isComposing && !composing) handOver(); });
 
   const unread = h('span', { class: 'count', hidden: true });
   const menuBtn = h('button', { class: 'menu-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'main-nav', 'aria-label': t('nav.menu') }, svgIcon('menu'));
@@ -247,7 +262,7 @@ export async function render() {
   shell.menuBtn.setAttribute('aria-expanded', 'false');
   const menu = shell.header.querySelector('.user-menu');
   if (menu) menu.open = false;
-  if (path !== '/search') shell.searchInput.value = '';
+  if (document.activeElement !== shell.searchInput) shell.searchInput.value = '';
   highlightNav();
   dismissToasts();
   const main = freshMain('main');

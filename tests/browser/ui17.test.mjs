@@ -101,3 +101,73 @@ test('1: log in and go straight to the users page: only the users page', async (
   await undo();
   noProblems(page, 'login then admin');
 });
+
+// ---------------------------------------------------------------------------------------------
+// 2. pinyin input methods
+
+async function compose(cdp, letters) {
+  for (let i = 1; i <= letters.length; i++) {
+    const text = letters.slice(0, i);
+    await cdp.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
+    await new Promise((r) => setTimeout(r, 60));
+  }
+}
+
+test('2: the header search box waits for the IME and hands the whole word over', async () => {
+  const page = await H.page();
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.waitForSelector('.hero-title');
+  const searches = [];
+  page.on('request', (r) => { if (r.url().includes('/api/v1/search?')) searches.push(new URL(r.url()).searchParams.get('q')); });
+  const cdp = await page.context().newCDPSession(page);
+  await page.focus('.top-search-input');
+  await compose(cdp, 'kuorong');
+  await page.waitForTimeout(500);
+  assert.equal(await page.evaluate(() => location.hash), '#/', 'a composing letter does not leave the page');
+  assert.equal(await page.$$eval('main .search-bar', (e) => e.length), 0);
+  assert.deepEqual(searches, [], 'nothing searched while composing');
+  await cdp.send('Input.insertText', { text: '扩容' });
+  await page.waitForSelector('input.search-input');
+  await page.waitForFunction(() => document.querySelector('input.search-input').value === '扩容');
+  assert.equal(decodeURIComponent(await page.evaluate(() => location.hash)), '#/search?q=扩容');
+  assert.ok(searches.length >= 1 && searches.every((q) => q === '扩容'), 'only the committed word was searched: ' + JSON.stringify(searches));
+  assert.equal(await page.inputValue('.top-search-input'), '', 'the header box keeps no stale text');
+  // Typing on goes to the search page's box (it has the focus).
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'search-input');
+  await cdp.detach();
+  noProblems(page, 'header IME');
+});
+
+test('2: the search page does not query per pinyin keystroke', async () => {
+  const page = await H.page();
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.goto(base + '/#/search');
+  await page.waitForSelector('input.search-input');
+  const searches = [];
+  page.on('request', (r) => { if (r.url().includes('/api/v1/search?')) searches.push(new URL(r.url()).searchParams.get('q')); });
+  const summaries = [];
+  await page.exposeFunction('__summary', (s) => summaries.push(s));
+  await page.evaluate(() => new MutationObserver(() => window.__summary(document.querySelector('.search-summary').textContent))
+    .observe(document.querySelector('.search-summary'), { childList: true, characterData: true, subtree: true }));
+  const cdp = await page.context().newCDPSession(page);
+  await page.focus('input.search-input');
+  await compose(cdp, 'shujuku');
+  await page.waitForTimeout(600);
+  assert.deepEqual(searches, [], 'no query while composing');
+  assert.deepEqual(summaries, [], 'no 找到 0 条结果 while composing');
+  assert.equal(await page.evaluate(() => location.hash), '#/search', 'the address keeps the last committed query');
+  await cdp.send('Input.insertText', { text: '数据库' });
+  await page.waitForFunction(() => document.querySelector('.search-summary').textContent !== '');
+  assert.ok(searches.length >= 1 && searches.every((q) => q === '数据库'), JSON.stringify(searches));
+  // The header box, used on the search page, hands its word to the page's box.
+  await page.focus('.top-search-input');
+  await compose(cdp, 'bushu');
+  await page.waitForTimeout(400);
+  assert.equal(await page.inputValue('input.search-input'), '数据库');
+  await cdp.send('Input.insertText', { text: '部署' });
+  await page.waitForFunction(() => document.querySelector('input.search-input').value === '部署');
+  assert.equal(await page.inputValue('.top-search-input'), '');
+  assert.ok(searches.every((q) => !/[a-z]/.test(q)), 'never a pinyin query: ' + JSON.stringify(searches));
+  await cdp.detach();
+  noProblems(page, 'search IME');
+});

@@ -1,7 +1,7 @@
 import { h, append, clear, trustedHtml, formatTime, debounce, svgIcon } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { get } from '../api.js';
-import { setTitle, setHashQuiet } from '../app.js';
+import { setTitle, setHashQuiet, clearHeaderSearch } from '../app.js';
 import { loadSpaces, spaceName, authorOf, tagChips, errorState, enc, loading } from '../ui.js';
 
 const PAGE = 20;
@@ -11,7 +11,7 @@ function quoteIfNeeded(s) {
   return /[\s"]/.test(s) ? '"' + s.replace(/"/g, '') + '"' : s;
 }
 
-export async function searchPage(main, { query, alive }) {
+export async function searchPage(main, { query, alive, signal }) {
   setTitle(t('search.title'));
   await loadSpaces().catch(() => []);
   if (!alive()) return;
@@ -124,10 +124,21 @@ export async function searchPage(main, { query, alive }) {
     }
   }
   const debounced = debounce(() => { offset = 0; run(); }, 150);
-  input.addEventListener('input', debounced);
+  // Pinyin: the letters of an open composition are no query; the committed word is.
+  let composing = false;
+  input.addEventListener('compositionstart', () => { composing = true; debounced.cancel(); });
+  input.addEventListener('compositionend', () => { composing = false; debounced(); });
+  input.addEventListener('input', (e) => { if (!e.isComposing && !composing) debounced(); });
+  // A word typed into the header box while this page is open comes here.
+  window.addEventListener('hanlin:search', (e) => {
+    input.value = e.detail;
+    input.focus();
+    debounced.cancel(); offset = 0; run();
+  }, { signal });
   sort.addEventListener('change', () => { offset = 0; run(); });
   form.addEventListener('submit', (e) => { e.preventDefault(); debounced.cancel(); offset = 0; run(); });
   input.focus();
   input.setSelectionRange(input.value.length, input.value.length);
+  clearHeaderSearch();
   await run();
 }
