@@ -171,3 +171,88 @@ test('2: the search page does not query per pinyin keystroke', async () => {
   await cdp.detach();
   noProblems(page, 'search IME');
 });
+
+// ---------------------------------------------------------------------------------------------
+// 3. errors in Chinese
+
+test('3: weak password, taken names, sensitive words and missing pages answer in Chinese', async () => {
+  const page = await H.page();
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.goto(base + '/#/admin/users');
+  await page.waitForSelector('.admin-content table');
+  const newUser = async (username, password) => {
+    await page.click('.admin-content .section-head .btn-primary');
+    await page.waitForSelector('dialog[open] form');
+    await page.fill('dialog[open] .form-grid input >> nth=0', username);
+    await page.fill('dialog[open] .form-grid input >> nth=1', '陈静');
+    await page.fill('dialog[open] input[type=password]', password);
+    await page.click('dialog[open] .dialog-actions .btn-primary');
+    await page.waitForSelector('dialog[open] .form-error:not([hidden])');
+    const text = await page.textContent('dialog[open] .form-error');
+    return text;
+  };
+  const weak = await newUser('chenjing', 'abcdefghijkl');
+  assert.match(weak, /密码/);
+  assertNoEnglish(weak, 'weak password');
+  await shot(page, 'ui17-error-weak-password');
+  await page.click('dialog[open] .dialog-actions .btn:not(.btn-primary)');
+  const taken = await newUser('zhangwei', 'Strong-密码-2024x');
+  assert.match(taken, /zhangwei/);
+  assert.match(taken, /已被占用/);
+  assertNoEnglish(taken.replace('zhangwei', ''), 'username taken');
+  await page.click('dialog[open] .dialog-actions .btn:not(.btn-primary)');
+
+  // A space whose name is taken.
+  await page.goto(base + '/#/spaces');
+  await page.waitForSelector('.space-grid');
+  await page.click('.page-actions .disclosure summary');
+  await page.fill('.page-actions .disclosure input >> nth=0', '运维手册');
+  await page.click('.page-actions .disclosure .btn-primary');
+  await page.waitForSelector('.toast-error');
+  const dup = await page.textContent('.toast-error');
+  assert.match(dup, /运维手册/);
+  assertNoEnglish(dup, 'space name taken');
+  await shot(page, 'ui17-error-name-taken', { keepToasts: true });
+
+  // A blocked word: the author learns which word, and where (line and column), in Chinese.
+  await H.api(H.admin, 'PUT', '/admin/sensitive-words', { words: [{ word: '内部密级', action: 'block' }] });
+  await H.api(H.admin, 'PUT', `/categories/${S.catChange}/review-policy`, { stages: [{ name: '运维主管', reviewers: ['user:' + S.reviewer.id], quorum: 'any' }] });
+  const writer = await H.login('zhangwei', USER_PW);
+  const d = await H.api(writer, 'POST', '/documents', { space_id: S.space, category_id: S.catChange, title: '变更申请：扩容', body: '# 变更\n\n第二行\n本文属于内部密级资料。\n' });
+  const wpage = await H.page();
+  await H.uiLogin(wpage, 'zhangwei', USER_PW);
+  await wpage.goto(`${base}/#/doc/${d.id}`);
+  await wpage.waitForSelector('.doc-actions');
+  await wpage.click('.doc-actions button:has-text("提交审核")');
+  await wpage.waitForSelector('.toast-error');
+  const words = await wpage.textContent('.toast-error');
+  assert.match(words, /内部密级/);
+  assert.match(words, /第 4 行/);
+  assert.match(words, /第 5 列/);
+  assert.match(words, /正文/);
+  assertNoEnglish(words, 'sensitive words');
+  await shot(wpage, 'ui17-error-sensitive', { keepToasts: true });
+  await H.api(H.admin, 'PUT', '/admin/sensitive-words', { words: [] });
+  S.changeDoc = d.id;
+
+  // Missing things: no alarm and no 重试, but the way home, in Chinese.
+  for (const hash of ['#/doc/no-such-doc', '#/spaces/no-such-space', '#/reviews/no-such-review', '#/doc/no-such-doc/history', '#/doc/no-such-doc/edit']) {
+    await page.goto(base + '/' + hash);
+    await page.waitForSelector('main .error-state');
+    const info = await page.evaluate(() => ({
+      text: document.querySelector('main').textContent,
+      home: !!document.querySelector('main .error-state a[href="#/"]'),
+      retry: [...document.querySelectorAll('main .error-state button')].map((b) => b.textContent),
+      alert: document.querySelector('main .error-state').getAttribute('role'),
+    }));
+    assert.ok(info.home, hash + ': a way home');
+    assert.deepEqual(info.retry, [], hash + ': no retry button');
+    assert.notEqual(info.alert, 'alert', hash + ': no alarm');
+    assert.match(info.text, /找不到/);
+    assertNoEnglish(info.text, hash);
+  }
+  await shot(page, 'ui17-not-found');
+  await page.setViewportSize(PHONE);
+  await shot(page, 'ui17-not-found-phone');
+  noProblems(page, 'errors');
+});
