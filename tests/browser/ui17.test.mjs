@@ -256,3 +256,93 @@ test('3: weak password, taken names, sensitive words and missing pages answer in
   await shot(page, 'ui17-not-found-phone');
   noProblems(page, 'errors');
 });
+
+// ---------------------------------------------------------------------------------------------
+// 4. authors learn why they were rejected
+
+test('4: after a rejection the author sees the comment, the stage and the way to resubmit', async () => {
+  await H.api(H.admin, 'PUT', `/categories/${S.catChange}/review-policy`, { stages: [{ name: '运维主管', reviewers: ['user:' + S.reviewer.id], quorum: 'any' }] });
+  const writer = await H.login('zhangwei', USER_PW);
+  const lina = await H.login('lina', USER_PW);
+  const d = await H.api(writer, 'POST', '/documents', { space_id: S.space, category_id: S.catChange, title: '机房断电演练方案', body: '# 机房断电演练方案\n\n## 步骤\n\n1. 通知各部门\n2. 切换备用电源\n' });
+  const r = await H.api(writer, 'POST', `/documents/${d.id}/submit`, {});
+  const comment = '回滚方案不完整，请补充回滚步骤。';
+  await H.api(lina, 'POST', `/reviews/${r.id}/reject`, { comment });
+
+  const page = await H.page();
+  await H.uiLogin(page, 'zhangwei', USER_PW);
+  await page.waitForSelector('#home-drafts .doc-row');
+  await page.waitForFunction(() => !document.querySelector('#home-drafts .loading'));
+  const row = page.locator('#home-drafts .doc-row', { hasText: '机房断电演练方案' });
+  assert.equal(await row.count(), 1);
+  const rowText = await row.textContent();
+  assert.match(rowText, /已驳回/);
+  assert.match(rowText, /回滚方案不完整/);
+  assert.match(rowText, /运维主管/);
+  assert.match(rowText, /李娜/);
+  assert.equal(await row.locator('a.draft-resubmit').count(), 1);
+  await shot(page, 'ui17-home-rejected');
+
+  await page.goto(`${base}/#/doc/${d.id}`);
+  await page.waitForSelector('.review-notice-rejected');
+  const notice = await page.textContent('.review-notice-rejected');
+  assert.match(notice, /回滚方案不完整/);
+  assert.match(notice, /运维主管/);
+  assert.match(notice, /李娜/);
+  assert.match(await page.textContent('.doc-meta'), /已驳回/);
+  assert.equal(await page.locator(`.review-notice a[href="#/reviews/${r.id}"]`).count(), 1);
+  assert.equal(await page.locator(`.review-notice a[href="#/doc/${d.id}/edit"]`).count(), 1);
+  await shot(page, 'ui17-doc-rejected');
+  await page.setViewportSize(PHONE);
+  await shot(page, 'ui17-doc-rejected-phone');
+  await page.setViewportSize(WIDE);
+
+  // The review page tells the author too; then they edit and resubmit.
+  await page.goto(`${base}/#/reviews/${r.id}`);
+  await page.waitForSelector('.review-notice-rejected');
+  await H.api(writer, 'PUT', `/documents/${d.id}`, { title: '机房断电演练方案', body: '# 机房断电演练方案\n\n## 步骤\n\n1. 通知各部门\n2. 切换备用电源\n\n## 回滚\n\n恢复市电后切回主电源。\n', tags: [], base_version: 1 });
+  await page.goto(`${base}/#/doc/${d.id}`);
+  await page.waitForSelector('.review-notice-rejected .review-resubmit');
+  await page.click('.review-notice-rejected .review-resubmit');
+  await page.waitForURL(/#\/reviews\/[^/]+$/);
+  const second = decodeURIComponent(page.url().split('#/reviews/')[1]);
+  assert.notEqual(second, r.id);
+  await page.goto(`${base}/#/doc/${d.id}`);
+  await page.waitForSelector('.review-notice-pending');
+  assert.match(await page.textContent('.review-notice-pending'), /运维主管/);
+  assert.equal(await page.locator('.review-notice-rejected').count(), 0);
+  noProblems(page, 'author');
+
+  // The reviewer sees the change rendered as well as in Markdown: first all of it (nothing was
+  // published yet), then, for the next change, only the new and changed blocks are marked.
+  const rp = await H.page();
+  await H.uiLogin(rp, 'lina', USER_PW);
+  await rp.goto(`${base}/#/reviews/${second}`);
+  await rp.waitForSelector('.review-diff .diff-table');
+  await rp.click('.review-rendered-tab');
+  await rp.waitForSelector('.rendered-after h2');
+  assert.match(await rp.textContent('.review-rendered'), /尚未发布/);
+  await H.api(lina, 'POST', `/reviews/${second}/approve`, { comment: '同意' });
+  await H.api(writer, 'PUT', `/documents/${d.id}`, { title: '机房断电演练方案', body: '# 机房断电演练方案\n\n## 步骤\n\n1. 通知各部门\n2. 切换备用电源\n\n## 回滚\n\n恢复市电后切回主电源，并记录切换时间。\n\n## 联系人\n\n值班经理。\n', tags: [], base_version: 2 });
+  const third = await H.api(writer, 'POST', `/documents/${d.id}/submit`, {});
+  await rp.goto(`${base}/#/reviews/${third.id}`);
+  await rp.waitForSelector('.review-diff .diff-table');
+  await rp.click('.review-rendered-tab');
+  await rp.waitForSelector('.rendered-after h2');
+  const rendered = await rp.evaluate(() => ({
+    added: [...document.querySelectorAll('.rendered-after .blk-added')].map((e) => e.textContent.trim()),
+    removed: [...document.querySelectorAll('.rendered-before .blk-removed')].map((e) => e.textContent.trim()),
+    headings: [...document.querySelectorAll('.rendered-after h2')].map((e) => e.textContent),
+    mdHidden: !!document.querySelector('.review-diff .diff-table').closest('[hidden]'),
+  }));
+  assert.deepEqual(rendered.headings, ['步骤', '回滚', '联系人']);
+  assert.deepEqual(rendered.added, ['恢复市电后切回主电源，并记录切换时间。', '联系人', '值班经理。']);
+  assert.deepEqual(rendered.removed, ['恢复市电后切回主电源。']);
+  assert.ok(rendered.mdHidden, 'one view at a time');
+  assert.match(await rp.textContent('.review-rendered'), /修改前（版本 2）/);
+  await shot(rp, 'ui17-review-rendered', { fullPage: true });
+  await rp.setViewportSize(PHONE);
+  await noHorizontalOverflow(rp, 'review rendered on a phone');
+  await shot(rp, 'ui17-review-rendered-phone', { fullPage: true });
+  noProblems(rp, 'reviewer rendered');
+});

@@ -2,6 +2,7 @@ import { h, append, clear, trustedHtml, formatTime, fullTime, toast, confirmDial
 import { t, getLang } from '../i18n.js';
 import { get, put, post, del, items, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
+import { latestReview, reviewNotice } from '../reviewinfo.js';
 import {
   loadSpaces, loadCategories, spaceName, categoryPath, statusBadge, tagChips, userName, reportError,
   enc, errorState, emptyState, pageHeader, fill, authorOf,
@@ -40,7 +41,7 @@ function buildToc(doc, article) {
   return nav;
 }
 
-export async function docPage(main, { params, alive }) {
+export async function docPage(main, { params, alive, signal }) {
   const id = params[0];
   let doc;
   try {
@@ -73,14 +74,17 @@ export async function docPage(main, { params, alive }) {
     } catch (e) { reportError(e); } finally { favBtn.disabled = false; }
   });
 
+  const submitDoc = async (ev) => {
+    const btn = ev && ev.currentTarget;
+    if (btn) btn.disabled = true;
+    try {
+      const r = await post(`/documents/${enc(id)}/submit`, {});
+      toast(t('doc.submitted'), 'success');
+      navigate(r && r.id ? '#/reviews/' + enc(r.id) : '#/doc/' + enc(id));
+    } catch (e) { reportError(e); if (btn) btn.disabled = false; }
+  };
   const submitBtn = ['draft', 'rejected'].includes(doc.status)
-    ? h('button', { class: 'btn', type: 'button', onclick: async () => {
-      try {
-        const r = await post(`/documents/${enc(id)}/submit`, {});
-        toast(t('doc.submitted'), 'success');
-        navigate(r && r.id ? '#/reviews/' + enc(r.id) : '#/doc/' + enc(id));
-      } catch (e) { reportError(e); }
-    } }, t('doc.submit'))
+    ? h('button', { class: 'btn', type: 'button', onclick: submitDoc }, t('doc.submit'))
     : null;
   const delBtn = h('button', { class: 'btn btn-quiet', type: 'button', onclick: async () => {
     if (!await confirmDialog({ title: t('doc.delete'), message: t('doc.deleteConfirm', { title: doc.title }), ok: t('doc.delete'), cancel: t('common.cancel'), danger: true })) return;
@@ -108,6 +112,26 @@ export async function docPage(main, { params, alive }) {
   });
   const toc = buildToc(doc, article);
 
+  // The author learns where the document stands in review: why it was rejected, and how to go on.
+  const reviewBox = h('div', { class: 'review-notice-slot' });
+  const mayEdit = doc.can_edit !== false;
+  if (mayEdit && doc.status !== 'published') {
+    (async () => {
+      const latest = await latestReview(id, { signal });
+      if (!latest || !alive()) return;
+      if (latest.state === 'rejected' && doc.status === 'in_review') return;
+      if (!['rejected', 'pending'].includes(latest.state)) return;
+      const detail = latest.state === 'rejected' ? await get('/reviews/' + enc(latest.id), null, { signal }).catch(() => null) : latest;
+      if (!alive()) return;
+      const notice = reviewNotice(detail, { docId: id, canEdit: mayEdit, onResubmit: submitDoc });
+      if (notice) reviewBox.append(notice);
+      if (detail && detail.state === 'rejected' && detail.version === doc.version) {
+        const badge = main.querySelector('.doc-meta .badge');
+        if (badge) badge.replaceWith(statusBadge('rejected'));
+      }
+    })().catch(() => {});
+  }
+
   main.classList.add('main-doc');
   append(main, 
     h('div', { class: 'breadcrumb' },
@@ -128,7 +152,8 @@ export async function docPage(main, { params, alive }) {
         doc.can_edit !== false ? h('a', { class: 'btn btn-primary', href: '#/doc/' + enc(id) + '/edit' }, t('common.edit')) : null,
         favBtn,
         h('a', { class: 'btn', href: '#/doc/' + enc(id) + '/history' }, t('doc.history')),
-        doc.can_edit !== false ? submitBtn : null, doc.can_edit !== false ? delBtn : null)),
+        doc.can_edit !== false ? submitBtn : null, doc.can_edit !== false ? delBtn : null),
+      reviewBox),
     h('div', { class: ['doc-layout', toc ? 'has-toc' : null] },
       toc ? h('aside', { class: 'doc-toc' }, toc) : null,
       h('div', { class: 'paper' }, article)));

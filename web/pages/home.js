@@ -2,6 +2,7 @@ import { h, append, clear, formatTime, toast } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, getOptional, items } from '../api.js';
 import { setTitle, setUnread, navigate } from '../app.js';
+import { myLatestReviews, rejection } from '../reviewinfo.js';
 import { state, userName, authorOf, loadSpaces, docRow, emptyState, errorState, loading, reportError, enc } from '../ui.js';
 
 function card(title, body, { id, action, count } = {}) {
@@ -45,6 +46,39 @@ export function notificationList(list, onRead) {
         ? h('a', { href: n.link, onclick: () => onRead && !n.read && onRead([n.id]) }, n.text)
         : h('span', null, n.text),
       h('time', { class: 'muted small', datetime: n.created_at }, formatTime(n.created_at, getLang()))))));
+}
+
+/** My drafts, each with where it stands in review (the newest review of it, rejections in full). */
+async function loadDrafts() {
+  const [data, reviews] = await Promise.all([getOptional('/drafts', { limit: 8 }, null), myLatestReviews()]);
+  if (!data) return data;
+  const list = items(data).slice(0, 8);
+  await Promise.all(list.map(async (d) => {
+    const r = reviews.get(d.id);
+    if (!r) return;
+    if (r.state === 'rejected' && d.status !== 'in_review') {
+      d.review = await get('/reviews/' + enc(r.id)).catch(() => r);
+    } else if (r.state === 'pending') d.review = r;
+  }));
+  return { items: list };
+}
+
+function draftList(list) {
+  return h('ul', { class: 'doc-list' }, list.map((d) => {
+    const r = d.review;
+    if (!r) return docRow(d);
+    if (r.state === 'pending') {
+      return docRow({ ...d, status: 'in_review' }, h('span', null, r.stage_name || ''));
+    }
+    const dec = rejection(r);
+    const row = docRow({ ...d, status: 'rejected' },
+      h('a', { class: 'btn btn-sm draft-resubmit', href: '#/doc/' + enc(d.id) }, t('review.resubmit')));
+    row.classList.add('doc-row-rejected');
+    row.append(h('p', { class: 'draft-rejection' },
+      h('span', { class: 'draft-rejection-who' }, t('review.rejectedBy', { name: (dec && dec.reviewer_name) || '', stage: (dec && dec.stage_name) || r.stage_name || '', v: r.version }), '：'),
+      (dec && dec.comment) || t('review.noComment')));
+    return row;
+  }));
 }
 
 export async function homePage(main) {
@@ -94,7 +128,7 @@ export async function homePage(main) {
 
   await Promise.all([
     section(recent, () => get('/documents', { sort: 'recent', limit: 10 }), docList, t('home.noRecent')),
-    section(drafts, () => getOptional('/drafts', { limit: 8 }, null), docList, t('home.noDrafts')),
+    section(drafts, loadDrafts, draftList, t('home.noDrafts')),
     section(favs, () => getOptional('/favourites', { limit: 8 }, null), docList, t('home.noFavourites')),
     section(reviews, () => getOptional('/reviews', { state: 'pending', assigned: 'me', limit: 8 }, null), (list) => h('ul', { class: 'doc-list' }, list.map((r) => h('li', { class: 'doc-row' },
       h('a', { class: 'doc-row-title', href: '#/reviews/' + enc(r.id) }, r.title || r.doc_title || r.doc_id),
