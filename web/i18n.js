@@ -164,6 +164,8 @@ const zh = {
   'review.after': '修改后（版本 {v}）',
   'review.changedLegend': '左侧绿色竖线标出新增或改动的段落，红色为删除的段落。',
   'review.viewTabs': '查看方式',
+  'search.showFilters': '筛选',
+  'spaces.showTree': '分类目录',
 };
 
 const en = {
@@ -327,6 +329,8 @@ const en = {
   'review.after': 'After (version {v})',
   'review.changedLegend': 'A green bar marks new or changed blocks, a red one removed blocks.',
   'review.viewTabs': 'View',
+  'search.showFilters': 'Filters',
+  'spaces.showTree': 'Categories',
 };
 
 export const tables = { 'zh-CN': zh, en };

@@ -346,3 +346,97 @@ test('4: after a rejection the author sees the comment, the stage and the way to
   await shot(rp, 'ui17-review-rendered-phone', { fullPage: true });
   noProblems(rp, 'reviewer rendered');
 });
+
+// ---------------------------------------------------------------------------------------------
+// 5. phones: results and content first; tables scroll sideways
+
+/** Cells of Chinese text squeezed narrower than two characters (one character per line). */
+async function squeezedCells(page, sel) {
+  return page.$$eval(sel + ' th, ' + sel + ' td', (cells) => cells.filter((c) => {
+    const text = c.textContent.trim();
+    if (!c.getClientRects().length || !/[\u4e00-\u9fff]{2}/.test(text)) return false;
+    const fs = parseFloat(getComputedStyle(c).fontSize);
+    const style = getComputedStyle(c);
+    const inner = c.getBoundingClientRect().width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    return inner < 2 * fs - 1;
+  }).map((c) => c.textContent.trim()));
+}
+
+/** Row buttons that cannot be reached: outside what their scroll box can show. */
+async function cutButtons(page, sel) {
+  return page.$$eval(sel, (btns) => btns.filter((b) => {
+    const wrap = b.closest('.table-wrap');
+    if (!wrap) return false;
+    const w = wrap.getBoundingClientRect();
+    const r = b.getBoundingClientRect();
+    const scrollable = ['auto', 'scroll'].includes(getComputedStyle(wrap).overflowX);
+    const left = r.left - w.left + wrap.scrollLeft;
+    const right = r.right - w.left + wrap.scrollLeft;
+    return !(left >= -1 && right <= wrap.scrollWidth + 1 && (scrollable || right <= w.width + 1));
+  }).map((b) => b.textContent));
+}
+
+test('5: on a phone, results and documents come first; filters and the tree behind a button', async () => {
+  for (let i = 0; i < 12; i++) {
+    await H.api(H.admin, 'POST', '/documents', { space_id: S.space, category_id: i % 2 ? S.catDeploy : S.catChange, title: `巡检记录 ${i + 1}`, body: `# 巡检\n\n机房巡检 ${i + 1}。`, tags: ['巡检', '标签' + i] });
+  }
+  const page = await H.page({ viewport: PHONE });
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.goto(base + '/#/search?q=' + encodeURIComponent('巡检'));
+  for (let i = 0; i < 30; i++) {
+    await page.waitForSelector('.hit, .empty');
+    if (await page.$$eval('.hit', (x) => x.length) >= 10) break;
+    await page.waitForTimeout(300);
+    await page.reload();
+  }
+  await page.waitForSelector('.facet', { state: 'attached' });
+  const search = await page.evaluate(() => ({
+    firstHit: document.querySelector('.hit').getBoundingClientRect().top,
+    facetsShown: document.querySelector('.facets').getBoundingClientRect().height > 0,
+    toggle: !!document.querySelector('.facets-toggle') && getComputedStyle(document.querySelector('.facets-toggle')).display !== 'none',
+  }));
+  assert.ok(search.firstHit < 420, 'the first result is on the first screen: ' + search.firstHit);
+  assert.equal(search.facetsShown, false, 'the filters wait behind a button');
+  assert.ok(search.toggle);
+  await noHorizontalOverflow(page, 'phone search');
+  await shot(page, 'ui17-phone-search');
+  await page.click('.facets-toggle');
+  await page.waitForSelector('.facets .facet-item', { state: 'visible' });
+  assert.equal(await page.getAttribute('.facets-toggle', 'aria-expanded'), 'true');
+  await shot(page, 'ui17-phone-search-filters');
+  await page.click('.facets .facet-item');
+  await page.waitForFunction(() => /[#:]/.test(document.querySelector('input.search-input').value));
+
+  // On a wide screen the filters stay beside the results, no button.
+  await page.setViewportSize(WIDE);
+  assert.ok(await page.$eval('.facets', (f) => f.getBoundingClientRect().height > 0));
+  assert.equal(await page.$eval('.facets-toggle', (b) => getComputedStyle(b).display), 'none');
+  await page.setViewportSize(PHONE);
+
+  // The space page: documents first; the tree opens from a button.
+  await page.goto(`${base}/#/spaces/${S.space}`);
+  await page.waitForSelector('.col-main .doc-row');
+  const space = await page.evaluate(() => ({
+    firstDoc: document.querySelector('.col-main .doc-row').getBoundingClientRect().top,
+    treeShown: document.querySelector('.cat-tree').getBoundingClientRect().height > 0,
+  }));
+  assert.ok(space.firstDoc < 600, 'the first document is on the first screen: ' + space.firstDoc);
+  assert.equal(space.treeShown, false);
+  await shot(page, 'ui17-phone-space');
+  await page.click('.side-toggle');
+  await page.waitForSelector('.cat-tree', { state: 'visible' });
+  await shot(page, 'ui17-phone-space-tree');
+  await noHorizontalOverflow(page, 'phone space');
+
+  // Tables: Chinese cells keep their width, the table scrolls sideways, buttons are reachable.
+  for (const [hash, what] of [['#/admin/users', 'users'], ['#/admin/audit', 'audit'], [`#/doc/${S.steps[1]}/history`, 'history']]) {
+    await page.goto(base + '/' + hash);
+    await page.waitForSelector('main table');
+    await page.waitForFunction(() => !document.querySelector('main .loading'));
+    assert.deepEqual(await squeezedCells(page, 'main table'), [], what + ': squeezed Chinese cells');
+    assert.deepEqual(await cutButtons(page, 'main table .btn'), [], what + ': cut-off buttons');
+    await noHorizontalOverflow(page, 'phone ' + what);
+    await shot(page, 'ui17-phone-' + what, { fullPage: what === 'audit' });
+  }
+  noProblems(page, 'phone');
+});

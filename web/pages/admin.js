@@ -365,8 +365,8 @@ async function auditTab(el, sub) {
         h('td', { class: 'nowrap small' }, h('time', { datetime: ev.at || ev.created_at }, fullTime(ev.at || ev.created_at || ev.time))),
         h('td', null, userName(ev.actor_name || ev.actor)),
         h('td', null, h('code', null, ev.action || ''), ev.outcome && ev.outcome !== 'ok' ? h('span', { class: 'badge badge-rejected' }, ev.outcome) : null),
-        h('td', { class: 'break' }, ev.target || ev.object || ''),
-        h('td', { class: 'break muted small' }, detail(ev))))),
+        h('td', { class: 'cell-wrap' }, ev.target || ev.object || ''),
+        h('td', { class: 'cell-wrap muted small' }, detail(ev))))),
     h('div', { class: 'pager' },
       offset > 0 ? h('a', { class: 'btn btn-sm', href: qs({ offset: Math.max(0, offset - PAGE) || '' }) }, t('common.prev')) : null,
       list.length >= PAGE ? h('a', { class: 'btn btn-sm', href: qs({ offset: offset + PAGE }) }, t('common.next')) : null));

@@ -30,7 +30,7 @@ export async function historyPage(main, { params, query, alive }) {
         doc.published_version === v.version ? h('span', { class: 'badge badge-published' }, t('doc.status.published')) : null),
       h('td', null, authorOf(v)),
       h('td', null, h('time', { datetime: v.created_at, title: fullTime(v.created_at) }, formatTime(v.created_at, getLang()))),
-      h('td', { class: 'hide-sm' }, v.message || ''),
+      h('td', { class: 'cell-wrap version-message' }, v.message || ''),
       h('td', { class: 'hide-sm num' }, bytes(v.size)),
       h('td', { class: 'row-actions' },
         h('a', { class: 'btn btn-sm', href: base + '?' + new URLSearchParams({ from: from || '', to: to || '', view: v.version }) }, t('history.view')),
@@ -45,7 +45,7 @@ export async function historyPage(main, { params, query, alive }) {
   });
   const table = h('table', { class: 'table versions' },
     h('thead', null, h('tr', null, h('th', null, t('history.from')), h('th', null, t('history.to')), h('th', null, t('doc.version', { v: '' }).trim() || '#'),
-      h('th', null, t('doc.author')), h('th', null, t('common.time')), h('th', { class: 'hide-sm' }, t('history.message')), h('th', { class: 'hide-sm' }, t('history.size')), h('th', null, t('common.actions')))),
+      h('th', null, t('doc.author')), h('th', null, t('common.time')), h('th', null, t('history.message')), h('th', { class: 'hide-sm' }, t('history.size')), h('th', null, t('common.actions')))),
     h('tbody', null, rows));
   const compareBtn = h('button', { class: 'btn btn-primary', type: 'submit' }, t('history.compare'));
   const form = h('form', { class: 'versions-form' }, h('div', { class: 'table-wrap' }, table), h('div', { class: 'form-actions' }, compareBtn));

@@ -90,14 +90,22 @@ export async function spacesPage(main, { params, query, alive }) {
   const cat = cats.find((c) => c.id === catId);
   const newQs = new URLSearchParams({ space: spaceId, ...(catId ? { category: catId } : {}) }).toString();
   const docsEl = h('div');
+  // On a phone the documents come first; the category tree waits behind this button.
+  const sideToggle = h('button', { class: 'btn btn-sm side-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'space-side' },
+    t('spaces.showTree'), cat ? h('span', { class: 'muted' }, '：', cat.name) : null);
+  sideToggle.addEventListener('click', () => {
+    const open = main.querySelector('.two-col').classList.toggle('side-open');
+    sideToggle.setAttribute('aria-expanded', String(open));
+  });
   append(main, 
     h('div', { class: 'breadcrumb' }, h('a', { href: '#/spaces' }, t('spaces.title')), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', null, space.name)),
     pageHeader(cat ? cat.name : space.name,
       canEdit(space) ? h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')) : null,
       canEdit(space) ? h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')) : null),
     space.description && !cat ? h('p', { class: 'page-lead' }, space.description) : null,
+    sideToggle,
     h('div', { class: 'two-col' },
-      h('aside', { class: 'side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm),
+      h('aside', { class: 'side', id: 'space-side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm),
       h('section', { class: 'col-main card' }, docsEl)));
   await fill(docsEl, async () => {
     const data = await get('/documents', { space_id: spaceId, category_id: catId || undefined, sort: 'recent', limit: PAGE, offset });
