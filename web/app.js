@@ -3,7 +3,7 @@
 import { h, append, clear, toast, dismissToasts, svgIcon } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { get, del, setCsrf, onUnauthenticated, getOptional, ApiError } from './api.js';
-import { state, isAdmin, userName, invalidateCaches, errorState } from './ui.js';
+import { state, isAdmin, userName, invalidateCaches, errorState, loadSpaces, offerWriting } from './ui.js';
 import { loginPage } from './pages/login.js';
 import { homePage, notificationsPage } from './pages/home.js';
 import { spacesPage } from './pages/spaces.js';
@@ -145,13 +145,13 @@ function buildShell() {
     isAdmin() ? navLink('#/admin', t('nav.admin')) : null,
     h('span', { class: 'nav-sep' }),
     navLink('#/notifications', h('span', { class: 'nav-bell' }, svgIcon('bell'), h('span', { class: 'nav-bell-label' }, t('nav.notifications'))), unread),
-    h('a', { class: 'btn btn-primary btn-sm nav-new', href: '#/new' }, '+ ', t('nav.new')),
+    h('a', { class: 'btn btn-primary btn-sm nav-new', href: '#/new', hidden: !offerWriting() }, '+ ', t('nav.new')),
     h('details', { class: 'user-menu' },
       h('summary', { class: 'user-chip', 'aria-label': userName(state.user) },
         h('span', { class: 'avatar', 'aria-hidden': 'true' }, (userName(state.user) || '?').slice(0, 1).toUpperCase()),
         h('span', { class: 'user-name' }, userName(state.user))),
       h('div', { class: 'user-menu-pop' },
-        h('a', { href: '#/upload' }, t('nav.upload')),
+        h('a', { class: 'nav-upload', href: '#/upload', hidden: !offerWriting() }, t('nav.upload')),
         h('a', { href: '#/trash' }, t('nav.trash')),
         h('button', { type: 'button', class: 'lang-switch', onclick: switchLang }, t('nav.lang')),
         h('button', { type: 'button', class: 'logout', onclick: logout }, t('nav.logout')))));
@@ -169,6 +169,14 @@ function buildShell() {
   shell = { header, main, unread, searchInput, nav, menuBtn, lang: getLang() };
   clear(root).append(h('a', { class: 'skip-link', href: '#main', onclick: (e) => { e.preventDefault(); shell.main.focus(); } }, t('nav.skip')), header, main);
   refreshUnread();
+  loadSpaces().then(updateWriteLinks, () => {});
+}
+
+/** Show 新建文档 / 上传 only to those who have somewhere to write. */
+export function updateWriteLinks() {
+  if (!shell) return;
+  const offer = offerWriting();
+  for (const el of shell.header.querySelectorAll('.nav-new, .nav-upload')) el.hidden = !offer;
 }
 
 export async function refreshUnread() {

@@ -13,6 +13,28 @@ export const state = {
 
 export function isAdmin() { return !!(state.user && (state.user.is_admin || state.user.role === 'admin')); }
 
+const WRITE_ROLES = ['editor', 'reviewer', 'manager', 'admin'];
+
+/** May the caller write in this space (at its root)? */
+export function mayWriteIn(space) {
+  return isAdmin() || !!(space && WRITE_ROLES.includes(space.my_role));
+}
+
+/**
+ * Should the UI offer 新建文档 / 上传? Not to someone with no space to write in: an external guest
+ * (who reads only), or anyone who sees no space at all. Before the spaces are known: yes, except
+ * for guests. (Space roles are those at a space's root; an editor grant on a category only still
+ * counts for employees, who keep the offer.)
+ */
+export function offerWriting() {
+  if (isAdmin()) return true;
+  const u = state.user || {};
+  const spaces = state.spaces;
+  if (!spaces) return u.kind !== 'external';
+  if (spaces.some(mayWriteIn)) return true;
+  return u.kind !== 'external' && spaces.length > 0;
+}
+
 export function userName(u) {
   if (!u) return '';
   if (typeof u === 'string') return u;

@@ -440,3 +440,122 @@ test('5: on a phone, results and documents come first; filters and the tree behi
   }
   noProblems(page, 'phone');
 });
+
+// ---------------------------------------------------------------------------------------------
+// 10. small things
+
+test('10: toasts neither pile up nor follow to the next page; focus goes to the new heading', async () => {
+  const page = await H.page();
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  // A document in a category without review: 提交审核 answers an error, twice.
+  await page.goto(`${base}/#/doc/${S.steps[3]}`);
+  await page.waitForSelector('.doc-actions');
+  await page.evaluate(async () => {
+    const { toast } = await import('/dom.js');
+    toast('保存失败', 'error'); toast('保存失败', 'error'); toast('保存失败', 'error');
+  });
+  assert.equal(await page.$$eval('.toast', (x) => x.length), 1, 'the same message shows once');
+  await page.waitForTimeout(1300);
+  await page.click('.main-nav a[href="#/spaces"]');
+  await page.waitForSelector('.space-grid');
+  assert.equal(await page.$$eval('.toast', (x) => x.length), 0, 'the old page\'s message stays behind');
+  // Focus is on the new page's heading.
+  assert.deepEqual(await page.evaluate(() => [document.activeElement.tagName, document.activeElement.textContent]), ['H1', '知识空间']);
+  // A message raised by the action that navigates comes along (saved, then the document opens).
+  await page.goto(`${base}/#/doc/${S.steps[3]}/edit`);
+  await page.waitForSelector('textarea.body-input');
+  await page.fill('textarea.body-input', '# 步骤3\n\n改过了。\n');
+  await page.click('.editor button[type=submit]');
+  await page.waitForSelector('.doc-title');
+  assert.match(await page.textContent('.toasts'), /已保存为版本/);
+  noProblems(page, 'toasts');
+});
+
+test('10: dark buttons show a clear focus ring', async () => {
+  const page = await H.page();
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.goto(`${base}/#/spaces/${S.space}`);
+  await page.waitForSelector('.page-actions .btn-primary');
+  await page.focus('.page-actions a.btn');
+  await page.keyboard.press('Tab'); // keyboard focus, so :focus-visible applies
+  await page.waitForTimeout(300); // the ring fades in
+  const ring = await page.evaluate(() => {
+    const el = document.activeElement;
+    return { primary: el.classList.contains('btn-primary'), shadow: getComputedStyle(el).boxShadow };
+  });
+  assert.ok(ring.primary, 'the primary button has the focus');
+  assert.match(ring.shadow, /rgb\(255, 255, 255\) 0px 0px 0px 2px/);
+  assert.match(ring.shadow, /rgb\(15, 47, 79\) 0px 0px 0px 4\.5px/);
+  await shot(page, 'ui17-focus-ring');
+});
+
+test('10: 停用 asks first; the audit log shows names, not ids or JSON', async () => {
+  const page = await H.page();
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.goto(base + '/#/admin/users');
+  await page.waitForSelector('.admin-content table');
+  const row = page.locator('tr', { hasText: 'guest1' });
+  await row.locator('button', { hasText: '停用' }).click();
+  await page.waitForSelector('dialog[open]');
+  assert.match(await page.textContent('dialog[open]'), /外部顾问/);
+  await shot(page, 'ui17-disable-confirm');
+  await page.click('dialog[open] button[value=cancel]');
+  await page.waitForTimeout(300);
+  let u = await H.api(H.admin, 'GET', '/users/' + S.guest.id);
+  assert.equal(!!u.disabled, false, 'cancel changes nothing');
+  await row.locator('button', { hasText: '停用' }).click();
+  await page.click('dialog[open] button[value=ok]');
+  await page.waitForSelector('tr:has-text("guest1") .badge-rejected');
+  u = await H.api(H.admin, 'GET', '/users/' + S.guest.id);
+  assert.equal(u.disabled, true);
+  await H.api(H.admin, 'PATCH', '/users/' + S.guest.id, { disabled: false });
+
+  await page.goto(base + '/#/admin/audit');
+  await page.waitForSelector('.admin-content table');
+  const text = await page.textContent('.admin-content table');
+  assert.doesNotMatch(text, /[0-9a-f]{32}/, 'no raw ids');
+  assert.doesNotMatch(text, /[{}"]/, 'no JSON');
+  assert.match(text, /外部顾问/);
+  assert.match(text, /修改用户/);
+  await page.goto(base + '/#/admin/audit?action=space.grants');
+  await page.waitForSelector('.admin-content table');
+  const grants = await page.textContent('.admin-content table');
+  assert.match(grants, /修改空间权限/);
+  assert.match(grants, /空间「运维手册」/);
+  assert.match(grants, /张伟 \(zhangwei\)：编辑者/);
+  assert.doesNotMatch(grants, /[0-9a-f]{32}|[{}"]/);
+  await shot(page, 'ui17-audit', { fullPage: false });
+  await page.setViewportSize(PHONE);
+  await shot(page, 'ui17-audit-phone');
+  noProblems(page, 'audit');
+});
+
+test('10: a guest with nowhere to write is not offered 新建文档 or 上传; empty pages say what to do', async () => {
+  const page = await H.page();
+  await H.uiLogin(page, 'guest1', USER_PW);
+  await page.waitForSelector('.hero-title');
+  await page.waitForFunction(() => !document.querySelector('main .loading'));
+  const offered = await page.evaluate(() => [...document.querySelectorAll('a[href^="#/new"], a[href^="#/upload"]')]
+    .filter((a) => a.getClientRects().length && !a.closest('[hidden]')).map((a) => a.textContent));
+  assert.deepEqual(offered, []);
+  assert.equal(await page.$$eval('#home-drafts', (x) => x.length), 0, 'no drafts card for a reader');
+  await page.goto(`${base}/#/spaces/${S.space}`);
+  await page.waitForSelector('.col-main .doc-row');
+  assert.equal(await page.$$eval('main a[href^="#/new"], main a[href^="#/upload"]', (x) => x.length), 0);
+  await shot(page, 'ui17-guest-space');
+  await page.goto(base + '/#/reviews');
+  await page.waitForSelector('.empty');
+  assert.match(await page.textContent('.empty'), /会出现在这里/);
+  noProblems(page, 'guest');
+
+  // An editor in an empty category is told how to fill it, with the buttons.
+  const ed = await H.page();
+  await H.uiLogin(ed, 'zhangwei', USER_PW);
+  const empty = await H.api(H.admin, 'POST', `/spaces/${S.space}/categories`, { name: '空分类' });
+  await ed.goto(`${base}/#/spaces/${S.space}?category=${empty.id}`);
+  await ed.waitForSelector('.col-main .empty');
+  assert.match(await ed.textContent('.col-main .empty'), /新建一篇|上传/);
+  assert.equal(await ed.$$eval('.col-main .empty a.btn', (x) => x.length), 2);
+  await shot(ed, 'ui17-empty-category');
+  noProblems(ed, 'empty category');
+});

@@ -172,7 +172,7 @@ export async function trashPage(main) {
       throw e;
     }
     const list = items(data);
-    if (!list.length) return emptyState(t('trash.empty'));
+    if (!list.length) return emptyState(t('trash.emptyHint'));
     return h('ul', { class: 'doc-list' }, list.map((d) => h('li', { class: 'doc-row' },
       h('span', { class: 'doc-row-title' }, d.title || t('doc.untitled')),
       h('div', { class: 'doc-row-meta' },

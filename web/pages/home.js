@@ -3,6 +3,7 @@ import { t, getLang } from '../i18n.js';
 import { get, post, getOptional, items } from '../api.js';
 import { setTitle, setUnread, navigate } from '../app.js';
 import { myLatestReviews, rejection } from '../reviewinfo.js';
+import { offerWriting } from '../ui.js';
 import { state, userName, authorOf, loadSpaces, docRow, emptyState, errorState, loading, reportError, enc } from '../ui.js';
 
 function card(title, body, { id, action, count } = {}) {
@@ -98,13 +99,13 @@ export async function homePage(main) {
       h('div', null, h('h1', { class: 'hero-title' }, greeting()), h('p', { class: 'hero-lead' }, t('home.lead'))),
       quick,
       h('div', { class: 'hero-actions' },
-        h('a', { class: 'btn btn-primary', href: '#/new' }, '+ ', t('nav.new')),
-        h('a', { class: 'btn', href: '#/upload' }, t('nav.upload')),
+        offerWriting() ? h('a', { class: 'btn btn-primary', href: '#/new' }, '+ ', t('nav.new')) : null,
+        offerWriting() ? h('a', { class: 'btn', href: '#/upload' }, t('nav.upload')) : null,
         h('a', { class: 'btn', href: '#/spaces' }, t('nav.spaces')))),
     h('div', { class: 'home-grid' },
       h('div', { class: 'home-main' },
         card(t('home.recent'), recent, { id: 'home-recent' }),
-        card(t('home.drafts'), drafts, { id: 'home-drafts' })),
+        offerWriting() ? card(t('home.drafts'), drafts, { id: 'home-drafts' }) : null),
       h('div', { class: 'home-side' },
         card(t('home.reviews'), reviews, { id: 'home-reviews', action: h('a', { class: 'link-btn', href: '#/reviews' }, t('common.more')) }),
         card(t('home.notifications'), notifs, { id: 'home-notifs', action: markRead }),
@@ -127,8 +128,8 @@ export async function homePage(main) {
   });
 
   await Promise.all([
-    section(recent, () => get('/documents', { sort: 'recent', limit: 10 }), docList, t('home.noRecent')),
-    section(drafts, loadDrafts, draftList, t('home.noDrafts')),
+    section(recent, () => get('/documents', { sort: 'recent', limit: 10 }), docList, offerWriting() ? t('home.noRecent') : t('home.noRecentRead')),
+    offerWriting() ? section(drafts, loadDrafts, draftList, t('home.noDraftsHint')) : null,
     section(favs, () => getOptional('/favourites', { limit: 8 }, null), docList, t('home.noFavourites')),
     section(reviews, () => getOptional('/reviews', { state: 'pending', assigned: 'me', limit: 8 }, null), (list) => h('ul', { class: 'doc-list' }, list.map((r) => h('li', { class: 'doc-row' },
       h('a', { class: 'doc-row-title', href: '#/reviews/' + enc(r.id) }, r.title || r.doc_title || r.doc_id),

@@ -23,7 +23,7 @@ export async function reviewsPage(main) {
       throw e;
     }
     const list = items(data);
-    if (!list.length) return emptyState(t('reviews.none'));
+    if (!list.length) return emptyState(t('reviews.noneHint'));
     return h('ul', { class: 'doc-list' }, list.map((r) => h('li', { class: 'doc-row' },
       h('a', { class: 'doc-row-title', href: '#/reviews/' + enc(r.id), title: r.title || '' }, r.title || r.doc_title || r.doc_id),
       h('div', { class: 'doc-row-meta' },

@@ -45,7 +45,7 @@ export async function spacesPage(main, { params, query, alive }) {
   if (!spaceId) {
     setTitle(t('spaces.title'));
     append(main, pageHeader(t('spaces.title'), isAdmin() ? newSpaceForm((s) => navigate('#/spaces/' + enc(s.id))) : null));
-    if (!spaces.length) { append(main, emptyState(t('spaces.noSpaces'))); return; }
+    if (!spaces.length) { append(main, emptyState(isAdmin() ? t('spaces.noSpacesAdmin') : t('spaces.noSpacesUser'))); return; }
     append(main, h('ul', { class: 'space-grid' }, spaces.map((s) => h('li', null,
       h('a', { class: 'space-card', href: '#/spaces/' + enc(s.id) },
         h('span', { class: ['space-kind', 'space-kind-' + (s.kind || 'knowledge')] }, t('spaces.kind.' + (s.kind === 'project' ? 'project' : 'knowledge'))),
@@ -110,7 +110,13 @@ export async function spacesPage(main, { params, query, alive }) {
   await fill(docsEl, async () => {
     const data = await get('/documents', { space_id: spaceId, category_id: catId || undefined, sort: 'recent', limit: PAGE, offset });
     const list = items(data);
-    if (!list.length) return emptyState(t('spaces.noDocs'));
+    if (!list.length) {
+      return canEdit(space)
+        ? emptyState(t('spaces.noDocsEdit'),
+          h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')),
+          h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')))
+        : emptyState(t('spaces.noDocsRead'));
+    }
     const total = data.total ?? list.length;
     const pages = Math.max(1, Math.ceil(total / PAGE));
     const page = Math.floor(offset / PAGE) + 1;
