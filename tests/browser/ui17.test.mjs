@@ -559,3 +559,90 @@ test('10: a guest with nowhere to write is not offered 新建文档 or 上传; e
   await shot(ed, 'ui17-empty-category');
   noProblems(ed, 'empty category');
 });
+
+// ---------------------------------------------------------------------------------------------
+// 8. editing
+
+test('8: a Markdown toolbar with shortcuts, a change note on save, the server preview, the local draft', async () => {
+  const page = await H.page();
+  await H.uiLogin(page, 'zhangwei', USER_PW);
+  const d = await H.api(await H.login('zhangwei', USER_PW), 'POST', '/documents', { space_id: S.space, category_id: S.catDeploy, title: '工具栏测试', body: '执行命令\n' });
+  await page.goto(`${base}/#/doc/${d.id}/edit`);
+  await page.waitForSelector('.md-toolbar');
+  const ta = 'textarea.body-input';
+  const set = (v, s, e = s) => page.$eval(ta, (el, [v, s, e]) => { el.value = v; el.focus(); el.setSelectionRange(s, e); }, [v, s, e]);
+  const val = () => page.inputValue(ta);
+
+  await set('执行命令\n', 0, 4);
+  await page.click('.md-bold');
+  assert.equal(await val(), '**执行命令**\n');
+  await page.keyboard.press('Control+B'); // the inner text is still selected: unwrap
+  assert.equal(await val(), '执行命令\n');
+  await page.keyboard.press('Control+Z');
+  assert.equal(await val(), '**执行命令**\n', 'Ctrl+Z undoes a toolbar edit');
+
+  await set('准备\n', 0);
+  await page.click('.md-heading');
+  assert.equal(await val(), '## 准备\n');
+  await set('甲\n乙\n', 0, 4);
+  await page.click('.md-list');
+  assert.equal(await val(), '- 甲\n- 乙\n');
+  await set('甲\n乙\n', 0, 4);
+  await page.keyboard.press('Control+Shift+9');
+  assert.equal(await val(), '- [ ] 甲\n- [ ] 乙\n');
+  await set('文字', 2);
+  await page.click('.md-table');
+  assert.equal(await val(), '文字\n\n| 列 1 | 列 2 |\n| --- | --- |\n| 内容 | 内容 |\n');
+  await set('官网', 0, 2);
+  await page.keyboard.press('Control+K');
+  assert.equal(await val(), '[官网](https://)');
+  assert.deepEqual(await page.$eval(ta, (el) => el.value.slice(el.selectionStart, el.selectionEnd)), 'https://', 'the address is selected, ready to type');
+  await set('运行 make 即可', 3, 7);
+  await page.keyboard.press('Control+E');
+  assert.equal(await val(), '运行 `make` 即可');
+  await set('', 0);
+  await page.click('.md-code');
+  assert.equal(await val(), '```\n代码\n```\n');
+  await set('', 0);
+  await page.click('.md-image');
+  assert.equal(await val(), '![图片说明](https://)');
+
+  // While composing pinyin, Ctrl+B does nothing to the text.
+  await set('正文\n', 3);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Input.imeSetComposition', { text: 'cu', selectionStart: 2, selectionEnd: 2 });
+  await cdp.send('Input.insertText', { text: '粗' });
+  await cdp.detach();
+  assert.equal(await val(), '正文\n粗');
+
+  // The preview is the server's rendering of what the toolbar wrote.
+  await set('', 0);
+  await page.keyboard.type('部署步骤');
+  await page.keyboard.press('Shift+Home');
+  await page.keyboard.press('Control+B');
+  await page.waitForFunction(() => document.querySelector('.preview strong')?.textContent === '部署步骤');
+  await page.waitForFunction((id) => /\*\*部署步骤\*\*/.test(localStorage.getItem('hanlin.draft.' + id) || ''), d.id); // the draft is kept on this device
+  await shot(page, 'ui17-editor-toolbar');
+
+  // A change note goes with the save and shows in the history.
+  await page.fill('input[name=message]', '加粗部署步骤');
+  await page.click('.editor button[type=submit]');
+  await page.waitForSelector('.doc-title');
+  const versions = await H.api(H.admin, 'GET', `/documents/${d.id}/versions`);
+  const latest = (versions.items || versions).sort((a, b) => b.version - a.version)[0];
+  assert.equal(latest.message, '加粗部署步骤');
+  await page.goto(`${base}/#/doc/${d.id}/history`);
+  await page.waitForSelector('table.versions');
+  assert.match(await page.textContent('table.versions'), /加粗部署步骤/);
+
+  const phone = await H.page({ viewport: PHONE });
+  await H.uiLogin(phone, 'zhangwei', USER_PW);
+  await phone.goto(`${base}/#/doc/${d.id}/edit`);
+  await phone.waitForSelector('.md-toolbar');
+  await noHorizontalOverflow(phone, 'phone editor');
+  const cut = await phone.$$eval('.md-btn', (bs) => bs.filter((b) => b.getBoundingClientRect().right > innerWidth).length);
+  assert.equal(cut, 0, 'every toolbar button fits on a phone');
+  await shot(phone, 'ui17-phone-editor-toolbar');
+  noProblems(page, 'toolbar');
+  noProblems(phone, 'phone toolbar');
+});

@@ -3,6 +3,7 @@ import { t, getLang } from '../i18n.js';
 import { get, post, put, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
+import { markdownToolbar } from '../mdtoolbar.js';
 import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, errorMessage, spaceName, isAdmin } from '../ui.js';
 
 const DRAFT_PREFIX = 'hanlin.draft.';
@@ -39,6 +40,7 @@ export async function editorPage(main, { params, query, alive }) {
   const spaceSel = h('select', { name: 'space', disabled: !isNew },
     spaces.map((s) => h('option', { value: s.id, selected: s.id === spaceId }, s.name)));
   if (!isNew && !spaces.some((s) => s.id === spaceId)) append(spaceSel, h('option', { value: spaceId, selected: true }, spaceName(spaceId) || spaceId));
+  const messageIn = h('input', { class: 'message-input', name: 'message', maxlength: 200, placeholder: t('editor.message'), title: t('editor.messagePlaceholder'), 'aria-label': t('editor.message'), autocomplete: 'off' });
   const bodyIn = h('textarea', { class: 'body-input', name: 'body', spellcheck: 'false', placeholder: t('editor.bodyPlaceholder'), 'aria-label': t('editor.body') });
   bodyIn.value = doc ? (doc.body || '') : '';
   const preview = h('div', { class: 'markdown-body preview', 'aria-live': 'off' });
@@ -172,6 +174,7 @@ export async function editorPage(main, { params, query, alive }) {
     saving = true; saveBtn.disabled = true; submitBtn.disabled = true; status.textContent = t('common.saving');
     writeLocal(draftKey, snapshot());
     const payload = { title: titleIn.value.trim(), body: bodyIn.value, tags: parseTags(tagsIn.value), category_id: catSel.value || null };
+    if (messageIn.value.trim()) payload.message = messageIn.value.trim();
     try {
       let saved;
       if (isNew) saved = await post('/documents', { space_id: spaceId, ...payload });
@@ -205,7 +208,7 @@ export async function editorPage(main, { params, query, alive }) {
   const writeTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'true', class: 'active' }, t('editor.write'));
   const prevTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'false' }, t('editor.preview'));
   const split = h('div', { class: 'editor-split show-write' },
-    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), bodyIn),
+    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), markdownToolbar(bodyIn), bodyIn),
     h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.preview')), preview));
   const selectTab = (write) => {
     split.classList.toggle('show-write', write); split.classList.toggle('show-preview', !write);
@@ -220,7 +223,7 @@ export async function editorPage(main, { params, query, alive }) {
   const form = h('form', { class: 'editor', novalidate: true },
     h('div', { class: 'editor-head' },
       h('h1', { class: 'page-title' }, isNew ? t('editor.newTitle') : t('editor.editTitle')),
-      h('div', { class: 'page-actions' }, status, cancel, submitBtn, saveBtn)),
+      h('div', { class: 'page-actions' }, status, messageIn, cancel, submitBtn, saveBtn)),
     notice, conflictBox,
     titleIn,
     h('div', { class: 'editor-meta' },
