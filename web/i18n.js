@@ -277,6 +277,21 @@ const zh = {
   'md.col2': '列 2',
   'md.cell': '内容',
   'editor.messagePlaceholder': '例如：补充回滚步骤（会显示在历史版本中）',
+  'tree.expand': '展开「{name}」',
+  'tree.collapse': '收起「{name}」',
+  'tree.count': '{n} 篇',
+  'tree.uncategorized': '未分类',
+  'tree.more': '还有 {n} 篇，打开分类查看全部',
+  'doc.prev': '上一篇',
+  'doc.next': '下一篇',
+  'doc.inCategory': '本分类',
+  'doc.copyLink': '复制本节链接',
+  'doc.linkCopied': '已复制链接',
+  'home.viewed': '最近浏览',
+  'home.clearViewed': '清除',
+  'spaces.sortTitle': '按标题',
+  'spaces.sortRecent': '最近更新',
+  'nav.breadcrumb': '当前位置',
 };
 
 const en = {
@@ -553,6 +568,21 @@ const en = {
   'md.col2': 'Column 2',
   'md.cell': 'text',
   'editor.messagePlaceholder': 'e.g. added the rollback steps (shown in the history)',
+  'tree.expand': 'Expand “{name}”',
+  'tree.collapse': 'Collapse “{name}”',
+  'tree.count': '{n} documents',
+  'tree.uncategorized': 'Uncategorized',
+  'tree.more': '{n} more: open the category',
+  'doc.prev': 'Previous',
+  'doc.next': 'Next',
+  'doc.inCategory': 'In this category',
+  'doc.copyLink': 'Copy a link to this section',
+  'doc.linkCopied': 'Link copied',
+  'home.viewed': 'Recently viewed',
+  'home.clearViewed': 'Clear',
+  'spaces.sortTitle': 'By title',
+  'spaces.sortRecent': 'Recent',
+  'nav.breadcrumb': 'You are here',
 };
 
 export const tables = { 'zh-CN': zh, en };

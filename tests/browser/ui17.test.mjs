@@ -646,3 +646,96 @@ test('8: a Markdown toolbar with shortcuts, a change note on save, the server pr
   noProblems(page, 'toolbar');
   noProblems(phone, 'phone toolbar');
 });
+
+// ---------------------------------------------------------------------------------------------
+// 6. navigation for big spaces
+
+test('6: a tree with counts and documents that remembers; prev/next in natural order; the TOC follows; recently viewed; breadcrumbs', async () => {
+  const sections = Array.from({ length: 8 }, (_, i) => `## 第${i + 1}节\n\n` + `这一节的正文很长。`.repeat(60) + '\n').join('\n');
+  const long = await H.api(H.admin, 'POST', '/documents', { space_id: S.space, category_id: S.catSub, title: '数据库巡检手册', body: '# 数据库巡检手册\n\n' + sections });
+  const all = (await H.api(H.admin, 'GET', `/documents?space_id=${S.space}&limit=100`)).items;
+  const under = (cats) => all.filter((d) => cats.includes(d.category_id)).length;
+
+  const page = await H.page();
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.evaluate((sp) => localStorage.removeItem('hanlin.tree.' + sp), S.space);
+  await page.goto(`${base}/#/spaces/${S.space}`);
+  await page.waitForSelector('.cat-tree .tree-node');
+  const count = (id) => page.$eval(`.cat-tree .tree-node[data-cat="${id}"] > .tree-row .tree-count`, (e) => +e.textContent);
+  assert.equal(await count(S.catDeploy), under([S.catDeploy, S.catSub]), 'a category counts its subtree');
+  assert.equal(await page.$eval('.cat-tree .tree-all .tree-count', (e) => +e.textContent), all.length);
+  // Closed at first; open 部署: its subcategory and its documents, step-2 before step-10.
+  assert.equal(await page.$$eval(`.tree-node[data-cat="${S.catDeploy}"] > .tree-children:not([hidden])`, (x) => x.length), 0);
+  await page.click(`.tree-node[data-cat="${S.catDeploy}"] > .tree-row .tree-toggle`);
+  const steps = await page.$$eval(`.tree-node[data-cat="${S.catDeploy}"] > .tree-children > .tree-doc a`, (as) => as.map((a) => a.textContent).filter((x) => x.startsWith('步骤')));
+  assert.deepEqual(steps, ['步骤1 部署说明', '步骤2 部署说明', '步骤3 部署说明', '步骤10 部署说明']);
+  assert.ok(await page.$(`.tree-node[data-cat="${S.catDeploy}"] > .tree-children .tree-node[data-cat="${S.catSub}"]`));
+  assert.equal(await count(S.catSub), under([S.catSub]));
+  await page.reload();
+  await page.waitForSelector('.cat-tree .tree-node');
+  assert.equal(await page.getAttribute(`.tree-node[data-cat="${S.catDeploy}"] > .tree-row .tree-toggle`, 'aria-expanded'), 'true', 'the open branch is remembered');
+  // The category's own list is in natural order too.
+  await page.click(`.tree-node[data-cat="${S.catDeploy}"] > .tree-row a.tree-cat`);
+  await page.waitForSelector('.col-main .doc-list-ordered');
+  const listed = await page.$$eval('.col-main .doc-row-title', (as) => as.map((a) => a.textContent).filter((x) => x.startsWith('步骤')));
+  assert.deepEqual(listed, ['步骤1 部署说明', '步骤2 部署说明', '步骤3 部署说明', '步骤10 部署说明']);
+  assert.deepEqual(await page.$$eval('main .breadcrumb a, main .breadcrumb [aria-current]', (x) => x.map((e) => e.textContent)), ['知识空间', '运维手册', '部署']);
+  await shot(page, 'ui17-space-tree');
+
+  // The document: previous / next within its category, the tree at its place.
+  await page.goto(`${base}/#/doc/${S.steps[3]}`);
+  await page.waitForSelector('.doc-pager');
+  assert.match(await page.textContent('.doc-pager-prev'), /步骤2 部署说明/);
+  assert.match(await page.textContent('.doc-pager-next'), /步骤10 部署说明/);
+  await page.waitForSelector('.doc-tree .tree-doc a.active');
+  assert.equal(await page.textContent('.doc-tree .tree-doc a.active'), '步骤3 部署说明');
+  await page.click('.doc-pager-next');
+  await page.waitForFunction(() => document.querySelector('.doc-title')?.textContent === '步骤10 部署说明');
+  await page.waitForSelector('.doc-pager-prev');
+  assert.match(await page.textContent('.doc-pager-prev'), /步骤3 部署说明/, 'and back again');
+
+  // A long document: the TOC marks the section being read; a heading's link opens it there.
+  await page.goto(`${base}/#/doc/${long.id}`);
+  await page.waitForSelector('.toc a');
+  assert.deepEqual(await page.$$eval('main .breadcrumb a, main .breadcrumb [aria-current]', (x) => x.map((e) => e.textContent)), ['知识空间', '运维手册', '部署', '数据库', '数据库巡检手册']);
+  const fifth = await page.$eval('#doc-body h2:nth-of-type(5)', (el) => el.id);
+  await page.$eval('#' + fifth, (el) => el.scrollIntoView({ block: 'start' }));
+  await page.waitForFunction(() => document.querySelector('.toc a.active')?.textContent === '第5节');
+  await shot(page, 'ui17-doc-toc-follow');
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  await page.hover('#' + fifth);
+  await page.click(`#${fifth} .heading-link`);
+  await page.waitForSelector('.toast-success');
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  assert.equal(link, `${base}/#/doc/${long.id}?h=${encodeURIComponent(fifth)}`);
+  const other = await H.page();
+  await H.uiLogin(other, 'admin', ADMIN_PW);
+  await other.goto(link);
+  await other.waitForSelector('#' + fifth);
+  await other.waitForFunction((id) => Math.abs(document.getElementById(id).getBoundingClientRect().top) < 200, fifth);
+  await other.waitForFunction(() => document.querySelector('.toc a.active')?.textContent === '第5节');
+
+  // Recently viewed, on the home page, newest first.
+  await page.goto(base + '/#/');
+  await page.waitForSelector('#home-viewed');
+  const viewed = await page.$$eval('#home-viewed .doc-row-title', (as) => as.map((a) => a.textContent));
+  assert.deepEqual(viewed.slice(0, 3), ['数据库巡检手册', '步骤10 部署说明', '步骤3 部署说明']);
+  await shot(page, 'ui17-home-viewed');
+
+  // History and editor carry the breadcrumbs too.
+  await page.goto(`${base}/#/doc/${S.dbDoc}/history`);
+  await page.waitForSelector('table.versions');
+  assert.deepEqual(await page.$$eval('main .breadcrumb a, main .breadcrumb [aria-current]', (x) => x.map((e) => e.textContent)), ['知识空间', '运维手册', '部署', '数据库', '数据库扩容', '历史版本']);
+
+  // A phone: no tree column, the pager stays, nothing scrolls sideways.
+  const phone = await H.page({ viewport: PHONE });
+  await H.uiLogin(phone, 'admin', ADMIN_PW);
+  await phone.goto(`${base}/#/doc/${S.steps[2]}`);
+  await phone.waitForSelector('.doc-pager');
+  assert.equal(await phone.$eval('.doc-tree', (e) => e.getBoundingClientRect().height), 0);
+  await noHorizontalOverflow(phone, 'phone doc');
+  await phone.$eval('.doc-pager', (e) => e.scrollIntoView());
+  await shot(phone, 'ui17-phone-doc-pager');
+  noProblems(page, 'navigation');
+  noProblems(phone, 'phone navigation');
+});

@@ -4,7 +4,8 @@ import { get, post, put, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
 import { markdownToolbar } from '../mdtoolbar.js';
-import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, errorMessage, spaceName, isAdmin } from '../ui.js';
+import { forgetSpaceDocs } from '../spacetree.js';
+import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, errorMessage, spaceName, isAdmin, breadcrumbs, placeCrumbs } from '../ui.js';
 
 const DRAFT_PREFIX = 'hanlin.draft.';
 
@@ -181,6 +182,7 @@ export async function editorPage(main, { params, query, alive }) {
       else saved = await put('/documents/' + enc(id), { ...payload, base_version: baseVersion });
       dirty = false;
       dropLocal(draftKey);
+      forgetSpaceDocs(spaceId);
       const docId = saved.id || id;
       toast(t('editor.saved', { v: saved.version ?? '' }), 'success');
       if (andSubmit) {
@@ -220,7 +222,10 @@ export async function editorPage(main, { params, query, alive }) {
   prevTab.addEventListener('click', () => selectTab(false));
   append(tabs, writeTab, prevTab);
 
-  const form = h('form', { class: 'editor', novalidate: true },
+  const crumbs = isNew
+    ? breadcrumbs([...(spaceId ? placeCrumbs(spaceId, query.category || '') : [[t('spaces.title'), '#/spaces']]), [t('editor.newTitle')]])
+    : breadcrumbs([...placeCrumbs(doc.space_id, doc.category_id), [doc.title || t('doc.untitled'), '#/doc/' + enc(id)], [t('editor.editTitle')]]);
+  const form = h('form', { class: 'editor', novalidate: true }, crumbs,
     h('div', { class: 'editor-head' },
       h('h1', { class: 'page-title' }, isNew ? t('editor.newTitle') : t('editor.editTitle')),
       h('div', { class: 'page-actions' }, status, messageIn, cancel, submitBtn, saveBtn)),

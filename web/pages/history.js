@@ -3,7 +3,7 @@ import { t, getLang } from '../i18n.js';
 import { get, post, items } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
-import { authorOf, reportError, enc, errorState, fill } from '../ui.js';
+import { authorOf, reportError, enc, errorState, fill, breadcrumbs, placeCrumbs, loadSpaces, loadCategories } from '../ui.js';
 
 export async function historyPage(main, { params, query, alive }) {
   const id = params[0];
@@ -11,6 +11,7 @@ export async function historyPage(main, { params, query, alive }) {
   try {
     [doc, versions] = await Promise.all([get('/documents/' + enc(id)), get(`/documents/${enc(id)}/versions`)]);
   } catch (e) { append(main, errorState(e)); return; }
+  await Promise.all([loadSpaces().catch(() => []), loadCategories(doc.space_id).catch(() => [])]);
   if (!alive()) return;
   versions = items(versions).slice().sort((a, b) => b.version - a.version);
   setTitle(t('history.title') + ' · ' + doc.title);
@@ -59,7 +60,7 @@ export async function historyPage(main, { params, query, alive }) {
 
   const diffEl = h('section', { class: 'card diff-card', id: 'diff', 'aria-live': 'polite' });
   append(main, 
-    h('div', { class: 'breadcrumb' }, h('a', { href: '#/doc/' + enc(id) }, doc.title)),
+    breadcrumbs([...placeCrumbs(doc.space_id, doc.category_id), [doc.title || t('doc.untitled'), '#/doc/' + enc(id)], [t('history.title')]]),
     h('div', { class: 'page-head' }, h('h1', { class: 'page-title' }, t('history.title')),
       h('div', { class: 'page-actions' }, h('a', { class: 'btn', href: '#/doc/' + enc(id) }, t('common.back')))),
     h('div', { class: 'card' }, form),

@@ -3,7 +3,8 @@ import { t, getLang } from '../i18n.js';
 import { get, post, getOptional, items } from '../api.js';
 import { setTitle, setUnread, navigate } from '../app.js';
 import { myLatestReviews, rejection } from '../reviewinfo.js';
-import { offerWriting } from '../ui.js';
+import { offerWriting, spaceName } from '../ui.js';
+import { recentlyViewed, clearViewed } from '../spacetree.js';
 import { state, userName, authorOf, loadSpaces, docRow, emptyState, errorState, loading, reportError, enc } from '../ui.js';
 
 function card(title, body, { id, action, count } = {}) {
@@ -82,6 +83,19 @@ function draftList(list) {
   }));
 }
 
+/** What I opened lately on this device, newest first (hidden when there is nothing). */
+function viewedCard() {
+  const list = recentlyViewed();
+  if (!list.length) return null;
+  const clearBtn = h('button', { class: 'link-btn', type: 'button' }, t('home.clearViewed'));
+  const el = card(t('home.viewed'), h('ul', { class: 'doc-list viewed-list' }, list.slice(0, 6).map((d) => h('li', { class: 'doc-row' },
+    h('a', { class: 'doc-row-title', href: '#/doc/' + enc(d.id), title: d.title }, d.title || t('doc.untitled')),
+    h('div', { class: 'doc-row-meta' }, spaceName(d.space_id) ? h('span', null, spaceName(d.space_id)) : null,
+      d.at ? h('time', { datetime: d.at }, formatTime(d.at, getLang())) : null)))), { id: 'home-viewed', action: clearBtn });
+  clearBtn.addEventListener('click', () => { clearViewed(); el.remove(); });
+  return el;
+}
+
 export async function homePage(main) {
   setTitle(t('nav.home'));
   await loadSpaces().catch(() => []);
@@ -104,6 +118,7 @@ export async function homePage(main) {
         h('a', { class: 'btn', href: '#/spaces' }, t('nav.spaces')))),
     h('div', { class: 'home-grid' },
       h('div', { class: 'home-main' },
+        viewedCard(),
         card(t('home.recent'), recent, { id: 'home-recent' }),
         offerWriting() ? card(t('home.drafts'), drafts, { id: 'home-drafts' }) : null),
       h('div', { class: 'home-side' },

@@ -4,6 +4,7 @@ import { t, getLang } from '../i18n.js';
 import { get, post, items, getOptional, ApiError } from '../api.js';
 import { setTitle, navigate, refreshUnread } from '../app.js';
 import { renderDiff } from '../diffview.js';
+import { breadcrumbs } from '../ui.js';
 import { state, userName, authorOf, reportError, enc, errorState, emptyState, pageHeader, fill, statusBadge, principalLabel } from '../ui.js';
 
 function stateBadge(s) {
@@ -171,7 +172,7 @@ export async function reviewPage(main, { params, alive }) {
     : null;
 
   append(main, 
-    h('div', { class: 'breadcrumb' }, h('a', { href: '#/reviews' }, t('reviews.queue'))),
+    breadcrumbs([[t('reviews.queue'), '#/reviews'], [title, '#/doc/' + enc(review.doc_id)], [t('reviews.title')]]),
     h('div', { class: 'page-head' },
       h('h1', { class: 'page-title' }, title),
       h('div', { class: 'page-actions' }, withdrawBtn, h('a', { class: 'btn', href: '#/doc/' + enc(review.doc_id) }, t('reviews.openDoc')))),

@@ -2,9 +2,10 @@ import { h, append, clear, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { get, post, items } from '../api.js';
 import { setTitle, navigate } from '../app.js';
+import { loadSpaceDocs, spaceTree, docsIn } from '../spacetree.js';
 import {
   loadSpaces, loadCategories, categoryTree, categoryOptions, isAdmin, docRow, emptyState, fill, field,
-  reportError, roleLabel, enc, pageHeader, loading, errorState,
+  reportError, roleLabel, enc, pageHeader, loading, errorState, breadcrumbs, placeCrumbs,
 } from '../ui.js';
 
 const PAGE = 20;
@@ -38,7 +39,7 @@ function newSpaceForm(onDone) {
   return h('details', { class: 'disclosure' }, h('summary', { class: 'btn' }, '+ ', t('spaces.new')), form);
 }
 
-export async function spacesPage(main, { params, query, alive }) {
+export async function spacesPage(main, { params, query, alive, signal }) {
   const spaceId = params[0];
   const spaces = await loadSpaces(true);
   if (!alive()) return;
@@ -57,17 +58,24 @@ export async function spacesPage(main, { params, query, alive }) {
   const space = spaces.find((s) => s.id === spaceId);
   if (!space) { append(main, errorState({ status: 404, message: t('common.notFound') })); return; }
   setTitle(space.name);
-  const cats = await loadCategories(spaceId, true);
+  const [cats, allDocs] = await Promise.all([
+    loadCategories(spaceId, true),
+    loadSpaceDocs(spaceId, { signal, force: true }).catch((e) => { if (e && e.name === 'AbortError') throw e; return null; }),
+  ]);
   if (!alive()) return;
   const catId = query.category || '';
   const offset = Math.max(0, parseInt(query.offset || '0', 10) || 0);
 
   const qs = (o) => '#/spaces/' + enc(spaceId) + '?' + new URLSearchParams(Object.entries(o).filter(([, v]) => v)).toString();
   const treeEl = h('nav', { class: 'cat-tree', 'aria-label': t('spaces.categories') });
-  const renderTree = (nodes) => h('ul', null, nodes.map((n) => h('li', null,
-    h('a', { href: qs({ category: n.id }), class: n.id === catId ? 'active' : null, 'aria-current': n.id === catId ? 'page' : null, title: n.name }, n.name),
-    n.children.length ? renderTree(n.children) : null)));
-  append(treeEl, h('a', { href: qs({}), class: ['cat-all', !catId ? 'active' : null] }, t('spaces.allDocs')), renderTree(categoryTree(cats)));
+  if (allDocs) {
+    append(treeEl, spaceTree({ spaceId, tree: categoryTree(cats), docs: allDocs, currentCat: catId, hrefForCat: (c) => qs({ category: c }) }));
+  } else {
+    const renderTree = (nodes) => h('ul', null, nodes.map((n) => h('li', null,
+      h('a', { href: qs({ category: n.id }), class: n.id === catId ? 'active' : null, 'aria-current': n.id === catId ? 'page' : null, title: n.name }, n.name),
+      n.children.length ? renderTree(n.children) : null)));
+    append(treeEl, h('a', { href: qs({}), class: ['cat-all', !catId ? 'active' : null] }, t('spaces.allDocs')), renderTree(categoryTree(cats)));
+  }
 
   let catForm = null;
   if (canManage(space)) {
@@ -98,7 +106,7 @@ export async function spacesPage(main, { params, query, alive }) {
     sideToggle.setAttribute('aria-expanded', String(open));
   });
   append(main, 
-    h('div', { class: 'breadcrumb' }, h('a', { href: '#/spaces' }, t('spaces.title')), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', null, space.name)),
+    breadcrumbs(cat ? placeCrumbs(spaceId, catId).slice(0, -1).concat([[cat.name]]) : [[t('spaces.title'), '#/spaces'], [space.name]]),
     pageHeader(cat ? cat.name : space.name,
       canEdit(space) ? h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')) : null,
       canEdit(space) ? h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')) : null),
@@ -108,6 +116,18 @@ export async function spacesPage(main, { params, query, alive }) {
       h('aside', { class: 'side', id: 'space-side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm),
       h('section', { class: 'col-main card' }, docsEl)));
   await fill(docsEl, async () => {
+    if (catId && allDocs) {
+      // A category reads in its own order: natural by title (步骤2 before 步骤10).
+      const here = docsIn(allDocs, catId);
+      if (!here.length) {
+        return canEdit(space)
+          ? emptyState(t('spaces.noDocsEdit'),
+            h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')),
+            h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')))
+          : emptyState(t('spaces.noDocsRead'));
+      }
+      return h('ul', { class: 'doc-list doc-list-ordered' }, here.map((d) => docRow(d)));
+    }
     const data = await get('/documents', { space_id: spaceId, category_id: catId || undefined, sort: 'recent', limit: PAGE, offset });
     const list = items(data);
     if (!list.length) {
