@@ -6,15 +6,15 @@ import { get, del, setCsrf, onUnauthenticated, getOptional, ApiError } from './a
 import { state, isAdmin, userName, invalidateCaches, errorState, loadSpaces, offerWriting } from './ui.js';
 import { loginPage } from './pages/login.js';
 import { homePage, notificationsPage } from './pages/home.js';
-import { spacesPage } from './pages/spaces.js';
 import { docPage, trashPage } from './pages/doc.js';
-import { searchPage } from './pages/search.js';
 
 // Pages that are not on the first screen load on demand (keeps the first page light).
 const lazy = (load, name) => async (main, ctx) => {
   const mod = await load();
   if (ctx.alive()) await mod[name](main, ctx);
 };
+const spacesPage = lazy(() => import('./pages/spaces.js'), 'spacesPage');
+const searchPage = lazy(() => import('./pages/search.js'), 'searchPage');
 const editorPage = lazy(() => import('./pages/editor.js'), 'editorPage');
 const uploadPage = lazy(() => import('./pages/upload.js'), 'uploadPage');
 const historyPage = lazy(() => import('./pages/history.js'), 'historyPage');

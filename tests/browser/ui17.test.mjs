@@ -451,7 +451,8 @@ test('10: toasts neither pile up nor follow to the next page; focus goes to the 
   await page.goto(`${base}/#/doc/${S.steps[3]}`);
   await page.waitForSelector('.doc-actions');
   await page.evaluate(async () => {
-    const { toast } = await import('/dom.js');
+    // The very module the app runs (its URL carries the UI's version).
+    const { toast } = await import(document.querySelector('link[rel=modulepreload][href^="dom.js"]')?.href || '/dom.js');
     toast('保存失败', 'error'); toast('保存失败', 'error'); toast('保存失败', 'error');
   });
   assert.equal(await page.$$eval('.toast', (x) => x.length), 1, 'the same message shows once');
@@ -738,4 +739,52 @@ test('6: a tree with counts and documents that remembers; prev/next in natural o
   await shot(phone, 'ui17-phone-doc-pager');
   noProblems(page, 'navigation');
   noProblems(phone, 'phone navigation');
+});
+
+// ---------------------------------------------------------------------------------------------
+// 9. speed on a slow network
+
+test('9: the first screen\'s modules are preloaded at once and cached for good; quick at 150 ms RTT', async () => {
+  const res = await fetch(base + '/');
+  const html = await res.text();
+  assert.match(res.headers.get('cache-control') || '', /no-cache/);
+  const v = (/href="app\.css\?v=([0-9a-f]+)"/.exec(html) || [])[1];
+  assert.ok(v, 'the stylesheet carries the version: ' + html);
+  for (const m of ['dom.js', 'i18n.js', 'api.js', 'ui.js', 'pages/home.js', 'pages/login.js']) {
+    assert.ok(html.includes(`<link rel="modulepreload" href="${m}?v=${v}">`), m + ' is preloaded');
+  }
+  assert.ok(!html.includes('pages/admin.js'), 'pages loaded on demand are not preloaded');
+  const dom = await fetch(`${base}/dom.js?v=${v}`);
+  assert.equal(dom.status, 200);
+  assert.match(dom.headers.get('cache-control') || '', /max-age=31536000.*immutable|immutable.*max-age=31536000/);
+  const app = await fetch(base + '/app.js');
+  assert.match(app.headers.get('cache-control') || '', /no-cache/);
+  const appJs = await app.text();
+  assert.ok(appJs.includes(`from './dom.js?v=${v}'`), 'imports carry the version');
+  assert.ok(appJs.includes(`import('./pages/editor.js?v=${v}')`), 'so do the pages loaded on demand');
+  const old = await fetch(`${base}/dom.js?v=0000`);
+  assert.match(old.headers.get('cache-control') || '', /no-cache/, 'another version is not cached for good');
+
+  const page = await H.page();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: -1, uploadThroughput: -1 });
+  let t0 = Date.now();
+  await page.goto(base + '/#/login', { waitUntil: 'commit' });
+  await page.waitForSelector('.login-form input[name=username]');
+  const login = Date.now() - t0;
+  console.log(`# login page, cold, 150 ms RTT: ${login} ms`);
+  assert.ok(login < 1100, `the first page shows within about 1 s at 150 ms RTT (${login} ms; 1.26 s before)`);
+  await page.fill('input[name=username]', 'admin');
+  await page.fill('input[name=password]', ADMIN_PW);
+  await page.press('input[name=password]', 'Enter');
+  await page.waitForSelector('.hero-title');
+  t0 = Date.now();
+  await page.goto(`${base}/?reload#/doc/${S.steps[1]}`, { waitUntil: 'commit' });
+  await page.waitForSelector('.doc-title');
+  const doc = Date.now() - t0;
+  console.log(`# document page, reloaded, 150 ms RTT: ${doc} ms`);
+  assert.ok(doc < 1500, `a document opens within 1.5 s at 150 ms RTT (${doc} ms; 1.7 s before)`);
+  await cdp.detach();
+  noProblems(page, 'slow network');
 });
