@@ -292,6 +292,9 @@ const zh = {
   'spaces.sortTitle': '按标题',
   'spaces.sortRecent': '最近更新',
   'nav.breadcrumb': '当前位置',
+  'doc.copyCode': '复制',
+  'doc.codeCopied': '已复制代码',
+  'doc.copyCodeLabel': '复制这段代码',
 };
 
 const en = {
@@ -583,6 +586,9 @@ const en = {
   'spaces.sortTitle': 'By title',
   'spaces.sortRecent': 'Recent',
   'nav.breadcrumb': 'You are here',
+  'doc.copyCode': 'Copy',
+  'doc.codeCopied': 'Code copied',
+  'doc.copyCodeLabel': 'Copy this code',
 };
 
 export const tables = { 'zh-CN': zh, en };

@@ -788,3 +788,35 @@ test('9: the first screen\'s modules are preloaded at once and cached for good; 
   await cdp.detach();
   noProblems(page, 'slow network');
 });
+
+// ---------------------------------------------------------------------------------------------
+// 7. reading code
+
+test('7: fenced code is coloured by the server, with a copy button, and no script runs it', async () => {
+  const code = 'fn main() {\n    // 打印问候\n    let s = "你好";\n    println!("{}", s);\n}';
+  const d = await H.api(H.admin, 'POST', '/documents', { space_id: S.space, category_id: S.catDeploy, title: '代码示例', body: '# 代码示例\n\n```rust\n' + code + '\n```\n\n```sql\nSELECT * FROM t WHERE id = 1;\n```\n' });
+  const page = await H.page();
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  await page.goto(`${base}/#/doc/${d.id}`);
+  await page.waitForSelector('#doc-body pre .hl-k');
+  const look = await page.evaluate(() => {
+    const kw = document.querySelector('#doc-body pre .hl-k');
+    const plain = kw.closest('code');
+    return {
+      kw: kw.textContent,
+      comment: document.querySelector('#doc-body pre .hl-c').textContent,
+      string: document.querySelector('#doc-body pre .hl-s').textContent,
+      coloured: getComputedStyle(kw).color !== getComputedStyle(plain).color,
+      sql: [...document.querySelectorAll('#doc-body code.language-sql .hl-k')].map((e) => e.textContent),
+      styled: document.querySelectorAll('#doc-body [style]').length,
+    };
+  });
+  assert.deepEqual(look, { kw: 'fn', comment: '// 打印问候', string: '"你好"', coloured: true, sql: ['SELECT', 'FROM', 'WHERE'], styled: 0 });
+  await page.hover('#doc-body pre');
+  await page.click('#doc-body pre .code-copy');
+  await page.waitForSelector('.toast-success');
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), code + '\n', 'the code as written, no button text');
+  await shot(page, 'ui17-code');
+  noProblems(page, 'code');
+});

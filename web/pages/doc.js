@@ -134,6 +134,7 @@ export async function docPage(main, { params, query, alive, signal }) {
   }
 
   headingLinks(article, id);
+  copyButtons(article);
   rememberViewed(doc);
   const treeBox = h('aside', { class: 'doc-tree tree-scroll', 'aria-label': t('spaces.categories'), hidden: true });
   const pagerBox = h('div', { class: 'doc-pager-slot' });
@@ -202,6 +203,22 @@ export async function docPage(main, { params, query, alive, signal }) {
       toHeading();
     }
   })().catch(() => {});
+}
+
+/** A 复制 button on each code block copies its text as written. */
+function copyButtons(article) {
+  for (const pre of article.querySelectorAll('pre')) {
+    if (pre.classList.contains('body-source')) continue;
+    pre.classList.add('has-copy');
+    pre.prepend(h('button', {
+      type: 'button', class: 'code-copy', 'aria-label': t('doc.copyCodeLabel'),
+      onclick: async (e) => {
+        e.stopPropagation();
+        const text = (pre.querySelector('code') || pre).textContent;
+        try { await navigator.clipboard.writeText(text); toast(t('doc.codeCopied'), 'success'); } catch { /* no clipboard: the text can be selected */ }
+      },
+    }, t('doc.copyCode')));
+  }
 }
 
 /** A "#" beside each heading copies a link that opens the document at that heading. */
