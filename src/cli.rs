@@ -251,6 +251,7 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&args.queries)
         .map_err(|e| Error::bad(format!("cannot read {}: {e}", args.queries.display())))?;
     let (mut n, mut hit5, mut recall5, mut mrr) = (0u32, 0f64, 0f64, 0f64);
+    let (mut absent, mut absent_empty) = (0u32, 0u32);
     for line in text.lines() {
         let Some((q, answers)) = line.split_once('\t') else {
             continue;
@@ -263,7 +264,6 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
         if answers.is_empty() {
             continue;
         }
-        n += 1;
         let res = index.search(&SearchRequest {
             query: q.to_owned(),
             limit: 10,
@@ -271,6 +271,17 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
             sort: Sort::Relevance,
             access: Access::All,
         })?;
+        // `-`: the corpus holds no answer, and the right result is no hit at all.
+        if answers == ["-"] {
+            absent += 1;
+            if res.total == 0 {
+                absent_empty += 1;
+            }
+            let top = res.hits.first().map(|h| h.title.as_str()).unwrap_or("");
+            println!("absent\t{}\t{q}\t{top}", res.total);
+            continue;
+        }
+        n += 1;
         let paths: Vec<&str> = res
             .hits
             .iter()
@@ -300,6 +311,9 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
         recall5 / n,
         mrr / n
     );
+    if absent > 0 {
+        println!("absent: {absent}  answered with no hit: {absent_empty}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
