@@ -278,7 +278,11 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
                 absent_empty += 1;
             }
             let top = res.hits.first().map(|h| h.title.as_str()).unwrap_or("");
-            println!("absent\t{}\t{q}\t{top}", res.total);
+            println!(
+                "absent\t{}\t{q}\t{top}\t{}",
+                res.total,
+                res.unmatched.join(" ")
+            );
             continue;
         }
         n += 1;
@@ -297,11 +301,12 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
             mrr += 1.0 / (r as f64 + 1.0);
         }
         println!(
-            "{}\t{}\t{}",
+            "{}\t{}\t{}\t{}",
             rank.map(|r| (r + 1).to_string())
                 .unwrap_or_else(|| "-".into()),
             q,
-            paths.first().copied().unwrap_or("")
+            paths.first().copied().unwrap_or(""),
+            res.unmatched.join(" ")
         );
     }
     let n = n.max(1) as f64;

@@ -161,6 +161,12 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Counts over all matching documents (the counted ones when `total_is_lower_bound`).
     pub facets: Facets,
+    /// True when some words of the query match nothing the caller may read ([`unmatched`](Self::unmatched)).
+    pub partial: bool,
+    /// The query's words that match no visible document. Unless at least two other words match,
+    /// there are no hits at all (a question about something the knowledge base does not hold);
+    /// otherwise the hits hold every other word.
+    pub unmatched: Vec<String>,
 }
 
 /// One search hit.

@@ -76,6 +76,8 @@ const COVER_SUB_BONUS: f32 = 1.2;
 const TITLE_COVER_BONUS: f32 = 2.5;
 /// Bonus for a title that is exactly the query.
 const EXACT_TITLE_BONUS: f32 = 40.0;
+/// A query with words that match nothing answers only if at least this many other words match.
+const MIN_MATCHED_BESIDE_UNMATCHED: usize = 2;
 /// Writer heap.
 const WRITER_HEAP: usize = 50_000_000;
 /// Scope sets whose visible documents are cached (a bit per document each).
@@ -248,6 +250,10 @@ struct Built {
     matcher: Box<dyn Query>,
     highlighter: Highlighter,
     has_scoring: bool,
+    /// Words of the query that match no visible document.
+    unmatched: Vec<String>,
+    /// The words that carry the question match nothing: the answer is no hit.
+    nothing: bool,
 }
 
 /// The search index. `Send + Sync`; share it through an `Arc`.
@@ -674,6 +680,45 @@ impl SearchIndex {
         ]))
     }
 
+    /// Does any document `visible` holds (any at all when `None`) contain the concept, a synonym
+    /// or a sub-word of it? Document frequencies answer most cases without a search.
+    fn matches_anything(
+        &self,
+        searcher: &tantivy::Searcher,
+        c: &Concept,
+        visible: Option<&dyn Query>,
+    ) -> bool {
+        let f = &self.fields;
+        let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
+        let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).chain(subs.iter()).collect();
+        let mut some_term = false;
+        let mut some_phrase = false;
+        for alt in &alts {
+            match alt {
+                Alt::Term(t) => {
+                    some_term |= [f.title, f.body].iter().any(|&field| {
+                        searcher
+                            .doc_freq(&Term::from_field_text(field, t))
+                            .is_ok_and(|n| n > 0)
+                    });
+                }
+                Alt::Phrase(_) => some_phrase = true,
+            }
+        }
+        if !some_term && !some_phrase {
+            return false;
+        }
+        if some_term && visible.is_none() {
+            return true;
+        }
+        let presence = self.presence(&alts, &[f.title, f.body]);
+        let query: Box<dyn Query> = match visible {
+            Some(v) => Box::new(BooleanQuery::intersection(vec![presence, v.box_clone()])),
+            None => presence,
+        };
+        first_match(searcher, &*query).unwrap_or(true)
+    }
+
     /// Importance of a concept from its document frequency: common words cover less.
     fn concept_weight(&self, searcher: &tantivy::Searcher, c: &Concept) -> f32 {
         let n = searcher.num_docs().max(1) as f32;
@@ -780,7 +825,58 @@ impl SearchIndex {
         let mut patterns: Vec<(String, usize)> = Vec::new();
         let mut has_scoring = false;
 
-        let concepts = self.concepts(&q.text);
+        let visible: Option<Box<dyn Query>> = match access {
+            Access::All => None,
+            Access::Scopes(scopes) => Some(match self.visible_docs(searcher, scopes) {
+                Ok(v) => Box::new(v),
+                Err(e) => {
+                    tracing::warn!("scope filter cache: {e}");
+                    let terms: Vec<Term> = scopes
+                        .iter()
+                        .map(|s| Term::from_field_text(f.scope, s))
+                        .collect();
+                    Box::new(TermSetQuery::new(terms))
+                }
+            }),
+        };
+        let mut concepts = self.concepts(&q.text);
+        // Words that match no document the caller may read (`工资条` of 工资条查询): unless at
+        // least two other words match, nothing is found; otherwise documents holding every other
+        // word answer, and the answer says which words found nothing. Single characters and
+        // filler words are not judged.
+        let mut unmatched = Vec::new();
+        let mut nothing = false;
+        let mut required: Vec<Box<dyn Query>> = Vec::new();
+        if !concepts.iter().all(|c| is_stop_word(&c.surfaces[0])) {
+            let judged: Vec<usize> = (0..concepts.len())
+                .filter(|&i| concepts[i].weight >= 1.0)
+                .collect();
+            let missing: Vec<usize> = judged
+                .iter()
+                .copied()
+                .filter(|&i| !self.matches_anything(searcher, &concepts[i], visible.as_deref()))
+                .collect();
+            if !missing.is_empty() {
+                unmatched = missing
+                    .iter()
+                    .map(|&i| concepts[i].surfaces[0].clone())
+                    .collect();
+                if judged.len() - missing.len() < MIN_MATCHED_BESIDE_UNMATCHED {
+                    nothing = true;
+                }
+                for &i in judged.iter().filter(|i| !missing.contains(i)) {
+                    let c = &concepts[i];
+                    let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
+                    let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).chain(&subs).collect();
+                    required.push(self.presence(&alts, &[f.title, f.body]));
+                }
+                let mut i = 0;
+                concepts.retain(|_| {
+                    i += 1;
+                    !missing.contains(&(i - 1))
+                });
+            }
+        }
         if !concepts.is_empty() {
             let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut exact_keys = vec![exact_key(&q.text)];
@@ -837,7 +933,7 @@ impl SearchIndex {
                 clauses.push((Occur::MustNot, self.alt_query(&alt, f.body)));
             }
         }
-        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        let mut filters: Vec<Box<dyn Query>> = required;
         for t in &q.tags {
             filters.push(self.raw_terms(f.tag_key, std::slice::from_ref(t)));
         }
@@ -874,18 +970,8 @@ impl SearchIndex {
             // Nothing searchable was left (only emoji or punctuation): no results.
             return None;
         }
-        if let Access::Scopes(scopes) = access {
-            filters.push(match self.visible_docs(searcher, scopes) {
-                Ok(v) => Box::new(v),
-                Err(e) => {
-                    tracing::warn!("scope filter cache: {e}");
-                    let terms: Vec<Term> = scopes
-                        .iter()
-                        .map(|s| Term::from_field_text(f.scope, s))
-                        .collect();
-                    Box::new(TermSetQuery::new(terms))
-                }
-            });
+        if let Some(v) = visible {
+            filters.push(v);
         }
         for flt in filters {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(flt, 0.0))));
@@ -904,6 +990,8 @@ impl SearchIndex {
             query,
             highlighter: Highlighter::new(patterns),
             has_scoring,
+            unmatched,
+            nothing,
         })
     }
 
@@ -929,10 +1017,20 @@ impl SearchIndex {
             matcher,
             highlighter,
             has_scoring,
+            unmatched,
+            nothing,
         }) = self.build(&searcher, &parsed, &req.access)
         else {
             return Ok(SearchResults::default());
         };
+        let partial = !unmatched.is_empty();
+        if nothing {
+            return Ok(SearchResults {
+                partial,
+                unmatched,
+                ..SearchResults::default()
+            });
+        }
         let limit = req.limit.min(MAX_LIMIT);
         let offset = req.offset.min(100_000);
         let by_recency = req.sort == Sort::Recent || !has_scoring;
@@ -967,6 +1065,8 @@ impl SearchIndex {
             total_is_lower_bound,
             hits,
             facets,
+            partial,
+            unmatched,
         })
     }
 
@@ -1093,6 +1193,23 @@ impl Weight for VisibleDocs {
             ))),
         }
     }
+}
+
+/// Does any live document match `query`?
+fn first_match(searcher: &tantivy::Searcher, query: &dyn Query) -> Result<bool> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    for reader in searcher.segment_readers() {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                return Ok(true);
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(false)
 }
 
 /// Counts the documents matching `query` and their facets, without scoring, stopping after `cap`

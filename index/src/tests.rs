@@ -584,3 +584,46 @@ fn counting_query_matches_exactly_what_the_scoring_query_matches() {
         }
     }
 }
+
+/// Every group of the built-in lexicon works through the real search path: a query holding one
+/// of its terms finds a document that holds only another term it expands to (segmentation,
+/// phrases of multi-word terms and the unmatched-word rule included).
+#[test]
+fn every_lexicon_group_finds_its_other_terms() {
+    let entries = crate::synonyms::parse_lexicon(crate::synonyms::LEXICON);
+    assert!(entries.len() >= 380, "{} groups", entries.len());
+    let mut docs = Vec::new();
+    let mut probes = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        for (k, from) in e.from.iter().enumerate() {
+            // A target other than the query term itself (for a symmetric group, the next term).
+            let target = if e.from == e.to {
+                &e.to[(k + 1) % e.to.len()]
+            } else {
+                &e.to[0]
+            };
+            if target == from {
+                continue;
+            }
+            let id = format!("g{i}-{k}");
+            docs.push(doc(&id, "词表", target));
+            probes.push((id, from.clone(), target.clone()));
+        }
+    }
+    let idx = index_with(docs);
+    let mut failures = Vec::new();
+    for (id, from, target) in &probes {
+        let mut r = req(from);
+        r.limit = 100;
+        let res = idx.search(&r).unwrap();
+        if !res.hits.iter().any(|h| &h.id == id) {
+            failures.push(format!("{from} -> {target}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {}: {failures:?}",
+        failures.len(),
+        probes.len()
+    );
+}
