@@ -31,6 +31,7 @@
 //!     author: "alice".into(),
 //!     updated_at: chrono::Utc::now(),
 //!     status: "published".into(),
+//!     sections: vec![],
 //! }])?;
 //! index.commit()?;
 //!
@@ -60,7 +61,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashSet};
 
-pub use schema::IndexDoc;
+pub use schema::{IndexDoc, Section};
 pub use search::SearchIndex;
 pub use tokenizer::{JiebaTokenizer, TOKENIZER_NAME, analyze};
 
@@ -196,6 +197,19 @@ pub struct Hit {
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Relevance score (0 for filter-only queries).
     pub score: f32,
+    /// The section that matches best, when it is not the top of the document: the snippet
+    /// comes from it and the page opens at its anchor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<HitSection>,
+}
+
+/// The best-matching section of a hit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HitSection {
+    /// Heading text.
+    pub heading: String,
+    /// Anchor of the heading on the rendered page.
+    pub anchor: String,
 }
 
 /// Facet counts over all matching documents.

@@ -50,16 +50,20 @@ use tantivy::{
 };
 
 use crate::query::{self, ParsedQuery};
+use crate::schema::Section;
 use crate::schema::{Fields, IndexDoc, build_schema, exact_key};
 use crate::snippet::Highlighter;
 use crate::synonyms::SynonymMap;
 use crate::tokenizer::{self, AnalyzedToken};
 use crate::{
-    Access, COUNT_CAP, Error, Facets, Hit, MAX_LIMIT, Result, SearchRequest, SearchResults, Sort,
+    Access, COUNT_CAP, Error, Facets, Hit, HitSection, MAX_LIMIT, Result, SearchRequest,
+    SearchResults, Sort,
 };
 
 /// Boost of title matches relative to body matches.
 const TITLE_BOOST: f32 = 3.0;
+/// Boost of section-heading matches relative to body matches.
+const HEADING_BOOST: f32 = 1.5;
 /// Weight of a synonym relative to the word the user typed.
 const SYNONYM_WEIGHT: f32 = 0.7;
 /// Weight of a search-mode sub-word (数据 of 数据库).
@@ -78,6 +82,14 @@ const TITLE_COVER_BONUS: f32 = 2.5;
 const EXACT_TITLE_BONUS: f32 = 40.0;
 /// A query with words that match nothing answers only if at least this many other words match.
 const MIN_MATCHED_BESIDE_UNMATCHED: usize = 2;
+/// Documents re-ranked by their best-matching section (besides the page and what precedes it).
+const RERANK_WINDOW: usize = 30;
+/// Bonus for a section that covers the whole query (scaled by the share it covers).
+const SECTION_BONUS: f32 = 4.0;
+/// Bytes of a body scanned for section matching.
+const SECTION_SCAN_BYTES: usize = 512 * 1024;
+/// Matches considered for section matching.
+const SECTION_MAX_MATCHES: usize = 4000;
 /// Writer heap.
 const WRITER_HEAP: usize = 50_000_000;
 /// Scope sets whose visible documents are cached (a bit per document each).
@@ -254,6 +266,18 @@ struct Built {
     unmatched: Vec<String>,
     /// The words that carry the question match nothing: the answer is no hit.
     nothing: bool,
+    /// Weight of each highlighter concept (query concepts, then phrases).
+    weights: Vec<f32>,
+}
+
+/// Where a document matches best: its section and how much of the query that section covers.
+struct SectionPick {
+    /// Weighted share of the query's concepts found in the best section (0 to 1).
+    coverage: f32,
+    /// Byte range of the best section in the body.
+    range: (usize, usize),
+    /// The section, unless it is the top of the document.
+    section: Option<HitSection>,
 }
 
 /// The search index. `Send + Sync`; share it through an `Arc`.
@@ -387,6 +411,14 @@ impl SearchIndex {
         doc.add_text(f.title_exact, exact_key(&d.title));
         doc.add_text(f.title, &d.title);
         doc.add_text(f.body, &d.body);
+        for s in &d.sections {
+            doc.add_text(f.headings, &s.heading);
+        }
+        if !d.sections.is_empty()
+            && let Ok(json) = serde_json::to_string(&d.sections)
+        {
+            doc.add_text(f.sections, json);
+        }
         doc.add_text(f.author, d.author.to_lowercase());
         doc.add_date(
             f.updated_at,
@@ -637,6 +669,7 @@ impl SearchIndex {
         };
         for (alt, w) in &c.alts {
             bm25.push(boosted(self.alt_query(alt, f.title), TITLE_BOOST * w));
+            bm25.push(boosted(self.alt_query(alt, f.headings), HEADING_BOOST * w));
             bm25.push(boosted(self.alt_query(alt, f.body), *w));
         }
         let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
@@ -824,6 +857,7 @@ impl SearchIndex {
         let mut matcher: Option<Box<dyn Query>> = None;
         let mut patterns: Vec<(String, usize)> = Vec::new();
         let mut has_scoring = false;
+        let mut weights: Vec<f32> = Vec::new();
 
         let visible: Option<Box<dyn Query>> = match access {
             Access::All => None,
@@ -885,6 +919,7 @@ impl SearchIndex {
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (ci, c) in concepts.iter().enumerate() {
                 let w = self.concept_weight(searcher, c) * c.weight;
+                weights.push(w);
                 should.push((Occur::Should, self.concept_query(c, w)));
                 let subs = c.subs.iter().map(|t| Alt::Term(t.clone()));
                 for alt in c.alts.iter().map(|(a, _)| a.clone()).chain(subs) {
@@ -918,6 +953,8 @@ impl SearchIndex {
         for (pi, p) in q.phrases.iter().enumerate() {
             if let Some(pq) = self.phrase_query(p) {
                 clauses.push((Occur::Must, pq));
+                weights.resize(base + pi, 1.0);
+                weights.push(1.0);
                 patterns.push((p.to_lowercase(), base + pi));
                 for t in tokenizer::analyze_tokens(p) {
                     if t.is_main {
@@ -992,6 +1029,7 @@ impl SearchIndex {
             has_scoring,
             unmatched,
             nothing,
+            weights,
         })
     }
 
@@ -1019,6 +1057,7 @@ impl SearchIndex {
             has_scoring,
             unmatched,
             nothing,
+            weights,
         }) = self.build(&searcher, &parsed, &req.access)
         else {
             return Ok(SearchResults::default());
@@ -1047,19 +1086,37 @@ impl SearchIndex {
                 .map(|(_, a)| (0.0, a))
                 .collect()
         } else {
-            let top = TopDocs::with_limit(limit.max(1))
-                .and_offset(offset)
-                .order_by_score();
+            // The first `RERANK_WINDOW` (at least the page and what precedes it) are re-ranked
+            // by their best-matching section.
+            let top = TopDocs::with_limit((offset + limit).max(RERANK_WINDOW)).order_by_score();
             searcher.search(&*query, &top)?
         };
         let (counted, total_is_lower_bound, facets) = count_and_facets(&searcher, &*matcher, cap)?;
-        // A deep page past the counted matches: the total is at least what precedes its hits.
-        let total = counted.max(offset + docs.len().min(limit));
         let mut hits = Vec::with_capacity(limit);
-        for (score, addr) in docs.into_iter().take(limit) {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            hits.push(self.hit(&doc, score, &highlighter));
+        let shown;
+        if by_recency {
+            shown = docs.len().min(limit);
+            for (score, addr) in docs.into_iter().take(limit) {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                hits.push(self.hit(&doc, score, &highlighter, None));
+            }
+        } else {
+            let mut ranked = Vec::with_capacity(docs.len());
+            for (score, addr) in docs {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                let pick = self.best_section(&doc, &highlighter, &weights);
+                let score = score + SECTION_BONUS * pick.as_ref().map_or(0.0, |p| p.coverage);
+                ranked.push((score, doc, pick));
+            }
+            // Stable: equal scores keep the index order.
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+            shown = ranked.len().saturating_sub(offset).min(limit);
+            for (score, doc, pick) in ranked.into_iter().skip(offset).take(limit) {
+                hits.push(self.hit(&doc, score, &highlighter, pick));
+            }
         }
+        // A deep page past the counted matches: the total is at least what precedes its hits.
+        let total = counted.max(offset + shown);
         Ok(SearchResults {
             total,
             total_is_lower_bound,
@@ -1070,7 +1127,85 @@ impl SearchIndex {
         })
     }
 
-    fn hit(&self, doc: &TantivyDocument, score: f32, hl: &Highlighter) -> Hit {
+    /// The section of `doc` that covers most of the query (weighted by concept; a concept in
+    /// the heading counts half again), from the stored body and section list.
+    fn best_section(
+        &self,
+        doc: &TantivyDocument,
+        hl: &Highlighter,
+        weights: &[f32],
+    ) -> Option<SectionPick> {
+        let f = &self.fields;
+        let total: f32 = weights.iter().take(64).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
+        let sections: Vec<Section> = doc
+            .get_first(f.sections)
+            .and_then(|v| v.as_str())
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        // Segment 0 is what precedes the first heading (empty when the body opens with one);
+        // segment k + 1 is section k.
+        let mut starts: Vec<usize> = vec![0];
+        starts.extend(sections.iter().map(|s| s.start.min(body.len())));
+        let mut seg_masks = vec![0u64; starts.len()];
+        let mut head_masks = vec![0u64; starts.len()];
+        let mut seg = 0;
+        for (s, e, c) in hl.concept_matches(body, SECTION_SCAN_BYTES, SECTION_MAX_MATCHES) {
+            if c >= 64 || c >= weights.len() {
+                continue;
+            }
+            while seg + 1 < starts.len() && starts[seg + 1] <= s {
+                seg += 1;
+            }
+            seg_masks[seg] |= 1 << c;
+            if let Some(h) = seg.checked_sub(1).and_then(|k| sections.get(k))
+                && e <= h.start + h.heading.len()
+            {
+                head_masks[seg] |= 1 << c;
+            }
+        }
+        let value = |mask: u64| -> f32 {
+            (0..weights.len().min(64))
+                .filter(|&c| mask & (1 << c) != 0)
+                .map(|c| weights[c])
+                .sum()
+        };
+        let mut best = (0usize, -1.0f32);
+        for k in 0..starts.len() {
+            let v = value(seg_masks[k]) + 0.5 * value(head_masks[k]);
+            if v > best.1 {
+                best = (k, v);
+            }
+        }
+        let (k, v) = best;
+        let end = starts.get(k + 1).copied().unwrap_or(body.len());
+        // No section for the top of the document, nor for a first heading of level 1 (the
+        // page title).
+        let section = k
+            .checked_sub(1)
+            .and_then(|i| sections.get(i).map(|s| (i, s)))
+            .filter(|(i, s)| !(*i == 0 && s.level == 1))
+            .map(|(_, s)| HitSection {
+                heading: s.heading.clone(),
+                anchor: s.anchor.clone(),
+            });
+        Some(SectionPick {
+            coverage: (v / total).min(1.5),
+            range: (starts[k], end),
+            section,
+        })
+    }
+
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        score: f32,
+        hl: &Highlighter,
+        pick: Option<SectionPick>,
+    ) -> Hit {
         let f = &self.fields;
         let s = |field| {
             doc.get_first(field)
@@ -1096,7 +1231,16 @@ impl SearchIndex {
         Hit {
             id: s(f.id),
             title_html: hl.highlight_all(&title),
-            snippet: hl.snippet(body),
+            snippet: match &pick {
+                Some(SectionPick {
+                    range: (s, e),
+                    section: Some(_),
+                    ..
+                }) if s < e && body.is_char_boundary(*s) && body.is_char_boundary(*e) => {
+                    hl.snippet(&body[*s..*e])
+                }
+                _ => hl.snippet(body),
+            },
             title,
             kind: s(f.kind),
             space_id: s(f.space_id),
@@ -1109,6 +1253,7 @@ impl SearchIndex {
             author: s(f.author),
             updated_at,
             score,
+            section: pick.and_then(|p| p.section),
         }
     }
 
