@@ -127,6 +127,8 @@ async fn search(
         "total_is_lower_bound": results.total_is_lower_bound,
         "hits": hits,
         "facets": results.facets,
+        "partial": results.partial,
+        "unmatched": results.unmatched,
         "labels": labels,
         "limit": limit,
         "offset": offset,
