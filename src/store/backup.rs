@@ -6,7 +6,9 @@
 //! - `trees/<n>.bin`, one per tree: records one after another, each
 //!   key length (u32 big-endian) ‖ key ‖ value length (u32 big-endian) ‖ value;
 //! - `manifest.json` ([`Manifest`]): the format version, when, and per part the tree's name, its
-//!   record count, its size and the SHA-256 of its bytes.
+//!   record count, its size and the SHA-256 of its bytes;
+//! - the zip comment: the SHA-256 of the whole file (see [`DIGEST_PREFIX`]), so a damaged byte
+//!   anywhere fails verification, even in a header no zip reader looks at.
 //!
 //! It is written to a temporary name, fsynced, renamed and the directory fsynced, so a backup file
 //! is either whole or absent; `<file>.verified` appears beside it once it has been read back and
@@ -31,6 +33,11 @@ pub const FORMAT: u32 = 1;
 const MAX_RECORD_BYTES: usize = 512 * 1024 * 1024;
 /// Records written per batch on restore.
 const RESTORE_BATCH: usize = 2000;
+/// The zip comment of every backup: this prefix and the SHA-256 (hex) of the whole file with the
+/// digest itself read as zeros. Every byte counts, headers included: a reader that ignores a
+/// damaged header field (zip readers use the central directory) would not notice it otherwise.
+const DIGEST_PREFIX: &str = "hanlin-sha256:";
+const DIGEST_HEX: usize = 64;
 /// Name prefix and suffix of backup files.
 const PREFIX: &str = "hanlin-backup-";
 const SUFFIX: &str = ".zip";
@@ -211,13 +218,69 @@ fn write_file(tmp: &Path, created_at: DateTime<Utc>, trees: &[TreeDump]) -> Resu
     zip.start_file("manifest.json", opts).map_err(zip_err)?;
     zip.write_all(&serde_json::to_vec_pretty(&manifest).map_err(Error::internal)?)
         .map_err(io("cannot write", tmp))?;
-    let file = zip
+    zip.set_comment(format!("{DIGEST_PREFIX}{}", "0".repeat(DIGEST_HEX)));
+    let mut file = zip
         .finish()
         .map_err(zip_err)?
         .into_inner()
         .map_err(|e| Error::internal(format!("writing the backup: {e}")))?;
-    file.sync_all().map_err(io("cannot sync", tmp))?;
+    file.flush().map_err(io("cannot write", tmp))?;
+    drop(file);
+    // The digest over the finished file (its own place read as zeros), written into that place.
+    let digest = file_digest(tmp)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(tmp)
+        .map_err(io("cannot open", tmp))?;
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::End(-(DIGEST_HEX as i64)))
+        .map_err(io("cannot seek", tmp))?;
+    f.write_all(digest.as_bytes())
+        .map_err(io("cannot write", tmp))?;
+    f.sync_all().map_err(io("cannot sync", tmp))?;
     Ok(manifest)
+}
+
+/// SHA-256 (hex) of the file at `path` with its last [`DIGEST_HEX`] bytes read as `0`s.
+fn file_digest(path: &Path) -> Result<String> {
+    let len = std::fs::metadata(path).map_err(|e| bad(path, e))?.len();
+    if len < DIGEST_HEX as u64 {
+        return Err(bad(path, "it is too short"));
+    }
+    let mut r =
+        BufReader::new(File::open(path).map_err(|e| bad(path, e))?).take(len - DIGEST_HEX as u64);
+    let mut hash = Sha256::new();
+    std::io::copy(&mut r, &mut hash).map_err(|e| bad(path, e))?;
+    hash.update([b'0'; DIGEST_HEX]);
+    Ok(hex::encode(hash.finalize()))
+}
+
+/// Checks the whole-file digest kept in the zip comment (see [`DIGEST_PREFIX`]).
+fn check_digest(path: &Path) -> Result<()> {
+    let len = std::fs::metadata(path).map_err(|e| bad(path, e))?.len();
+    let tail_len = (DIGEST_PREFIX.len() + DIGEST_HEX) as u64;
+    if len < tail_len {
+        return Err(bad(path, "it is too short"));
+    }
+    let mut f = File::open(path).map_err(|e| bad(path, e))?;
+    use std::io::{Seek, SeekFrom};
+    f.seek(SeekFrom::Start(len - tail_len))
+        .map_err(|e| bad(path, e))?;
+    let mut tail = vec![0u8; tail_len as usize];
+    f.read_exact(&mut tail).map_err(|e| bad(path, e))?;
+    let Some(stored) = tail
+        .strip_prefix(DIGEST_PREFIX.as_bytes())
+        .and_then(|d| std::str::from_utf8(d).ok())
+    else {
+        return Err(bad(
+            path,
+            "it carries no digest (not a Hanlin backup, or cut short)",
+        ));
+    };
+    if stored != file_digest(path)? {
+        return Err(bad(path, "it is damaged (its digest does not match)"));
+    }
+    Ok(())
 }
 
 fn open_zip(path: &Path) -> Result<zip::ZipArchive<BufReader<File>>> {
@@ -335,6 +398,7 @@ fn read_part(
 
 /// Checks a backup without restoring it: the manifest, then every part's records, size and hash.
 pub fn verify(path: &Path) -> Result<Manifest> {
+    check_digest(path)?;
     let mut zip = open_zip(path)?;
     let manifest = read_manifest(path, &mut zip)?;
     for part in &manifest.parts {
@@ -476,13 +540,27 @@ mod tests {
         // Into a directory with data: refused.
         assert!(restore(&path, &restored, |_, _| {}).is_err());
 
-        // Flip one byte in the middle of the file: verify fails (zip CRC or our hash), restore too.
-        let mut bytes = std::fs::read(&path).unwrap();
-        let mid = bytes.len() / 3;
-        bytes[mid] ^= 0x55;
+        // Any one byte flipped, headers and the digest itself included: verify fails, restore too.
+        let bytes = std::fs::read(&path).unwrap();
         let damaged = dir.path().join("damaged.zip");
-        std::fs::write(&damaged, &bytes).unwrap();
-        assert!(verify(&damaged).is_err());
+        let step = (bytes.len() / 97).max(1);
+        for at in (0..bytes.len())
+            .step_by(step)
+            .chain([bytes.len() - 1, bytes.len() - 70])
+        {
+            let mut b = bytes.clone();
+            b[at] ^= 0x55;
+            std::fs::write(&damaged, &b).unwrap();
+            assert!(
+                verify(&damaged).is_err(),
+                "a flip at byte {at} of {} passed",
+                bytes.len()
+            );
+        }
+        let mut b = bytes.clone();
+        let mid = b.len() / 3;
+        b[mid] ^= 0x55;
+        std::fs::write(&damaged, &b).unwrap();
         assert!(restore(&damaged, &dir.path().join("r2"), |_, _| {}).is_err());
         // Truncated: refused.
         std::fs::write(&damaged, &bytes[..bytes.len() / 2]).unwrap();

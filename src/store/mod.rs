@@ -234,14 +234,29 @@ pub fn tx_json<T: DeserializeOwned>(bytes: &[u8]) -> TxResult<T> {
 impl Store {
     /// Opens (or creates) the database at `dir`.
     pub fn open(dir: &Path) -> Result<Self> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_CAPACITY)
             .mode(sled::Mode::HighThroughput)
             // Durability is the group commit's (see `commit`): sled's own timer flush would
             // interleave with transactions, which is what deadlocks sled 0.34.
-            .flush_every_ms(None)
-            .open()
+            .flush_every_ms(None);
+        // The lock of a database this process has just closed can outlive the close by a moment
+        // (sled's background threads let go of it last): try again briefly before calling the
+        // directory in use (a reopen right after a restore, say).
+        let mut tries = 0;
+        let opened = loop {
+            match config.open() {
+                Err(sled::Error::Io(io))
+                    if io.kind() == std::io::ErrorKind::WouldBlock && tries < 40 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                r => break r,
+            }
+        };
+        let db = opened
             .map_err(|e| match e {
                 // sled allows one process per database.
                 sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
