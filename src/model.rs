@@ -124,7 +124,7 @@ pub struct Category {
 }
 
 /// Where a document stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocStatus {
     /// Head version is what readers see.
@@ -136,7 +136,7 @@ pub enum DocStatus {
 }
 
 /// Ordinary document or a structured record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
     /// Markdown document.

@@ -52,7 +52,7 @@ pub const MAX_STAGES: usize = 10;
 pub const MAX_STAGE_NAME_CHARS: usize = 50;
 
 /// How many of a stage's reviewers must approve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Quorum {
     /// One approval by any listed reviewer.

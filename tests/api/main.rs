@@ -9,6 +9,7 @@ mod errors;
 mod hardening;
 mod import;
 mod limits;
+mod openapi;
 mod permissions;
 mod render;
 mod reviews;
