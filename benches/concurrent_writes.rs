@@ -24,6 +24,11 @@ use std::{
 
 use serde_json::json;
 
+/// About 1 KiB of text per tree in the store-level runs.
+const KIB_A: &str = include_str!("kib.txt");
+const KIB_B: &str = KIB_A;
+const KIB_C: &str = KIB_A;
+
 #[path = "common/mod.rs"]
 mod common;
 
@@ -132,11 +137,13 @@ fn store_levels() {
                     while Instant::now() < deadline && i < 1_000_000 {
                         let key = format!("{w}-{i}");
                         let t = Instant::now();
+                        let seq = store.next_seq().unwrap();
                         store
                             .transact(|tx| {
-                                tx.docs.insert(key.as_bytes(), &[0u8; 1024][..])?;
-                                tx.bodies.insert(key.as_bytes(), &[1u8; 1024][..])?;
-                                tx.audit.insert(key.as_bytes(), &[2u8; 1024][..])?;
+                                // Three trees, about 1 KiB each, as a document save writes.
+                                tx.bodies.put(&key, KIB_A)?;
+                                tx.import_paths.put(&key, "p", KIB_B)?;
+                                tx.outbox.push(seq, KIB_C)?;
                                 Ok(())
                             })
                             .unwrap();

@@ -118,7 +118,7 @@ async fn run(scale: usize) {
     {
         let store = hanlin::store::Store::open(&dir.path().join("db")).unwrap();
         hanlin::bootstrap::first_start(&store, Some(common::PASSWORD)).unwrap();
-        let users: Vec<hanlin::model::User> = store.all_json(&store.users).unwrap();
+        let users: Vec<hanlin::model::User> = store.users.all().unwrap();
         let actor = Actor {
             id: users[0].id.clone(),
             name: "bench".into(),

@@ -97,20 +97,9 @@ fn versions_bench() {
     }
     let save_time = started.elapsed();
     store.flush_blocking().unwrap();
-    let stored: u64 = store
-        .versions
-        .iter()
-        .map(|kv| kv.unwrap().1.len() as u64)
-        .sum();
-    let snapshots = store
-        .versions
-        .iter()
-        .filter(|kv| {
-            let rec: hanlin::model::VersionRecord =
-                postcard::from_bytes(&kv.as_ref().unwrap().1).unwrap();
-            matches!(rec.content, hanlin::domain::versions::Content::Full(_))
-        })
-        .count();
+    let sizes = store.versions.stored_sizes(&doc.id).unwrap();
+    let stored: u64 = sizes.iter().map(|(bytes, _)| bytes).sum();
+    let snapshots = sizes.iter().filter(|(_, full)| *full).count();
     let head = docs::load(&store, &doc.id).unwrap();
     // Read every version once to find the slowest to rebuild, then time the oldest and that one.
     let mut worst = (0u64, Duration::ZERO);

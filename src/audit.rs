@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::{AppState, error::Result, model::AuditEvent, store::Store};
+use crate::{AppState, error::Result, store::Store};
 
 /// The shortest retention allowed, whatever the configuration says.
 pub const MIN_RETENTION_DAYS: u32 = 180;
@@ -14,17 +14,20 @@ pub const MIN_RETENTION_DAYS: u32 = 180;
 pub fn prune(store: &Store, days: u32) -> Result<usize> {
     let cutoff = Utc::now() - chrono::Duration::days(days.max(MIN_RETENTION_DAYS) as i64);
     let mut removed = 0;
-    // Keys are time-ordered sequences: stop at the first event inside the retention window.
-    for kv in store.audit.iter() {
-        let (k, v) = kv?;
-        let ev: AuditEvent = crate::store::from_json(&v)?;
-        if ev.at >= cutoff {
-            break;
+    // In batches, each one transaction through the write gate like every write.
+    loop {
+        let seqs = store.audit.older_than(cutoff, 1000)?;
+        if seqs.is_empty() {
+            return Ok(removed);
         }
-        store.audit.remove(k)?;
-        removed += 1;
+        store.transact(|tx| {
+            for &seq in &seqs {
+                tx.audit.remove(seq)?;
+            }
+            Ok(())
+        })?;
+        removed += seqs.len();
     }
-    Ok(removed)
 }
 
 /// The daily retention task.
@@ -46,6 +49,7 @@ pub async fn run(state: AppState) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::AuditEvent;
 
     #[test]
     fn prune_keeps_the_minimum_window() {
@@ -64,8 +68,7 @@ mod tests {
         };
         for (seq, days) in [(1, 400), (2, 200), (3, 170), (4, 1)] {
             store
-                .audit
-                .insert(u64::to_be_bytes(seq), crate::store::to_json(&ev(seq, days)))
+                .transact(|tx| tx.audit.append(&ev(seq, days)))
                 .unwrap();
         }
         // A configured 30 days is raised to 180: only the 400- and 200-day-old events go.

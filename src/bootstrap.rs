@@ -10,7 +10,7 @@ use crate::{
     service::accounts,
     service::documents::{self as docs, Actor, NewDoc},
     service::sessions,
-    store::{Store, to_json},
+    store::{Store, names},
 };
 
 const INITIALIZED: &[u8] = b"initialized";
@@ -20,7 +20,7 @@ pub const WELCOME_BODY: &str = "# 欢迎使用翰林知识库\n\n翰林是公司
 
 /// Creates the admin account, the welcome space and document on the very first start.
 pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
-    if store.meta.get(INITIALIZED)?.is_some() {
+    if store.meta(INITIALIZED)?.is_some() {
         return Ok(());
     }
     let now = Utc::now();
@@ -61,10 +61,12 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
         created_at: now,
     };
     let admin = accounts::insert(store, checked, hash, None)?;
-    let space_bytes = to_json(&space);
+    let name_key = names::space(&space.name);
     store.transact(|tx| {
-        tx.spaces.insert(space.id.as_bytes(), space_bytes.clone())?;
-        Ok(())
+        names::tx_claim(tx, &name_key, None, &space.id, || {
+            crate::service::spaces::space_name_taken(&space.name)
+        })?;
+        tx.spaces.put(&space.id, &space)
     })?;
     let actor = Actor {
         id: admin.id.clone(),
@@ -104,4 +106,41 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_welcome_space_holds_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        first_start(&store, Some("Passw0rd-long")).unwrap();
+        // The name index agrees with the spaces (hanlin check), so the name cannot be taken twice.
+        assert!(names::verify(&store).unwrap().is_empty());
+        let admin = store.users.all().unwrap().remove(0);
+        let actor = Actor {
+            id: admin.id,
+            name: admin.username,
+            ip: None,
+        };
+        let again = crate::service::spaces::create_space(
+            &store,
+            &actor,
+            "欢迎",
+            crate::model::SpaceKind::Knowledge,
+            "",
+        );
+        assert!(
+            matches!(
+                again,
+                Err(crate::error::Error::Rule {
+                    code: crate::error::Code::NameTaken,
+                    ..
+                })
+            ),
+            "{again:?}"
+        );
+    }
 }

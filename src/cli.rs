@@ -19,10 +19,10 @@ use crate::{
     indexer,
     model::{AuditEvent, User},
     service::accounts,
-    service::documents::{self as docs, Actor, tx_audit},
+    service::documents::{self as docs, Actor},
     service::import,
     service::sessions,
-    store::{Store, to_json},
+    store::Store,
 };
 
 fn bar(len: u64, what: &str) -> ProgressBar {
@@ -104,12 +104,20 @@ pub fn check(data_dir: &Path) -> Result<ExitCode> {
     pb.finish_and_clear();
     // The secondary indexes must agree with the primary trees.
     report.problems.extend(crate::store::names::verify(&store)?);
+    report
+        .problems
+        .extend(crate::service::reviews::verify_open_index(&store)?);
+    report
+        .problems
+        .extend(accounts::verify_login_index(&store)?);
     println!(
         "checked {} documents, {} versions",
         report.docs, report.versions
     );
     if report.problems.is_empty() {
-        println!("ok: every version rebuilds and matches its hash; the name index matches");
+        println!(
+            "ok: every version rebuilds and matches its hash; the name, login and open-review indexes match"
+        );
         Ok(ExitCode::SUCCESS)
     } else {
         for p in &report.problems {
@@ -138,7 +146,7 @@ pub fn reindex(data_dir: &Path) -> Result<ExitCode> {
 
 /// The admin account used for offline commands.
 fn admin_actor(store: &Store) -> Result<Actor> {
-    let users: Vec<User> = store.all_json(&store.users)?;
+    let users: Vec<User> = store.users.all()?;
     let admin = users
         .into_iter()
         .filter(|u| u.is_admin && !u.disabled)
@@ -236,12 +244,9 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
     indexer::drain(&store, &index)?;
     // Map doc id -> imported relative path (any space).
     let mut path_of = std::collections::HashMap::new();
-    for kv in store.import_paths.iter() {
-        let (k, v) = kv?;
-        let key = String::from_utf8_lossy(&k).into_owned();
-        if let Some((_, rel)) = key.split_once('\0') {
-            path_of.insert(String::from_utf8_lossy(&v).into_owned(), rel.to_owned());
-        }
+    for p in store.import_paths.all() {
+        let p = p?;
+        path_of.insert(p.doc_id, p.path);
     }
     let text = std::fs::read_to_string(&args.queries)
         .map_err(|e| Error::bad(format!("cannot read {}: {e}", args.queries.display())))?;
@@ -312,13 +317,7 @@ fn read_password() -> Result<String> {
 }
 
 fn find_user(store: &Store, username: &str) -> Result<User> {
-    let id = store
-        .usernames
-        .get(username.to_lowercase().as_bytes())?
-        .ok_or(Error::NotFound("user"))?;
-    store
-        .get_json(&store.users, &id)?
-        .ok_or(Error::NotFound("user"))
+    accounts::by_login(store, username)?.ok_or(Error::NotFound("user"))
 }
 
 fn cli_audit(store: &Store, action: &str, user: &User) -> Result<AuditEvent> {
@@ -337,12 +336,7 @@ fn cli_audit(store: &Store, action: &str, user: &User) -> Result<AuditEvent> {
 
 fn save_user(store: &Store, user: &User, action: &str) -> Result<()> {
     let ev = cli_audit(store, action, user)?;
-    let bytes = to_json(user);
-    store.transact(|tx| {
-        tx.users.insert(user.id.as_bytes(), bytes.clone())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
+    accounts::replace(store, user, None, &ev)?;
     store.flush_blocking()
 }
 
@@ -401,7 +395,7 @@ pub fn user(cmd: UserCommand) -> Result<ExitCode> {
         }
         UserCommand::List { data_dir } => {
             let store = open_store(&data_dir)?;
-            let mut users: Vec<User> = store.all_json(&store.users)?;
+            let mut users: Vec<User> = store.users.all()?;
             users.sort_by(|a, b| a.username.cmp(&b.username));
             for u in users {
                 let state = if u.disabled {

@@ -52,7 +52,7 @@ pub fn index_doc(store: &Store, id: &str) -> Result<Option<IndexDoc>> {
 
 /// Converts a (published) document to what the index stores.
 pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
-    let space: Option<Space> = store.get_json(&store.spaces, doc.space_id.as_bytes())?;
+    let space: Option<Space> = store.spaces.get(&doc.space_id)?;
     let chain = access::chain(store, doc.category_id.as_deref()).unwrap_or_default();
     let (author, _) = user_names(store, &doc.updated_by);
     Ok(IndexDoc {
@@ -79,10 +79,8 @@ pub fn drain(store: &Store, index: &SearchIndex) -> Result<usize> {
     loop {
         let mut keys = Vec::new();
         let mut ids: Vec<String> = Vec::new();
-        for kv in store.outbox.iter().take(BATCH) {
-            let (k, v) = kv?;
-            keys.push(k);
-            let id = String::from_utf8_lossy(&v).into_owned();
+        for (seq, id) in store.outbox.oldest(BATCH)? {
+            keys.push(seq);
             if !ids.contains(&id) {
                 ids.push(id);
             }
@@ -102,8 +100,8 @@ pub fn drain(store: &Store, index: &SearchIndex) -> Result<usize> {
         }
         index.commit()?;
         store.transact(|tx| {
-            for k in &keys {
-                tx.outbox.remove(k.as_ref())?;
+            for &seq in &keys {
+                tx.outbox.remove(seq)?;
             }
             Ok(())
         })?;
@@ -118,12 +116,18 @@ pub fn reindex_all(
     mut progress: impl FnMut(u64, u64),
 ) -> Result<u64> {
     let total = store.docs.len() as u64;
+    // What the rebuild covers: entries queued before it starts (later ones stay for the drain).
+    let queued: Vec<u64> = store
+        .outbox
+        .oldest(usize::MAX)?
+        .into_iter()
+        .map(|(seq, _)| seq)
+        .collect();
     index.delete_all()?;
     let mut done = 0;
     let mut batch = Vec::new();
-    for k in store.docs.iter().keys() {
-        let k = k?;
-        let id = String::from_utf8_lossy(&k).into_owned();
+    for id in store.docs.ids() {
+        let id = id?;
         if let Some(d) = index_doc(store, &id)? {
             batch.push(d);
         }
@@ -138,7 +142,14 @@ pub fn reindex_all(
     }
     index.commit()?;
     // Everything queued before the rebuild is now reflected.
-    store.outbox.clear()?;
+    for chunk in queued.chunks(1000) {
+        store.transact(|tx| {
+            for &seq in chunk {
+                tx.outbox.remove(seq)?;
+            }
+            Ok(())
+        })?;
+    }
     Ok(done)
 }
 

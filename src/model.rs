@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::permission::{AccountKind, Grant};
-use crate::domain::review::Policy;
+use crate::domain::review::{Policy, Review};
 use crate::domain::versions::{ChainState, Content};
 
 /// A new opaque id: a UUIDv7 in simple form (time ordered, 32 hex digits).
@@ -268,4 +268,90 @@ pub struct Device {
     pub user_id: String,
     /// When the cookie was issued.
     pub created_at: DateTime<Utc>,
+}
+
+/// A review as stored in [`crate::store::REVIEWS`]: the domain record plus what the server keeps
+/// around it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredReview {
+    /// The state machine's record.
+    pub review: Review,
+    /// Title of the submitted version.
+    pub title: String,
+    /// The author's note to the reviewers.
+    #[serde(default)]
+    pub message: String,
+    /// The published version when it was submitted (what the diff compares against).
+    #[serde(default)]
+    pub base_version: Option<u64>,
+    /// `flag` words found in the submitted version, shown to the reviewers.
+    #[serde(default)]
+    pub flags: Vec<WordMatch>,
+    /// Stages for which the `waiting_too_long` notification was sent.
+    #[serde(default)]
+    pub waiting_notified: Vec<usize>,
+}
+
+/// What a notification announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// A submission reached a stage you review.
+    ReviewRequested,
+    /// Your submission passed a stage.
+    StageAdvanced,
+    /// Your submission passed every stage and is published.
+    Approved,
+    /// Your submission was rejected (the text carries the comment).
+    Rejected,
+    /// A review you are waited on has been pending more than [`crate::service::reviews::WAITING_TOO_LONG_DAYS`] days.
+    WaitingTooLong,
+}
+
+/// One in-app notification. key = user id ‖ 0x00 ‖ seq (u64 big-endian).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The sequence number, as a decimal string (the id clients send back to mark it read).
+    pub id: String,
+    /// What it announces.
+    pub kind: NotificationKind,
+    /// The message (Chinese).
+    pub text: String,
+    /// Where the web app should go, e.g. `#/reviews/<id>` or `#/doc/<id>`.
+    pub link: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// Whether the recipient has read it.
+    pub read: bool,
+    /// The review concerned.
+    #[serde(default)]
+    pub review_id: Option<String>,
+    /// The document concerned.
+    #[serde(default)]
+    pub doc_id: Option<String>,
+}
+
+/// What a listed word does to a submission containing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WordAction {
+    /// The submission is refused, with the positions shown.
+    Block,
+    /// The submission goes through; the reviewers see the word flagged.
+    Flag,
+}
+
+/// Where a listed word occurs in a submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WordMatch {
+    /// The listed word (as listed, not as written in the text).
+    pub word: String,
+    /// `title` or `body`.
+    pub field: String,
+    /// 1-based line (always 1 in the title).
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// The word's action.
+    pub action: WordAction,
 }

@@ -115,3 +115,39 @@ fn nothing_outside_store_names_sled() {
         bad.join("\n")
     );
 }
+
+#[test]
+fn handlers_write_only_through_services() {
+    // Every write is a service's (its permission check, its audit event, its transaction).
+    let bad = offending(
+        |code| code.contains(".transact(") || code.contains("tx.") || code.contains("tx_audit"),
+        |rel| !rel.starts_with("http/"),
+    );
+    assert!(
+        bad.is_empty(),
+        "writes in the transport (move them into src/service/):\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn the_store_hands_out_no_sled_tree() {
+    // Trees are private to src/store/: what it makes public is typed (tables, indexes, codecs).
+    let bad = offending(
+        |code| {
+            // A private tree inside a public wrapper is the point: `Texts(pub(super) sled::Tree)`.
+            let code = code
+                .trim_start()
+                .replace("pub(super) sled::Tree", "")
+                .replace("pub(super) &'a TransactionalTree", "");
+            code.starts_with("pub ")
+                && (code.contains("sled::Tree") || code.contains("TransactionalTree"))
+        },
+        |rel| !rel.starts_with("store/"),
+    );
+    assert!(
+        bad.is_empty(),
+        "sled trees made public by src/store/:\n{}",
+        bad.join("\n")
+    );
+}

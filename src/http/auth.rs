@@ -4,21 +4,18 @@
 
 use std::net::SocketAddr;
 
-use axum::{
-    extract::{ConnectInfo, FromRequestParts},
-    http::{Method, request::Parts},
-};
-use chrono::Utc;
-
 use crate::{
     AppState,
     error::{Code, Error, Result},
-    model::{Session, User},
+    model::Session,
     service::{
         Caller,
-        sessions::{account_active, same, token_key},
+        sessions::{self, same, token_key},
     },
-    store::to_json,
+};
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{Method, request::Parts},
 };
 
 /// Name of the session cookie.
@@ -108,30 +105,12 @@ impl FromRequestParts<AppState> for CurrentUser {
         };
         let key = token_key(&token);
         let store = &state.store;
-        let Some(mut session) = store.get_json::<Session>(&store.sessions, &key)? else {
-            return Err(Error::Unauthenticated);
-        };
-        let now = Utc::now();
         let cfg = &state.config;
         let idle = chrono::Duration::minutes(cfg.session_idle_minutes as i64);
         let max = chrono::Duration::hours(cfg.session_max_hours as i64);
-        if session.last_seen + idle < now || session.created_at + max < now {
-            store.transact(|tx| {
-                tx.sessions.remove(key.as_slice())?;
-                Ok(())
-            })?;
-            return Err(Error::Unauthenticated);
-        }
-        let Some(user) = store.get_json::<User>(&store.users, session.user_id.as_bytes())? else {
+        let Some((mut session, user)) = sessions::resolve(store, &key, idle, max)? else {
             return Err(Error::Unauthenticated);
         };
-        if !account_active(&user)
-            || user
-                .sessions_valid_after
-                .is_some_and(|t| session.created_at < t)
-        {
-            return Err(Error::Unauthenticated);
-        }
         if via == Via::Cookie
             && !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
         {
@@ -147,15 +126,7 @@ impl FromRequestParts<AppState> for CurrentUser {
                 ));
             }
         }
-        // Touch the session at most once a minute: keeps the idle timeout honest without a write per request.
-        if now - session.last_seen > chrono::Duration::seconds(60) {
-            session.last_seen = now;
-            let bytes = to_json(&session);
-            store.transact(|tx| {
-                tx.sessions.insert(key.as_slice(), bytes.as_slice())?;
-                Ok(())
-            })?;
-        }
+        sessions::touch(store, &key, &mut session)?;
         let groups = state.groups_of(&user.id)?;
         Ok(CurrentUser {
             caller: Caller {

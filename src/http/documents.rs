@@ -25,7 +25,7 @@ use crate::{
     service::access::{self, load_space},
     service::documents::{self as docs, Actor, DocContent, NewDoc, Update},
     service::documents::{published_view, user_names},
-    store::{Store, pair_key},
+    store::Store,
 };
 
 /// Routes of this module.
@@ -356,7 +356,7 @@ fn view(
 ) -> Result<DocView> {
     let store = &state.store;
     let (author, author_name) = user_names(store, &doc.updated_by);
-    let favourite = store.favourites.contains_key(pair_key(who.id(), &doc.id))?;
+    let favourite = store.favourites.contains(who.id(), &doc.id)?;
     // Approvals belong to the published version: shown only when that is the version shown.
     let approved_by = if doc.published_version == Some(doc.version) {
         doc.approved_by
@@ -994,11 +994,7 @@ async fn favourite(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Favourite>> {
     load_visible(&state, &who, &id)?;
-    let (key, at) = (pair_key(who.id(), &id), Utc::now().to_rfc3339());
-    state.store.transact(|tx| {
-        tx.favourites.insert(key.as_slice(), at.as_bytes())?;
-        Ok(())
-    })?;
+    docs::set_favourite(&state.store, &who, &id, true)?;
     state.store.flush().await?;
     Ok(Json(Favourite {
         id,
@@ -1021,11 +1017,7 @@ async fn unfavourite(
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Favourite>> {
     check_id(&id, "document")?;
-    let key = pair_key(who.id(), &id);
-    state.store.transact(|tx| {
-        tx.favourites.remove(key.as_slice())?;
-        Ok(())
-    })?;
+    docs::set_favourite(&state.store, &who, &id, false)?;
     state.store.flush().await?;
     Ok(Json(Favourite {
         id,
@@ -1059,15 +1051,12 @@ fn visible_summaries(
     responses((status = 200, body = DocList)),
 )]
 async fn favourites(State(state): State<AppState>, who: CurrentUser) -> Result<Json<DocList>> {
-    let mut prefix = who.id().as_bytes().to_vec();
-    prefix.push(0);
     let ids = state
         .store
         .favourites
-        .scan_prefix(&prefix)
-        .keys()
-        .filter_map(|k| k.ok())
-        .map(|k| String::from_utf8_lossy(&k[prefix.len()..]).into_owned())
+        .of_user(who.id())?
+        .into_iter()
+        .map(|(doc, _)| doc)
         .collect::<Vec<_>>();
     let items = visible_summaries(&state, &who, ids.into_iter())?;
     Ok(Json(DocList::of(items)))
@@ -1099,8 +1088,8 @@ struct ListQuery {
 /// Every document record (metadata only) matching a predicate.
 fn scan_docs(store: &Store, mut keep: impl FnMut(&Doc) -> bool) -> Result<Vec<Doc>> {
     let mut out = Vec::new();
-    for v in store.docs.iter().values() {
-        let d: Doc = crate::store::from_json(&v?)?;
+    for d in store.docs.values() {
+        let d = d?;
         if keep(&d) {
             out.push(d);
         }

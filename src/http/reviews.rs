@@ -9,7 +9,6 @@ use axum::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::{
@@ -26,10 +25,10 @@ use crate::{
     },
     model::{Doc, DocStatus, Group, User},
     service::access,
+    service::documents as docs,
     service::documents::user_names,
-    service::documents::{self as docs, tx_audit},
-    service::reviews::{self, SENSITIVE_WORDS_KEY, StoredReview},
-    store::{Store, to_json},
+    service::reviews::{self, StoredReview},
+    store::Store,
 };
 
 /// The operations of this module, for the API description.
@@ -401,7 +400,7 @@ pub enum ReviewerView {
 fn principal_view(store: &Store, p: &Principal) -> ReviewerView {
     match p {
         Principal::User(id) => {
-            let u: Option<User> = store.get_json(&store.users, id.as_bytes()).ok().flatten();
+            let u: Option<User> = store.users.get(id).ok().flatten();
             ReviewerView::User {
                 principal: p.to_string(),
                 id: id.clone(),
@@ -410,7 +409,7 @@ fn principal_view(store: &Store, p: &Principal) -> ReviewerView {
             }
         }
         Principal::Group(id) => {
-            let g: Option<Group> = store.get_json(&store.groups, id.as_bytes()).ok().flatten();
+            let g: Option<Group> = store.groups.get(id).ok().flatten();
             ReviewerView::Group {
                 principal: p.to_string(),
                 id: id.clone(),
@@ -1242,28 +1241,9 @@ async fn put_words(
     who: CurrentUser,
     ApiJson(body): ApiJson<WordsBody>,
 ) -> Result<Json<WordsBody>> {
-    who.require_admin()?;
     let sent: Vec<reviews::SensitiveWord> = body.words.into_iter().map(Into::into).collect();
-    let words = reviews::validate_words(&sent)?;
+    let words = reviews::set_words(&state.store, &who, &sent)?;
     let store = &state.store;
-    let blocks = words
-        .iter()
-        .filter(|w| w.action == reviews::WordAction::Block)
-        .count();
-    let ev = actor(&who).event(
-        store.next_seq()?,
-        "settings.sensitive_words",
-        "settings:sensitive_words".into(),
-        "ok",
-        Some(json!({"words": words.len(), "block": blocks, "flag": words.len() - blocks})),
-    );
-    let bytes = to_json(&words);
-    store.transact(|tx| {
-        tx.settings
-            .insert(SENSITIVE_WORDS_KEY.as_bytes(), bytes.as_slice())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
     store.flush().await?;
     Ok(Json(WordsBody::of(words)))
 }

@@ -7,7 +7,6 @@ use axum::{Json, Router, extract::State, routing::get};
 use chrono::{DateTime, Utc};
 use hanlin_index::{Access, SearchRequest, Sort};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::{
@@ -15,14 +14,10 @@ use crate::{
     domain::permission::Scopes,
     error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
-    http::{
-        documents::actor,
-        extract::{ApiJson, ApiQuery},
-    },
+    http::extract::{ApiJson, ApiQuery},
     service::access,
-    service::documents::tx_audit,
     service::settings,
-    store::{catalog::Catalog, to_json},
+    store::catalog::Catalog,
 };
 
 /// Routes of this module.
@@ -336,57 +331,8 @@ async fn put_synonyms(
     who: CurrentUser,
     ApiJson(body): ApiJson<SynonymsBody>,
 ) -> Result<Json<SynonymsBody>> {
-    who.require_admin()?;
-    if body.groups.len() > 5000 {
-        return Err(Error::invalid("groups", "at most 5,000 synonym groups")
-            .because(Reason::TooMany)
-            .with("limit", 5000));
-    }
-    let mut groups = Vec::with_capacity(body.groups.len());
-    for (i, g) in body.groups.iter().enumerate() {
-        let words: Vec<String> = g
-            .iter()
-            .map(|w| w.trim().to_owned())
-            .filter(|w| !w.is_empty())
-            .collect();
-        if words.len() < 2 {
-            return Err(Error::invalid(
-                format!("groups[{i}]"),
-                "a synonym group needs at least two words",
-            )
-            .because(Reason::TooFew)
-            .with("limit", 2));
-        }
-        let refuse = |why| {
-            Error::invalid(
-                format!("groups[{i}]"),
-                "synonyms are at most 50 characters, without control characters",
-            )
-            .because(why)
-        };
-        if words.iter().any(|w| w.chars().count() > 50) {
-            return Err(refuse(Reason::TooLong).with("limit", 50));
-        }
-        if words.iter().any(|w| w.chars().any(char::is_control)) {
-            return Err(refuse(Reason::BadCharacters));
-        }
-        groups.push(words);
-    }
+    let groups = settings::set_synonyms(&state.store, &who, &body.groups)?;
     let store = &state.store;
-    let ev = actor(&who).event(
-        store.next_seq()?,
-        "settings.synonyms",
-        "settings:synonyms".into(),
-        "ok",
-        Some(json!({"groups": groups.len()})),
-    );
-    let bytes = to_json(&groups);
-    store.transact(|tx| {
-        tx.settings
-            .insert(settings::SYNONYMS_KEY.as_bytes(), bytes.clone())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
     store.flush().await?;
     state.index.set_extra_synonyms(groups.clone());
     Ok(Json(SynonymsBody { groups }))

@@ -16,10 +16,8 @@ use crate::{
     error::{Code, Error, Reason, Result},
     http::auth::{ClientIp, CurrentUser, SESSION_COOKIE},
     http::extract::ApiJson,
-    model::{AuditEvent, Device, Session, User},
-    service::documents::tx_audit,
-    service::sessions,
-    store::to_json,
+    model::User,
+    service::{accounts, sessions},
 };
 
 /// Routes of this module.
@@ -76,62 +74,19 @@ impl UserView {
     }
 }
 
-fn login_event(
-    state: &AppState,
-    user: Option<&User>,
-    name: &str,
-    ip: &str,
-    outcome: &str,
-    reason: Option<&str>,
-) -> Result<AuditEvent> {
-    Ok(AuditEvent {
-        seq: state.store.next_seq()?,
-        at: Utc::now(),
-        actor: user.map(|u| u.id.clone()),
-        actor_name: Some(name.chars().take(64).collect()),
-        action: "session.login".into(),
-        target: user
-            .map(|u| format!("user:{}", u.id))
-            .unwrap_or_else(|| "user:unknown".into()),
-        outcome: outcome.into(),
-        ip: Some(ip.to_owned()),
-        detail: reason.map(|r| json!({ "reason": r })),
-    })
-}
-
-/// Records a refused or failed login.
-fn audit_login(
-    state: &AppState,
-    user: Option<&User>,
-    name: &str,
-    ip: &str,
-    outcome: &str,
-    reason: Option<&str>,
-) -> Result<()> {
-    let ev = login_event(state, user, name, ip, outcome, reason)?;
-    state.store.transact(|tx| tx_audit(tx, &ev))?;
-    Ok(())
-}
-
 /// The device key of a valid device cookie of `user` in this request, if any.
 fn known_device(
     state: &AppState,
     headers: &HeaderMap,
     user: Option<&User>,
 ) -> Result<Option<Vec<u8>>> {
-    let (Some(user), Some(value)) = (
+    match (
         user,
         crate::http::auth::header_cookie(headers, sessions::DEVICE_COOKIE),
-    ) else {
-        return Ok(None);
-    };
-    let key = sessions::token_key(value);
-    let Some(device) = state.store.get_json::<Device>(&state.store.devices, &key)? else {
-        return Ok(None);
-    };
-    let fresh =
-        device.created_at + chrono::Duration::days(sessions::DEVICE_MAX_AGE_DAYS) > Utc::now();
-    Ok((device.user_id == user.id && fresh).then_some(key))
+    ) {
+        (Some(user), Some(value)) => sessions::known_device(&state.store, value, user),
+        _ => Ok(None),
+    }
 }
 
 async fn login(
@@ -147,10 +102,7 @@ async fn login(
         );
     }
     let store = &state.store;
-    let user: Option<User> = match store.usernames.get(name.as_bytes())? {
-        Some(id) => store.get_json(&store.users, &id)?,
-        None => None,
-    };
+    let user: Option<User> = accounts::by_login(store, &name)?;
     let device = known_device(&state, &headers, user.as_ref())?;
     let attempt = sessions::Attempt {
         username: &name,
@@ -160,7 +112,7 @@ async fn login(
     if let Some(refusal) = state.throttle.check(&attempt) {
         // One audit event per lock window: a flood of throttled attempts cannot flood the log.
         if refusal.first {
-            audit_login(&state, None, &name, &ip, "denied", Some("throttled"))?;
+            sessions::audit_login(store, None, &name, &ip, "denied", Some("throttled"))?;
             store.flush().await?;
         }
         return Err(Error::TooManyRequests {
@@ -180,8 +132,8 @@ async fn login(
         Some(u) if ok => u,
         _ => {
             state.throttle.failure(&attempt);
-            audit_login(
-                &state,
+            sessions::audit_login(
+                store,
                 user.as_ref(),
                 &name,
                 &ip,
@@ -196,8 +148,8 @@ async fn login(
         }
     };
     if !sessions::account_active(&user) {
-        audit_login(
-            &state,
+        sessions::audit_login(
+            store,
             Some(&user),
             &name,
             &ip,
@@ -211,34 +163,11 @@ async fn login(
         ));
     }
     state.throttle.success(&attempt);
-    let token = sessions::new_token();
-    let now = Utc::now();
-    let session = Session {
-        user_id: user.id.clone(),
-        created_at: now,
-        last_seen: now,
-        csrf_token: sessions::new_token(),
-    };
-    // A browser without a device cookie of this account gets one with this session.
-    let new_device = device.is_none().then(|| {
-        let value = sessions::new_token();
-        let record = Device {
-            user_id: user.id.clone(),
-            created_at: now,
-        };
-        (value.clone(), sessions::token_key(&value), to_json(&record))
-    });
     // The session (and device) and its audit event land together.
-    let ev = login_event(&state, Some(&user), &name, &ip, "ok", None)?;
-    let (key, bytes) = (sessions::token_key(&token), to_json(&session));
-    store.transact(|tx| {
-        tx.sessions.insert(key.as_slice(), bytes.as_slice())?;
-        if let Some((_, dkey, dbytes)) = &new_device {
-            tx.devices.insert(dkey.as_slice(), dbytes.as_slice())?;
-        }
-        tx_audit(tx, &ev)
-    })?;
+    let ev = sessions::login_event(store, Some(&user), &name, &ip, "ok", None)?;
+    let opened = sessions::open(store, &user, device.is_some(), &ev)?;
     store.flush().await?;
+    let (token, session) = (opened.token, opened.session);
     let groups = state.groups_of(&user.id)?;
     let max_age = state.config.session_max_hours as i64 * 3600;
     let secure = if state.config.cookies_secure() {
@@ -259,7 +188,7 @@ async fn login(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).map_err(Error::internal)?,
     );
-    if let Some((value, _, _)) = &new_device {
+    if let Some(value) = &opened.device_cookie {
         let device_cookie = format!(
             "{}={value}; Path=/api/v1/session; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
             sessions::DEVICE_COOKIE,
@@ -275,21 +204,7 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, who: CurrentUser) -> Result<Response> {
-    let ev = AuditEvent {
-        seq: state.store.next_seq()?,
-        at: Utc::now(),
-        actor: Some(who.user.id.clone()),
-        actor_name: Some(who.user.username.clone()),
-        action: "session.logout".into(),
-        target: format!("user:{}", who.user.id),
-        outcome: "ok".into(),
-        ip: Some(who.ip.clone()),
-        detail: None,
-    };
-    state.store.transact(|tx| {
-        tx.sessions.remove(who.token_key.as_slice())?;
-        tx_audit(tx, &ev)
-    })?;
+    sessions::close(&state.store, &who, &who.token_key)?;
     state.store.flush().await?;
     let secure = if state.config.cookies_secure() {
         "; Secure"

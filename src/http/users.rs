@@ -13,18 +13,16 @@ use serde_json::{Value, json};
 use crate::{
     AppState,
     domain::permission::AccountKind,
-    error::{Code, Error, Reason, Result},
+    error::{Error, Reason, Result},
     http::auth::CurrentUser,
     http::{
         documents::actor,
-        extract::{ApiJson, ApiPath, ApiQuery, check_id},
+        extract::{ApiJson, ApiPath, ApiQuery},
         session::UserView,
     },
-    model::{AuditEvent, Group, User, new_id},
-    service::accounts,
-    service::documents::tx_audit,
-    service::sessions,
-    store::{Store, names, to_json, tx_json, tx_modify},
+    model::{Group, User},
+    service::{accounts, audit, sessions},
+    store::Store,
 };
 
 /// Routes of this module.
@@ -38,8 +36,6 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{id}/members", put(set_members))
         .route("/audit", get(audit))
 }
-
-use crate::service::accounts::{check_account, check_display_name};
 
 fn groups_by_user(store: &Store) -> Result<Vec<Group>> {
     Ok(store.catalog()?.groups.clone())
@@ -57,10 +53,8 @@ fn view(u: &User, groups: &[Group]) -> UserView {
 }
 
 async fn list_users(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
-    who.require_admin()?;
     let store = &state.store;
-    let mut users: Vec<User> = store.all_json(&store.users)?;
-    users.sort_by(|a, b| a.username.cmp(&b.username));
+    let users = accounts::list(store, &who)?;
     let groups = groups_by_user(store)?;
     let items: Vec<UserView> = users.iter().map(|u| view(u, &groups)).collect();
     Ok(Json(json!({"total": items.len(), "items": items})))
@@ -129,14 +123,8 @@ async fn read_user(
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
-    check_id(&id, "user")?;
-    if id != who.id() && !who.is_admin() {
-        return Err(Error::NotFound("user"));
-    }
     let store = &state.store;
-    let u: User = store
-        .get_json(&store.users, id.as_bytes())?
-        .ok_or(Error::NotFound("user"))?;
+    let u = accounts::get(store, &who, &id)?;
     let groups = groups_by_user(store)?;
     Ok(Json(
         serde_json::to_value(view(&u, &groups)).map_err(Error::internal)?,
@@ -168,132 +156,29 @@ async fn update_user(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<UpdateUser>,
 ) -> Result<Json<Value>> {
-    check_id(&id, "user")?;
-    let admin = who.is_admin();
-    let is_self = id == who.id();
-    if !admin && !is_self {
-        return Err(Error::NotFound("user"));
-    }
-    let admin_only = req.password.is_some()
-        || req.kind.is_some()
-        || req.expires_at.is_some()
-        || req.is_admin.is_some()
-        || req.disabled.is_some()
-        || req.groups.is_some();
-    if admin_only && !admin {
-        return Err(Error::Forbidden(
-            "only administrators may change this; use /api/v1/me/password for your password".into(),
-        ));
-    }
     let store = &state.store;
-    let mut u: User = store
-        .get_json(&store.users, id.as_bytes())?
-        .ok_or(Error::NotFound("user"))?;
-    if let Some(n) = &req.display_name {
-        u.display_name = check_display_name(n)?;
-    }
-    if let Some(k) = req.kind {
-        u.kind = k;
-    }
-    if let Some(e) = req.expires_at {
-        u.expires_at = e;
-    }
-    if let Some(a) = req.is_admin {
-        if is_self && !a {
-            return Err(Error::invalid(
-                "is_admin",
-                "you cannot remove your own administrator rights",
-            )
-            .because(Reason::OwnAccount));
+    let pending = accounts::check_change(
+        store,
+        &who,
+        &id,
+        accounts::AccountChange {
+            display_name: req.display_name,
+            password: req.password,
+            kind: req.kind,
+            expires_at: req.expires_at,
+            is_admin: req.is_admin,
+            disabled: req.disabled,
+            groups: req.groups,
+        },
+    )?;
+    let hash = match pending.password() {
+        Some(p) => {
+            let p = p.to_owned();
+            Some(sessions::hashing(&state, move || sessions::hash_password(&p)).await??)
         }
-        u.is_admin = a;
-    }
-    if let Some(d) = req.disabled {
-        if is_self && d {
-            return Err(
-                Error::invalid("disabled", "you cannot disable your own account")
-                    .because(Reason::OwnAccount),
-            );
-        }
-        u.disabled = d;
-    }
-    check_account(u.kind, u.is_admin, u.expires_at, false)?;
-    let mut revoke = req.disabled == Some(true);
-    if let Some(p) = &req.password {
-        sessions::check_password_policy(p, &u.username)?;
-        let p = p.clone();
-        u.password_hash = sessions::hashing(&state, move || sessions::hash_password(&p)).await??;
-        revoke = true;
-    }
-    if revoke {
-        u.sessions_valid_after = Some(Utc::now());
-    }
-    if let Some(gs) = &req.groups {
-        accounts::check_groups_exist(store, gs)?;
-        // As with PUT /groups/{id}/members: a disabled or expired account joins no department.
-        if !sessions::account_active(&u) {
-            let current: Vec<String> = groups_by_user(store)?
-                .into_iter()
-                .filter(|g| g.members.contains(&id))
-                .map(|g| g.id)
-                .collect();
-            if gs.iter().any(|g| !current.contains(g)) {
-                return Err(Error::invalid(
-                    "groups",
-                    format!(
-                        "the account {} is disabled or expired and cannot join a department",
-                        u.username
-                    ),
-                )
-                .because(Reason::InactiveAccount)
-                .with("name", &u.username));
-            }
-        }
-    }
-    let fields: Vec<&str> = [
-        req.display_name.as_ref().map(|_| "display_name"),
-        req.password.as_ref().map(|_| "password"),
-        req.kind.map(|_| "kind"),
-        req.expires_at.map(|_| "expires_at"),
-        req.is_admin.map(|_| "is_admin"),
-        req.disabled.map(|_| "disabled"),
-        req.groups.as_ref().map(|_| "groups"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let detail = json!({ "fields": fields });
-    let ev = actor(&who).event(
-        store.next_seq()?,
-        "user.update",
-        format!("user:{id}"),
-        "ok",
-        Some(detail),
-    );
-    let bytes = to_json(&u);
-    let all_groups = groups_by_user(store)?;
-    store.transact(|tx| {
-        tx.users.insert(id.as_bytes(), bytes.clone())?;
-        if let Some(gs) = &req.groups {
-            for g in &all_groups {
-                let member = g.members.contains(&id);
-                let wanted = gs.contains(&g.id);
-                if member != wanted {
-                    let mut group: Group = match tx.groups.get(g.id.as_bytes())? {
-                        Some(b) => tx_json(&b)?,
-                        None => continue,
-                    };
-                    group.members.retain(|m| *m != id);
-                    if wanted {
-                        group.members.push(id.clone());
-                    }
-                    tx.groups.insert(g.id.as_bytes(), to_json(&group))?;
-                }
-            }
-        }
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
+        None => None,
+    };
+    let u = accounts::apply_change(store, &who, pending, hash)?;
     store.flush().await?;
     let groups = groups_by_user(store)?;
     Ok(Json(
@@ -314,8 +199,7 @@ async fn change_own_password(
     ApiJson(req): ApiJson<ChangePassword>,
 ) -> Result<Json<Value>> {
     let store = &state.store;
-    let mut u = who.user.clone();
-    let (cur, hash) = (req.current_password.clone(), u.password_hash.clone());
+    let (cur, hash) = (req.current_password.clone(), who.user.password_hash.clone());
     let ok = sessions::hashing(&state, move || sessions::verify_password(&cur, &hash)).await?;
     if !ok {
         return Err(
@@ -323,29 +207,10 @@ async fn change_own_password(
                 .because(Reason::WrongPassword),
         );
     }
-    sessions::check_password_policy(&req.new_password, &u.username)?;
+    accounts::check_new_password(&who, &req.new_password)?;
     let p = req.new_password.clone();
-    u.password_hash = sessions::hashing(&state, move || sessions::hash_password(&p)).await??;
-    // Other sessions end; this one continues with a fresh session record.
-    let now = Utc::now();
-    u.sessions_valid_after = Some(now);
-    let mut session = who.session.clone();
-    session.created_at = now;
-    let ev = actor(&who).event(
-        store.next_seq()?,
-        "user.password_change",
-        format!("user:{}", u.id),
-        "ok",
-        None,
-    );
-    let (bytes, session_bytes) = (to_json(&u), to_json(&session));
-    store.transact(|tx| {
-        tx.users.insert(u.id.as_bytes(), bytes.clone())?;
-        tx.sessions
-            .insert(who.token_key.as_slice(), session_bytes.as_slice())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
+    let hash = sessions::hashing(&state, move || sessions::hash_password(&p)).await??;
+    accounts::set_own_password(store, &who, &who.token_key, who.session.clone(), hash)?;
     store.flush().await?;
     Ok(Json(json!({"ok": true})))
 }
@@ -355,13 +220,7 @@ fn group_view(g: &Group) -> Value {
 }
 
 async fn list_groups(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
-    // External guests see nothing of the company's structure (least privilege).
-    if who.user.kind == AccountKind::External {
-        return Ok(Json(json!({"total": 0, "items": []})));
-    }
-    let store = &state.store;
-    let mut groups = groups_by_user(store)?;
-    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    let groups = accounts::groups(&state.store, &who)?;
     // Employees may see department names (to pick them in grants); members only for admins.
     let admin = who.is_admin();
     let items: Vec<Value> = groups
@@ -385,64 +244,13 @@ struct GroupBody {
     members: Vec<String>,
 }
 
-fn group_name_taken(name: &str) -> Error {
-    Error::rule(Code::NameTaken, format!("a department named {name} exists")).with("name", name)
-}
-
-/// Checks that every member exists and is active (an expired intern cannot join a department).
-fn check_members(store: &Store, members: &[String]) -> Result<Vec<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for (i, m) in members.iter().enumerate() {
-        let u: User = store.get_json(&store.users, m.as_bytes())?.ok_or_else(|| {
-            Error::invalid(format!("members[{i}]"), format!("no such user: {m}"))
-                .because(Reason::NoSuch)
-                .with("name", m)
-        })?;
-        if !sessions::account_active(&u) {
-            return Err(Error::invalid(
-                format!("members[{i}]"),
-                format!("the account {} is disabled or expired", u.username),
-            )
-            .because(Reason::InactiveAccount)
-            .with("name", &u.username));
-        }
-        if !out.contains(m) {
-            out.push(m.clone());
-        }
-    }
-    Ok(out)
-}
-
 async fn create_group(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiJson(req): ApiJson<GroupBody>,
 ) -> Result<Json<Value>> {
-    who.require_admin()?;
     let store = &state.store;
-    let name = accounts::check_group_name(&req.name)?;
-    let members = check_members(store, &req.members)?;
-    let g = Group {
-        id: new_id(),
-        name,
-        members,
-        created_at: Utc::now(),
-    };
-    let ev = actor(&who).event(
-        store.next_seq()?,
-        "group.create",
-        format!("group:{}", g.id),
-        "ok",
-        Some(json!({"name": g.name, "members": g.members})),
-    );
-    let bytes = to_json(&g);
-    let key = names::group(&g.name);
-    store.transact(|tx| {
-        names::tx_claim(tx, &key, None, &g.id, || group_name_taken(&g.name))?;
-        tx.groups.insert(g.id.as_bytes(), bytes.clone())?;
-        tx_audit(tx, &ev)?;
-        Ok(())
-    })?;
+    let g = accounts::create_group(store, &who, &req.name, &req.members)?;
     store.flush().await?;
     Ok(Json(group_view(&g)))
 }
@@ -452,13 +260,7 @@ async fn read_group(
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>> {
-    who.require_admin()?;
-    check_id(&id, "group")?;
-    let g: Group = state
-        .store
-        .get_json(&state.store.groups, id.as_bytes())?
-        .ok_or(Error::NotFound("group"))?;
-    Ok(Json(group_view(&g)))
+    Ok(Json(group_view(&accounts::group(&state.store, &who, &id)?)))
 }
 
 #[derive(Deserialize)]
@@ -473,30 +275,8 @@ async fn rename_group(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<Rename>,
 ) -> Result<Json<Value>> {
-    who.require_admin()?;
-    check_id(&id, "group")?;
     let store = &state.store;
-    let name = accounts::check_group_name(&req.name)?;
-    let ev = actor(&who).event(
-        store.next_seq()?,
-        "group.rename",
-        format!("group:{id}"),
-        "ok",
-        Some(json!({"name": name})),
-    );
-    let new_key = names::group(&name);
-    let g = store.transact(|tx| {
-        let mut old_key = None;
-        let g = tx_modify(tx.groups, id.as_bytes(), "group", |g: &mut Group| {
-            old_key = Some(names::group(&g.name));
-            g.name = name.clone();
-        })?;
-        names::tx_claim(tx, &new_key, old_key.as_deref(), &id, || {
-            group_name_taken(&name)
-        })?;
-        tx_audit(tx, &ev)?;
-        Ok(g)
-    })?;
+    let g = accounts::rename_group(store, &who, &id, &req.name)?;
     store.flush().await?;
     Ok(Json(group_view(&g)))
 }
@@ -513,24 +293,8 @@ async fn set_members(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<Members>,
 ) -> Result<Json<Value>> {
-    who.require_admin()?;
-    check_id(&id, "group")?;
     let store = &state.store;
-    let members = check_members(store, &req.members)?;
-    let ev = actor(&who).event(
-        store.next_seq()?,
-        "group.members",
-        format!("group:{id}"),
-        "ok",
-        Some(json!({"members": members})),
-    );
-    let g = store.transact(|tx| {
-        let g = tx_modify(tx.groups, id.as_bytes(), "group", |g: &mut Group| {
-            g.members = members.clone();
-        })?;
-        tx_audit(tx, &ev)?;
-        Ok(g)
-    })?;
+    let g = accounts::set_members(store, &who, &id, &req.members)?;
     store.flush().await?;
     Ok(Json(group_view(&g)))
 }
@@ -559,39 +323,15 @@ async fn audit(
     who: CurrentUser,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> Result<Json<Value>> {
-    who.require_admin()?;
-    let store = &state.store;
     let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let offset = q.offset.unwrap_or(0);
-    let mut items = Vec::new();
-    let mut matched = 0usize;
-    // Newest first.
-    for v in store.audit.iter().values().rev() {
-        let ev: AuditEvent = crate::store::from_json(&v?)?;
-        if q.since.is_some_and(|s| ev.at < s) {
-            break;
-        }
-        if q.until.is_some_and(|u| ev.at > u) {
-            continue;
-        }
-        if let Some(a) = &q.actor
-            && ev.actor.as_deref() != Some(a.as_str())
-            && ev.actor_name.as_deref() != Some(a.as_str())
-        {
-            continue;
-        }
-        if let Some(a) = &q.action
-            && !(ev.action == *a || ev.action.starts_with(&format!("{a}.")))
-        {
-            continue;
-        }
-        if q.outcome.as_deref().is_some_and(|o| o != ev.outcome) {
-            continue;
-        }
-        if matched >= offset && items.len() < limit {
-            items.push(ev);
-        }
-        matched += 1;
-    }
-    Ok(Json(json!({"total": matched, "items": items})))
+    let filter = audit::AuditFilter {
+        actor: q.actor,
+        action: q.action,
+        since: q.since,
+        until: q.until,
+        outcome: q.outcome,
+    };
+    let (total, items) = audit::query(&state.store, &who, &filter, limit, offset)?;
+    Ok(Json(json!({"total": total, "items": items})))
 }

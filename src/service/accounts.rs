@@ -2,14 +2,16 @@
 //! rules every account follows.
 
 use chrono::{DateTime, Utc};
+use serde_json::json;
 
 use crate::{
     domain::permission::{self, AccountKind},
     error::{Code, Error, Reason, Result},
-    model::{AuditEvent, Group, User, new_id},
-    service::documents::tx_audit,
+    model::{AuditEvent, Group, Session, User, new_id},
+    service::Caller,
+    service::documents::{Actor, tx_audit},
     service::sessions,
-    store::{Store, abort, to_json, tx_json},
+    store::{Encoded, Store, abort, names},
 };
 
 /// Checks a login name: 2 to 32 of a-z, 0-9, '.', '_', '-', starting with a letter or digit.
@@ -101,7 +103,7 @@ pub fn check_account(
 /// Refuses department ids that do not exist, naming the first (`groups[i]`).
 pub fn check_groups_exist(store: &Store, ids: &[String]) -> Result<()> {
     for (i, g) in ids.iter().enumerate() {
-        if !store.groups.contains_key(g.as_bytes())? {
+        if !store.groups.contains(g)? {
             return Err(
                 Error::invalid(format!("groups[{i}]"), format!("no such group: {g}"))
                     .because(Reason::NoSuch)
@@ -187,10 +189,10 @@ pub fn insert(
 ) -> Result<User> {
     let mut user = checked.user;
     user.password_hash = password_hash;
-    let bytes = to_json(&user);
+    let bytes = Encoded::new(&user);
     let username = user.username.clone();
     store.transact(|tx| {
-        if tx.usernames.get(username.as_bytes())?.is_some() {
+        if tx.usernames.get(&username)?.is_some() {
             return abort(
                 Error::rule(
                     Code::UsernameTaken,
@@ -199,12 +201,11 @@ pub fn insert(
                 .with("name", &username),
             );
         }
-        tx.users.insert(user.id.as_bytes(), bytes.clone())?;
-        tx.usernames
-            .insert(username.as_bytes(), user.id.as_bytes())?;
+        tx.users.put_encoded(&user.id, &bytes)?;
+        tx.usernames.put(&username, &user.id)?;
         for g in &checked.groups {
-            let mut group: Group = match tx.groups.get(g.as_bytes())? {
-                Some(b) => tx_json(&b)?,
+            let mut group: Group = match tx.groups.get(g)? {
+                Some(g) => g,
                 None => {
                     return abort(
                         Error::invalid("groups", format!("no such group: {g}"))
@@ -216,7 +217,7 @@ pub fn insert(
             if !group.members.contains(&user.id) {
                 group.members.push(user.id.clone());
             }
-            tx.groups.insert(g.as_bytes(), to_json(&group))?;
+            tx.groups.put(g, &group)?;
         }
         if let Some(ev) = event {
             tx_audit(tx, ev)?;
@@ -239,23 +240,432 @@ pub fn create_blocking(
     insert(store, checked, hash, ev.as_ref())
 }
 
+// ---- reading and changing accounts --------------------------------------------------------------
+
+/// The account with this login name (case-insensitive).
+pub fn by_login(store: &Store, login: &str) -> Result<Option<User>> {
+    match store.usernames.get(&login.trim().to_lowercase())? {
+        Some(id) => store.users.get(&id),
+        None => Ok(None),
+    }
+}
+
+/// Every account, by login name (admins).
+pub fn list(store: &Store, who: &Caller) -> Result<Vec<User>> {
+    who.require_admin()?;
+    let mut users = store.users.all()?;
+    users.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(users)
+}
+
+/// One account: admins see any, others only themselves (everyone else's is `not_found`).
+pub fn get(store: &Store, who: &Caller, id: &str) -> Result<User> {
+    if !crate::model::valid_id(id) || (id != who.id() && !who.is_admin()) {
+        return Err(Error::NotFound("user"));
+    }
+    store.users.get(id)?.ok_or(Error::NotFound("user"))
+}
+
+/// A change to an account; absent fields stay as they are.
+#[derive(Debug, Clone, Default)]
+pub struct AccountChange {
+    /// New display name (the account itself or an admin).
+    pub display_name: Option<String>,
+    /// New password, in clear (admins: a reset).
+    pub password: Option<String>,
+    /// New kind (admins).
+    pub kind: Option<AccountKind>,
+    /// New end date, or `Some(None)` to clear it (admins).
+    pub expires_at: Option<Option<DateTime<Utc>>>,
+    /// Grant or revoke administrator rights (admins; never one's own).
+    pub is_admin: Option<bool>,
+    /// Disable or enable (admins; never one's own).
+    pub disabled: Option<bool>,
+    /// The departments the account belongs to, exactly (admins).
+    pub groups: Option<Vec<String>>,
+}
+
+/// A checked change, waiting only for its password hash (when it sets a password).
+#[derive(Debug)]
+pub struct PendingChange {
+    user: User,
+    password: Option<String>,
+    groups: Option<Vec<String>>,
+    fields: Vec<&'static str>,
+}
+
+impl PendingChange {
+    /// The new password to hash, if the change sets one.
+    pub fn password(&self) -> Option<&str> {
+        self.password.as_deref()
+    }
+}
+
+/// Checks a change to account `id` by `who`: who may change what, the account rules, the
+/// password policy and the departments.
+pub fn check_change(
+    store: &Store,
+    who: &Caller,
+    id: &str,
+    change: AccountChange,
+) -> Result<PendingChange> {
+    let admin = who.is_admin();
+    let is_self = id == who.id();
+    if !crate::model::valid_id(id) || (!admin && !is_self) {
+        return Err(Error::NotFound("user"));
+    }
+    let admin_only = change.password.is_some()
+        || change.kind.is_some()
+        || change.expires_at.is_some()
+        || change.is_admin.is_some()
+        || change.disabled.is_some()
+        || change.groups.is_some();
+    if admin_only && !admin {
+        return Err(Error::Forbidden(
+            "only administrators may change this; use /api/v1/me/password for your password".into(),
+        ));
+    }
+    let mut u = store.users.get(id)?.ok_or(Error::NotFound("user"))?;
+    if let Some(n) = &change.display_name {
+        u.display_name = check_display_name(n)?;
+    }
+    if let Some(k) = change.kind {
+        u.kind = k;
+    }
+    if let Some(e) = change.expires_at {
+        u.expires_at = e;
+    }
+    if let Some(a) = change.is_admin {
+        if is_self && !a {
+            return Err(Error::invalid(
+                "is_admin",
+                "you cannot remove your own administrator rights",
+            )
+            .because(Reason::OwnAccount));
+        }
+        u.is_admin = a;
+    }
+    if let Some(d) = change.disabled {
+        if is_self && d {
+            return Err(
+                Error::invalid("disabled", "you cannot disable your own account")
+                    .because(Reason::OwnAccount),
+            );
+        }
+        u.disabled = d;
+    }
+    check_account(u.kind, u.is_admin, u.expires_at, false)?;
+    if let Some(p) = &change.password {
+        sessions::check_password_policy(p, &u.username)?;
+    }
+    if change.disabled == Some(true) || change.password.is_some() {
+        u.sessions_valid_after = Some(Utc::now());
+    }
+    if let Some(gs) = &change.groups {
+        check_groups_exist(store, gs)?;
+        // As with PUT /groups/{id}/members: a disabled or expired account joins no department.
+        if !sessions::account_active(&u) {
+            let current = store.catalog()?.groups_of(id);
+            if gs.iter().any(|g| !current.contains(g)) {
+                return Err(Error::invalid(
+                    "groups",
+                    format!(
+                        "the account {} is disabled or expired and cannot join a department",
+                        u.username
+                    ),
+                )
+                .because(Reason::InactiveAccount)
+                .with("name", &u.username));
+            }
+        }
+    }
+    let fields = [
+        change.display_name.as_ref().map(|_| "display_name"),
+        change.password.as_ref().map(|_| "password"),
+        change.kind.map(|_| "kind"),
+        change.expires_at.map(|_| "expires_at"),
+        change.is_admin.map(|_| "is_admin"),
+        change.disabled.map(|_| "disabled"),
+        change.groups.as_ref().map(|_| "groups"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Ok(PendingChange {
+        user: u,
+        password: change.password,
+        groups: change.groups,
+        fields,
+    })
+}
+
+/// Writes a checked change (with the new password's hash when it sets one) and its audit event.
+pub fn apply_change(
+    store: &Store,
+    who: &Caller,
+    mut pending: PendingChange,
+    password_hash: Option<String>,
+) -> Result<User> {
+    if let Some(h) = password_hash {
+        pending.user.password_hash = h;
+    }
+    let ev = Actor::of(who).event(
+        store.next_seq()?,
+        "user.update",
+        format!("user:{}", pending.user.id),
+        "ok",
+        Some(json!({ "fields": pending.fields })),
+    );
+    replace(store, &pending.user, pending.groups.as_deref(), &ev)?;
+    Ok(pending.user)
+}
+
+/// Replaces an account's record (its login name stays) and, when `groups` is given, makes it a
+/// member of exactly those departments; with its audit event, in one transaction.
+pub fn replace(
+    store: &Store,
+    user: &User,
+    groups: Option<&[String]>,
+    ev: &AuditEvent,
+) -> Result<()> {
+    let all_groups = store.catalog()?.groups.clone();
+    let bytes = Encoded::new(user);
+    let id = user.id.as_str();
+    store.transact(|tx| {
+        tx.users.put_encoded(id, &bytes)?;
+        if let Some(gs) = groups {
+            for g in &all_groups {
+                let wanted = gs.contains(&g.id);
+                if g.members.iter().any(|m| m == id) == wanted {
+                    continue;
+                }
+                // Read inside the transaction: another change to the members may have landed.
+                let Some(mut group) = tx.groups.get(&g.id)? else {
+                    continue;
+                };
+                group.members.retain(|m| m != id);
+                if wanted {
+                    group.members.push(id.to_owned());
+                }
+                tx.groups.put(&g.id, &group)?;
+            }
+        }
+        tx_audit(tx, ev)
+    })
+}
+
+/// Checks a new password of one's own against the policy (the current one is verified by the
+/// caller, on the hashing pool).
+pub fn check_new_password(who: &Caller, new_password: &str) -> Result<()> {
+    sessions::check_password_policy(new_password, &who.user.username)
+}
+
+/// Sets one's own password: other sessions end, this one (`session_key`, `session`) continues
+/// with a fresh record.
+pub fn set_own_password(
+    store: &Store,
+    who: &Caller,
+    session_key: &[u8],
+    mut session: Session,
+    password_hash: String,
+) -> Result<()> {
+    let mut u = who.user.clone();
+    u.password_hash = password_hash;
+    let now = Utc::now();
+    u.sessions_valid_after = Some(now);
+    session.created_at = now;
+    let ev = Actor::of(who).event(
+        store.next_seq()?,
+        "user.password_change",
+        format!("user:{}", u.id),
+        "ok",
+        None,
+    );
+    store.transact(|tx| {
+        tx.users.put(&u.id, &u)?;
+        tx.sessions.put(session_key, &session)?;
+        tx_audit(tx, &ev)
+    })
+}
+
+/// Compares the login-name index with the accounts; one line per disagreement (`hanlin check`).
+pub fn verify_login_index(store: &Store) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut wanted = std::collections::HashMap::new();
+    for u in store.users.values() {
+        let u = u?;
+        match store.usernames.get(&u.username)? {
+            Some(id) if id == u.id => {}
+            Some(id) => problems.push(format!(
+                "login index: {} points at {id}, the account is {}",
+                u.username, u.id
+            )),
+            None => problems.push(format!(
+                "login index: {} of {} is missing",
+                u.username, u.id
+            )),
+        }
+        wanted.insert(u.username, u.id);
+    }
+    for entry in store.usernames.entries() {
+        let (name, id) = entry?;
+        if !wanted.contains_key(&name) {
+            problems.push(format!("login index: stale entry {name} -> {id}"));
+        }
+    }
+    Ok(problems)
+}
+
+// ---- departments --------------------------------------------------------------------------------
+
+fn group_name_taken(name: &str) -> Error {
+    Error::rule(Code::NameTaken, format!("a department named {name} exists")).with("name", name)
+}
+
+/// Checks that every member exists and is active (an expired intern cannot join a department);
+/// the ids without repeats.
+pub fn check_members(store: &Store, members: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        let u = store.users.get(m)?.ok_or_else(|| {
+            Error::invalid(format!("members[{i}]"), format!("no such user: {m}"))
+                .because(Reason::NoSuch)
+                .with("name", m)
+        })?;
+        if !sessions::account_active(&u) {
+            return Err(Error::invalid(
+                format!("members[{i}]"),
+                format!("the account {} is disabled or expired", u.username),
+            )
+            .because(Reason::InactiveAccount)
+            .with("name", &u.username));
+        }
+        if !out.contains(m) {
+            out.push(m.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Every department, by name. External guests see none (least privilege).
+pub fn groups(store: &Store, who: &Caller) -> Result<Vec<Group>> {
+    if who.user.kind == AccountKind::External {
+        return Ok(Vec::new());
+    }
+    let mut groups = store.catalog()?.groups.clone();
+    groups.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(groups)
+}
+
+/// One department (admins).
+pub fn group(store: &Store, who: &Caller, id: &str) -> Result<Group> {
+    who.require_admin()?;
+    if !crate::model::valid_id(id) {
+        return Err(Error::NotFound("group"));
+    }
+    store.groups.get(id)?.ok_or(Error::NotFound("group"))
+}
+
+/// Creates a department (admins); its name is unique (checked in the same transaction).
+pub fn create_group(store: &Store, who: &Caller, name: &str, members: &[String]) -> Result<Group> {
+    who.require_admin()?;
+    let name = check_group_name(name)?;
+    let members = check_members(store, members)?;
+    let g = Group {
+        id: new_id(),
+        name,
+        members,
+        created_at: Utc::now(),
+    };
+    let ev = Actor::of(who).event(
+        store.next_seq()?,
+        "group.create",
+        format!("group:{}", g.id),
+        "ok",
+        Some(json!({"name": g.name, "members": g.members})),
+    );
+    let key = names::group(&g.name);
+    store.transact(|tx| {
+        names::tx_claim(tx, &key, None, &g.id, || group_name_taken(&g.name))?;
+        tx.groups.put(&g.id, &g)?;
+        tx_audit(tx, &ev)
+    })?;
+    Ok(g)
+}
+
+/// Renames a department (admins).
+pub fn rename_group(store: &Store, who: &Caller, id: &str, name: &str) -> Result<Group> {
+    who.require_admin()?;
+    if !crate::model::valid_id(id) {
+        return Err(Error::NotFound("group"));
+    }
+    let name = check_group_name(name)?;
+    let ev = Actor::of(who).event(
+        store.next_seq()?,
+        "group.rename",
+        format!("group:{id}"),
+        "ok",
+        Some(json!({"name": name})),
+    );
+    let new_key = names::group(&name);
+    store.transact(|tx| {
+        let mut old_key = None;
+        let g = tx.groups.modify(id, "group", |g| {
+            old_key = Some(names::group(&g.name));
+            g.name = name.clone();
+        })?;
+        names::tx_claim(tx, &new_key, old_key.as_deref(), id, || {
+            group_name_taken(&name)
+        })?;
+        tx_audit(tx, &ev)?;
+        Ok(g)
+    })
+}
+
+/// Sets a department's members, exactly (admins).
+pub fn set_members(store: &Store, who: &Caller, id: &str, members: &[String]) -> Result<Group> {
+    who.require_admin()?;
+    if !crate::model::valid_id(id) {
+        return Err(Error::NotFound("group"));
+    }
+    let members = check_members(store, members)?;
+    let ev = Actor::of(who).event(
+        store.next_seq()?,
+        "group.members",
+        format!("group:{id}"),
+        "ok",
+        Some(json!({"members": members})),
+    );
+    store.transact(|tx| {
+        let g = tx
+            .groups
+            .modify(id, "group", |g| g.members = members.clone())?;
+        tx_audit(tx, &ev)?;
+        Ok(g)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn one_set_of_rules_for_every_way_in() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let base = NewAccount {
-            username: " Alice ".into(),
+    fn employee(username: &str) -> NewAccount {
+        NewAccount {
+            username: username.into(),
             display_name: None,
             password: "Passw0rd-long".into(),
             kind: AccountKind::Employee,
             expires_at: None,
             is_admin: false,
             groups: vec![],
-        };
+        }
+    }
+
+    #[test]
+    fn one_set_of_rules_for_every_way_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let base = employee(" Alice ");
         let u = create_blocking(&store, base.clone(), |_| Ok(None)).unwrap();
         assert_eq!(u.username, "alice");
         assert!(sessions::verify_password("Passw0rd-long", &u.password_hash));
@@ -282,5 +692,32 @@ mod tests {
             ..base
         };
         assert!(create_blocking(&store, intern_without_end, |_| Ok(None)).is_err());
+    }
+
+    #[test]
+    fn check_finds_a_login_index_that_disagrees_with_the_accounts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let u = create_blocking(&store, employee("dave"), |_| Ok(None)).unwrap();
+        assert!(verify_login_index(&store).unwrap().is_empty());
+        assert_eq!(by_login(&store, " DAVE ").unwrap().unwrap().id, u.id);
+        store
+            .transact(|tx| {
+                tx.usernames.remove("dave")?;
+                tx.usernames.put("ghost", "u0")
+            })
+            .unwrap();
+        let problems = verify_login_index(&store).unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("dave") && p.contains("missing"))
+        );
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("ghost") && p.contains("stale"))
+        );
     }
 }

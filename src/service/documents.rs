@@ -13,7 +13,7 @@ use crate::{
     error::{Code, Error, Reason, Result},
     markdown,
     model::{AuditEvent, Deleted, Doc, DocKind, DocStatus, VersionRecord, new_id},
-    store::{Store, Tx, TxResult, abort, to_json, tx_json, version_key},
+    store::{Encoded, EncodedVersion, Store, Tx, TxResult, abort},
 };
 
 /// Longest title, in characters.
@@ -204,6 +204,15 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// The caller, as the actor of what it does.
+    pub fn of(who: &crate::service::Caller) -> Actor {
+        Actor {
+            id: who.user.id.clone(),
+            name: who.user.username.clone(),
+            ip: Some(who.ip.clone()),
+        }
+    }
+
     /// The audit event for an action by this actor.
     pub fn event(
         &self,
@@ -227,71 +236,57 @@ impl Actor {
     }
 }
 
+/// Marks (or unmarks) a document as one of the caller's favourites. Marking needs the document
+/// to be readable by the caller (checked by the caller of this function); unmarking never does.
+pub fn set_favourite(
+    store: &Store,
+    who: &crate::service::Caller,
+    id: &str,
+    on: bool,
+) -> Result<()> {
+    let at = Utc::now().to_rfc3339();
+    store.transact(|tx| {
+        if on {
+            tx.favourites.add(who.id(), id, &at)
+        } else {
+            tx.favourites.remove(who.id(), id)
+        }
+    })
+}
+
 /// Writes an audit event inside a transaction.
 pub fn tx_audit(tx: &Tx<'_>, ev: &AuditEvent) -> TxResult<()> {
-    tx.audit.insert(&ev.seq.to_be_bytes(), to_json(ev))?;
-    Ok(())
+    tx.audit.append(ev)
 }
 
 /// Queues a document for the indexer inside a transaction.
 pub fn tx_outbox(tx: &Tx<'_>, seq: u64, doc_id: &str) -> TxResult<()> {
-    tx.outbox.insert(&seq.to_be_bytes(), doc_id.as_bytes())?;
-    Ok(())
+    tx.outbox.push(seq, doc_id)
 }
 
 /// Loads a document with its head body (trashed ones too).
 pub fn load(store: &Store, id: &str) -> Result<Doc> {
     let mut doc = load_meta(store, id)?;
-    let body = store.bodies.get(id.as_bytes())?.unwrap_or_default();
-    doc.body = String::from_utf8(body.to_vec())
-        .map_err(|e| Error::internal(format!("corrupt body of {id}: {e}")))?;
+    doc.body = store.bodies.get(id)?.unwrap_or_default();
     Ok(doc)
 }
 
 /// Loads a document's metadata only (its `body` is left empty).
 pub fn load_meta(store: &Store, id: &str) -> Result<Doc> {
-    store
-        .get_json::<Doc>(&store.docs, id.as_bytes())?
-        .ok_or(Error::NotFound("document"))
+    store.docs.get(id)?.ok_or(Error::NotFound("document"))
 }
 
 fn load_version_record(store: &Store, id: &str, n: u64) -> Result<VersionRecord> {
-    let bytes = store
-        .versions
-        .get(version_key(id, n))?
-        .ok_or(Error::NotFound("version"))?;
-    postcard::from_bytes(&bytes)
-        .map_err(|e| Error::internal(format!("corrupt version {id}/{n}: {e}")))
-}
-
-/// The leading fields of a [`VersionRecord`], in its order: postcard encodes a struct as its
-/// fields one after another, so these decode from the front of a record without its content.
-#[derive(serde::Deserialize)]
-struct VersionHead {
-    _version: u64,
-    _author: String,
-    _created_at: DateTime<Utc>,
-    _message: String,
-    _title: String,
-    _tags: Vec<String>,
-    category_id: Option<String>,
+    store.versions.get(id, n)?.ok_or(Error::NotFound("version"))
 }
 
 /// The category the document lived in at version `n` (`not_found` when there is no such version),
 /// read without decoding the version's text.
 pub fn version_category(store: &Store, id: &str, n: u64) -> Result<Option<String>> {
-    let bytes = store
+    store
         .versions
-        .get(version_key(id, n))?
-        .ok_or(Error::NotFound("version"))?;
-    let (head, _) = postcard::take_from_bytes::<VersionHead>(&bytes)
-        .map_err(|e| Error::internal(format!("corrupt version {id}/{n}: {e}")))?;
-    Ok(head.category_id)
-}
-
-/// Encodes a version record.
-pub fn encode_version(v: &VersionRecord) -> Vec<u8> {
-    postcard::to_allocvec(v).expect("version records always serialise")
+        .category_at(id, n)?
+        .ok_or(Error::NotFound("version"))
 }
 
 /// What a new save needs: the head to diff against.
@@ -360,18 +355,18 @@ pub struct NewDoc {
     pub message: String,
     /// Key in [`crate::store::IMPORT_PATHS`] recording where an imported document came from,
     /// written in the same transaction.
-    pub import_key: Option<Vec<u8>>,
+    pub import_key: Option<(String, String)>,
 }
 
 /// A new document ready to write: everything computed outside the transaction.
 pub struct PreparedCreate {
     /// The document (with its body).
     pub doc: Doc,
-    doc_bytes: Vec<u8>,
-    ver_bytes: Vec<u8>,
+    doc_bytes: Encoded<Doc>,
+    ver_bytes: EncodedVersion,
     outbox_seq: u64,
     event: AuditEvent,
-    import_key: Option<Vec<u8>>,
+    import_key: Option<(String, String)>,
 }
 
 /// Builds a new document with version 1, its outbox entry and audit event, without writing.
@@ -420,8 +415,8 @@ pub fn prepare_create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Prepa
         Some(serde_json::json!({"title": doc.title, "space_id": doc.space_id})),
     );
     Ok(PreparedCreate {
-        doc_bytes: to_json(&doc),
-        ver_bytes: encode_version(&record),
+        doc_bytes: Encoded::new(&doc),
+        ver_bytes: EncodedVersion::new(&record),
         doc,
         outbox_seq,
         event,
@@ -432,14 +427,13 @@ pub fn prepare_create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Prepa
 /// Writes a prepared new document inside a transaction.
 pub fn tx_create(tx: &Tx<'_>, p: &PreparedCreate) -> TxResult<()> {
     let id = p.doc.id.as_str();
-    tx.docs.insert(id.as_bytes(), p.doc_bytes.as_slice())?;
-    tx.bodies.insert(id.as_bytes(), p.doc.body.as_bytes())?;
-    tx.versions
-        .insert(version_key(id, 1), p.ver_bytes.as_slice())?;
+    tx.docs.put_encoded(id, &p.doc_bytes)?;
+    tx.bodies.put(id, &p.doc.body)?;
+    tx.versions.put(id, 1, &p.ver_bytes)?;
     tx_outbox(tx, p.outbox_seq, id)?;
     tx_audit(tx, &p.event)?;
     if let Some(k) = &p.import_key {
-        tx.import_paths.insert(k.as_slice(), id.as_bytes())?;
+        tx.import_paths.put(&k.0, &k.1, id)?;
     }
     Ok(())
 }
@@ -473,8 +467,8 @@ pub struct PreparedUpdate {
     base_version: u64,
     /// The document after the save (with its body).
     pub next: Doc,
-    next_bytes: Vec<u8>,
-    ver_bytes: Vec<u8>,
+    next_bytes: Encoded<Doc>,
+    ver_bytes: EncodedVersion,
     outbox_seq: u64,
     event: AuditEvent,
 }
@@ -547,8 +541,8 @@ pub fn prepare_update(store: &Store, actor: &Actor, id: &str, up: &Update) -> Re
     );
     Ok(Planned::Save(Box::new(PreparedUpdate {
         base_version: doc.version,
-        next_bytes: to_json(&next),
-        ver_bytes: encode_version(&record),
+        next_bytes: Encoded::new(&next),
+        ver_bytes: EncodedVersion::new(&record),
         next,
         outbox_seq,
         event,
@@ -558,9 +552,8 @@ pub fn prepare_update(store: &Store, actor: &Actor, id: &str, up: &Update) -> Re
 /// Inside a transaction: is the document still at the version the save was planned on? (Another
 /// save may have landed since.) A vanished document aborts with `not_found`.
 pub fn tx_still_current(tx: &Tx<'_>, p: &PreparedUpdate) -> TxResult<bool> {
-    let cur: Doc = match tx.docs.get(p.next.id.as_bytes())? {
-        Some(b) => tx_json(&b)?,
-        None => return abort(Error::NotFound("document")),
+    let Some(cur) = tx.docs.get(&p.next.id)? else {
+        return abort(Error::NotFound("document"));
     };
     Ok(cur.version == p.base_version)
 }
@@ -568,10 +561,9 @@ pub fn tx_still_current(tx: &Tx<'_>, p: &PreparedUpdate) -> TxResult<bool> {
 /// Writes a planned save inside a transaction (after [`tx_still_current`]).
 pub fn tx_update(tx: &Tx<'_>, p: &PreparedUpdate) -> TxResult<()> {
     let id = p.next.id.as_str();
-    tx.docs.insert(id.as_bytes(), p.next_bytes.as_slice())?;
-    tx.bodies.insert(id.as_bytes(), p.next.body.as_bytes())?;
-    tx.versions
-        .insert(version_key(id, p.next.version), p.ver_bytes.as_slice())?;
+    tx.docs.put_encoded(id, &p.next_bytes)?;
+    tx.bodies.put(id, &p.next.body)?;
+    tx.versions.put(id, p.next.version, &p.ver_bytes)?;
     tx_outbox(tx, p.outbox_seq, id)?;
     tx_audit(tx, &p.event)?;
     Ok(())
@@ -661,13 +653,8 @@ pub fn rebuild_body(store: &Store, id: &str, n: u64, target: &VersionRecord) -> 
 /// The history, newest first.
 pub fn history(store: &Store, id: &str) -> Result<Vec<VersionInfo>> {
     let mut out = Vec::new();
-    for kv in store.versions.scan_prefix(id.as_bytes()).rev() {
-        let (k, v) = kv?;
-        if k.len() != id.len() + 8 {
-            continue;
-        }
-        let r: VersionRecord = postcard::from_bytes(&v)
-            .map_err(|e| Error::internal(format!("corrupt version of {id}: {e}")))?;
+    for r in store.versions.newest_first(id) {
+        let r = r?;
         out.push(VersionInfo {
             version: r.version,
             author: r.author,
@@ -693,9 +680,8 @@ pub fn set_deleted(store: &Store, actor: &Actor, id: &str, deleted: bool) -> Res
     let ev = actor.event(audit_seq, action, format!("document:{id}"), "ok", None);
     let now = Utc::now();
     let doc = store.transact(|tx| {
-        let mut doc: Doc = match tx.docs.get(id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("document")),
+        let Some(mut doc) = tx.docs.get(id)? else {
+            return abort(Error::NotFound("document"));
         };
         match (deleted, doc.deleted.is_some()) {
             (true, true) => return abort(Error::NotFound("document")),
@@ -711,7 +697,7 @@ pub fn set_deleted(store: &Store, actor: &Actor, id: &str, deleted: bool) -> Res
             at: now,
             by: actor.id.clone(),
         });
-        tx.docs.insert(id.as_bytes(), to_json(&doc))?;
+        tx.docs.put(id, &doc)?;
         tx_outbox(tx, outbox_seq, id)?;
         tx_audit(tx, &ev)?;
         Ok(doc)
@@ -785,12 +771,11 @@ pub struct CheckReport {
 /// Rebuilds every version of every document and verifies the content hashes and the head text.
 pub fn check_all(store: &Store, mut progress: impl FnMut(u64)) -> Result<CheckReport> {
     let mut report = CheckReport::default();
-    for kv in store.docs.iter() {
-        let (k, v) = kv?;
+    for entry in store.docs.entries() {
+        let (key, doc) = entry?;
         report.docs += 1;
         progress(report.docs);
-        let key = String::from_utf8_lossy(&k).into_owned();
-        let mut doc: Doc = match serde_json::from_slice(&v) {
+        let mut doc: Doc = match doc {
             Ok(d) => d,
             Err(e) => {
                 report
@@ -799,8 +784,8 @@ pub fn check_all(store: &Store, mut progress: impl FnMut(u64)) -> Result<CheckRe
                 continue;
             }
         };
-        match store.bodies.get(&k)?.map(|b| String::from_utf8(b.to_vec())) {
-            Some(Ok(b)) => doc.body = b,
+        match store.bodies.get(&key) {
+            Ok(Some(b)) => doc.body = b,
             _ => {
                 report
                     .problems
@@ -879,29 +864,4 @@ pub fn published_view(store: &Store, mut doc: Doc, p: u64) -> Result<Doc> {
     doc.updated_by = v.author;
     doc.updated_at = v.created_at;
     Ok(doc)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_head_reads_the_category_from_the_front_of_a_record() {
-        let content = validate("标题", &"正文\n".repeat(1000), &["标签".into()], 1 << 20).unwrap();
-        for category_id in [None, Some("c0ffee".to_owned())] {
-            let (rec, _) = build_version(NewVersion {
-                version: 7,
-                prev: None,
-                content: &content,
-                category_id: category_id.clone(),
-                author: "u1",
-                message: "说明",
-                at: Utc::now(),
-            });
-            let bytes = encode_version(&rec);
-            let (head, rest) = postcard::take_from_bytes::<VersionHead>(&bytes).unwrap();
-            assert_eq!(head.category_id, category_id);
-            assert!(!rest.is_empty(), "the content is left undecoded");
-        }
-    }
 }

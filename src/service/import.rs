@@ -25,7 +25,7 @@ use crate::{
         MAX_CATEGORY_DEPTH, MAX_NAME_CHARS, category_created, create_space, new_category,
         tx_write_category,
     },
-    store::{Store, pair_key},
+    store::Store,
 };
 
 /// Largest front matter read, in bytes; larger is refused before the YAML parser sees it.
@@ -296,7 +296,7 @@ fn truncate_chars(s: &str, n: usize) -> String {
 
 /// Finds a space by name or creates it.
 pub fn find_or_create_space(store: &Store, actor: &Actor, name: &str) -> Result<Space> {
-    let spaces: Vec<Space> = store.all_json(&store.spaces)?;
+    let spaces: Vec<Space> = store.spaces.all()?;
     if let Some(s) = spaces
         .into_iter()
         .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
@@ -474,7 +474,7 @@ struct Plan {
 
 /// Existing categories of a space by folded path ("a/b").
 fn category_paths(store: &Store, space: &Space) -> Result<HashMap<String, String>> {
-    let cats: Vec<Category> = store.all_json(&store.categories)?;
+    let cats: Vec<Category> = store.categories.all()?;
     let by_id: HashMap<&str, &Category> = cats
         .iter()
         .filter(|c| c.space_id == space.id)
@@ -528,11 +528,8 @@ fn plan(store: &Store, actor: &Actor, space: &Space, files: &[CheckedFile]) -> R
             };
             parent = Some(id);
         }
-        let key = pair_key(&space.id, &f.rel_path);
-        let existing = store
-            .import_paths
-            .get(&key)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned());
+        let key = (space.id.clone(), f.rel_path.clone());
+        let existing = store.import_paths.get(&space.id, &f.rel_path)?;
         match existing.and_then(|id| docs::load_meta(store, &id).ok()) {
             Some(doc) if doc.deleted.is_none() => {
                 let up = Update {

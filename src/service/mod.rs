@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod audit;
 pub mod documents;
 pub mod import;
 pub mod reviews;

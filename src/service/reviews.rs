@@ -33,7 +33,7 @@ use crate::{
     service::access::{self, load_space},
     service::documents::{self as docs, Actor, FullVersion, tx_audit, tx_outbox},
     service::sessions::account_active,
-    store::{Store, Tx, TxResult, abort, from_json, to_json, tx_json},
+    store::{Encoded, Store, Tx, TxResult, abort},
 };
 
 /// A review waiting this many days at one stage produces a `waiting_too_long` notification for
@@ -52,86 +52,13 @@ const MAX_ATTEMPTS: usize = 16;
 
 // ---- records ----------------------------------------------------------------------------------
 
-/// A review as stored in [`crate::store::REVIEWS`]: the domain record plus what the server keeps
-/// around it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoredReview {
-    /// The state machine's record.
-    pub review: Review,
-    /// Title of the submitted version.
-    pub title: String,
-    /// The author's note to the reviewers.
-    #[serde(default)]
-    pub message: String,
-    /// The published version when it was submitted (what the diff compares against).
-    #[serde(default)]
-    pub base_version: Option<u64>,
-    /// `flag` words found in the submitted version, shown to the reviewers.
-    #[serde(default)]
-    pub flags: Vec<WordMatch>,
-    /// Stages for which the `waiting_too_long` notification was sent.
-    #[serde(default)]
-    pub waiting_notified: Vec<usize>,
-}
+pub use crate::model::{Notification, NotificationKind, StoredReview, WordAction, WordMatch};
 
-/// What a notification announces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotificationKind {
-    /// A submission reached a stage you review.
-    ReviewRequested,
-    /// Your submission passed a stage.
-    StageAdvanced,
-    /// Your submission passed every stage and is published.
-    Approved,
-    /// Your submission was rejected (the text carries the comment).
-    Rejected,
-    /// A review you are waited on has been pending more than [`WAITING_TOO_LONG_DAYS`] days.
-    WaitingTooLong,
-}
-
-/// One in-app notification. key = user id ‖ 0x00 ‖ seq (u64 big-endian).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Notification {
-    /// The sequence number, as a decimal string (the id clients send back to mark it read).
-    pub id: String,
-    /// What it announces.
-    pub kind: NotificationKind,
-    /// The message (Chinese).
-    pub text: String,
-    /// Where the web app should go, e.g. `#/reviews/<id>` or `#/doc/<id>`.
-    pub link: String,
-    /// When.
-    pub created_at: DateTime<Utc>,
-    /// Whether the recipient has read it.
-    pub read: bool,
-    /// The review concerned.
-    #[serde(default)]
-    pub review_id: Option<String>,
-    /// The document concerned.
-    #[serde(default)]
-    pub doc_id: Option<String>,
-}
-
-/// A notification about to be written, with its key.
+/// A notification about to be written, with its recipient.
 struct Outgoing {
-    key: Vec<u8>,
-    bytes: Vec<u8>,
-}
-
-/// Key of notification `seq` of `user`.
-pub fn notification_key(user: &str, seq: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(user.len() + 9);
-    k.extend_from_slice(user.as_bytes());
-    k.push(0);
-    k.extend_from_slice(&seq.to_be_bytes());
-    k
-}
-
-fn user_prefix(user: &str) -> Vec<u8> {
-    let mut k = user.as_bytes().to_vec();
-    k.push(0);
-    k
+    user: String,
+    seq: u64,
+    note: Notification,
 }
 
 /// What a notification says and where it points (the recipients come separately).
@@ -178,8 +105,9 @@ fn outgoing(
             doc_id: Some(note.doc_id.clone()),
         };
         out.push(Outgoing {
-            key: notification_key(user, seq),
-            bytes: to_json(&n),
+            user: user.clone(),
+            seq,
+            note: n,
         });
     }
     Ok(out)
@@ -187,8 +115,7 @@ fn outgoing(
 
 fn tx_notify(tx: &Tx<'_>, notes: &[Outgoing]) -> TxResult<()> {
     for n in notes {
-        tx.notifications
-            .insert(n.key.as_slice(), n.bytes.as_slice())?;
+        tx.notifications.put(&n.user, n.seq, &n.note)?;
     }
     Ok(())
 }
@@ -214,14 +141,12 @@ fn check_id(id: &str, what: &'static str) -> Result<()> {
 
 /// Loads a review, or `not_found`.
 pub fn load(store: &Store, id: &str) -> Result<StoredReview> {
-    store
-        .get_json::<StoredReview>(&store.reviews, id.as_bytes())?
-        .ok_or(Error::NotFound("review"))
+    store.reviews.get(id)?.ok_or(Error::NotFound("review"))
 }
 
 /// Every review (the tree is small: one record per submission).
 pub fn all(store: &Store) -> Result<Vec<StoredReview>> {
-    store.all_json(&store.reviews)
+    store.reviews.all()
 }
 
 /// The open review of each document, from the reviews themselves: the newest open one wins
@@ -256,7 +181,7 @@ pub fn build_open_index_if_missing(store: &Store) -> Result<()> {
     }
     store.transact(|tx| {
         for (doc, (_, id)) in &open {
-            tx.open_reviews.insert(doc.as_bytes(), id.as_bytes())?;
+            tx.open_reviews.put(doc, id)?;
         }
         Ok(())
     })?;
@@ -268,24 +193,21 @@ pub fn verify_open_index(store: &Store) -> Result<Vec<String>> {
     let open = open_by_doc(store)?;
     let mut problems = Vec::new();
     for (doc, (_, id)) in &open {
-        match store.open_reviews.get(doc.as_bytes())? {
-            Some(v) if v.as_ref() == id.as_bytes() => {}
+        match store.open_reviews.get(doc)? {
+            Some(v) if v == *id => {}
             Some(v) => problems.push(format!(
-                "open-review index: document {doc} points at {}, its open review is {id}",
-                String::from_utf8_lossy(&v)
+                "open-review index: document {doc} points at {v}, its open review is {id}"
             )),
             None => problems.push(format!(
                 "open-review index: the open review {id} of document {doc} is missing"
             )),
         }
     }
-    for kv in store.open_reviews.iter() {
-        let (doc, id) = kv?;
-        let doc = String::from_utf8_lossy(&doc).into_owned();
+    for entry in store.open_reviews.entries() {
+        let (doc, id) = entry?;
         if !open.contains_key(&doc) {
             problems.push(format!(
-                "open-review index: document {doc} points at {}, which is not open",
-                String::from_utf8_lossy(&id)
+                "open-review index: document {doc} points at {id}, which is not open"
             ));
         }
     }
@@ -439,7 +361,7 @@ pub fn check_reviewers(
             match p {
                 Principal::Everyone => {}
                 Principal::User(id) => {
-                    let Some(u) = store.get_json::<User>(&store.users, id.as_bytes())? else {
+                    let Some(u) = store.users.get(id)? else {
                         return Err(refuse(p, id, Reason::UnknownPrincipal, "does not exist"));
                     };
                     let name = u.display_name.clone();
@@ -513,8 +435,8 @@ pub fn recipients(
     version: u64,
     exclude: &[&str],
 ) -> Result<Vec<String>> {
-    let users: Vec<User> = store.all_json(&store.users)?;
-    let groups: Vec<Group> = store.all_json(&store.groups)?;
+    let users: Vec<User> = store.users.all()?;
+    let groups: Vec<Group> = store.groups.all()?;
     let groups_of = |id: &str| -> Vec<String> {
         groups
             .iter()
@@ -567,23 +489,13 @@ pub fn recipients(
 
 /// Display name of a user id (the id itself when unknown).
 fn display_name(store: &Store, id: &str) -> String {
-    match store.get_json::<User>(&store.users, id.as_bytes()) {
+    match store.users.get(id) {
         Ok(Some(u)) => u.display_name,
         _ => id.to_owned(),
     }
 }
 
 // ---- sensitive words --------------------------------------------------------------------------
-
-/// What a listed word does to a submission containing it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum WordAction {
-    /// The submission is refused, with the positions shown.
-    Block,
-    /// The submission goes through; the reviewers see the word flagged.
-    Flag,
-}
 
 /// One entry of the admin-managed sensitive-word list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -595,26 +507,35 @@ pub struct SensitiveWord {
     pub action: WordAction,
 }
 
-/// Where a listed word occurs in a submission.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WordMatch {
-    /// The listed word (as listed, not as written in the text).
-    pub word: String,
-    /// `title` or `body`.
-    pub field: String,
-    /// 1-based line (always 1 in the title).
-    pub line: usize,
-    /// 1-based column, in characters.
-    pub column: usize,
-    /// The word's action.
-    pub action: WordAction,
-}
-
 /// The stored sensitive-word list.
 pub fn stored_words(store: &Store) -> Result<Vec<SensitiveWord>> {
-    Ok(store
-        .get_json(&store.settings, SENSITIVE_WORDS_KEY.as_bytes())?
-        .unwrap_or_default())
+    Ok(store.settings.get(SENSITIVE_WORDS_KEY)?.unwrap_or_default())
+}
+
+/// Replaces the sensitive-word list (admins only), audited; returns the list as stored.
+pub fn set_words(
+    store: &Store,
+    who: &Caller,
+    words: &[SensitiveWord],
+) -> Result<Vec<SensitiveWord>> {
+    who.require_admin()?;
+    let words = validate_words(words)?;
+    let blocks = words
+        .iter()
+        .filter(|w| w.action == WordAction::Block)
+        .count();
+    let ev = Actor::of(who).event(
+        store.next_seq()?,
+        "settings.sensitive_words",
+        "settings:sensitive_words".into(),
+        "ok",
+        Some(json!({"words": words.len(), "block": blocks, "flag": words.len() - blocks})),
+    );
+    store.transact(|tx| {
+        tx.settings.put(SENSITIVE_WORDS_KEY, &words)?;
+        tx.audit.append(&ev)
+    })?;
+    Ok(words)
 }
 
 /// Checks a new list: each word trimmed, non-empty, at most [`MAX_WORD_CHARS`] characters, no
@@ -826,12 +747,7 @@ pub fn submit(
 
     // The open review this one supersedes, for the audit event; the transaction reads the index
     // again, so a concurrent submission cannot leave two open.
-    let open: Vec<String> = store
-        .open_reviews
-        .get(doc_id.as_bytes())?
-        .map(|v| String::from_utf8_lossy(&v).into_owned())
-        .into_iter()
-        .collect();
+    let open: Vec<String> = store.open_reviews.get(doc_id)?.into_iter().collect();
     let ev = actor.event(
         store.next_seq()?,
         "review.submit",
@@ -841,27 +757,24 @@ pub fn submit(
             "doc_id": doc_id, "version": version, "flags": stored.flags.len(), "superseded": open,
         })),
     );
-    let bytes = to_json(&stored);
+    let bytes = Encoded::new(&stored);
     let reviewer = review_actor(who);
     store.transact(|tx| {
-        if let Some(old) = tx.open_reviews.get(doc_id.as_bytes())?
-            && let Some(b) = tx.reviews.get(&old)?
+        if let Some(old) = tx.open_reviews.get(doc_id)?
+            && let Some(mut r) = tx.reviews.get(&old)?
+            && let Ok(next) = review::apply(&r.review, &reviewer, ReviewAction::Supersede, now)
         {
-            let mut r: StoredReview = tx_json(&b)?;
-            if let Ok(next) = review::apply(&r.review, &reviewer, ReviewAction::Supersede, now) {
-                r.review = next;
-                tx.reviews.insert(old, to_json(&r))?;
-            }
+            r.review = next;
+            tx.reviews.put(&old, &r)?;
         }
-        tx.open_reviews.insert(doc_id.as_bytes(), id.as_bytes())?;
-        tx.reviews.insert(id.as_bytes(), bytes.as_slice())?;
-        let mut d: Doc = match tx.docs.get(doc_id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("document")),
+        tx.open_reviews.put(doc_id, &id)?;
+        tx.reviews.put_encoded(&id, &bytes)?;
+        let Some(mut d) = tx.docs.get(doc_id)? else {
+            return abort(Error::NotFound("document"));
         };
         if d.version == version {
             d.status = DocStatus::InReview;
-            tx.docs.insert(doc_id.as_bytes(), to_json(&d))?;
+            tx.docs.put(doc_id, &d)?;
         }
         tx_audit(tx, &ev)?;
         tx_notify(tx, &notes)?;
@@ -1042,29 +955,26 @@ pub fn decide(
         };
         let mut after = stored.clone();
         after.review = next.clone();
-        let after_bytes = to_json(&after);
+        let after_bytes = Encoded::new(&after);
         let doc_id = r.doc_id.as_str();
         let done = store.transact(|tx| {
-            let cur: StoredReview = match tx.reviews.get(review_id.as_bytes())? {
-                Some(b) => tx_json(&b)?,
-                None => return abort(Error::NotFound("review")),
+            let Some(cur) = tx.reviews.get(review_id)? else {
+                return abort(Error::NotFound("review"));
             };
             if cur != stored {
                 return Ok(false); // someone decided meanwhile: go round with the new state
             }
-            tx.reviews
-                .insert(review_id.as_bytes(), after_bytes.as_slice())?;
+            tx.reviews.put_encoded(review_id, &after_bytes)?;
             if !next.state.is_open()
                 && tx
                     .open_reviews
-                    .get(doc_id.as_bytes())?
-                    .is_some_and(|open| open.as_ref() == review_id.as_bytes())
+                    .get(doc_id)?
+                    .is_some_and(|open| open == review_id)
             {
-                tx.open_reviews.remove(doc_id.as_bytes())?;
+                tx.open_reviews.remove(doc_id)?;
             }
-            let mut d: Doc = match tx.docs.get(doc_id.as_bytes())? {
-                Some(b) => tx_json(&b)?,
-                None => return abort(Error::NotFound("document")),
+            let Some(mut d) = tx.docs.get(doc_id)? else {
+                return abort(Error::NotFound("document"));
             };
             if approving && d.deleted.is_some() {
                 return abort(doc_deleted()); // trashed since we looked
@@ -1091,7 +1001,7 @@ pub fn decide(
                 }
                 _ => {}
             }
-            tx.docs.insert(doc_id.as_bytes(), to_json(&d))?;
+            tx.docs.put(doc_id, &d)?;
             if let Some(seq) = outbox_seq {
                 tx_outbox(tx, seq, doc_id)?;
             }
@@ -1166,14 +1076,14 @@ pub fn notify_waiting(store: &Store, now: DateTime<Utc>) -> Result<usize> {
         )?;
         let mut after = stored.clone();
         after.waiting_notified.push(index);
-        let after_bytes = to_json(&after);
-        let id = r.id.as_bytes();
+        let after_bytes = Encoded::new(&after);
+        let id = r.id.as_str();
         let done = store.transact(|tx| {
             match tx.reviews.get(id)? {
-                Some(b) if tx_json::<StoredReview>(&b)? == stored => {}
+                Some(cur) if cur == stored => {}
                 _ => return Ok(false), // changed meanwhile: the next read looks again
             }
-            tx.reviews.insert(id, after_bytes.as_slice())?;
+            tx.reviews.put_encoded(id, &after_bytes)?;
             tx_notify(tx, &notes)?;
             Ok(true)
         })?;
@@ -1201,13 +1111,8 @@ pub fn inbox(store: &Store, user: &str, limit: usize, offset: usize) -> Result<I
     let mut unread = 0;
     let mut total = 0;
     let mut items = Vec::new();
-    for v in store
-        .notifications
-        .scan_prefix(user_prefix(user))
-        .values()
-        .rev()
-    {
-        let n: Notification = from_json(&v?)?;
+    for n in store.notifications.of_user_newest_first(user) {
+        let n = n?;
         if !n.read {
             unread += 1;
         }
@@ -1226,41 +1131,45 @@ pub fn inbox(store: &Store, user: &str, limit: usize, offset: usize) -> Result<I
 /// Marks `user`'s notifications with these ids read (all of them when `ids` is `None`). Unknown
 /// ids are ignored. Returns how many changed.
 pub fn mark_read(store: &Store, user: &str, ids: Option<&[String]>) -> Result<usize> {
-    let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
-    let mut mark = |k: &[u8], v: &[u8]| -> Result<()> {
-        let mut n: Notification = from_json(v)?;
-        if !n.read {
-            n.read = true;
-            batch.push((k.to_vec(), to_json(&n)));
-        }
-        Ok(())
-    };
+    // The sequence numbers of the unread ones asked for, then each marked inside the transaction
+    // (so a concurrent change to a notification is never overwritten by a stale copy).
+    let mut seqs: Vec<u64> = Vec::new();
     match ids {
         None => {
-            for kv in store.notifications.scan_prefix(user_prefix(user)) {
-                let (k, v) = kv?;
-                mark(&k, &v)?;
+            for n in store.notifications.of_user_newest_first(user) {
+                let n = n?;
+                if !n.read
+                    && let Ok(seq) = n.id.parse()
+                {
+                    seqs.push(seq);
+                }
             }
         }
         Some(ids) => {
             for id in ids {
                 let Ok(seq) = id.parse::<u64>() else { continue };
-                let k = notification_key(user, seq);
-                if let Some(v) = store.notifications.get(&k)? {
-                    mark(&k, &v)?;
+                if store.notifications.get(user, seq)?.is_some_and(|n| !n.read) {
+                    seqs.push(seq);
                 }
             }
         }
     }
-    if !batch.is_empty() {
-        store.transact(|tx| {
-            for (k, v) in &batch {
-                tx.notifications.insert(k.as_slice(), v.as_slice())?;
-            }
-            Ok(())
-        })?;
+    if seqs.is_empty() {
+        return Ok(0);
     }
-    Ok(batch.len())
+    store.transact(|tx| {
+        let mut changed = 0;
+        for &seq in &seqs {
+            if let Some(mut n) = tx.notifications.get(user, seq)?
+                && !n.read
+            {
+                n.read = true;
+                tx.notifications.put(user, seq, &n)?;
+                changed += 1;
+            }
+        }
+        Ok(changed)
+    })
 }
 
 // ---- re-review dates --------------------------------------------------------------------------
@@ -1284,12 +1193,11 @@ pub fn set_review_by(
         Some(json!({"review_by": date})),
     );
     let doc = store.transact(|tx| {
-        let mut d: Doc = match tx.docs.get(doc_id.as_bytes())? {
-            Some(b) => tx_json(&b)?,
-            None => return abort(Error::NotFound("document")),
+        let Some(mut d) = tx.docs.get(doc_id)? else {
+            return abort(Error::NotFound("document"));
         };
         d.review_by = date;
-        tx.docs.insert(doc_id.as_bytes(), to_json(&d))?;
+        tx.docs.put(doc_id, &d)?;
         tx_audit(tx, &ev)?;
         Ok(d)
     })?;
@@ -1305,8 +1213,8 @@ pub fn stale(store: &Store, who: &Caller, today: NaiveDate) -> Result<Vec<Doc>> 
     let admin = who.is_admin();
     let subject = who.subject();
     let mut out = Vec::new();
-    for v in store.docs.iter().values() {
-        let d: Doc = from_json(&v?)?;
+    for d in store.docs.values() {
+        let d = d?;
         if d.deleted.is_some()
             || d.published_version.is_none()
             || d.review_by.is_none_or(|r| r >= today)

@@ -16,7 +16,9 @@ use sha2::{Digest, Sha256};
 use crate::{
     AppState,
     error::{Error, Reason, Result},
-    model::User,
+    model::{AuditEvent, Device, Session, User},
+    service::Caller,
+    store::Store,
 };
 
 /// Minimum password length.
@@ -355,6 +357,159 @@ pub async fn hashing<T: Send + 'static>(
         .map_err(|_| Error::internal("the hashing threads stopped"))?;
     rx.await
         .map_err(|_| Error::internal("a hashing job was lost"))
+}
+
+// ---- sessions in the store ----------------------------------------------------------------------
+
+/// The audit event of a login attempt (`name` is the login name tried, cut to 64 characters).
+pub fn login_event(
+    store: &Store,
+    user: Option<&User>,
+    name: &str,
+    ip: &str,
+    outcome: &str,
+    reason: Option<&str>,
+) -> Result<AuditEvent> {
+    Ok(AuditEvent {
+        seq: store.next_seq()?,
+        at: Utc::now(),
+        actor: user.map(|u| u.id.clone()),
+        actor_name: Some(name.chars().take(64).collect()),
+        action: "session.login".into(),
+        target: user
+            .map(|u| format!("user:{}", u.id))
+            .unwrap_or_else(|| "user:unknown".into()),
+        outcome: outcome.into(),
+        ip: Some(ip.to_owned()),
+        detail: reason.map(|r| serde_json::json!({ "reason": r })),
+    })
+}
+
+/// Records a refused or failed login.
+pub fn audit_login(
+    store: &Store,
+    user: Option<&User>,
+    name: &str,
+    ip: &str,
+    outcome: &str,
+    reason: Option<&str>,
+) -> Result<()> {
+    let ev = login_event(store, user, name, ip, outcome, reason)?;
+    store.transact(|tx| tx.audit.append(&ev))
+}
+
+/// The key of `user`'s device cookie `value`, when it is one of theirs and not too old.
+pub fn known_device(store: &Store, value: &str, user: &User) -> Result<Option<Vec<u8>>> {
+    let key = token_key(value);
+    let Some(device) = store.devices.get(&key)? else {
+        return Ok(None);
+    };
+    let fresh = device.created_at + chrono::Duration::days(DEVICE_MAX_AGE_DAYS) > Utc::now();
+    Ok((device.user_id == user.id && fresh).then_some(key))
+}
+
+/// A session just opened.
+pub struct Opened {
+    /// The session token (the client's secret; only its hash is stored).
+    pub token: String,
+    /// The session record.
+    pub session: Session,
+    /// A new device cookie value, when the browser had none of this account's.
+    pub device_cookie: Option<String>,
+}
+
+/// Opens a session for `user` after a successful login, with a new device cookie unless the
+/// browser showed one (`known_device`); the session, the device and the audit event land together.
+pub fn open(store: &Store, user: &User, known_device: bool, ev: &AuditEvent) -> Result<Opened> {
+    let token = new_token();
+    let now = Utc::now();
+    let session = Session {
+        user_id: user.id.clone(),
+        created_at: now,
+        last_seen: now,
+        csrf_token: new_token(),
+    };
+    let device = (!known_device).then(|| {
+        let value = new_token();
+        let record = Device {
+            user_id: user.id.clone(),
+            created_at: now,
+        };
+        (value, record)
+    });
+    let key = token_key(&token);
+    store.transact(|tx| {
+        tx.sessions.put(&key, &session)?;
+        if let Some((value, record)) = &device {
+            tx.devices.put(token_key(value), record)?;
+        }
+        tx.audit.append(ev)
+    })?;
+    Ok(Opened {
+        token,
+        session,
+        device_cookie: device.map(|(value, _)| value),
+    })
+}
+
+/// The live session with this key and its account: `None` when there is none, it has timed out
+/// (idle or too old: it is removed) or its account may no longer use it (disabled, expired, or a
+/// password change or disable since it began).
+pub fn resolve(
+    store: &Store,
+    key: &[u8],
+    idle: chrono::Duration,
+    max_age: chrono::Duration,
+) -> Result<Option<(Session, User)>> {
+    let Some(session) = store.sessions.get(key)? else {
+        return Ok(None);
+    };
+    let now = Utc::now();
+    if session.last_seen + idle < now || session.created_at + max_age < now {
+        store.transact(|tx| tx.sessions.remove(key).map(|_| ()))?;
+        return Ok(None);
+    }
+    let Some(user) = store.users.get(&session.user_id)? else {
+        return Ok(None);
+    };
+    if !account_active(&user)
+        || user
+            .sessions_valid_after
+            .is_some_and(|t| session.created_at < t)
+    {
+        return Ok(None);
+    }
+    Ok(Some((session, user)))
+}
+
+/// Records that the session was used now, at most once a minute: keeps the idle timeout honest
+/// without a write per request.
+pub fn touch(store: &Store, key: &[u8], session: &mut Session) -> Result<()> {
+    let now = Utc::now();
+    if now - session.last_seen > chrono::Duration::seconds(60) {
+        session.last_seen = now;
+        store.transact(|tx| tx.sessions.put(key, session))?;
+    }
+    Ok(())
+}
+
+/// Ends the caller's session `key` (logout), audited.
+pub fn close(store: &Store, who: &Caller, key: &[u8]) -> Result<()> {
+    let ev = AuditEvent {
+        seq: store.next_seq()?,
+        at: Utc::now(),
+        actor: Some(who.user.id.clone()),
+        actor_name: Some(who.user.username.clone()),
+        action: "session.logout".into(),
+        target: format!("user:{}", who.user.id),
+        outcome: "ok".into(),
+        ip: Some(who.ip.clone()),
+        detail: None,
+    };
+    store.transact(|tx| {
+        tx.sessions.remove(key)?;
+        tx.audit.append(&ev)
+    })
 }
 
 #[cfg(test)]

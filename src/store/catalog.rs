@@ -108,10 +108,10 @@ impl CatalogCache {
 
 /// Reads a catalog from the store's trees.
 pub fn load(store: &super::Store, generation: u64) -> Result<Catalog> {
-    let spaces: Vec<Space> = store.all_json(&store.spaces)?;
-    let categories: Vec<Category> = store.all_json(&store.categories)?;
-    let groups: Vec<Group> = store.all_json(&store.groups)?;
-    let users: Vec<User> = store.all_json(&store.users)?;
+    let spaces: Vec<Space> = store.spaces.all()?;
+    let categories: Vec<Category> = store.categories.all()?;
+    let groups: Vec<Group> = store.groups.all()?;
+    let users: Vec<User> = store.users.all()?;
     Ok(Catalog {
         generation,
         spaces: spaces.into_iter().map(|s| (s.id.clone(), s)).collect(),

@@ -6,6 +6,8 @@
 pub mod catalog;
 mod commit;
 pub mod names;
+pub mod table;
+pub mod trees;
 
 use std::{
     path::Path,
@@ -15,7 +17,16 @@ use std::{
 use serde::{Serialize, de::DeserializeOwned};
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
-use crate::error::{Error, Result};
+use crate::{
+    error::{Error, Result},
+    model::{Category, Device, Doc, Group, Session, Space, StoredReview, User},
+};
+pub use table::{Encoded, Table, TxTable};
+pub use trees::{
+    Audit, EncodedVersion, Favourites, ImportPath, ImportPaths, Index, Notifications, Outbox,
+    Settings, Texts, TxAudit, TxFavourites, TxImportPaths, TxIndex, TxNotifications, TxOutbox,
+    TxSettings, TxTexts, TxVersions, Versions,
+};
 
 /// Store metadata (format version, first-start marker). key = name (UTF-8).
 pub const META: &str = "meta";
@@ -85,7 +96,8 @@ impl From<sled::transaction::TransactionError<Error>> for Error {
 /// The sled cache: enough for the hot set; sled's default (1 GB) is far too much for this process.
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
 
-/// The database handle and its trees.
+/// The database handle and its trees, each behind a typed view (see [`table`] and [`trees`]):
+/// nothing outside this module sees a sled tree.
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
@@ -95,45 +107,45 @@ pub struct Store {
     seq: Arc<Mutex<SeqBlock>>,
     catalog: catalog::CatalogCache,
     /// See [`META`].
-    pub meta: sled::Tree,
+    meta: sled::Tree,
+    /// See [`NAMES`] (used through [`names`]).
+    names: sled::Tree,
     /// See [`USERS`].
-    pub users: sled::Tree,
+    pub users: Table<User>,
     /// See [`USERNAMES`].
-    pub usernames: sled::Tree,
+    pub usernames: Index,
     /// See [`SESSIONS`].
-    pub sessions: sled::Tree,
+    pub sessions: Table<Session>,
     /// See [`DEVICES`].
-    pub devices: sled::Tree,
-    /// See [`NAMES`].
-    pub names: sled::Tree,
+    pub devices: Table<Device>,
     /// See [`OPEN_REVIEWS`].
-    pub open_reviews: sled::Tree,
+    pub open_reviews: Index,
     /// See [`GROUPS`].
-    pub groups: sled::Tree,
+    pub groups: Table<Group>,
     /// See [`SPACES`].
-    pub spaces: sled::Tree,
+    pub spaces: Table<Space>,
     /// See [`CATEGORIES`].
-    pub categories: sled::Tree,
+    pub categories: Table<Category>,
     /// See [`DOCS`].
-    pub docs: sled::Tree,
+    pub docs: Table<Doc>,
     /// See [`BODIES`].
-    pub bodies: sled::Tree,
+    pub bodies: Texts,
     /// See [`VERSIONS`].
-    pub versions: sled::Tree,
+    pub versions: Versions,
     /// See [`OUTBOX`].
-    pub outbox: sled::Tree,
+    pub outbox: Outbox,
     /// See [`AUDIT`].
-    pub audit: sled::Tree,
+    pub audit: Audit,
     /// See [`FAVOURITES`].
-    pub favourites: sled::Tree,
+    pub favourites: Favourites,
     /// See [`IMPORT_PATHS`].
-    pub import_paths: sled::Tree,
+    pub import_paths: ImportPaths,
     /// See [`SETTINGS`].
-    pub settings: sled::Tree,
+    pub settings: Settings,
     /// See [`REVIEWS`].
-    pub reviews: sled::Tree,
+    pub reviews: Table<StoredReview>,
     /// See [`NOTIFICATIONS`].
-    pub notifications: sled::Tree,
+    pub notifications: Notifications,
 }
 
 /// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
@@ -148,106 +160,49 @@ const SEQ_RESERVED: &[u8] = b"seq_reserved";
 /// How many sequence numbers one reservation covers.
 const SEQ_BLOCK: u64 = 10_000;
 
-/// The trees a transaction may write, by name.
+/// The trees a transaction may write, by name, each behind its typed view. Writes to the trees
+/// the in-memory catalog is read from (accounts, departments, spaces, categories) mark the
+/// transaction as one that makes the catalog stale; other commits (a document save, a session)
+/// leave the catalog as it is.
 pub struct Tx<'a> {
+    /// See [`NAMES`] (used through [`names`]).
+    names: &'a TransactionalTree,
     /// See [`USERS`].
-    pub users: Watched<'a>,
+    pub users: TxTable<'a, User>,
     /// See [`USERNAMES`].
-    pub usernames: Watched<'a>,
+    pub usernames: TxIndex<'a>,
     /// See [`SESSIONS`].
-    pub sessions: &'a TransactionalTree,
+    pub sessions: TxTable<'a, Session>,
     /// See [`DEVICES`].
-    pub devices: &'a TransactionalTree,
-    /// See [`NAMES`].
-    pub names: &'a TransactionalTree,
+    pub devices: TxTable<'a, Device>,
     /// See [`OPEN_REVIEWS`].
-    pub open_reviews: &'a TransactionalTree,
+    pub open_reviews: TxIndex<'a>,
     /// See [`GROUPS`].
-    pub groups: Watched<'a>,
+    pub groups: TxTable<'a, Group>,
     /// See [`SPACES`].
-    pub spaces: Watched<'a>,
+    pub spaces: TxTable<'a, Space>,
     /// See [`CATEGORIES`].
-    pub categories: Watched<'a>,
+    pub categories: TxTable<'a, Category>,
     /// See [`DOCS`].
-    pub docs: &'a TransactionalTree,
+    pub docs: TxTable<'a, Doc>,
     /// See [`BODIES`].
-    pub bodies: &'a TransactionalTree,
+    pub bodies: TxTexts<'a>,
     /// See [`VERSIONS`].
-    pub versions: &'a TransactionalTree,
+    pub versions: TxVersions<'a>,
     /// See [`OUTBOX`].
-    pub outbox: &'a TransactionalTree,
+    pub outbox: TxOutbox<'a>,
     /// See [`AUDIT`].
-    pub audit: &'a TransactionalTree,
+    pub audit: TxAudit<'a>,
     /// See [`FAVOURITES`].
-    pub favourites: &'a TransactionalTree,
+    pub favourites: TxFavourites<'a>,
     /// See [`IMPORT_PATHS`].
-    pub import_paths: &'a TransactionalTree,
+    pub import_paths: TxImportPaths<'a>,
     /// See [`SETTINGS`].
-    pub settings: &'a TransactionalTree,
+    pub settings: TxSettings<'a>,
     /// See [`REVIEWS`].
-    pub reviews: &'a TransactionalTree,
+    pub reviews: TxTable<'a, StoredReview>,
     /// See [`NOTIFICATIONS`].
-    pub notifications: &'a TransactionalTree,
-}
-
-/// A tree the in-memory catalog is read from (accounts, departments, spaces, categories): writes
-/// through it mark the transaction as one that makes the catalog stale. Other commits (a document
-/// save, a session) leave the catalog as it is.
-#[derive(Clone, Copy)]
-pub struct Watched<'a> {
-    tree: &'a TransactionalTree,
-    touched: &'a std::cell::Cell<bool>,
-}
-
-type TxOp<T> = std::result::Result<T, sled::transaction::UnabortableTransactionError>;
-
-impl Watched<'_> {
-    /// Reads a key.
-    pub fn get(&self, key: impl AsRef<[u8]>) -> TxOp<Option<sled::IVec>> {
-        self.tree.get(key)
-    }
-
-    /// Writes a key (and marks the catalog stale).
-    pub fn insert(
-        &self,
-        key: impl AsRef<[u8]> + Into<sled::IVec>,
-        value: impl Into<sled::IVec>,
-    ) -> TxOp<Option<sled::IVec>> {
-        self.touched.set(true);
-        self.tree.insert(key, value)
-    }
-
-    /// Removes a key (and marks the catalog stale).
-    pub fn remove(&self, key: impl AsRef<[u8]> + Into<sled::IVec>) -> TxOp<Option<sled::IVec>> {
-        self.touched.set(true);
-        self.tree.remove(key)
-    }
-}
-
-/// What [`tx_modify`] needs of a tree: a plain transactional tree or a [`Watched`] one.
-pub trait TxTree {
-    /// Reads a key.
-    fn get_bytes(&self, key: &[u8]) -> TxOp<Option<sled::IVec>>;
-    /// Writes a key.
-    fn put_bytes(&self, key: &[u8], value: Vec<u8>) -> TxOp<()>;
-}
-
-impl TxTree for &TransactionalTree {
-    fn get_bytes(&self, key: &[u8]) -> TxOp<Option<sled::IVec>> {
-        self.get(key)
-    }
-    fn put_bytes(&self, key: &[u8], value: Vec<u8>) -> TxOp<()> {
-        self.insert(key, value).map(|_| ())
-    }
-}
-
-impl TxTree for Watched<'_> {
-    fn get_bytes(&self, key: &[u8]) -> TxOp<Option<sled::IVec>> {
-        self.get(key)
-    }
-    fn put_bytes(&self, key: &[u8], value: Vec<u8>) -> TxOp<()> {
-        self.insert(key, value).map(|_| ())
-    }
+    pub notifications: TxNotifications<'a>,
 }
 
 /// Error type inside a transaction closure.
@@ -273,40 +228,6 @@ pub fn from_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
 /// Decodes JSON inside a transaction.
 pub fn tx_json<T: DeserializeOwned>(bytes: &[u8]) -> TxResult<T> {
     from_json(bytes).map_err(ConflictableTransactionError::Abort)
-}
-
-/// Reads the JSON record at `key` inside a transaction, lets `change` edit it, writes it back and
-/// returns it; a missing record aborts with `not_found` (`what` names it).
-pub fn tx_modify<T: Serialize + DeserializeOwned>(
-    tree: impl TxTree,
-    key: &[u8],
-    what: &'static str,
-    change: impl FnOnce(&mut T),
-) -> TxResult<T> {
-    let mut record: T = match tree.get_bytes(key)? {
-        Some(b) => tx_json(&b)?,
-        None => return abort(Error::NotFound(what)),
-    };
-    change(&mut record);
-    tree.put_bytes(key, to_json(&record))?;
-    Ok(record)
-}
-
-/// Key of version `n` of document `id`.
-pub fn version_key(id: &str, n: u64) -> Vec<u8> {
-    let mut k = Vec::with_capacity(id.len() + 8);
-    k.extend_from_slice(id.as_bytes());
-    k.extend_from_slice(&n.to_be_bytes());
-    k
-}
-
-/// Key joining two parts with a 0x00 separator.
-pub fn pair_key(a: &str, b: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(a.len() + b.len() + 1);
-    k.extend_from_slice(a.as_bytes());
-    k.push(0);
-    k.extend_from_slice(b.as_bytes());
-    k
 }
 
 impl Store {
@@ -347,25 +268,25 @@ impl Store {
                 reserved: start,
             })),
             meta,
-            users: t(USERS)?,
-            usernames: t(USERNAMES)?,
-            sessions: t(SESSIONS)?,
-            devices: t(DEVICES)?,
             names: t(NAMES)?,
-            open_reviews: t(OPEN_REVIEWS)?,
-            groups: t(GROUPS)?,
-            spaces: t(SPACES)?,
-            categories: t(CATEGORIES)?,
-            docs: t(DOCS)?,
-            bodies: t(BODIES)?,
-            versions: t(VERSIONS)?,
-            outbox: t(OUTBOX)?,
-            audit: t(AUDIT)?,
-            favourites: t(FAVOURITES)?,
-            import_paths: t(IMPORT_PATHS)?,
-            settings: t(SETTINGS)?,
-            reviews: t(REVIEWS)?,
-            notifications: t(NOTIFICATIONS)?,
+            users: Table::new(t(USERS)?),
+            usernames: Index(t(USERNAMES)?),
+            sessions: Table::new(t(SESSIONS)?),
+            devices: Table::new(t(DEVICES)?),
+            open_reviews: Index(t(OPEN_REVIEWS)?),
+            groups: Table::new(t(GROUPS)?),
+            spaces: Table::new(t(SPACES)?),
+            categories: Table::new(t(CATEGORIES)?),
+            docs: Table::new(t(DOCS)?),
+            bodies: Texts(t(BODIES)?),
+            versions: Versions(t(VERSIONS)?),
+            outbox: Outbox(t(OUTBOX)?),
+            audit: Audit(t(AUDIT)?),
+            favourites: Favourites(t(FAVOURITES)?),
+            import_paths: ImportPaths(t(IMPORT_PATHS)?),
+            settings: Settings(t(SETTINGS)?),
+            reviews: Table::new(t(REVIEWS)?),
+            notifications: Notifications(t(NOTIFICATIONS)?),
             db,
             catalog: catalog::CatalogCache::default(),
         };
@@ -401,65 +322,51 @@ impl Store {
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
         let trees: [&sled::Tree; 19] = [
-            &self.users,
-            &self.usernames,
-            &self.sessions,
-            &self.groups,
-            &self.spaces,
-            &self.categories,
-            &self.docs,
-            &self.bodies,
-            &self.versions,
-            &self.outbox,
-            &self.audit,
-            &self.favourites,
-            &self.import_paths,
-            &self.settings,
-            &self.reviews,
-            &self.notifications,
-            &self.devices,
+            &self.users.tree,
+            &self.usernames.0,
+            &self.sessions.tree,
+            &self.groups.tree,
+            &self.spaces.tree,
+            &self.categories.tree,
+            &self.docs.tree,
+            &self.bodies.0,
+            &self.versions.0,
+            &self.outbox.0,
+            &self.audit.0,
+            &self.favourites.0,
+            &self.import_paths.0,
+            &self.settings.0,
+            &self.reviews.tree,
+            &self.notifications.0,
+            &self.devices.tree,
             &self.names,
-            &self.open_reviews,
+            &self.open_reviews.0,
         ];
         use sled::Transactional;
         let touched = std::cell::Cell::new(false);
         let r = self.commit.write(|| {
             trees[..].transaction(|v| {
+                let watched = Some(&touched);
                 f(&Tx {
-                    users: Watched {
-                        tree: &v[0],
-                        touched: &touched,
-                    },
-                    usernames: Watched {
-                        tree: &v[1],
-                        touched: &touched,
-                    },
-                    sessions: &v[2],
-                    groups: Watched {
-                        tree: &v[3],
-                        touched: &touched,
-                    },
-                    spaces: Watched {
-                        tree: &v[4],
-                        touched: &touched,
-                    },
-                    categories: Watched {
-                        tree: &v[5],
-                        touched: &touched,
-                    },
-                    docs: &v[6],
-                    bodies: &v[7],
-                    versions: &v[8],
-                    outbox: &v[9],
-                    audit: &v[10],
-                    favourites: &v[11],
-                    import_paths: &v[12],
-                    settings: &v[13],
-                    reviews: &v[14],
-                    notifications: &v[15],
-                    devices: &v[16],
+                    users: TxTable::new(&v[0], watched),
+                    usernames: TxIndex(&v[1]),
+                    sessions: TxTable::new(&v[2], None),
+                    groups: TxTable::new(&v[3], watched),
+                    spaces: TxTable::new(&v[4], watched),
+                    categories: TxTable::new(&v[5], watched),
+                    docs: TxTable::new(&v[6], None),
+                    bodies: TxTexts(&v[7]),
+                    versions: TxVersions(&v[8]),
+                    outbox: TxOutbox(&v[9]),
+                    audit: TxAudit(&v[10]),
+                    favourites: TxFavourites(&v[11]),
+                    import_paths: TxImportPaths(&v[12]),
+                    settings: TxSettings(&v[13]),
+                    reviews: TxTable::new(&v[14], None),
+                    notifications: TxNotifications(&v[15]),
+                    devices: TxTable::new(&v[16], None),
                     names: &v[17],
-                    open_reviews: &v[18],
+                    open_reviews: TxIndex(&v[18]),
                 })
             })
         })?;
@@ -488,24 +395,9 @@ impl Store {
         self.commit.durable_blocking()
     }
 
-    /// Reads a JSON record.
-    pub fn get_json<T: DeserializeOwned>(
-        &self,
-        tree: &sled::Tree,
-        key: &[u8],
-    ) -> Result<Option<T>> {
-        match tree.get(key)? {
-            Some(v) => Ok(Some(from_json(&v)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Reads every JSON record of a tree.
-    pub fn all_json<T: DeserializeOwned>(&self, tree: &sled::Tree) -> Result<Vec<T>> {
-        tree.iter()
-            .values()
-            .map(|v| from_json(&v?))
-            .collect::<Result<Vec<T>>>()
+    /// A value of [`META`].
+    pub fn meta(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        Ok(self.meta.get(key)?.map(|v| v.to_vec()))
     }
 
     /// Bytes the database occupies on disk.
@@ -526,8 +418,8 @@ mod tests {
         // A document save (docs, bodies, versions, outbox, audit) leaves it as it is.
         store
             .transact(|tx| {
-                tx.docs.insert(b"d1".as_slice(), b"{}".as_slice())?;
-                tx.outbox.insert(b"1".as_slice(), b"d1".as_slice())?;
+                tx.bodies.put("d1", "text")?;
+                tx.outbox.push(1, "d1")?;
                 Ok(())
             })
             .unwrap();
@@ -541,7 +433,7 @@ mod tests {
         };
         store
             .transact(|tx| {
-                tx.groups.insert(b"g1".as_slice(), to_json(&g))?;
+                tx.groups.put("g1", &g)?;
                 Ok(())
             })
             .unwrap();

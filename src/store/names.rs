@@ -5,7 +5,7 @@
 
 use sled::transaction::ConflictableTransactionError;
 
-use super::{Store, Tx, TxResult, from_json};
+use super::{Store, Tx, TxResult};
 use crate::{
     error::{Error, Result},
     model::{Category, Group, Space},
@@ -66,16 +66,16 @@ pub fn tx_claim(
 /// Every (key, id) the index should hold, from the primary trees.
 fn expected(store: &Store) -> Result<Vec<(Vec<u8>, String)>> {
     let mut out = Vec::new();
-    for v in store.spaces.iter().values() {
-        let s: Space = from_json(&v?)?;
+    for s in store.spaces.values() {
+        let s: Space = s?;
         out.push((space(&s.name), s.id));
     }
-    for v in store.categories.iter().values() {
-        let c: Category = from_json(&v?)?;
+    for c in store.categories.values() {
+        let c: Category = c?;
         out.push((category(&c.space_id, c.parent_id.as_deref(), &c.name), c.id));
     }
-    for v in store.groups.iter().values() {
-        let g: Group = from_json(&v?)?;
+    for g in store.groups.values() {
+        let g: Group = g?;
         out.push((group(&g.name), g.id));
     }
     Ok(out)
@@ -196,7 +196,7 @@ mod tests {
     }
 
     fn space_id(store: &Store) -> String {
-        let s: Vec<Space> = store.all_json(&store.spaces).unwrap();
+        let s: Vec<Space> = store.spaces.all().unwrap();
         s[0].id.clone()
     }
 }

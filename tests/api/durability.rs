@@ -118,13 +118,11 @@ async fn acknowledged_writes_survive_sigkill_and_check_detects_corruption() {
     // Corrupt one stored version (flip its text) and check again.
     {
         let store = hanlin::store::Store::open(&dir.path().join("db")).unwrap();
-        let key = hanlin::store::version_key(&ids[3], 1);
-        let bytes = store.versions.get(&key).unwrap().unwrap();
-        let mut rec: hanlin::model::VersionRecord = postcard::from_bytes(&bytes).unwrap();
+        let mut rec = store.versions.get(&ids[3], 1).unwrap().unwrap();
         rec.content = hanlin::domain::versions::Content::Full("被篡改的内容\n".into());
+        let enc = hanlin::store::EncodedVersion::new(&rec);
         store
-            .versions
-            .insert(&key, hanlin::service::documents::encode_version(&rec))
+            .transact(|tx| tx.versions.put(&ids[3], 1, &enc))
             .unwrap();
         store.flush_blocking().unwrap();
     }

@@ -355,7 +355,7 @@ fn cli_folder_import_checks_everything_before_writing() {
     );
     {
         let store = hanlin::store::Store::open(&data.path().join("db")).unwrap();
-        let spaces: Vec<hanlin::model::Space> = store.all_json(&store.spaces).unwrap();
+        let spaces: Vec<hanlin::model::Space> = store.spaces.all().unwrap();
         assert!(
             spaces.iter().all(|s| s.name != "命令行导入"),
             "no space created"

@@ -742,13 +742,12 @@ async fn the_inbox_counts_unread_and_marks_read() {
     ok(w.head
         .post(&format!("/api/v1/reviews/{r}/approve"), json!({}))
         .await);
-    let tree = &w.srv.state.store.reviews;
-    let mut stored: Value =
-        serde_json::from_slice(&tree.get(r.as_bytes()).unwrap().unwrap()).unwrap();
+    let store = &w.srv.state.store;
+    let mut stored: Value = serde_json::to_value(store.reviews.get(&r).unwrap().unwrap()).unwrap();
     let past = (chrono::Utc::now() - chrono::Duration::days(4)).to_rfc3339();
     stored["review"]["decisions"][0]["at"] = json!(past);
-    tree.insert(r.as_bytes(), serde_json::to_vec(&stored).unwrap())
-        .unwrap();
+    let stored: hanlin::model::StoredReview = serde_json::from_value(stored).unwrap();
+    store.transact(|tx| tx.reviews.put(&r, &stored)).unwrap();
     let ib = inbox(&w.km).await;
     assert_eq!(kinds(&ib), ["waiting_too_long", "review_requested"], "{ib}");
     assert!(s(&ib["items"][0]["text"]).contains("知识管理员"));
