@@ -56,6 +56,9 @@ type Describe = fn() -> utoipa::openapi::OpenApi;
 
 /// The description of each resource module, merged under [`PREFIX`] in this order.
 const MODULES: &[(&str, Describe)] = &[
+    ("session", <super::session::ApiDoc as OpenApi>::openapi),
+    ("users", <super::users::ApiDoc as OpenApi>::openapi),
+    ("spaces", <super::spaces::ApiDoc as OpenApi>::openapi),
     ("documents", <super::documents::ApiDoc as OpenApi>::openapi),
     ("reviews", <super::reviews::ApiDoc as OpenApi>::openapi),
     ("search", <super::search::ApiDoc as OpenApi>::openapi),
@@ -63,174 +66,6 @@ const MODULES: &[(&str, Describe)] = &[
     ("render", <super::render::ApiDoc as OpenApi>::openapi),
     ("openapi", <ApiDoc as OpenApi>::openapi),
 ];
-
-/// Routes of the modules whose answers are not typed yet (session, accounts, spaces): method,
-/// path, tag, summary. Described without schemas and marked `x-untyped`.
-const UNTYPED: &[(&str, &str, &str, &str)] = &[
-    (
-        "post",
-        "/session",
-        "session",
-        "Log in: returns a token (also usable as a bearer token), a CSRF token and sets the session cookie",
-    ),
-    (
-        "delete",
-        "/session",
-        "session",
-        "Log out: the token stops working",
-    ),
-    (
-        "get",
-        "/me",
-        "session",
-        "The current user and the CSRF token",
-    ),
-    (
-        "post",
-        "/me/password",
-        "session",
-        "Change one's own password (other sessions end)",
-    ),
-    ("get", "/users", "accounts", "List accounts (admins)"),
-    ("post", "/users", "accounts", "Create an account (admins)"),
-    (
-        "get",
-        "/users/{id}",
-        "accounts",
-        "One account (admins, or oneself)",
-    ),
-    (
-        "patch",
-        "/users/{id}",
-        "accounts",
-        "Edit, disable, reset the password of an account (admins); display name (oneself)",
-    ),
-    ("get", "/groups", "accounts", "List departments"),
-    (
-        "post",
-        "/groups",
-        "accounts",
-        "Create a department (admins)",
-    ),
-    (
-        "get",
-        "/groups/{id}",
-        "accounts",
-        "One department with its members (admins)",
-    ),
-    (
-        "patch",
-        "/groups/{id}",
-        "accounts",
-        "Rename a department (admins)",
-    ),
-    (
-        "put",
-        "/groups/{id}/members",
-        "accounts",
-        "Set a department's members (admins)",
-    ),
-    (
-        "get",
-        "/audit",
-        "accounts",
-        "Audit events, newest first, filtered by actor, action, outcome, since, until (admins)",
-    ),
-    (
-        "get",
-        "/spaces",
-        "spaces",
-        "Spaces the caller can see, with the caller's role",
-    ),
-    ("post", "/spaces", "spaces", "Create a space (admins)"),
-    ("get", "/spaces/{id}", "spaces", "One space"),
-    (
-        "patch",
-        "/spaces/{id}",
-        "spaces",
-        "Rename or describe a space (managers)",
-    ),
-    (
-        "get",
-        "/spaces/{id}/grants",
-        "spaces",
-        "A space's grants (managers)",
-    ),
-    (
-        "put",
-        "/spaces/{id}/grants",
-        "spaces",
-        "Replace a space's grants (managers)",
-    ),
-    (
-        "put",
-        "/spaces/{id}/review-policy",
-        "reviews",
-        "Set the space's default review policy (managers)",
-    ),
-    (
-        "get",
-        "/spaces/{id}/categories",
-        "spaces",
-        "The category tree the caller can see",
-    ),
-    (
-        "post",
-        "/spaces/{id}/categories",
-        "spaces",
-        "Create a category (managers)",
-    ),
-    ("get", "/categories/{id}", "spaces", "One category"),
-    (
-        "patch",
-        "/categories/{id}",
-        "spaces",
-        "Rename or move a category (managers; no cycles)",
-    ),
-    (
-        "put",
-        "/categories/{id}/grants",
-        "spaces",
-        "Override grants for a category and its children (managers)",
-    ),
-    (
-        "put",
-        "/categories/{id}/review-policy",
-        "reviews",
-        "Set a category's review policy (managers)",
-    ),
-];
-
-/// [`UNTYPED`] as a description: no schemas, any JSON.
-fn untyped() -> Value {
-    let mut paths = Map::new();
-    for (method, path, tag, summary) in UNTYPED {
-        let params: Vec<Value> = path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
-            .collect();
-        let mut op = json!({
-            "tags": [tag],
-            "summary": summary,
-            "operationId": format!("{method}{}", path.replace(['/', '{', '}', '-'], "_")),
-            "responses": {"200": {"description": "OK", "content": {"application/json": {}}}},
-            "x-untyped": true,
-        });
-        if !params.is_empty() {
-            op["parameters"] = json!(params);
-        }
-        if *method != "get" && *method != "delete" {
-            op["requestBody"] = json!({"content": {"application/json": {}}});
-        }
-        if *path == "/session" && *method == "post" {
-            op["security"] = json!([{}]);
-        }
-        let item = paths.entry(path.to_string()).or_insert_with(|| json!({}));
-        item[*method] = op;
-    }
-    json!({"paths": paths})
-}
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -356,16 +191,8 @@ fn built() -> &'static (Value, Vec<String>) {
 fn build() -> (Value, Vec<String>) {
     let mut problems = Vec::new();
     let mut doc = serde_json::to_value(Root::openapi()).unwrap_or_default();
-    let parts = MODULES
-        .iter()
-        .map(|(module, describe)| {
-            (
-                *module,
-                serde_json::to_value(describe()).unwrap_or_default(),
-            )
-        })
-        .chain([("untyped", untyped())]);
-    for (module, part) in parts {
+    for (module, describe) in MODULES {
+        let part = serde_json::to_value(describe()).unwrap_or_default();
         if let Some(paths) = part["paths"].as_object() {
             for (path, item) in paths {
                 let full = format!("{PREFIX}{path}");
