@@ -13,7 +13,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::{
     bootstrap,
-    config::{EvalArgs, ImportArgs, ServeConfig, UserCommand},
+    config::{
+        BackupAction, BackupArgs, EvalArgs, ImportArgs, RestoreArgs, ServeConfig, UserCommand,
+    },
     domain::permission::AccountKind,
     error::{Error, Result},
     indexer,
@@ -94,6 +96,69 @@ fn open_store(data_dir: &Path) -> Result<Store> {
         )));
     }
     Store::open(&db)
+}
+
+/// `hanlin backup [--out DIR]` (the server must be stopped: sled allows one process) and
+/// `hanlin backup verify FILE`.
+pub fn backup(args: &BackupArgs) -> Result<ExitCode> {
+    if let Some(BackupAction::Verify { file }) = &args.action {
+        let m = crate::store::backup::verify(file)?;
+        println!(
+            "ok: {} is a whole backup of {} (format {}, {} records in {} trees, {} documents, {} versions)",
+            file.display(),
+            m.created_at.to_rfc3339(),
+            m.format,
+            m.records(),
+            m.parts.len(),
+            m.records_of(crate::store::DOCS),
+            m.records_of(crate::store::VERSIONS),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = open_store(&args.data_dir)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join("backups"));
+    let b = crate::service::backups::run(&store, None, &out, 30)?;
+    store.flush_blocking()?;
+    println!(
+        "wrote and verified {} ({} bytes)",
+        out.join(&b.file).display(),
+        b.size
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `hanlin restore FILE --into DIR`: refuses a directory in use or holding anything, and a
+/// backup from a newer Hanlin; restores, rebuilds the index and runs the full check.
+pub fn restore(args: &RestoreArgs) -> Result<ExitCode> {
+    let dir = &args.into;
+    if let Ok(mut entries) = std::fs::read_dir(dir)
+        && entries.next().is_some()
+    {
+        return Err(Error::bad(format!(
+            "{} is not empty: restore into a new or empty directory",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::bad(format!("cannot create {}: {e}", dir.display())))?;
+    let started = Instant::now();
+    let pb = bar(0, "restoring");
+    let m = crate::store::backup::restore(&args.file, &dir.join("db"), |done, total| {
+        pb.set_length(total);
+        pb.set_position(done);
+    })?;
+    pb.finish_and_clear();
+    println!(
+        "restored {} records of the backup taken {} in {:.2} s",
+        m.records(),
+        m.created_at.to_rfc3339(),
+        started.elapsed().as_secs_f64()
+    );
+    reindex(dir)?;
+    check(dir)
 }
 
 /// `hanlin check`: rebuilds every version, verifies hashes; exit 1 on corruption.

@@ -34,6 +34,46 @@ pub enum Command {
     /// Manage accounts on a data directory (for an admin locked out of the UI).
     #[command(subcommand)]
     User(UserCommand),
+    /// Back up a data directory (server stopped; a running server backs up through the API), or
+    /// check a backup file.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty directory: a working data directory, the search index
+    /// rebuilt and every version verified.
+    Restore(RestoreArgs),
+}
+
+/// Options of `hanlin backup`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// `verify FILE`: check a backup without restoring it.
+    #[command(subcommand)]
+    pub action: Option<BackupAction>,
+    /// Where to write the backup (default: `backups` in the data directory).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Directory holding the database, the search index and backups.
+    #[arg(long, env = "HANLIN_DATA_DIR", default_value = "./hanlin-data")]
+    pub data_dir: PathBuf,
+}
+
+/// `hanlin backup …`
+#[derive(Debug, Clone, Subcommand)]
+pub enum BackupAction {
+    /// Check a backup file (manifest, every record, every part's hash) without restoring it.
+    Verify {
+        /// The backup file.
+        file: PathBuf,
+    },
+}
+
+/// Options of `hanlin restore`.
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The backup file.
+    pub file: PathBuf,
+    /// The new data directory (must not exist, or be empty).
+    #[arg(long)]
+    pub into: PathBuf,
 }
 
 /// Options of `hanlin serve`.
@@ -70,6 +110,33 @@ pub struct ServeConfig {
     /// Password of the `admin` account created on first start (else one is generated and printed once).
     #[arg(long, env = "HANLIN_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,
+    /// Where backups are written (default: `backups` in the data directory).
+    #[arg(long, env = "HANLIN_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// Local time of the daily backup, `HH:MM`, or `off`.
+    #[arg(long, env = "HANLIN_BACKUP_AT", default_value = "02:00", value_parser = parse_backup_at)]
+    pub backup_at: BackupAt,
+    /// Days backups are kept (the newest verified one is always kept).
+    #[arg(long, env = "HANLIN_BACKUP_KEEP_DAYS", default_value_t = 30)]
+    pub backup_keep_days: u32,
+}
+
+/// When the daily backup runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupAt {
+    /// Never (backups only on request).
+    Off,
+    /// Every day at this local time.
+    Daily(chrono::NaiveTime),
+}
+
+fn parse_backup_at(s: &str) -> Result<BackupAt, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(BackupAt::Off);
+    }
+    chrono::NaiveTime::parse_from_str(s, "%H:%M")
+        .map(BackupAt::Daily)
+        .map_err(|_| format!("expected HH:MM (e.g. 02:00) or off, got {s:?}"))
 }
 
 impl ServeConfig {
@@ -86,7 +153,17 @@ impl ServeConfig {
             secure_cookies: false,
             public_url: None,
             admin_password: None,
+            backup_dir: None,
+            backup_at: BackupAt::Off,
+            backup_keep_days: 30,
         }
+    }
+
+    /// Where backups go.
+    pub fn backups(&self) -> PathBuf {
+        self.backup_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("backups"))
     }
 
     /// Whether cookies carry `Secure`: asked for, or implied by an https public URL.

@@ -148,6 +148,7 @@ pub async fn serve(
     let store = state.store.clone();
     let indexer = tokio::spawn(indexer::run(state.clone()));
     let retention = tokio::spawn(audit::run(state.clone()));
+    let backups = tokio::spawn(service::backups::daily(state.clone()));
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -155,6 +156,7 @@ pub async fn serve(
         .map_err(|e| Error::internal(format!("server error: {e}")))?;
     indexer.abort();
     retention.abort();
+    backups.abort();
     store.flush().await?;
     Ok(())
 }

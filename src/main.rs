@@ -21,6 +21,8 @@ fn main() -> ExitCode {
         Command::Import(a) => hanlin::cli::import(&a),
         Command::Eval(a) => hanlin::cli::eval(&a),
         Command::User(u) => hanlin::cli::user(u),
+        Command::Backup(a) => hanlin::cli::backup(&a),
+        Command::Restore(a) => hanlin::cli::restore(&a),
     };
     match result {
         Ok(code) => code,

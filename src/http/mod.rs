@@ -2,6 +2,7 @@
 //! adds the middleware (request spans, body limit, security headers).
 
 pub mod auth;
+pub mod backups;
 pub mod documents;
 pub mod extract;
 pub mod import;
@@ -140,6 +141,7 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::router())
         .merge(reviews::router())
         .merge(render::router())
+        .merge(backups::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.

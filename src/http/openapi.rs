@@ -64,6 +64,7 @@ const MODULES: &[(&str, Describe)] = &[
     ("search", <super::search::ApiDoc as OpenApi>::openapi),
     ("import", <super::import::ApiDoc as OpenApi>::openapi),
     ("render", <super::render::ApiDoc as OpenApi>::openapi),
+    ("backups", <super::backups::ApiDoc as OpenApi>::openapi),
     ("openapi", <ApiDoc as OpenApi>::openapi),
 ];
 

@@ -124,6 +124,17 @@ impl GroupCommit {
         })
     }
 
+    /// Runs `f` while no write is in progress and none can start (the gate's exclusive side): what
+    /// `f` reads is every committed transaction whole and nothing of any other. Writers wait, so
+    /// `f` must be short (a backup copies references to the records here and encodes them later).
+    pub(crate) fn quiesced<T>(&self, f: impl FnOnce() -> T) -> T {
+        let sh = &self.shared;
+        off_async_worker(|| {
+            let _exclusive = sh.gate.write().unwrap_or_else(|p| p.into_inner());
+            f()
+        })
+    }
+
     /// The number every write so far is covered by; wakes the flusher when it is behind.
     fn mark(&self) -> u64 {
         let sh = &self.shared;

@@ -3,6 +3,7 @@
 //!
 //! Values are JSON, except versions, which are postcard (compact: they are most of the bytes).
 
+pub mod backup;
 pub mod catalog;
 mod commit;
 pub mod names;

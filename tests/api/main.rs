@@ -1,6 +1,7 @@
 //! Integration tests over real HTTP against servers started on 127.0.0.1:0.
 
 mod auth;
+mod backups;
 mod common;
 mod concurrency;
 mod documents;

@@ -294,6 +294,9 @@ const ROWS: &[Row] = &[
     row("POST", "/notifications/read", &[(IN, SIGNED_IN)]),
     row("GET", "/admin/sensitive-words", &[(IN, ADMIN_ONLY)]),
     row("PUT", "/admin/sensitive-words", &[(IN, ADMIN_ONLY)]),
+    // backups.rs
+    row("GET", "/admin/backups", &[(IN, ADMIN_ONLY)]),
+    row("POST", "/admin/backups", &[(IN, ADMIN_ONLY)]),
     // import.rs
     row(
         "POST",
@@ -1296,6 +1299,8 @@ impl Fixture {
                 "/diff".into(),
                 json!({"from": "季度报告\n", "to": format!("季度报告 修订{n}\n")}),
             ),
+            ("GET", "/admin/backups") => get("/admin/backups".into()),
+            ("POST", "/admin/backups") => with(Method::POST, "/admin/backups".into(), json!({})),
             ("GET", "/openapi.json") => get("/openapi.json".into()),
             ("GET", "/healthz") => Req::new(Method::GET, "/healthz".into(), None),
             (m, p) => panic!("no request builder for the row {m} {p}: add one to Fixture::prepare"),
