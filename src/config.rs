@@ -116,6 +116,10 @@ pub struct ServeConfig {
     /// Local time of the daily backup, `HH:MM`, or `off`.
     #[arg(long, env = "HANLIN_BACKUP_AT", default_value = "02:00", value_parser = parse_backup_at)]
     pub backup_at: BackupAt,
+    /// A second address serving only `GET /metrics`, without authentication (for a scraper on a
+    /// private network); without it, `/metrics` on the main address needs an admin's token.
+    #[arg(long, env = "HANLIN_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
     /// Days backups are kept (the newest verified one is always kept).
     #[arg(long, env = "HANLIN_BACKUP_KEEP_DAYS", default_value_t = 30)]
     pub backup_keep_days: u32,
@@ -154,6 +158,7 @@ impl ServeConfig {
             public_url: None,
             admin_password: None,
             backup_dir: None,
+            metrics_bind: None,
             backup_at: BackupAt::Off,
             backup_keep_days: 30,
         }

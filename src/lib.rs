@@ -10,6 +10,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod config;
 pub mod cpu;
+pub mod docx;
 pub mod domain;
 pub mod error;
 pub mod http;
@@ -149,6 +150,20 @@ pub async fn serve(
     let indexer = tokio::spawn(indexer::run(state.clone()));
     let retention = tokio::spawn(audit::run(state.clone()));
     let backups = tokio::spawn(service::backups::daily(state.clone()));
+    http::metrics::install();
+    let metrics = match state.config.metrics_bind {
+        Some(addr) => {
+            let l = TcpListener::bind(addr).await.map_err(|e| {
+                Error::bad(format!("cannot listen on {addr} (--metrics-bind): {e}"))
+            })?;
+            tracing::info!(%addr, "metrics on a separate address");
+            let app = http::metrics::private_router(state.clone());
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(l, app).await;
+            }))
+        }
+        None => None,
+    };
     let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -157,6 +172,9 @@ pub async fn serve(
     indexer.abort();
     retention.abort();
     backups.abort();
+    if let Some(m) = metrics {
+        m.abort();
+    }
     store.flush().await?;
     Ok(())
 }

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use pulldown_cmark::{Alignment, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html};
+use pulldown_cmark::{
+    Alignment, CodeBlockKind, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd, html,
+};
 use serde::Serialize;
 
 /// A heading of the table of contents.
@@ -78,10 +80,415 @@ fn sanitizer() -> ammonia::Builder<'static> {
         .add_tag_attributes("a", ["class"])
         .add_tag_attributes("div", ["class"])
         .add_tag_attributes("sup", ["class"])
+        .add_allowed_classes("span", HIGHLIGHT_CLASSES)
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .link_rel(Some("noopener noreferrer nofollow"))
         .id_prefix(None);
     b
+}
+
+/// Classes of highlighted code: keyword, string, comment, number.
+const HIGHLIGHT_CLASSES: [&str; 4] = ["hl-k", "hl-s", "hl-c", "hl-n"];
+
+/// How one language's code is coloured: keywords, comment and string syntax.
+struct Lang {
+    /// The name used in the `language-` class.
+    name: &'static str,
+    keywords: &'static [&'static str],
+    line_comments: &'static [&'static str],
+    block_comment: Option<(&'static str, &'static str)>,
+    quotes: &'static [char],
+    /// Keywords match whatever their case (SQL).
+    any_case: bool,
+}
+
+const C_LIKE: &[&str] = &["//"];
+const HASH: &[&str] = &["#"];
+
+/// The languages highlighted (by the fence's info string); any other fence stays plain.
+fn language(info: &str) -> Option<&'static Lang> {
+    static LANGS: &[(&[&str], Lang)] = &[
+        (
+            &["rust", "rs"],
+            Lang {
+                name: "rust",
+                keywords: &[
+                    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else",
+                    "enum", "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop",
+                    "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
+                    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where",
+                    "while",
+                ],
+                line_comments: C_LIKE,
+                block_comment: Some(("/*", "*/")),
+                quotes: &['"'],
+                any_case: false,
+            },
+        ),
+        (
+            &["js", "javascript", "mjs", "ts", "typescript", "jsx", "tsx"],
+            Lang {
+                name: "javascript",
+                keywords: &[
+                    "async",
+                    "await",
+                    "break",
+                    "case",
+                    "catch",
+                    "class",
+                    "const",
+                    "continue",
+                    "default",
+                    "delete",
+                    "do",
+                    "else",
+                    "export",
+                    "extends",
+                    "false",
+                    "finally",
+                    "for",
+                    "from",
+                    "function",
+                    "if",
+                    "import",
+                    "in",
+                    "instanceof",
+                    "interface",
+                    "let",
+                    "new",
+                    "null",
+                    "return",
+                    "switch",
+                    "this",
+                    "throw",
+                    "true",
+                    "try",
+                    "type",
+                    "typeof",
+                    "undefined",
+                    "var",
+                    "void",
+                    "while",
+                    "yield",
+                ],
+                line_comments: C_LIKE,
+                block_comment: Some(("/*", "*/")),
+                quotes: &['"', '\'', '`'],
+                any_case: false,
+            },
+        ),
+        (
+            &["python", "py"],
+            Lang {
+                name: "python",
+                keywords: &[
+                    "and", "as", "assert", "async", "await", "break", "class", "continue", "def",
+                    "del", "elif", "else", "except", "False", "finally", "for", "from", "global",
+                    "if", "import", "in", "is", "lambda", "None", "nonlocal", "not", "or", "pass",
+                    "raise", "return", "True", "try", "while", "with", "yield",
+                ],
+                line_comments: HASH,
+                block_comment: None,
+                quotes: &['"', '\''],
+                any_case: false,
+            },
+        ),
+        (
+            &["go", "golang"],
+            Lang {
+                name: "go",
+                keywords: &[
+                    "break",
+                    "case",
+                    "chan",
+                    "const",
+                    "continue",
+                    "default",
+                    "defer",
+                    "else",
+                    "fallthrough",
+                    "false",
+                    "for",
+                    "func",
+                    "go",
+                    "goto",
+                    "if",
+                    "import",
+                    "interface",
+                    "map",
+                    "nil",
+                    "package",
+                    "range",
+                    "return",
+                    "select",
+                    "struct",
+                    "switch",
+                    "true",
+                    "type",
+                    "var",
+                ],
+                line_comments: C_LIKE,
+                block_comment: Some(("/*", "*/")),
+                quotes: &['"', '`', '\''],
+                any_case: false,
+            },
+        ),
+        (
+            &["java", "kotlin", "c", "cpp", "c++", "h", "cs", "csharp"],
+            Lang {
+                name: "clike",
+                keywords: &[
+                    "abstract",
+                    "auto",
+                    "bool",
+                    "break",
+                    "case",
+                    "catch",
+                    "char",
+                    "class",
+                    "const",
+                    "continue",
+                    "default",
+                    "delete",
+                    "do",
+                    "double",
+                    "else",
+                    "enum",
+                    "extends",
+                    "false",
+                    "final",
+                    "float",
+                    "for",
+                    "if",
+                    "implements",
+                    "import",
+                    "int",
+                    "interface",
+                    "long",
+                    "namespace",
+                    "new",
+                    "null",
+                    "nullptr",
+                    "package",
+                    "private",
+                    "protected",
+                    "public",
+                    "return",
+                    "short",
+                    "static",
+                    "struct",
+                    "switch",
+                    "this",
+                    "throw",
+                    "true",
+                    "try",
+                    "typedef",
+                    "unsigned",
+                    "using",
+                    "void",
+                    "while",
+                ],
+                line_comments: C_LIKE,
+                block_comment: Some(("/*", "*/")),
+                quotes: &['"', '\''],
+                any_case: false,
+            },
+        ),
+        (
+            &["sql", "mysql", "postgresql", "psql"],
+            Lang {
+                name: "sql",
+                keywords: &[
+                    "add", "alter", "and", "as", "asc", "begin", "between", "by", "case", "commit",
+                    "create", "delete", "desc", "distinct", "drop", "else", "end", "exists",
+                    "from", "group", "having", "in", "index", "insert", "into", "is", "join",
+                    "key", "left", "like", "limit", "not", "null", "on", "or", "order", "primary",
+                    "right", "rollback", "select", "set", "table", "then", "union", "update",
+                    "values", "when", "where",
+                ],
+                line_comments: &["--"],
+                block_comment: Some(("/*", "*/")),
+                quotes: &['\'', '"'],
+                any_case: true,
+            },
+        ),
+        (
+            &["bash", "sh", "shell", "zsh", "console"],
+            Lang {
+                name: "bash",
+                keywords: &[
+                    "case", "do", "done", "echo", "elif", "else", "esac", "exit", "export", "fi",
+                    "for", "function", "if", "in", "local", "return", "then", "while",
+                ],
+                line_comments: HASH,
+                block_comment: None,
+                quotes: &['"', '\''],
+                any_case: false,
+            },
+        ),
+        (
+            &["yaml", "yml", "toml", "ini"],
+            Lang {
+                name: "yaml",
+                keywords: &["true", "false", "null", "yes", "no"],
+                line_comments: HASH,
+                block_comment: None,
+                quotes: &['"', '\''],
+                any_case: false,
+            },
+        ),
+        (
+            &["json"],
+            Lang {
+                name: "json",
+                keywords: &["true", "false", "null"],
+                line_comments: &[],
+                block_comment: None,
+                quotes: &['"'],
+                any_case: false,
+            },
+        ),
+    ];
+    let word = info
+        .split([' ', ',', '{'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    LANGS
+        .iter()
+        .find(|(names, _)| names.contains(&word.as_str()))
+        .map(|(_, l)| l)
+}
+
+fn escape_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn span(out: &mut String, class: &str, s: &str) {
+    out.push_str("<span class=\"");
+    out.push_str(class);
+    out.push_str("\">");
+    escape_into(out, s);
+    out.push_str("</span>");
+}
+
+/// Code coloured with spans of [`HIGHLIGHT_CLASSES`] (escaped HTML, in one pass over the text).
+fn highlight(lang: &Lang, code: &str) -> String {
+    let mut out = String::with_capacity(code.len() * 2);
+    let mut i = 0;
+    let ident = |c: char| c.is_alphanumeric() || c == '_';
+    while i < code.len() {
+        let rest = &code[i..];
+        if let Some((open, close)) = lang.block_comment
+            && rest.starts_with(open)
+        {
+            let end = rest[open.len()..]
+                .find(close)
+                .map_or(rest.len(), |e| open.len() + e + close.len());
+            span(&mut out, "hl-c", &rest[..end]);
+            i += end;
+            continue;
+        }
+        if lang.line_comments.iter().any(|p| rest.starts_with(p))
+            // `#` starts a comment only at a word's start (not in `a#b` or `$#`).
+            && !(rest.starts_with('#') && code[..i].chars().next_back().is_some_and(|c| !c.is_whitespace()))
+        {
+            let end = rest.find('\n').unwrap_or(rest.len());
+            span(&mut out, "hl-c", &rest[..end]);
+            i += end;
+            continue;
+        }
+        let c = rest.chars().next().expect("not at the end");
+        if lang.quotes.contains(&c) {
+            let first = c.len_utf8();
+            let mut end = rest.len();
+            let mut escaped = false;
+            for (j, d) in rest[first..].char_indices() {
+                let at = first + j;
+                if escaped {
+                    escaped = false;
+                } else if d == '\\' {
+                    escaped = true;
+                } else if d == c {
+                    end = at + d.len_utf8();
+                    break;
+                } else if d == '\n' && c != '`' {
+                    end = at;
+                    break;
+                }
+            }
+            span(&mut out, "hl-s", &rest[..end]);
+            i += end;
+            continue;
+        }
+        let after_ident = code[..i].chars().next_back().is_some_and(ident);
+        if c.is_ascii_digit() && !after_ident {
+            let end = rest
+                .find(|d: char| !(d.is_ascii_alphanumeric() || d == '.' || d == '_'))
+                .unwrap_or(rest.len());
+            span(&mut out, "hl-n", &rest[..end]);
+            i += end;
+            continue;
+        }
+        if ident(c) && !after_ident {
+            let end = rest.find(|d: char| !ident(d)).unwrap_or(rest.len());
+            let word = &rest[..end];
+            let is_kw = if lang.any_case {
+                lang.keywords.iter().any(|k| k.eq_ignore_ascii_case(word))
+            } else {
+                lang.keywords.contains(&word)
+            };
+            if is_kw {
+                span(&mut out, "hl-k", word);
+            } else {
+                escape_into(&mut out, word);
+            }
+            i += end;
+            continue;
+        }
+        escape_into(&mut out, &rest[..c.len_utf8()]);
+        i += c.len_utf8();
+    }
+    out
+}
+
+/// Fenced code in a language of [`language`] becomes coloured HTML at render time (so the page
+/// needs no script and the CSP stays strict); other code stays as pulldown-cmark renders it.
+fn highlight_code(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out = Vec::with_capacity(events.len());
+    let mut iter = events.into_iter();
+    while let Some(ev) = iter.next() {
+        let lang = match &ev {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => language(info),
+            _ => None,
+        };
+        let Some(lang) = lang else {
+            out.push(ev);
+            continue;
+        };
+        let mut code = String::new();
+        for inner in iter.by_ref() {
+            match inner {
+                Event::End(TagEnd::CodeBlock) => break,
+                Event::Text(t) => code.push_str(&t),
+                _ => {}
+            }
+        }
+        let mut html = format!("<pre><code class=\"language-{}\">", lang.name);
+        html.push_str(&highlight(lang, &code));
+        html.push_str("</code></pre>\n");
+        out.push(Event::Html(CowStr::from(html)));
+    }
+    out
 }
 
 /// Classes a table cell may carry: its column's alignment.
@@ -335,7 +742,7 @@ pub fn render_capped(markdown: &str) -> (Rendered, bool) {
     let mut seen = HashMap::new();
     let mut toc = Vec::new();
     let (events, capped) = cap_nesting(Parser::new_ext(markdown, options()).collect(), MAX_NESTING);
-    let mut events = for_the_web(events);
+    let mut events = highlight_code(for_the_web(events));
     // Give every heading an id and collect the table of contents.
     let mut i = 0;
     while i < events.len() {
@@ -402,6 +809,48 @@ mod tests {
         assert!(!lower.contains("onclick"), "{}", r.html);
         assert!(!lower.contains("javascript:"), "{}", r.html);
         assert!(r.html.contains("<h1 id=\"标题\">标题</h1>"), "{}", r.html);
+    }
+
+    #[test]
+    fn fenced_code_is_coloured_on_the_server_and_stays_safe() {
+        let md = "```rust\n// 注释\nfn main() { let s = \"a<b>\"; let n = 42; }\n```\n\n```sql\nSELECT name FROM users WHERE id = 1; -- 取一个\n```\n\n```unknown\nfn x\n```\n";
+        let r = render(md);
+        let h = &r.html;
+        assert!(h.contains("<pre><code class=\"language-rust\"><span class=\"hl-c\">// 注释</span>\n<span class=\"hl-k\">fn</span> main()"), "{h}");
+        assert!(
+            h.contains("<span class=\"hl-s\">\"a&lt;b&gt;\"</span>"),
+            "{h}"
+        );
+        assert!(h.contains("<span class=\"hl-n\">42</span>"), "{h}");
+        assert!(
+            h.contains("<span class=\"hl-k\">SELECT</span> name <span class=\"hl-k\">FROM</span>"),
+            "{h}"
+        );
+        assert!(h.contains("<span class=\"hl-c\">-- 取一个</span>"), "{h}");
+        assert!(
+            h.contains("<code class=\"language-unknown\">fn x\n</code>"),
+            "other languages stay plain: {h}"
+        );
+        // Raw HTML cannot borrow the classes for anything else, nor add handlers or styles.
+        let evil = render(
+            "<span class=\"hl-k evil\" onclick=\"x()\" style=\"color:red\">a</span>\n\n```js\n'<script>alert(1)</script>'\n```\n",
+        );
+        assert!(
+            evil.html.contains("<span class=\"hl-k\">a</span>"),
+            "{}",
+            evil.html
+        );
+        assert!(!evil.html.contains("<script"), "{}", evil.html);
+        assert!(evil.html.contains("&lt;script&gt;"), "{}", evil.html);
+    }
+
+    #[test]
+    fn highlighting_is_linear_on_unclosed_strings_and_comments() {
+        let lang = language("js").unwrap();
+        let code = "'".repeat(50_000) + &"/*".repeat(10_000);
+        let t = std::time::Instant::now();
+        let _ = highlight(lang, &code);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[test]

@@ -1,17 +1,20 @@
 // Hanlin browser UI: app shell and hash router. No framework, no build step.
 
-import { h, append, clear, toast, svgIcon } from './dom.js';
+import { h, append, clear, toast, dismissToasts, svgIcon } from './dom.js';
 import { t, getLang, setLang } from './i18n.js';
 import { get, del, setCsrf, onUnauthenticated, getOptional, ApiError } from './api.js';
-import { state, isAdmin, userName, invalidateCaches, errorState } from './ui.js';
+import { state, isAdmin, userName, invalidateCaches, errorState, loadSpaces, offerWriting } from './ui.js';
 import { loginPage } from './pages/login.js';
 import { homePage, notificationsPage } from './pages/home.js';
-import { spacesPage } from './pages/spaces.js';
 import { docPage, trashPage } from './pages/doc.js';
-import { searchPage } from './pages/search.js';
 
 // Pages that are not on the first screen load on demand (keeps the first page light).
-const lazy = (load, name) => async (main, ctx) => (await load())[name](main, ctx);
+const lazy = (load, name) => async (main, ctx) => {
+  const mod = await load();
+  if (ctx.alive()) await mod[name](main, ctx);
+};
+const spacesPage = lazy(() => import('./pages/spaces.js'), 'spacesPage');
+const searchPage = lazy(() => import('./pages/search.js'), 'searchPage');
 const editorPage = lazy(() => import('./pages/editor.js'), 'editorPage');
 const uploadPage = lazy(() => import('./pages/upload.js'), 'uploadPage');
 const historyPage = lazy(() => import('./pages/history.js'), 'historyPage');
@@ -52,6 +55,11 @@ export function navigate(hash, { replace = false } = {}) {
   if (!hash.startsWith('#')) hash = '#' + hash;
   if (location.hash === hash) { render(); return; }
   if (replace) { history.replaceState(null, '', hash); render(); } else location.hash = hash;
+}
+
+/** The search page has taken the header box's word: the box is empty again. */
+export function clearHeaderSearch() {
+  if (shell && document.activeElement !== shell.searchInput) shell.searchInput.value = '';
 }
 
 /** Update the hash without re-rendering (e.g. search-as-you-type). */
@@ -110,12 +118,22 @@ function buildShell() {
     class: 'top-search', role: 'search',
     onsubmit: (ev) => { ev.preventDefault(); navigate('#/search?q=' + encodeURIComponent(searchInput.value.trim())); },
   }, h('span', { class: 'top-search-icon', 'aria-hidden': 'true' }, svgIcon('search')), searchInput);
-  searchInput.addEventListener('input', () => {
-    // Results as you type: jump to the search page, which takes over the query.
-    if (parseHash().path !== '/search' && searchInput.value.trim()) {
-      navigate('#/search?q=' + encodeURIComponent(searchInput.value));
+  // Results as you type: the search page takes the word over (and the focus). Nothing happens
+  // while an input method is composing (pinyin letters are no query): only the committed text counts.
+  let composing = false;
+  const handOver = () => {
+    const q = searchInput.value;
+    if (!q.trim()) return;
+    if (parseHash().path === '/search') {
+      window.dispatchEvent(new CustomEvent('hanlin:search', { detail: q }));
+      searchInput.value = '';
+    } else {
+      navigate('#/search?q=' + encodeURIComponent(q));
     }
-  });
+  };
+  searchInput.addEventListener('compositionstart', () => { composing = true; });
+  searchInput.addEventListener('compositionend', () => { composing = false; handOver(); });
+  searchInput.addEventListener('input', (e) => { if (!e.isComposing && !composing) handOver(); });
 
   const unread = h('span', { class: 'count', hidden: true });
   const menuBtn = h('button', { class: 'menu-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'main-nav', 'aria-label': t('nav.menu') }, svgIcon('menu'));
@@ -127,13 +145,13 @@ function buildShell() {
     isAdmin() ? navLink('#/admin', t('nav.admin')) : null,
     h('span', { class: 'nav-sep' }),
     navLink('#/notifications', h('span', { class: 'nav-bell' }, svgIcon('bell'), h('span', { class: 'nav-bell-label' }, t('nav.notifications'))), unread),
-    h('a', { class: 'btn btn-primary btn-sm nav-new', href: '#/new' }, '+ ', t('nav.new')),
+    h('a', { class: 'btn btn-primary btn-sm nav-new', href: '#/new', hidden: !offerWriting() }, '+ ', t('nav.new')),
     h('details', { class: 'user-menu' },
       h('summary', { class: 'user-chip', 'aria-label': userName(state.user) },
         h('span', { class: 'avatar', 'aria-hidden': 'true' }, (userName(state.user) || '?').slice(0, 1).toUpperCase()),
         h('span', { class: 'user-name' }, userName(state.user))),
       h('div', { class: 'user-menu-pop' },
-        h('a', { href: '#/upload' }, t('nav.upload')),
+        h('a', { class: 'nav-upload', href: '#/upload', hidden: !offerWriting() }, t('nav.upload')),
         h('a', { href: '#/trash' }, t('nav.trash')),
         h('button', { type: 'button', class: 'lang-switch', onclick: switchLang }, t('nav.lang')),
         h('button', { type: 'button', class: 'logout', onclick: logout }, t('nav.logout')))));
@@ -149,8 +167,16 @@ function buildShell() {
       searchForm, menuBtn, nav));
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   shell = { header, main, unread, searchInput, nav, menuBtn, lang: getLang() };
-  clear(root).append(h('a', { class: 'skip-link', href: '#main', onclick: (e) => { e.preventDefault(); main.focus(); } }, t('nav.skip')), header, main);
+  clear(root).append(h('a', { class: 'skip-link', href: '#main', onclick: (e) => { e.preventDefault(); shell.main.focus(); } }, t('nav.skip')), header, main);
   refreshUnread();
+  loadSpaces().then(updateWriteLinks, () => {});
+}
+
+/** Show 新建文档 / 上传 only to those who have somewhere to write. */
+export function updateWriteLinks() {
+  if (!shell) return;
+  const offer = offerWriting();
+  for (const el of shell.header.querySelectorAll('.nav-new, .nav-upload')) el.hidden = !offer;
 }
 
 export async function refreshUnread() {
@@ -185,8 +211,31 @@ function highlightNav() {
   }
 }
 
+// Every navigation gets a fresh <main> and its own token and AbortSignal. A page keeps writing
+// into the <main> it was given; once the user has moved on that element is detached, so a page
+// that finishes late can never show up in the next one (and its signal has aborted its requests
+// and listeners). Pages check alive() before touching anything global (title, hash, focus).
+let leave = null;
+
+function freshMain(cls) {
+  return h('main', { id: 'main', class: cls, tabindex: '-1' });
+}
+
+/** Move focus to the new page's heading (for screen readers and keyboards), without scrolling. */
+function focusHeading(main) {
+  if (main.contains(document.activeElement) && document.activeElement !== main) return;
+  const heading = main.querySelector('h1');
+  const target = heading || main;
+  if (target !== main && !target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+  target.focus({ preventScroll: true });
+}
+
 export async function render() {
   const token = ++renderToken;
+  if (leave) leave.abort();
+  const nav = new AbortController();
+  leave = nav;
+  const alive = () => token === renderToken;
   const { path, query } = parseHash();
   let route = null, params = [];
   for (const [re, page, opts] of routes) {
@@ -198,20 +247,22 @@ export async function render() {
   if (state.user === null && !route.opts.public) {
     let ok = false;
     try { ok = await loadMe(); } catch (e) {
+      if (!alive()) return;
       clear(root).append(h('main', { class: 'main' }, errorState(e, render)));
       return;
     }
-    if (token !== renderToken) return;
+    if (!alive()) return;
     if (!ok) { navigate('#/login?next=' + encodeURIComponent(location.hash || '#/'), { replace: true }); return; }
   }
 
   document.documentElement.lang = getLang();
+  const ctx = { params, query, alive, signal: nav.signal };
   if (route.opts.public) {
     shell = null;
     clear(root);
-    const main = h('main', { id: 'main', class: 'main main-public', tabindex: '-1' });
+    const main = freshMain('main main-public');
     append(root, main);
-    await route.page(main, { params, query, alive: () => token === renderToken });
+    await route.page(main, ctx);
     return;
   }
   if (!shell || shell.lang !== getLang()) buildShell();
@@ -219,19 +270,24 @@ export async function render() {
   shell.menuBtn.setAttribute('aria-expanded', 'false');
   const menu = shell.header.querySelector('.user-menu');
   if (menu) menu.open = false;
-  if (path !== '/search') shell.searchInput.value = '';
+  if (document.activeElement !== shell.searchInput) shell.searchInput.value = '';
   highlightNav();
-  const main = shell.main;
-  clear(main);
-  main.className = 'main';
+  dismissToasts();
+  const main = freshMain('main');
+  shell.main.replaceWith(main);
+  shell.main = main;
   window.scrollTo(0, 0);
   document.title = t('app.name');
+  const firstPage = !shell.shown;
+  shell.shown = true;
   try {
-    await route.page(main, { params, query, alive: () => token === renderToken });
+    await route.page(main, ctx);
   } catch (e) {
-    if (token !== renderToken) return;
+    if (!alive()) return;
+    if (e && e.name === 'AbortError') return;
     clear(main).append(errorState(e, render));
   }
+  if (alive() && !firstPage) focusHeading(main);
 }
 
 export function setTitle(s) {

@@ -101,18 +101,33 @@ export function icon(name) {
 }
 
 let toastHost;
-/** Show a short message; kind: 'info' | 'error' | 'success'. */
+/**
+ * Show a short message; kind: 'info' | 'error' | 'success'. The same message again replaces the
+ * one shown (no pile of 已保存); at most three at a time.
+ */
 export function toast(message, kind = 'info') {
   if (!toastHost) {
     toastHost = h('div', { class: 'toasts', role: 'status', 'aria-live': 'polite' });
     document.body.append(toastHost);
   }
+  for (const old of [...toastHost.children]) if (old.textContent === String(message)) old.remove();
   const el = h('div', { class: ['toast', 'toast-' + kind] }, message);
+  el.bornAt = Date.now();
   toastHost.append(el);
   while (toastHost.children.length > 3) toastHost.firstChild.remove();
   setTimeout(() => el.classList.add('toast-out'), kind === 'error' ? 6000 : 3500);
   setTimeout(() => el.remove(), kind === 'error' ? 6400 : 3900);
   return el;
+}
+
+/**
+ * On navigation: messages about the page being left go away. Only one raised in the last moment,
+ * by the action that navigated (已保存为版本 3, then the document opens), comes along.
+ */
+export function dismissToasts() {
+  if (!toastHost) return;
+  const now = Date.now();
+  for (const el of [...toastHost.children]) if (!(now - (el.bornAt || 0) < 1200)) el.remove();
 }
 
 /** A modal confirm built on <dialog>; resolves true/false. */

@@ -13,6 +13,28 @@ export const state = {
 
 export function isAdmin() { return !!(state.user && (state.user.is_admin || state.user.role === 'admin')); }
 
+const WRITE_ROLES = ['editor', 'reviewer', 'manager', 'admin'];
+
+/** May the caller write in this space (at its root)? */
+export function mayWriteIn(space) {
+  return isAdmin() || !!(space && WRITE_ROLES.includes(space.my_role));
+}
+
+/**
+ * Should the UI offer 新建文档 / 上传? Not to someone with no space to write in: an external guest
+ * (who reads only), or anyone who sees no space at all. Before the spaces are known: yes, except
+ * for guests. (Space roles are those at a space's root; an editor grant on a category only still
+ * counts for employees, who keep the offer.)
+ */
+export function offerWriting() {
+  if (isAdmin()) return true;
+  const u = state.user || {};
+  const spaces = state.spaces;
+  if (!spaces) return u.kind !== 'external';
+  if (spaces.some(mayWriteIn)) return true;
+  return u.kind !== 'external' && spaces.length > 0;
+}
+
 export function userName(u) {
   if (!u) return '';
   if (typeof u === 'string') return u;
@@ -74,6 +96,12 @@ export function categoryPath(spaceId, id) {
   return out;
 }
 
+const collator = new Intl.Collator('zh-CN', { numeric: true, sensitivity: 'base' });
+/** Natural order for names people number: 步骤2 before 步骤10, then Chinese by pinyin. */
+export function naturalCompare(a, b) {
+  return collator.compare(String(a ?? ''), String(b ?? ''));
+}
+
 /** Build a tree [{...cat, children:[]}] from a flat list with parent_id. */
 export function categoryTree(list) {
   const byId = new Map(list.map((c) => [c.id, { ...c, children: [] }]));
@@ -82,7 +110,7 @@ export function categoryTree(list) {
     const p = c.parent_id && byId.get(c.parent_id);
     (p ? p.children : roots).push(c);
   }
-  const sort = (arr) => { arr.sort((a, b) => String(a.name).localeCompare(String(b.name), 'zh-CN')); arr.forEach((x) => sort(x.children)); };
+  const sort = (arr) => { arr.sort((a, b) => naturalCompare(a.name, b.name)); arr.forEach((x) => sort(x.children)); };
   sort(roots);
   return roots;
 }
@@ -130,6 +158,30 @@ export function docRow(doc, extra) {
       doc.author ? h('span', null, authorOf(doc)) : null,
       doc.updated_at ? h('time', { datetime: doc.updated_at }, formatTime(doc.updated_at, getLang())) : null,
       extra || null));
+}
+
+/** 知识空间 / 空间 / 分类 / … : [[label, href], …]; the last one (or one without href) is plain text. */
+export function breadcrumbs(parts) {
+  const list = parts.filter((p) => p && p[0]);
+  return h('nav', { class: 'breadcrumb', 'aria-label': t('nav.breadcrumb') },
+    list.map(([label, href], i) => [
+      i ? h('span', { class: 'crumb-sep', 'aria-hidden': 'true' }, ' / ') : null,
+      href && i < list.length - 1 ? h('a', { href }, label) : h('span', { 'aria-current': i === list.length - 1 ? 'location' : null }, label),
+    ]));
+}
+
+/** The crumbs from 知识空间 down to a category: space, then each category from the root. */
+export function placeCrumbs(spaceId, categoryId) {
+  const list = state.categories.get(spaceId) || [];
+  const chain = [];
+  const seen = new Set();
+  let cur = list.find((x) => x.id === categoryId);
+  while (cur && !seen.has(cur.id)) { seen.add(cur.id); chain.unshift(cur); cur = list.find((x) => x.id === cur.parent_id); }
+  return [
+    [t('spaces.title'), '#/spaces'],
+    [spaceName(spaceId) || t('doc.space'), '#/spaces/' + enc(spaceId)],
+    ...chain.map((c) => [c.name, '#/spaces/' + enc(spaceId) + '?category=' + enc(c.id)]),
+  ];
 }
 
 export function pageHeader(title, ...actions) {

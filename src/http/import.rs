@@ -15,6 +15,7 @@ use crate::{
     http::{
         documents::actor,
         extract::{ApiPath, check_id},
+        openapi::Binary,
     },
     service::access,
     service::import::{self, ZipLimits},
@@ -88,7 +89,7 @@ impl From<import::ImportReport> for ImportReport {
     operation_id = "import_zip",
     params(("id" = String, Path, description = "Space id")),
     request_body(
-        content = Vec<u8>,
+        content = inline(Binary),
         content_type = "application/zip",
         description = "A zip archive (also accepted as application/octet-stream)"
     ),

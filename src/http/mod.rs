@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod backups;
 pub mod documents;
+pub mod export;
 pub mod extract;
 pub mod import;
+pub mod metrics;
 pub mod openapi;
 pub mod render;
 pub mod reviews;
@@ -142,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reviews::router())
         .merge(render::router())
         .merge(backups::router())
+        .merge(export::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.
@@ -152,8 +155,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         .route("/healthz", get(healthz))
+        .merge(metrics::router())
         .merge(web::router())
         .method_not_allowed_fallback(|| async { method_not_allowed() })
+        .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::extract::DefaultBodyLimit::max(request_limit))
         .layer(axum::middleware::from_fn(protocol_limits))
         .layer(CompressionLayer::new())

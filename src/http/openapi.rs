@@ -2,7 +2,7 @@
 //! utoipa from the handlers' `#[utoipa::path]` attributes and the request and response types.
 //!
 //! Each resource module lists its operations in its own `#[derive(OpenApi)] struct ApiDoc`;
-//! [`document`] merges them under `/api/v1`, refusing (see [`problems`]) two modules that describe
+//! [`document`] merges them under `/api/v1` (`/metrics` and `/healthz` outside it), refusing (see [`problems`]) two modules that describe
 //! the same operation or two different schemas under one name. Then it adds what operations share:
 //!
 //! - security: a bearer token or the session cookie, except where an operation says
@@ -54,18 +54,57 @@ const ANY_ROUTE: [Code; 3] = [Code::Internal, Code::UriTooLong, Code::HeadersToo
 /// Builds one module's description.
 type Describe = fn() -> utoipa::openapi::OpenApi;
 
-/// The description of each resource module, merged under [`PREFIX`] in this order.
-const MODULES: &[(&str, Describe)] = &[
-    ("session", <super::session::ApiDoc as OpenApi>::openapi),
-    ("users", <super::users::ApiDoc as OpenApi>::openapi),
-    ("spaces", <super::spaces::ApiDoc as OpenApi>::openapi),
-    ("documents", <super::documents::ApiDoc as OpenApi>::openapi),
-    ("reviews", <super::reviews::ApiDoc as OpenApi>::openapi),
-    ("search", <super::search::ApiDoc as OpenApi>::openapi),
-    ("import", <super::import::ApiDoc as OpenApi>::openapi),
-    ("render", <super::render::ApiDoc as OpenApi>::openapi),
-    ("backups", <super::backups::ApiDoc as OpenApi>::openapi),
-    ("openapi", <ApiDoc as OpenApi>::openapi),
+/// The description of each resource module and where its paths are nested, merged in this order.
+const MODULES: &[(&str, &str, Describe)] = &[
+    (
+        "session",
+        PREFIX,
+        <super::session::ApiDoc as OpenApi>::openapi,
+    ),
+    ("users", PREFIX, <super::users::ApiDoc as OpenApi>::openapi),
+    (
+        "spaces",
+        PREFIX,
+        <super::spaces::ApiDoc as OpenApi>::openapi,
+    ),
+    (
+        "documents",
+        PREFIX,
+        <super::documents::ApiDoc as OpenApi>::openapi,
+    ),
+    (
+        "reviews",
+        PREFIX,
+        <super::reviews::ApiDoc as OpenApi>::openapi,
+    ),
+    (
+        "search",
+        PREFIX,
+        <super::search::ApiDoc as OpenApi>::openapi,
+    ),
+    (
+        "import",
+        PREFIX,
+        <super::import::ApiDoc as OpenApi>::openapi,
+    ),
+    (
+        "render",
+        PREFIX,
+        <super::render::ApiDoc as OpenApi>::openapi,
+    ),
+    (
+        "backups",
+        PREFIX,
+        <super::backups::ApiDoc as OpenApi>::openapi,
+    ),
+    (
+        "export",
+        PREFIX,
+        <super::export::ApiDoc as OpenApi>::openapi,
+    ),
+    ("openapi", PREFIX, <ApiDoc as OpenApi>::openapi),
+    // Outside the API, like `/healthz`.
+    ("metrics", "", <super::metrics::ApiDoc as OpenApi>::openapi),
 ];
 
 /// Routes of this module.
@@ -137,6 +176,23 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// A body of bytes (a zip, a file download), in the description: `{"type": "string", "format":
+/// "binary"}`. Use as `body = inline(Binary)` with its `content_type`.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Binary,
+            )))
+            .into()
+    }
+}
+
+impl ToSchema for Binary {}
+
 /// An error answer (schema `Error`): every refusal has this shape, with a stable `code`.
 #[derive(ToSchema)]
 #[schema(as = Error)]
@@ -192,11 +248,11 @@ fn built() -> &'static (Value, Vec<String>) {
 fn build() -> (Value, Vec<String>) {
     let mut problems = Vec::new();
     let mut doc = serde_json::to_value(Root::openapi()).unwrap_or_default();
-    for (module, describe) in MODULES {
+    for (module, prefix, describe) in MODULES {
         let part = serde_json::to_value(describe()).unwrap_or_default();
         if let Some(paths) = part["paths"].as_object() {
             for (path, item) in paths {
-                let full = format!("{PREFIX}{path}");
+                let full = format!("{prefix}{path}");
                 let slot = doc["paths"]
                     .as_object_mut()
                     .map(|p| p.entry(full.clone()).or_insert_with(|| json!({})));

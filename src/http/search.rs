@@ -194,9 +194,11 @@ async fn search(
     };
     // tantivy work is CPU-bound: off the async workers.
     let index = state.index.clone();
+    let started = std::time::Instant::now();
     let searched = tokio::task::spawn_blocking(move || index.search(&req))
         .await
         .map_err(Error::internal)?;
+    crate::http::metrics::search_took(started);
     // A bad filter value is 400 `invalid_query` (see `From<hanlin_index::Error> for Error`).
     let results = searched?;
     // Names for the facet keys (ids), so clients need no extra round trips.

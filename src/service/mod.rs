@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backups;
 pub mod documents;
+pub mod export;
 pub mod import;
 pub mod reviews;
 pub mod sessions;

@@ -88,6 +88,13 @@ fn every_operation_answers_2xx_with_a_schema() {
                             media["schema"].is_object(),
                             "{method} {path} {status} {ty}: no schema"
                         );
+                        if ty != "application/json" {
+                            // Files and text, not arrays of numbers (`inline(Binary)`).
+                            assert_eq!(
+                                media["schema"]["type"], "string",
+                                "{method} {path} {status} {ty}"
+                            );
+                        }
                     }
                 }
             }
@@ -108,12 +115,12 @@ fn every_operation_answers_2xx_with_a_schema() {
 fn json_bodies_are_described_where_handlers_take_them() {
     let mut checked = 0;
     for r in registered_handlers() {
-        let full = if r.path == "/healthz" {
-            r.path.clone()
-        } else {
-            format!("{}{}", hanlin::http::openapi::PREFIX, r.path)
-        };
-        let Some(op) = doc()["paths"][&full].get(r.method.to_lowercase()) else {
+        // API routes are nested under the prefix; `/healthz` and `/metrics` are not.
+        let nested = format!("{}{}", hanlin::http::openapi::PREFIX, r.path);
+        let item = doc()["paths"]
+            .get(&nested)
+            .or_else(|| doc()["paths"].get(&r.path));
+        let Some(op) = item.and_then(|i| i.get(r.method.to_lowercase())) else {
             continue; // The census reports it.
         };
         let handler = r.handler.as_deref().unwrap_or_else(|| {
@@ -142,6 +149,17 @@ fn json_bodies_are_described_where_handlers_take_them() {
                 "has none"
             },
         );
+        let other = op["requestBody"]["content"]
+            .as_object()
+            .into_iter()
+            .flatten();
+        for (ty, media) in other.filter(|(ty, _)| *ty != "application/json") {
+            assert_eq!(
+                media["schema"]["type"], "string",
+                "{} {} {ty}: a file, not an array of numbers",
+                r.method, r.path
+            );
+        }
         if takes_json {
             assert_eq!(
                 op["requestBody"]["required"], true,

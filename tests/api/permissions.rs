@@ -303,6 +303,13 @@ const ROWS: &[Row] = &[
         "/spaces/{id}/import",
         &[(IN, MANAGE), (OUT, HIDDEN)],
     ),
+    // export.rs
+    row("GET", "/spaces/{id}/export", &[(IN, MANAGE), (OUT, HIDDEN)]),
+    row(
+        "GET",
+        "/documents/{id}/export",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
     // render.rs (stateless: no resource, any signed-in account)
     row("POST", "/render", &[(IN, SIGNED_IN)]),
     row("POST", "/diff", &[(IN, SIGNED_IN)]),
@@ -310,6 +317,8 @@ const ROWS: &[Row] = &[
     row("GET", "/openapi.json", &[(IN, PUBLIC)]),
     // mod.rs
     row("GET", "/healthz", &[(IN, PUBLIC)]),
+    // metrics.rs (outside /api/v1 too)
+    row("GET", "/metrics", &[(IN, ADMIN_ONLY)]),
 ];
 
 /// Routes that are not API routes: the static files of the browser UI (web.rs).
@@ -1301,8 +1310,11 @@ impl Fixture {
             ),
             ("GET", "/admin/backups") => get("/admin/backups".into()),
             ("POST", "/admin/backups") => with(Method::POST, "/admin/backups".into(), json!({})),
+            ("GET", "/spaces/{id}/export") => get(format!("/spaces/{}/export", self.space(t))),
+            ("GET", "/documents/{id}/export") => get(format!("/documents/{}/export", self.doc(t))),
             ("GET", "/openapi.json") => get("/openapi.json".into()),
             ("GET", "/healthz") => Req::new(Method::GET, "/healthz".into(), None),
+            ("GET", "/metrics") => Req::new(Method::GET, "/metrics".into(), None),
             (m, p) => panic!("no request builder for the row {m} {p}: add one to Fixture::prepare"),
         }
     }

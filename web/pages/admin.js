@@ -1,5 +1,5 @@
-import { h, append, clear, toast, formatTime, fullTime } from '../dom.js';
-import { t, getLang } from '../i18n.js';
+import { h, append, clear, toast, formatTime, fullTime, confirmDialog } from '../dom.js';
+import { t, getLang, has } from '../i18n.js';
 import { get, post, put, patch, getOptional, items, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import {
@@ -128,7 +128,14 @@ async function usersTab(el) {
         h('td', { class: 'row-actions' },
           h('button', { class: 'btn btn-sm', type: 'button', onclick: () => userDialog(u, reload) }, t('common.edit')),
           h('button', { class: 'btn btn-sm btn-quiet', type: 'button', onclick: async () => {
-            try { await patch('/users/' + enc(u.id), { disabled: !u.disabled }); toast(t('users.updated'), 'success'); reload(); } catch (e) { reportError(e); }
+            const off = !u.disabled;
+            const name = userName(u);
+            if (!await confirmDialog({
+              title: off ? t('users.disableTitle') : t('users.enableTitle'),
+              message: off ? t('users.disableConfirm', { name }) : t('users.enableConfirm', { name }),
+              ok: off ? t('users.disable') : t('users.enable'), cancel: t('common.cancel'), danger: off,
+            })) return;
+            try { await patch('/users/' + enc(u.id), { disabled: off }); toast(t('users.updated'), 'success'); reload(); } catch (e) { reportError(e); }
           } }, u.disabled ? t('users.enable') : t('users.disable'))))))));
 }
 
@@ -336,6 +343,74 @@ async function synonymsTab(el) {
 
 // ---- audit -------------------------------------------------------------------------------------
 
+/** Names for the ids an audit event carries: people, departments, spaces, and what events named. */
+function auditNames(spaces, cats = []) {
+  const known = new Map();
+  const short = (id) => String(id).slice(0, 8) + '…';
+  const nameOf = (kind, id) => {
+    if (kind === 'user') { const u = directory.users.find((x) => x.id === id); return u ? userName(u) + (u.username && u.display_name && u.display_name !== u.username ? ` (${u.username})` : '') : null; }
+    if (kind === 'group') { const g = directory.groups.find((x) => x.id === id); return g ? g.name : null; }
+    if (kind === 'space') { const s = spaces.find((x) => x.id === id); return s ? s.name : null; }
+    if (kind === 'category') { const c = cats.find((x) => x.id === id); return c ? c.name : null; }
+    if (kind === 'settings' && has('audit.settings.' + id)) return t('audit.settings.' + id);
+    return null;
+  };
+  const api = {
+    remember(target, name) { if (!known.has(target)) known.set(target, name); },
+    known(target) { return known.get(target) || null; },
+    /** "user:<id>" / "group:<id>" / "everyone" as a name. */
+    principal(p, fallback) {
+      if (p === 'everyone') return t('grants.everyone');
+      const [kind, ...rest] = String(p).split(':');
+      const id = rest.join(':');
+      return nameOf(kind, id) || known.get(p) || fallback || short(id || p);
+    },
+    /** "document:<id>" as 文档「标题」, linked where it can be opened. */
+    target(target) {
+      if (!target) return '';
+      const [kind, ...rest] = String(target).split(':');
+      const id = rest.join(':');
+      const label = has('kind.' + kind) ? t('kind.' + kind) : kind;
+      const name = nameOf(kind, id) || known.get(target);
+      const text = name ? `${label}「${name}」` : `${label} ${short(id)}`;
+      if (kind === 'document') return h('a', { href: '#/doc/' + enc(id), title: id }, text);
+      if (kind === 'review') return h('a', { href: '#/reviews/' + enc(id), title: id }, text);
+      if (kind === 'space') return h('a', { href: '#/spaces/' + enc(id), title: id }, text);
+      return h('span', { title: id }, text);
+    },
+    space(id) { return nameOf('space', id) || short(id); },
+  };
+  return api;
+}
+
+/** An event's details as 键：值 pairs in words, not JSON. */
+function auditDetail(d, names) {
+  if (d === undefined || d === null) return '';
+  if (typeof d !== 'object') return String(d);
+  const sep = getLang() === 'en' ? ', ' : '、';
+  const value = (k, v) => {
+    if (v === null || v === undefined || v === '') return '—';
+    if (typeof v === 'boolean') return v ? t('common.yes') : t('common.no');
+    if (k === 'space_id') return names.space(v);
+    if (k === 'doc_id') return names.target('document:' + v);
+    if (k === 'stage' && typeof v === 'number') return t('policy.stageDefault', { n: v + 1 });
+    if (k === 'superseded' && typeof v === 'string') return names.target('review:' + v);
+    if (k === 'fields' && Array.isArray(v)) return v.map((f) => (has('dkey.' + f) ? t('dkey.' + f) : f)).join(sep);
+    if (k === 'grants' && Array.isArray(v)) return v.map((g) => names.principal(g.principal) + '：' + roleLabel(g.role)).join(sep) || '—';
+    if (k === 'members' && Array.isArray(v)) return v.map((m) => names.principal(String(m).includes(':') ? m : 'user:' + m)).join(sep);
+    if (k === 'kind' && has('users.kind.' + v)) return t('users.kind.' + v);
+    if (k === 'policy' && typeof v === 'object') {
+      const stages = (v && v.stages) || [];
+      return stages.length ? stages.map((st, i) => `${st.name || t('policy.stageDefault', { n: i + 1 })}（${t('reviews.quorum.' + (st.quorum === 'all' ? 'all' : 'any'))}：${(st.reviewers || []).map((p) => names.principal(p)).join(sep)}）`).join(' → ') : t('common.none');
+    }
+    if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(sep);
+    if (typeof v === 'object') return Object.entries(v).map(([a, b]) => `${has('dkey.' + a) ? t('dkey.' + a) : a} ${typeof b === 'object' ? JSON.stringify(b) : b}`).join(sep);
+    return String(v);
+  };
+  return h('span', { class: 'audit-detail' }, Object.entries(d).map(([k, v]) =>
+    h('span', { class: 'audit-kv' }, h('span', { class: 'audit-k' }, (has('dkey.' + k) ? t('dkey.' + k) : k) + '：'), value(k, v))));
+}
+
 async function auditTab(el, sub) {
   const PAGE = 50;
   const offset = Math.max(0, +sub.offset || 0);
@@ -355,18 +430,33 @@ async function auditTab(el, sub) {
     } catch (e) { return unavailable(e); }
     const list = items(data);
     if (!list.length) return emptyState(t('audit.none'));
-    const detail = (ev) => {
-      const d = ev.detail ?? ev.details ?? ev.data;
-      if (d === undefined || d === null) return '';
-      return typeof d === 'string' ? d : JSON.stringify(d);
-    };
+    await loadDirectory().catch(() => directory);
+    const spaces = await loadSpaces().catch(() => []);
+    const cats = (await Promise.all(spaces.slice(0, 30).map((s) => loadCategories(s.id).catch(() => [])))).flat();
+    const names = auditNames(spaces, cats);
+    for (const ev of list) {
+      const d = ev.detail;
+      if (d && typeof d === 'object' && ev.target && d.name) names.remember(ev.target, d.name);
+      if (d && typeof d === 'object' && ev.target && d.title) names.remember(ev.target, d.title);
+      if (d && typeof d === 'object' && ev.target && d.username) names.remember(ev.target, d.username);
+    }
+    // A review is named by its document.
+    for (const ev of list) {
+      const d = ev.detail;
+      if (d && typeof d === 'object' && d.doc_id && String(ev.target).startsWith('review:')) {
+        const title = names.known('document:' + d.doc_id);
+        if (title) names.remember(ev.target, title);
+      }
+    }
+    const detail = (ev) => auditDetail(ev.detail ?? ev.details ?? ev.data, names);
     return h('div', null, table([t('common.time'), t('audit.actor'), t('audit.action'), t('audit.target'), t('audit.detail')],
       list.map((ev) => h('tr', null,
         h('td', { class: 'nowrap small' }, h('time', { datetime: ev.at || ev.created_at }, fullTime(ev.at || ev.created_at || ev.time))),
-        h('td', null, userName(ev.actor_name || ev.actor)),
-        h('td', null, h('code', null, ev.action || ''), ev.outcome && ev.outcome !== 'ok' ? h('span', { class: 'badge badge-rejected' }, ev.outcome) : null),
-        h('td', { class: 'break' }, ev.target || ev.object || ''),
-        h('td', { class: 'break muted small' }, detail(ev))))),
+        h('td', null, names.principal('user:' + ev.actor, ev.actor_name)),
+        h('td', { title: ev.action || '' }, has('act.' + ev.action) ? t('act.' + ev.action) : h('code', null, ev.action || ''),
+          ev.outcome && ev.outcome !== 'ok' ? h('span', { class: 'badge badge-rejected' }, has('outcome.' + ev.outcome) ? t('outcome.' + ev.outcome) : ev.outcome) : null),
+        h('td', { class: 'cell-wrap' }, names.target(ev.target || ev.object || '')),
+        h('td', { class: 'cell-wrap muted small' }, detail(ev))))),
     h('div', { class: 'pager' },
       offset > 0 ? h('a', { class: 'btn btn-sm', href: qs({ offset: Math.max(0, offset - PAGE) || '' }) }, t('common.prev')) : null,
       list.length >= PAGE ? h('a', { class: 'btn btn-sm', href: qs({ offset: offset + PAGE }) }, t('common.next')) : null));

@@ -2,9 +2,11 @@ import { h, append, clear, trustedHtml, formatTime, fullTime, toast, confirmDial
 import { t, getLang } from '../i18n.js';
 import { get, put, post, del, items, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
+import { latestReview, reviewNotice } from '../reviewinfo.js';
+import { loadSpaceDocs, spaceTree, neighbours, rememberViewed, forgetSpaceDocs } from '../spacetree.js';
 import {
   loadSpaces, loadCategories, spaceName, categoryPath, statusBadge, tagChips, userName, reportError,
-  enc, errorState, emptyState, pageHeader, fill, authorOf,
+  enc, errorState, emptyState, pageHeader, fill, authorOf, breadcrumbs, placeCrumbs, categoryTree, state,
 } from '../ui.js';
 
 function buildToc(doc, article) {
@@ -40,7 +42,7 @@ function buildToc(doc, article) {
   return nav;
 }
 
-export async function docPage(main, { params }) {
+export async function docPage(main, { params, query, alive, signal }) {
   const id = params[0];
   let doc;
   try {
@@ -50,6 +52,7 @@ export async function docPage(main, { params }) {
     return;
   }
   await loadCategories(doc.space_id).catch(() => []);
+  if (!alive()) return;
   setTitle(doc.title);
   const path = categoryPath(doc.space_id, doc.category_id);
 
@@ -72,18 +75,21 @@ export async function docPage(main, { params }) {
     } catch (e) { reportError(e); } finally { favBtn.disabled = false; }
   });
 
+  const submitDoc = async (ev) => {
+    const btn = ev && ev.currentTarget;
+    if (btn) btn.disabled = true;
+    try {
+      const r = await post(`/documents/${enc(id)}/submit`, {});
+      toast(t('doc.submitted'), 'success');
+      navigate(r && r.id ? '#/reviews/' + enc(r.id) : '#/doc/' + enc(id));
+    } catch (e) { reportError(e); if (btn) btn.disabled = false; }
+  };
   const submitBtn = ['draft', 'rejected'].includes(doc.status)
-    ? h('button', { class: 'btn', type: 'button', onclick: async () => {
-      try {
-        const r = await post(`/documents/${enc(id)}/submit`, {});
-        toast(t('doc.submitted'), 'success');
-        navigate(r && r.id ? '#/reviews/' + enc(r.id) : '#/doc/' + enc(id));
-      } catch (e) { reportError(e); }
-    } }, t('doc.submit'))
+    ? h('button', { class: 'btn', type: 'button', onclick: submitDoc }, t('doc.submit'))
     : null;
   const delBtn = h('button', { class: 'btn btn-quiet', type: 'button', onclick: async () => {
     if (!await confirmDialog({ title: t('doc.delete'), message: t('doc.deleteConfirm', { title: doc.title }), ok: t('doc.delete'), cancel: t('common.cancel'), danger: true })) return;
-    try { await del('/documents/' + enc(id)); toast(t('doc.deleted'), 'success'); navigate('#/spaces/' + enc(doc.space_id)); } catch (e) { reportError(e); }
+    try { await del('/documents/' + enc(id)); forgetSpaceDocs(doc.space_id); toast(t('doc.deleted'), 'success'); navigate('#/spaces/' + enc(doc.space_id)); } catch (e) { reportError(e); }
   } }, t('common.delete'));
 
   const approved = doc.approved_by ? (Array.isArray(doc.approved_by) ? doc.approved_by : [doc.approved_by]).map(userName).filter(Boolean) : [];
@@ -107,12 +113,43 @@ export async function docPage(main, { params }) {
   });
   const toc = buildToc(doc, article);
 
+  // The author learns where the document stands in review: why it was rejected, and how to go on.
+  const reviewBox = h('div', { class: 'review-notice-slot' });
+  const mayEdit = doc.can_edit !== false;
+  if (mayEdit && doc.status !== 'published') {
+    (async () => {
+      const latest = await latestReview(id, { signal });
+      if (!latest || !alive()) return;
+      if (latest.state === 'rejected' && doc.status === 'in_review') return;
+      if (!['rejected', 'pending'].includes(latest.state)) return;
+      const detail = latest.state === 'rejected' ? await get('/reviews/' + enc(latest.id), null, { signal }).catch(() => null) : latest;
+      if (!alive()) return;
+      const notice = reviewNotice(detail, { docId: id, canEdit: mayEdit, onResubmit: submitDoc });
+      if (notice) reviewBox.append(notice);
+      if (detail && detail.state === 'rejected' && detail.version === doc.version) {
+        const badge = main.querySelector('.doc-meta .badge');
+        if (badge) badge.replaceWith(statusBadge('rejected'));
+      }
+    })().catch(() => {});
+  }
+
+  headingLinks(article, id);
+  copyButtons(article);
+  rememberViewed(doc);
+  const treeBox = h('aside', { class: 'doc-tree tree-scroll', 'aria-label': t('spaces.categories'), hidden: true });
+  const pagerBox = h('div', { class: 'doc-pager-slot' });
+  // The tree's column is there from the start when the space has categories, so the text does not
+  // reflow (and a linked heading does not move away) when the tree arrives.
+  const early = (state.categories.get(doc.space_id) || []).length > 0;
+  if (early) { treeBox.hidden = false; main.classList.add('main-doc-tree'); }
+  const layout = h('div', { class: ['doc-layout', toc ? 'has-toc' : null, early ? 'has-tree' : null] },
+    treeBox,
+    toc ? h('aside', { class: 'doc-toc' }, toc) : null,
+    h('div', { class: 'paper' }, article, pagerBox));
+
   main.classList.add('main-doc');
   append(main, 
-    h('div', { class: 'breadcrumb' },
-      h('a', { href: '#/spaces/' + enc(doc.space_id) }, spaceName(doc.space_id) || t('doc.space')),
-      path.map((name, i) => [h('span', { 'aria-hidden': 'true' }, ' / '),
-        i === path.length - 1 ? h('a', { href: '#/spaces/' + enc(doc.space_id) + '?category=' + enc(doc.category_id) }, name) : h('span', null, name)])),
+    breadcrumbs([...placeCrumbs(doc.space_id, doc.category_id), [doc.title || t('doc.untitled')]]),
     h('header', { class: 'doc-head' },
       h('h1', { class: 'doc-title' }, doc.title || t('doc.untitled')),
       h('div', { class: 'doc-meta' },
@@ -127,10 +164,106 @@ export async function docPage(main, { params }) {
         doc.can_edit !== false ? h('a', { class: 'btn btn-primary', href: '#/doc/' + enc(id) + '/edit' }, t('common.edit')) : null,
         favBtn,
         h('a', { class: 'btn', href: '#/doc/' + enc(id) + '/history' }, t('doc.history')),
-        doc.can_edit !== false ? submitBtn : null, doc.can_edit !== false ? delBtn : null)),
-    h('div', { class: ['doc-layout', toc ? 'has-toc' : null] },
-      toc ? h('aside', { class: 'doc-toc' }, toc) : null,
-      h('div', { class: 'paper' }, article)));
+        doc.can_edit !== false ? submitBtn : null, doc.can_edit !== false ? delBtn : null),
+      reviewBox),
+    layout);
+  void path;
+  if (toc) followReading(toc, signal);
+  const toHeading = () => {
+    const target = query && query.h && document.getElementById(query.h);
+    if (target) requestAnimationFrame(() => target.scrollIntoView({ block: 'start' }));
+  };
+  toHeading();
+
+  // The place around the document: its space's tree (wide screens) and previous / next in its
+  // category (natural order), once the space's documents are known.
+  (async () => {
+    const [docs, cats] = await Promise.all([loadSpaceDocs(doc.space_id, { signal }), loadCategories(doc.space_id).catch(() => [])]);
+    if (!alive()) return;
+    if (!docs.some((d) => d.id === id)) docs.push(doc);
+    const { prev, next } = neighbours(docs, doc);
+    if (prev || next) {
+      pagerBox.append(h('nav', { class: 'doc-pager', 'aria-label': t('doc.inCategory') },
+        prev ? h('a', { class: 'doc-pager-prev', href: '#/doc/' + enc(prev.id), rel: 'prev' }, h('span', { class: 'muted small' }, '← ', t('doc.prev')), h('span', { class: 'doc-pager-title' }, prev.title)) : h('span'),
+        next ? h('a', { class: 'doc-pager-next', href: '#/doc/' + enc(next.id), rel: 'next' }, h('span', { class: 'muted small' }, t('doc.next'), ' →'), h('span', { class: 'doc-pager-title' }, next.title)) : h('span')));
+    }
+    if (cats.length || docs.length > 1) {
+      treeBox.append(h('h2', { class: 'side-title' }, spaceName(doc.space_id) || t('spaces.categories')),
+        spaceTree({ spaceId: doc.space_id, tree: categoryTree(cats), docs, currentCat: '', currentDoc: id, hrefForCat: (c) => '#/spaces/' + enc(doc.space_id) + (c ? '?category=' + enc(c) : ''), maxDocs: 100 }));
+      if (!early) {
+        treeBox.hidden = false;
+        layout.classList.add('has-tree');
+        main.classList.add('main-doc-tree');
+        toHeading();
+      }
+    } else if (early) {
+      treeBox.hidden = true;
+      layout.classList.remove('has-tree');
+      main.classList.remove('main-doc-tree');
+      toHeading();
+    }
+  })().catch(() => {});
+}
+
+/** A 复制 button on each code block copies its text as written. */
+function copyButtons(article) {
+  for (const pre of article.querySelectorAll('pre')) {
+    if (pre.classList.contains('body-source')) continue;
+    pre.classList.add('has-copy');
+    pre.prepend(h('button', {
+      type: 'button', class: 'code-copy', 'aria-label': t('doc.copyCodeLabel'),
+      onclick: async (e) => {
+        e.stopPropagation();
+        const text = (pre.querySelector('code') || pre).textContent;
+        try { await navigator.clipboard.writeText(text); toast(t('doc.codeCopied'), 'success'); } catch { /* no clipboard: the text can be selected */ }
+      },
+    }, t('doc.copyCode')));
+  }
+}
+
+/** A "#" beside each heading copies a link that opens the document at that heading. */
+function headingLinks(article, docId) {
+  for (const el of article.querySelectorAll('h1[id], h2[id], h3[id], h4[id]')) {
+    const url = location.origin + location.pathname + '#/doc/' + enc(docId) + '?h=' + enc(el.id);
+    el.classList.add('has-anchor');
+    el.append(h('a', {
+      class: 'heading-link', href: '#/doc/' + enc(docId) + '?h=' + enc(el.id), title: t('doc.copyLink'), 'aria-label': t('doc.copyLink') + '：' + el.textContent,
+      onclick: async (e) => {
+        e.preventDefault();
+        e.stopPropagation();
+        try { await navigator.clipboard.writeText(url); toast(t('doc.linkCopied'), 'success'); } catch { prompt(t('doc.copyLink'), url); }
+      },
+    }, '#'));
+  }
+}
+
+/** The table of contents marks the section being read, and keeps it in view. */
+function followReading(toc, signal) {
+  const links = [...toc.querySelectorAll('a')];
+  const targets = links.map((a) => document.getElementById(decodeURIComponent((a.getAttribute('href') || '').slice(1)))).map((el, i) => el || null);
+  let ticking = false;
+  const update = () => {
+    ticking = false;
+    const line = (parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--topbar-h')) || 56) + 24;
+    let current = -1;
+    targets.forEach((el, i) => { if (el && el.getBoundingClientRect().top <= line) current = i; });
+    if (current < 0 && targets.some(Boolean)) current = 0;
+    links.forEach((a, i) => {
+      const on = i === current;
+      a.classList.toggle('active', on);
+      if (on) a.setAttribute('aria-current', 'location'); else a.removeAttribute('aria-current');
+    });
+    const a = links[current];
+    const box = toc.closest('.doc-toc');
+    if (a && box && box.scrollHeight > box.clientHeight) {
+      const r = a.getBoundingClientRect(), b = box.getBoundingClientRect();
+      if (r.top < b.top || r.bottom > b.bottom) box.scrollTop += r.top - b.top - b.height / 3;
+    }
+  };
+  const onScroll = () => { if (!ticking) { ticking = true; requestAnimationFrame(update); } };
+  window.addEventListener('scroll', onScroll, { passive: true, signal });
+  window.addEventListener('resize', onScroll, { passive: true, signal });
+  requestAnimationFrame(update);
 }
 
 export async function trashPage(main) {
@@ -146,7 +279,7 @@ export async function trashPage(main) {
       throw e;
     }
     const list = items(data);
-    if (!list.length) return emptyState(t('trash.empty'));
+    if (!list.length) return emptyState(t('trash.emptyHint'));
     return h('ul', { class: 'doc-list' }, list.map((d) => h('li', { class: 'doc-row' },
       h('span', { class: 'doc-row-title' }, d.title || t('doc.untitled')),
       h('div', { class: 'doc-row-meta' },

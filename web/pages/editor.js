@@ -3,7 +3,9 @@ import { t, getLang } from '../i18n.js';
 import { get, post, put, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
-import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, errorMessage, spaceName, isAdmin } from '../ui.js';
+import { markdownToolbar } from '../mdtoolbar.js';
+import { forgetSpaceDocs } from '../spacetree.js';
+import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, errorMessage, spaceName, isAdmin, breadcrumbs, placeCrumbs } from '../ui.js';
 
 const DRAFT_PREFIX = 'hanlin.draft.';
 
@@ -24,6 +26,7 @@ export async function editorPage(main, { params, query, alive }) {
   if (id) {
     try { doc = await get('/documents/' + enc(id)); } catch (e) { append(main, errorState(e)); return; }
   }
+  if (!alive()) return;
   const isNew = !doc;
   setTitle(isNew ? t('editor.newTitle') : t('editor.editTitle') + ' · ' + doc.title);
   main.classList.add('main-wide');
@@ -38,6 +41,7 @@ export async function editorPage(main, { params, query, alive }) {
   const spaceSel = h('select', { name: 'space', disabled: !isNew },
     spaces.map((s) => h('option', { value: s.id, selected: s.id === spaceId }, s.name)));
   if (!isNew && !spaces.some((s) => s.id === spaceId)) append(spaceSel, h('option', { value: spaceId, selected: true }, spaceName(spaceId) || spaceId));
+  const messageIn = h('input', { class: 'message-input', name: 'message', maxlength: 200, placeholder: t('editor.message'), title: t('editor.messagePlaceholder'), 'aria-label': t('editor.message'), autocomplete: 'off' });
   const bodyIn = h('textarea', { class: 'body-input', name: 'body', spellcheck: 'false', placeholder: t('editor.bodyPlaceholder'), 'aria-label': t('editor.body') });
   bodyIn.value = doc ? (doc.body || '') : '';
   const preview = h('div', { class: 'markdown-body preview', 'aria-live': 'off' });
@@ -171,12 +175,14 @@ export async function editorPage(main, { params, query, alive }) {
     saving = true; saveBtn.disabled = true; submitBtn.disabled = true; status.textContent = t('common.saving');
     writeLocal(draftKey, snapshot());
     const payload = { title: titleIn.value.trim(), body: bodyIn.value, tags: parseTags(tagsIn.value), category_id: catSel.value || null };
+    if (messageIn.value.trim()) payload.message = messageIn.value.trim();
     try {
       let saved;
       if (isNew) saved = await post('/documents', { space_id: spaceId, ...payload });
       else saved = await put('/documents/' + enc(id), { ...payload, base_version: baseVersion });
       dirty = false;
       dropLocal(draftKey);
+      forgetSpaceDocs(spaceId);
       const docId = saved.id || id;
       toast(t('editor.saved', { v: saved.version ?? '' }), 'success');
       if (andSubmit) {
@@ -204,7 +210,7 @@ export async function editorPage(main, { params, query, alive }) {
   const writeTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'true', class: 'active' }, t('editor.write'));
   const prevTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'false' }, t('editor.preview'));
   const split = h('div', { class: 'editor-split show-write' },
-    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), bodyIn),
+    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), markdownToolbar(bodyIn), bodyIn),
     h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.preview')), preview));
   const selectTab = (write) => {
     split.classList.toggle('show-write', write); split.classList.toggle('show-preview', !write);
@@ -216,10 +222,13 @@ export async function editorPage(main, { params, query, alive }) {
   prevTab.addEventListener('click', () => selectTab(false));
   append(tabs, writeTab, prevTab);
 
-  const form = h('form', { class: 'editor', novalidate: true },
+  const crumbs = isNew
+    ? breadcrumbs([...(spaceId ? placeCrumbs(spaceId, query.category || '') : [[t('spaces.title'), '#/spaces']]), [t('editor.newTitle')]])
+    : breadcrumbs([...placeCrumbs(doc.space_id, doc.category_id), [doc.title || t('doc.untitled'), '#/doc/' + enc(id)], [t('editor.editTitle')]]);
+  const form = h('form', { class: 'editor', novalidate: true }, crumbs,
     h('div', { class: 'editor-head' },
       h('h1', { class: 'page-title' }, isNew ? t('editor.newTitle') : t('editor.editTitle')),
-      h('div', { class: 'page-actions' }, status, cancel, submitBtn, saveBtn)),
+      h('div', { class: 'page-actions' }, status, messageIn, cancel, submitBtn, saveBtn)),
     notice, conflictBox,
     titleIn,
     h('div', { class: 'editor-meta' },

@@ -3,14 +3,16 @@ import { t, getLang } from '../i18n.js';
 import { get, post, items } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
-import { authorOf, reportError, enc, errorState, fill } from '../ui.js';
+import { authorOf, reportError, enc, errorState, fill, breadcrumbs, placeCrumbs, loadSpaces, loadCategories } from '../ui.js';
 
-export async function historyPage(main, { params, query }) {
+export async function historyPage(main, { params, query, alive }) {
   const id = params[0];
   let doc, versions;
   try {
     [doc, versions] = await Promise.all([get('/documents/' + enc(id)), get(`/documents/${enc(id)}/versions`)]);
   } catch (e) { append(main, errorState(e)); return; }
+  await Promise.all([loadSpaces().catch(() => []), loadCategories(doc.space_id).catch(() => [])]);
+  if (!alive()) return;
   versions = items(versions).slice().sort((a, b) => b.version - a.version);
   setTitle(t('history.title') + ' · ' + doc.title);
   main.classList.add('main-wide');
@@ -29,7 +31,7 @@ export async function historyPage(main, { params, query }) {
         doc.published_version === v.version ? h('span', { class: 'badge badge-published' }, t('doc.status.published')) : null),
       h('td', null, authorOf(v)),
       h('td', null, h('time', { datetime: v.created_at, title: fullTime(v.created_at) }, formatTime(v.created_at, getLang()))),
-      h('td', { class: 'hide-sm' }, v.message || ''),
+      h('td', { class: 'cell-wrap version-message' }, v.message || ''),
       h('td', { class: 'hide-sm num' }, bytes(v.size)),
       h('td', { class: 'row-actions' },
         h('a', { class: 'btn btn-sm', href: base + '?' + new URLSearchParams({ from: from || '', to: to || '', view: v.version }) }, t('history.view')),
@@ -44,7 +46,7 @@ export async function historyPage(main, { params, query }) {
   });
   const table = h('table', { class: 'table versions' },
     h('thead', null, h('tr', null, h('th', null, t('history.from')), h('th', null, t('history.to')), h('th', null, t('doc.version', { v: '' }).trim() || '#'),
-      h('th', null, t('doc.author')), h('th', null, t('common.time')), h('th', { class: 'hide-sm' }, t('history.message')), h('th', { class: 'hide-sm' }, t('history.size')), h('th', null, t('common.actions')))),
+      h('th', null, t('doc.author')), h('th', null, t('common.time')), h('th', null, t('history.message')), h('th', { class: 'hide-sm' }, t('history.size')), h('th', null, t('common.actions')))),
     h('tbody', null, rows));
   const compareBtn = h('button', { class: 'btn btn-primary', type: 'submit' }, t('history.compare'));
   const form = h('form', { class: 'versions-form' }, h('div', { class: 'table-wrap' }, table), h('div', { class: 'form-actions' }, compareBtn));
@@ -58,7 +60,7 @@ export async function historyPage(main, { params, query }) {
 
   const diffEl = h('section', { class: 'card diff-card', id: 'diff', 'aria-live': 'polite' });
   append(main, 
-    h('div', { class: 'breadcrumb' }, h('a', { href: '#/doc/' + enc(id) }, doc.title)),
+    breadcrumbs([...placeCrumbs(doc.space_id, doc.category_id), [doc.title || t('doc.untitled'), '#/doc/' + enc(id)], [t('history.title')]]),
     h('div', { class: 'page-head' }, h('h1', { class: 'page-title' }, t('history.title')),
       h('div', { class: 'page-actions' }, h('a', { class: 'btn', href: '#/doc/' + enc(id) }, t('common.back')))),
     h('div', { class: 'card' }, form),

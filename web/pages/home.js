@@ -2,6 +2,9 @@ import { h, append, clear, formatTime, toast } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, getOptional, items } from '../api.js';
 import { setTitle, setUnread, navigate } from '../app.js';
+import { myLatestReviews, rejection } from '../reviewinfo.js';
+import { offerWriting, spaceName } from '../ui.js';
+import { recentlyViewed, clearViewed } from '../spacetree.js';
 import { state, userName, authorOf, loadSpaces, docRow, emptyState, errorState, loading, reportError, enc } from '../ui.js';
 
 function card(title, body, { id, action, count } = {}) {
@@ -47,6 +50,52 @@ export function notificationList(list, onRead) {
       h('time', { class: 'muted small', datetime: n.created_at }, formatTime(n.created_at, getLang()))))));
 }
 
+/** My drafts, each with where it stands in review (the newest review of it, rejections in full). */
+async function loadDrafts() {
+  const [data, reviews] = await Promise.all([getOptional('/drafts', { limit: 8 }, null), myLatestReviews()]);
+  if (!data) return data;
+  const list = items(data).slice(0, 8);
+  await Promise.all(list.map(async (d) => {
+    const r = reviews.get(d.id);
+    if (!r) return;
+    if (r.state === 'rejected' && d.status !== 'in_review') {
+      d.review = await get('/reviews/' + enc(r.id)).catch(() => r);
+    } else if (r.state === 'pending') d.review = r;
+  }));
+  return { items: list };
+}
+
+function draftList(list) {
+  return h('ul', { class: 'doc-list' }, list.map((d) => {
+    const r = d.review;
+    if (!r) return docRow(d);
+    if (r.state === 'pending') {
+      return docRow({ ...d, status: 'in_review' }, h('span', null, r.stage_name || ''));
+    }
+    const dec = rejection(r);
+    const row = docRow({ ...d, status: 'rejected' },
+      h('a', { class: 'btn btn-sm draft-resubmit', href: '#/doc/' + enc(d.id) }, t('review.resubmit')));
+    row.classList.add('doc-row-rejected');
+    row.append(h('p', { class: 'draft-rejection' },
+      h('span', { class: 'draft-rejection-who' }, t('review.rejectedBy', { name: (dec && dec.reviewer_name) || '', stage: (dec && dec.stage_name) || r.stage_name || '', v: r.version }), '：'),
+      (dec && dec.comment) || t('review.noComment')));
+    return row;
+  }));
+}
+
+/** What I opened lately on this device, newest first (hidden when there is nothing). */
+function viewedCard() {
+  const list = recentlyViewed();
+  if (!list.length) return null;
+  const clearBtn = h('button', { class: 'link-btn', type: 'button' }, t('home.clearViewed'));
+  const el = card(t('home.viewed'), h('ul', { class: 'doc-list viewed-list' }, list.slice(0, 6).map((d) => h('li', { class: 'doc-row' },
+    h('a', { class: 'doc-row-title', href: '#/doc/' + enc(d.id), title: d.title }, d.title || t('doc.untitled')),
+    h('div', { class: 'doc-row-meta' }, spaceName(d.space_id) ? h('span', null, spaceName(d.space_id)) : null,
+      d.at ? h('time', { datetime: d.at }, formatTime(d.at, getLang())) : null)))), { id: 'home-viewed', action: clearBtn });
+  clearBtn.addEventListener('click', () => { clearViewed(); el.remove(); });
+  return el;
+}
+
 export async function homePage(main) {
   setTitle(t('nav.home'));
   await loadSpaces().catch(() => []);
@@ -64,13 +113,14 @@ export async function homePage(main) {
       h('div', null, h('h1', { class: 'hero-title' }, greeting()), h('p', { class: 'hero-lead' }, t('home.lead'))),
       quick,
       h('div', { class: 'hero-actions' },
-        h('a', { class: 'btn btn-primary', href: '#/new' }, '+ ', t('nav.new')),
-        h('a', { class: 'btn', href: '#/upload' }, t('nav.upload')),
+        offerWriting() ? h('a', { class: 'btn btn-primary', href: '#/new' }, '+ ', t('nav.new')) : null,
+        offerWriting() ? h('a', { class: 'btn', href: '#/upload' }, t('nav.upload')) : null,
         h('a', { class: 'btn', href: '#/spaces' }, t('nav.spaces')))),
     h('div', { class: 'home-grid' },
       h('div', { class: 'home-main' },
+        viewedCard(),
         card(t('home.recent'), recent, { id: 'home-recent' }),
-        card(t('home.drafts'), drafts, { id: 'home-drafts' })),
+        offerWriting() ? card(t('home.drafts'), drafts, { id: 'home-drafts' }) : null),
       h('div', { class: 'home-side' },
         card(t('home.reviews'), reviews, { id: 'home-reviews', action: h('a', { class: 'link-btn', href: '#/reviews' }, t('common.more')) }),
         card(t('home.notifications'), notifs, { id: 'home-notifs', action: markRead }),
@@ -93,8 +143,8 @@ export async function homePage(main) {
   });
 
   await Promise.all([
-    section(recent, () => get('/documents', { sort: 'recent', limit: 10 }), docList, t('home.noRecent')),
-    section(drafts, () => getOptional('/drafts', { limit: 8 }, null), docList, t('home.noDrafts')),
+    section(recent, () => get('/documents', { sort: 'recent', limit: 10 }), docList, offerWriting() ? t('home.noRecent') : t('home.noRecentRead')),
+    offerWriting() ? section(drafts, loadDrafts, draftList, t('home.noDraftsHint')) : null,
     section(favs, () => getOptional('/favourites', { limit: 8 }, null), docList, t('home.noFavourites')),
     section(reviews, () => getOptional('/reviews', { state: 'pending', assigned: 'me', limit: 8 }, null), (list) => h('ul', { class: 'doc-list' }, list.map((r) => h('li', { class: 'doc-row' },
       h('a', { class: 'doc-row-title', href: '#/reviews/' + enc(r.id) }, r.title || r.doc_title || r.doc_id),

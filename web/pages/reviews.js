@@ -1,9 +1,11 @@
-import { h, append, clear, formatTime, fullTime, toast } from '../dom.js';
+import { h, append, clear, formatTime, fullTime, toast, trustedHtml } from '../dom.js';
+import { reviewNotice } from '../reviewinfo.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, items, getOptional, ApiError } from '../api.js';
 import { setTitle, navigate, refreshUnread } from '../app.js';
 import { renderDiff } from '../diffview.js';
-import { userName, authorOf, reportError, enc, errorState, emptyState, pageHeader, fill, statusBadge, principalLabel } from '../ui.js';
+import { breadcrumbs } from '../ui.js';
+import { state, userName, authorOf, reportError, enc, errorState, emptyState, pageHeader, fill, statusBadge, principalLabel } from '../ui.js';
 
 function stateBadge(s) {
   const key = 'reviews.state.' + s;
@@ -22,7 +24,7 @@ export async function reviewsPage(main) {
       throw e;
     }
     const list = items(data);
-    if (!list.length) return emptyState(t('reviews.none'));
+    if (!list.length) return emptyState(t('reviews.noneHint'));
     return h('ul', { class: 'doc-list' }, list.map((r) => h('li', { class: 'doc-row' },
       h('a', { class: 'doc-row-title', href: '#/reviews/' + enc(r.id), title: r.title || '' }, r.title || r.doc_title || r.doc_id),
       h('div', { class: 'doc-row-meta' },
@@ -34,7 +36,7 @@ export async function reviewsPage(main) {
   });
 }
 
-export async function reviewPage(main, { params }) {
+export async function reviewPage(main, { params, alive }) {
   const id = params[0];
   let review;
   try { review = await get('/reviews/' + enc(id)); } catch (e) { append(main, errorState(e)); return; }
@@ -43,6 +45,7 @@ export async function reviewPage(main, { params }) {
   // Names for the reviewers (best effort: the directory may be admin-only).
   const [users, groups] = await Promise.all([
     getOptional('/users', null, []).catch(() => []), getOptional('/groups', null, []).catch(() => [])]);
+  if (!alive()) return;
   review.users = review.users || items(users);
   review.groups = review.groups || items(groups);
   const title = review.title || (doc && doc.title) || review.doc_id;
@@ -115,8 +118,61 @@ export async function reviewPage(main, { params }) {
     await fill(diffEl, async () => renderDiff(await get(`/documents/${enc(review.doc_id)}/diff`, { from: (doc && doc.published_version) || Math.max(1, (review.version || 2) - 1), to: review.version })));
   }
 
+  // The same change, as readers will see it: both versions rendered by the server, side by side,
+  // the blocks that are new or changed (or gone) marked.
+  const renderedEl = h('div', { class: 'review-rendered', hidden: true });
+  let renderedLoaded = false;
+  const loadRendered = () => {
+    if (renderedLoaded) return;
+    renderedLoaded = true;
+    fill(renderedEl, async () => {
+      const body = async (v) => (v ? (await get(`/documents/${enc(review.doc_id)}/versions/${v}`)).body || '' : '');
+      const [before, after] = await Promise.all([body(review.base_version), body(review.version)]);
+      const [a, b] = await Promise.all([before ? post('/render', { body: before }) : { html: '' }, post('/render', { body: after })]);
+      const left = h('div', { class: 'markdown-body rendered-before' });
+      const right = h('div', { class: 'markdown-body rendered-after' });
+      trustedHtml(left, a.html || '');
+      trustedHtml(right, b.html || '');
+      const key = (el) => el.outerHTML.replace(/\sid="[^"]*"/g, '');
+      const oldKeys = new Set([...left.children].map(key));
+      const newKeys = new Set([...right.children].map(key));
+      for (const el of right.children) if (!oldKeys.has(key(el))) el.classList.add('blk-added');
+      for (const el of left.children) if (!newKeys.has(key(el))) el.classList.add('blk-removed');
+      return h('div', null,
+        h('p', { class: 'muted small' }, t('review.changedLegend')),
+        h('div', { class: 'rendered-sides' },
+          h('section', { class: 'rendered-side' }, h('h3', { class: 'rendered-label' }, review.base_version ? t('review.before', { v: review.base_version }) : t('review.beforeNone')), left),
+          h('section', { class: 'rendered-side' }, h('h3', { class: 'rendered-label' }, t('review.after', { v: review.version })), right)));
+    });
+  };
+  const mdTab = h('button', { type: 'button', role: 'tab', class: 'seg active', 'aria-selected': 'true' }, t('review.markdown'));
+  const rTab = h('button', { type: 'button', role: 'tab', class: 'seg review-rendered-tab', 'aria-selected': 'false' }, t('review.rendered'));
+  const pick = (rendered) => {
+    diffEl.hidden = rendered; renderedEl.hidden = !rendered;
+    mdTab.classList.toggle('active', !rendered); rTab.classList.toggle('active', rendered);
+    mdTab.setAttribute('aria-selected', String(!rendered)); rTab.setAttribute('aria-selected', String(rendered));
+    if (rendered) loadRendered();
+  };
+  mdTab.addEventListener('click', () => pick(false));
+  rTab.addEventListener('click', () => pick(true));
+  const viewTabs = h('div', { class: 'segmented', role: 'tablist', 'aria-label': t('review.viewTabs') }, mdTab, rTab);
+
+  // The author of a rejected submission: the reason, and the way to submit again.
+  const mine = state.user && review.author_id === state.user.id;
+  const authorNotice = mine && review.state === 'rejected' && review.doc_status !== 'in_review'
+    ? reviewNotice(review, { docId: review.doc_id, canEdit: !!doc && doc.can_edit !== false, onResubmit: async (ev) => {
+      const btn = ev.currentTarget;
+      btn.disabled = true;
+      try {
+        const r = await post(`/documents/${enc(review.doc_id)}/submit`, {});
+        toast(t('doc.submitted'), 'success');
+        navigate('#/reviews/' + enc(r.id));
+      } catch (e) { reportError(e); btn.disabled = false; }
+    } })
+    : null;
+
   append(main, 
-    h('div', { class: 'breadcrumb' }, h('a', { href: '#/reviews' }, t('reviews.queue'))),
+    breadcrumbs([[t('reviews.queue'), '#/reviews'], [title, '#/doc/' + enc(review.doc_id)], [t('reviews.title')]]),
     h('div', { class: 'page-head' },
       h('h1', { class: 'page-title' }, title),
       h('div', { class: 'page-actions' }, withdrawBtn, h('a', { class: 'btn', href: '#/doc/' + enc(review.doc_id) }, t('reviews.openDoc')))),
@@ -126,8 +182,11 @@ export async function reviewPage(main, { params }) {
       review.created_at ? h('time', { datetime: review.created_at }, formatTime(review.created_at, getLang())) : null,
       review.stage_name && review.state === 'pending' ? h('span', null, review.stage_name) : null),
     review.message ? h('p', { class: 'page-lead' }, review.message) : null,
+    authorNotice,
     h('div', { class: 'review-layout' },
-      h('section', { class: 'card review-diff' }, h('h2', { class: 'card-title' }, t('reviews.changes')), diffEl),
+      h('section', { class: 'card review-diff' },
+        h('div', { class: 'card-head' }, h('h2', { class: 'card-title' }, t('reviews.changes')), viewTabs),
+        diffEl, renderedEl),
       h('div', { class: 'review-side' },
         pending ? h('section', { class: 'card review-actions' },
           h('h2', { class: 'card-title' }, t('reviews.comment')), comment, err,

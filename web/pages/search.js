@@ -1,7 +1,7 @@
 import { h, append, clear, trustedHtml, formatTime, debounce, svgIcon } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { get } from '../api.js';
-import { setTitle, setHashQuiet } from '../app.js';
+import { setTitle, setHashQuiet, clearHeaderSearch } from '../app.js';
 import { loadSpaces, spaceName, authorOf, tagChips, errorState, enc, loading } from '../ui.js';
 
 const PAGE = 20;
@@ -11,9 +11,10 @@ function quoteIfNeeded(s) {
   return /[\s"]/.test(s) ? '"' + s.replace(/"/g, '') + '"' : s;
 }
 
-export async function searchPage(main, { query, alive }) {
+export async function searchPage(main, { query, alive, signal }) {
   setTitle(t('search.title'));
   await loadSpaces().catch(() => []);
+  if (!alive()) return;
   let offset = Math.max(0, parseInt(query.offset || '0', 10) || 0);
   const input = h('input', { class: 'search-input', type: 'search', name: 'q', value: query.q || '', placeholder: t('search.placeholder'), 'aria-label': t('search.title'), autocomplete: 'off', enterkeyhint: 'search' });
   const sort = h('select', { 'aria-label': t('search.sort') },
@@ -21,7 +22,18 @@ export async function searchPage(main, { query, alive }) {
     h('option', { value: 'recent', selected: query.sort === 'recent' }, t('search.sort.recent')));
   const summary = h('p', { class: 'search-summary muted', role: 'status', 'aria-live': 'polite' });
   const results = h('div', { class: 'search-results' });
-  const facets = h('aside', { class: 'facets', 'aria-label': t('search.filter') });
+  const facets = h('aside', { class: 'facets', id: 'search-facets', 'aria-label': t('search.filter') });
+  // On a phone the results come first; the filters wait behind this button.
+  const facetsToggle = h('button', { class: 'btn btn-sm facets-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'search-facets', hidden: true }, t('search.showFilters'));
+  const setFacetsOpen = (open) => {
+    facets.classList.toggle('open', open);
+    facetsToggle.setAttribute('aria-expanded', String(open));
+    if (open) facets.querySelector('.facets-close').focus(); else if (document.activeElement && facets.contains(document.activeElement)) facetsToggle.focus();
+  };
+  facetsToggle.addEventListener('click', () => setFacetsOpen(!facets.classList.contains('open')));
+  const facetsHead = h('div', { class: 'facets-head' }, h('span', null, t('search.showFilters')),
+    h('button', { class: 'btn btn-sm facets-close', type: 'button', onclick: () => setFacetsOpen(false) }, t('common.close')));
+  facets.addEventListener('keydown', (e) => { if (e.key === 'Escape') setFacetsOpen(false); });
   const form = h('form', { class: 'search-bar', role: 'search' },
     h('span', { class: 'search-bar-icon', 'aria-hidden': 'true' }, svgIcon('search')), input,
     h('label', { class: 'sort-label' }, h('span', { class: 'sr-only' }, t('search.sort')), sort));
@@ -30,12 +42,14 @@ export async function searchPage(main, { query, alive }) {
     h('h1', { class: 'sr-only' }, t('search.title')),
     form,
     h('p', { class: 'search-tips muted small' }, t('search.tips')),
-    h('div', { class: 'search-layout' }, h('div', { class: 'search-main' }, summary, results), facets));
+    h('div', { class: 'search-layout' }, h('div', { class: 'search-main' }, h('div', { class: 'search-summary-row' }, summary, facetsToggle), results), facets));
 
   let controller = null;
   let seq = 0;
 
   function addFilter(op) {
+    facets.classList.remove('open');
+    facetsToggle.setAttribute('aria-expanded', 'false');
     const cur = input.value.trim();
     if (!cur.split(/\s+/).includes(op)) input.value = (cur ? cur + ' ' : '') + op;
     offset = 0;
@@ -44,7 +58,7 @@ export async function searchPage(main, { query, alive }) {
   }
 
   function facetGroup(title, counts, labels, toOp) {
-    const entries = Object.entries(counts || {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    const entries = Object.entries(counts || {}).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || String((labels && labels[a[0]]) || a[0]).localeCompare(String((labels && labels[b[0]]) || b[0]), 'zh-CN', { numeric: true })).slice(0, 12);
     if (!entries.length) return null;
     return h('section', { class: 'facet' },
       h('h2', { class: 'facet-title' }, title),
@@ -78,12 +92,13 @@ export async function searchPage(main, { query, alive }) {
     if (q) params.set('q', q);
     if (sort.value !== 'relevance') params.set('sort', sort.value);
     if (offset) params.set('offset', String(offset));
+    if (!alive()) return;
     setHashQuiet('#/search' + (params.toString() ? '?' + params : ''));
     setTitle(q ? q + ' · ' + t('search.title') : t('search.title'));
     if (controller) controller.abort();
     if (!q) {
       clear(results).append(h('div', { class: 'empty' }, h('p', null, t('search.start'))));
-      clear(facets); summary.textContent = '';
+      clear(facets); summary.textContent = ''; facetsToggle.hidden = true;
       return;
     }
     controller = new AbortController();
@@ -109,11 +124,13 @@ export async function searchPage(main, { query, alive }) {
           h('button', { class: 'btn btn-sm', type: 'button', disabled: page >= pages, onclick: () => { offset += PAGE; run(); window.scrollTo(0, 0); } }, t('common.next'))));
       }
       const f = data.facets || {};
-      clear(facets).append(...[
+      const groups = [
         facetGroup(t('search.facets.tags'), f.tags, null, (label) => (/\s/.test(label) ? 'tag:' + quoteIfNeeded(label) : '#' + label)),
         facetGroup(t('search.facets.categories'), f.categories, lastLabels, (label) => 'category:' + quoteIfNeeded(label)),
         facetGroup(t('search.facets.spaces'), f.spaces, { ...Object.fromEntries((await loadSpaces().catch(() => [])).map((s) => [s.id, s.name])), ...lastLabels }, (label) => 'space:' + quoteIfNeeded(label)),
-      ].filter(Boolean));
+      ].filter(Boolean);
+      clear(facets).append(facetsHead, ...groups);
+      facetsToggle.hidden = !groups.length;
     } catch (e) {
       if (e && e.name === 'AbortError') return;
       if (my !== seq) return;
@@ -122,10 +139,21 @@ export async function searchPage(main, { query, alive }) {
     }
   }
   const debounced = debounce(() => { offset = 0; run(); }, 150);
-  input.addEventListener('input', debounced);
+  // Pinyin: the letters of an open composition are no query; the committed word is.
+  let composing = false;
+  input.addEventListener('compositionstart', () => { composing = true; debounced.cancel(); });
+  input.addEventListener('compositionend', () => { composing = false; debounced(); });
+  input.addEventListener('input', (e) => { if (!e.isComposing && !composing) debounced(); });
+  // A word typed into the header box while this page is open comes here.
+  window.addEventListener('hanlin:search', (e) => {
+    input.value = e.detail;
+    input.focus();
+    debounced.cancel(); offset = 0; run();
+  }, { signal });
   sort.addEventListener('change', () => { offset = 0; run(); });
   form.addEventListener('submit', (e) => { e.preventDefault(); debounced.cancel(); offset = 0; run(); });
   input.focus();
   input.setSelectionRange(input.value.length, input.value.length);
+  clearHeaderSearch();
   await run();
 }

@@ -2,9 +2,10 @@ import { h, append, clear, toast } from '../dom.js';
 import { t } from '../i18n.js';
 import { get, post, items } from '../api.js';
 import { setTitle, navigate } from '../app.js';
+import { loadSpaceDocs, spaceTree, docsIn } from '../spacetree.js';
 import {
   loadSpaces, loadCategories, categoryTree, categoryOptions, isAdmin, docRow, emptyState, fill, field,
-  reportError, roleLabel, enc, pageHeader, loading, errorState,
+  reportError, roleLabel, enc, pageHeader, loading, errorState, breadcrumbs, placeCrumbs,
 } from '../ui.js';
 
 const PAGE = 20;
@@ -38,13 +39,14 @@ function newSpaceForm(onDone) {
   return h('details', { class: 'disclosure' }, h('summary', { class: 'btn' }, '+ ', t('spaces.new')), form);
 }
 
-export async function spacesPage(main, { params, query }) {
+export async function spacesPage(main, { params, query, alive, signal }) {
   const spaceId = params[0];
   const spaces = await loadSpaces(true);
+  if (!alive()) return;
   if (!spaceId) {
     setTitle(t('spaces.title'));
     append(main, pageHeader(t('spaces.title'), isAdmin() ? newSpaceForm((s) => navigate('#/spaces/' + enc(s.id))) : null));
-    if (!spaces.length) { append(main, emptyState(t('spaces.noSpaces'))); return; }
+    if (!spaces.length) { append(main, emptyState(isAdmin() ? t('spaces.noSpacesAdmin') : t('spaces.noSpacesUser'))); return; }
     append(main, h('ul', { class: 'space-grid' }, spaces.map((s) => h('li', null,
       h('a', { class: 'space-card', href: '#/spaces/' + enc(s.id) },
         h('span', { class: ['space-kind', 'space-kind-' + (s.kind || 'knowledge')] }, t('spaces.kind.' + (s.kind === 'project' ? 'project' : 'knowledge'))),
@@ -56,16 +58,24 @@ export async function spacesPage(main, { params, query }) {
   const space = spaces.find((s) => s.id === spaceId);
   if (!space) { append(main, errorState({ status: 404, message: t('common.notFound') })); return; }
   setTitle(space.name);
-  const cats = await loadCategories(spaceId, true);
+  const [cats, allDocs] = await Promise.all([
+    loadCategories(spaceId, true),
+    loadSpaceDocs(spaceId, { signal, force: true }).catch((e) => { if (e && e.name === 'AbortError') throw e; return null; }),
+  ]);
+  if (!alive()) return;
   const catId = query.category || '';
   const offset = Math.max(0, parseInt(query.offset || '0', 10) || 0);
 
   const qs = (o) => '#/spaces/' + enc(spaceId) + '?' + new URLSearchParams(Object.entries(o).filter(([, v]) => v)).toString();
   const treeEl = h('nav', { class: 'cat-tree', 'aria-label': t('spaces.categories') });
-  const renderTree = (nodes) => h('ul', null, nodes.map((n) => h('li', null,
-    h('a', { href: qs({ category: n.id }), class: n.id === catId ? 'active' : null, 'aria-current': n.id === catId ? 'page' : null, title: n.name }, n.name),
-    n.children.length ? renderTree(n.children) : null)));
-  append(treeEl, h('a', { href: qs({}), class: ['cat-all', !catId ? 'active' : null] }, t('spaces.allDocs')), renderTree(categoryTree(cats)));
+  if (allDocs) {
+    append(treeEl, spaceTree({ spaceId, tree: categoryTree(cats), docs: allDocs, currentCat: catId, hrefForCat: (c) => qs({ category: c }) }));
+  } else {
+    const renderTree = (nodes) => h('ul', null, nodes.map((n) => h('li', null,
+      h('a', { href: qs({ category: n.id }), class: n.id === catId ? 'active' : null, 'aria-current': n.id === catId ? 'page' : null, title: n.name }, n.name),
+      n.children.length ? renderTree(n.children) : null)));
+    append(treeEl, h('a', { href: qs({}), class: ['cat-all', !catId ? 'active' : null] }, t('spaces.allDocs')), renderTree(categoryTree(cats)));
+  }
 
   let catForm = null;
   if (canManage(space)) {
@@ -88,19 +98,45 @@ export async function spacesPage(main, { params, query }) {
   const cat = cats.find((c) => c.id === catId);
   const newQs = new URLSearchParams({ space: spaceId, ...(catId ? { category: catId } : {}) }).toString();
   const docsEl = h('div');
+  // On a phone the documents come first; the category tree waits behind this button.
+  const sideToggle = h('button', { class: 'btn btn-sm side-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'space-side' },
+    t('spaces.showTree'), cat ? h('span', { class: 'muted' }, '：', cat.name) : null);
+  sideToggle.addEventListener('click', () => {
+    const open = main.querySelector('.two-col').classList.toggle('side-open');
+    sideToggle.setAttribute('aria-expanded', String(open));
+  });
   append(main, 
-    h('div', { class: 'breadcrumb' }, h('a', { href: '#/spaces' }, t('spaces.title')), h('span', { 'aria-hidden': 'true' }, ' / '), h('span', null, space.name)),
+    breadcrumbs(cat ? placeCrumbs(spaceId, catId).slice(0, -1).concat([[cat.name]]) : [[t('spaces.title'), '#/spaces'], [space.name]]),
     pageHeader(cat ? cat.name : space.name,
       canEdit(space) ? h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')) : null,
       canEdit(space) ? h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')) : null),
     space.description && !cat ? h('p', { class: 'page-lead' }, space.description) : null,
+    sideToggle,
     h('div', { class: 'two-col' },
-      h('aside', { class: 'side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm),
+      h('aside', { class: 'side', id: 'space-side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm),
       h('section', { class: 'col-main card' }, docsEl)));
   await fill(docsEl, async () => {
+    if (catId && allDocs) {
+      // A category reads in its own order: natural by title (步骤2 before 步骤10).
+      const here = docsIn(allDocs, catId);
+      if (!here.length) {
+        return canEdit(space)
+          ? emptyState(t('spaces.noDocsEdit'),
+            h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')),
+            h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')))
+          : emptyState(t('spaces.noDocsRead'));
+      }
+      return h('ul', { class: 'doc-list doc-list-ordered' }, here.map((d) => docRow(d)));
+    }
     const data = await get('/documents', { space_id: spaceId, category_id: catId || undefined, sort: 'recent', limit: PAGE, offset });
     const list = items(data);
-    if (!list.length) return emptyState(t('spaces.noDocs'));
+    if (!list.length) {
+      return canEdit(space)
+        ? emptyState(t('spaces.noDocsEdit'),
+          h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')),
+          h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')))
+        : emptyState(t('spaces.noDocsRead'));
+    }
     const total = data.total ?? list.length;
     const pages = Math.max(1, Math.ceil(total / PAGE));
     const page = Math.floor(offset / PAGE) + 1;
