@@ -316,6 +316,7 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
     let text = std::fs::read_to_string(&args.queries)
         .map_err(|e| Error::bad(format!("cannot read {}: {e}", args.queries.display())))?;
     let (mut n, mut hit5, mut recall5, mut mrr) = (0u32, 0f64, 0f64, 0f64);
+    let (mut absent, mut absent_empty) = (0u32, 0u32);
     for line in text.lines() {
         let Some((q, answers)) = line.split_once('\t') else {
             continue;
@@ -328,7 +329,6 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
         if answers.is_empty() {
             continue;
         }
-        n += 1;
         let res = index.search(&SearchRequest {
             query: q.to_owned(),
             limit: 10,
@@ -336,6 +336,21 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
             sort: Sort::Relevance,
             access: Access::All,
         })?;
+        // `-`: the corpus holds no answer, and the right result is no hit at all.
+        if answers == ["-"] {
+            absent += 1;
+            if res.total == 0 {
+                absent_empty += 1;
+            }
+            let top = res.hits.first().map(|h| h.title.as_str()).unwrap_or("");
+            println!(
+                "absent\t{}\t{q}\t{top}\t{}",
+                res.total,
+                res.unmatched.join(" ")
+            );
+            continue;
+        }
+        n += 1;
         let paths: Vec<&str> = res
             .hits
             .iter()
@@ -351,11 +366,12 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
             mrr += 1.0 / (r as f64 + 1.0);
         }
         println!(
-            "{}\t{}\t{}",
+            "{}\t{}\t{}\t{}",
             rank.map(|r| (r + 1).to_string())
                 .unwrap_or_else(|| "-".into()),
             q,
-            paths.first().copied().unwrap_or("")
+            paths.first().copied().unwrap_or(""),
+            res.unmatched.join(" ")
         );
     }
     let n = n.max(1) as f64;
@@ -365,6 +381,9 @@ pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
         recall5 / n,
         mrr / n
     );
+    if absent > 0 {
+        println!("absent: {absent}  answered with no hit: {absent_empty}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -4,11 +4,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use hanlin_index::{IndexDoc, SearchIndex};
+use hanlin_index::{IndexDoc, SearchIndex, Section};
 
 use crate::{
     AppState,
     error::Result,
+    markdown,
     model::{Doc, Space},
     plain_text::plain_text,
     service::access,
@@ -55,6 +56,7 @@ pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
     let space: Option<Space> = store.spaces.get(&doc.space_id)?;
     let chain = access::chain(store, doc.category_id.as_deref()).unwrap_or_default();
     let (author, _) = user_names(store, &doc.updated_by);
+    let body = plain_text(&doc.body);
     Ok(IndexDoc {
         id: doc.id.clone(),
         kind: doc.kind.as_str().to_owned(),
@@ -65,11 +67,52 @@ pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
         category_path: chain.into_iter().map(|c| c.name).collect(),
         tags: doc.tags.clone(),
         title: doc.title.clone(),
-        body: plain_text(&doc.body),
+        sections: sections(&doc.body, &body),
+        body,
         author,
         updated_at: doc.updated_at,
         status: "published".into(),
     })
+}
+
+/// The sections of a Markdown body: each heading of the page's table of contents (the same
+/// anchors as the rendered page), located in the indexed plain text `text` in order. A heading
+/// whose text cannot be found there is left out (its section joins the previous one).
+pub fn sections(markdown: &str, text: &str) -> Vec<Section> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    for entry in markdown::toc(markdown) {
+        let heading = entry.text.trim();
+        if heading.is_empty() {
+            continue;
+        }
+        // The first occurrence at a line start, else the first occurrence.
+        let rest = &text[pos..];
+        let mut found = None;
+        for (i, _) in rest.match_indices(heading) {
+            if found.is_none() {
+                found = Some(i);
+            }
+            let at_line_start = if i == 0 {
+                pos == 0 || text[..pos].ends_with('\n')
+            } else {
+                rest[..i].ends_with('\n')
+            };
+            if at_line_start {
+                found = Some(i);
+                break;
+            }
+        }
+        let Some(i) = found else { continue };
+        out.push(Section {
+            heading: heading.to_owned(),
+            anchor: entry.anchor,
+            level: entry.level,
+            start: pos + i,
+        });
+        pos += i + heading.len();
+    }
+    out
 }
 
 /// Indexes everything in the outbox, commits, then removes the handled entries. Returns how many

@@ -739,11 +739,30 @@ pub fn render(markdown: &str) -> Rendered {
 /// [`render`], also telling whether the nesting was capped (what [`nests_too_deep`] tells), from
 /// one parse.
 pub fn render_capped(markdown: &str) -> (Rendered, bool) {
-    let mut seen = HashMap::new();
-    let mut toc = Vec::new();
     let (events, capped) = cap_nesting(Parser::new_ext(markdown, options()).collect(), MAX_NESTING);
     let mut events = highlight_code(for_the_web(events));
-    // Give every heading an id and collect the table of contents.
+    let toc = assign_anchors(&mut events);
+    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
+    html::push_html(&mut raw, events.into_iter());
+    let rendered = Rendered {
+        html: sanitizer().clean(&raw).to_string(),
+        toc,
+    };
+    (rendered, capped)
+}
+
+/// The table of contents of `markdown` with the anchors [`render`] gives its headings (the same
+/// parse, nesting cap and anchor rules, without rendering): search links hits to these.
+pub fn toc(markdown: &str) -> Vec<TocEntry> {
+    let (mut events, _) = cap_nesting(Parser::new_ext(markdown, options()).collect(), MAX_NESTING);
+    assign_anchors(&mut events)
+}
+
+/// Gives every heading an id (its `{#id}`, else a unique slug of its text) and returns the table
+/// of contents.
+fn assign_anchors(events: &mut [Event<'_>]) -> Vec<TocEntry> {
+    let mut seen = HashMap::new();
+    let mut toc = Vec::new();
     let mut i = 0;
     while i < events.len() {
         if let Event::Start(Tag::Heading { level, id, .. }) = &events[i] {
@@ -775,13 +794,7 @@ pub fn render_capped(markdown: &str) -> (Rendered, bool) {
         }
         i += 1;
     }
-    let mut raw = String::with_capacity(markdown.len() * 3 / 2);
-    html::push_html(&mut raw, events.into_iter());
-    let rendered = Rendered {
-        html: sanitizer().clean(&raw).to_string(),
-        toc,
-    };
-    (rendered, capped)
+    toc
 }
 
 fn heading_level(l: HeadingLevel) -> u8 {

@@ -31,6 +31,7 @@
 //!     author: "alice".into(),
 //!     updated_at: chrono::Utc::now(),
 //!     status: "published".into(),
+//!     sections: vec![],
 //! }])?;
 //! index.commit()?;
 //!
@@ -60,7 +61,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashSet};
 
-pub use schema::IndexDoc;
+pub use schema::{IndexDoc, Section};
 pub use search::SearchIndex;
 pub use tokenizer::{JiebaTokenizer, TOKENIZER_NAME, analyze};
 
@@ -161,6 +162,12 @@ pub struct SearchResults {
     pub hits: Vec<Hit>,
     /// Counts over all matching documents (the counted ones when `total_is_lower_bound`).
     pub facets: Facets,
+    /// True when some words of the query match nothing the caller may read ([`unmatched`](Self::unmatched)).
+    pub partial: bool,
+    /// The query's words that match no visible document. Unless at least two other words match,
+    /// there are no hits at all (a question about something the knowledge base does not hold);
+    /// otherwise the hits hold every other word.
+    pub unmatched: Vec<String>,
 }
 
 /// One search hit.
@@ -190,6 +197,19 @@ pub struct Hit {
     pub updated_at: chrono::DateTime<chrono::Utc>,
     /// Relevance score (0 for filter-only queries).
     pub score: f32,
+    /// The section that matches best, when it is not the top of the document: the snippet
+    /// comes from it and the page opens at its anchor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<HitSection>,
+}
+
+/// The best-matching section of a hit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HitSection {
+    /// Heading text.
+    pub heading: String,
+    /// Anchor of the heading on the rendered page.
+    pub anchor: String,
 }
 
 /// Facet counts over all matching documents.

@@ -36,6 +36,23 @@ pub struct IndexDoc {
     pub updated_at: DateTime<Utc>,
     /// Publication status (stored, indexed raw).
     pub status: String,
+    /// The body's sections, in order (empty: the body is one section). Headings are matched as
+    /// their own field; a hit names the section that matches best.
+    #[serde(default)]
+    pub sections: Vec<Section>,
+}
+
+/// A section of a document body: from its heading to the next heading.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Section {
+    /// Heading text.
+    pub heading: String,
+    /// The heading's anchor on the rendered page (`id` attribute).
+    pub anchor: String,
+    /// Heading level, 1 to 6.
+    pub level: u8,
+    /// Byte offset in [`IndexDoc::body`] where the section (its heading line) starts.
+    pub start: usize,
 }
 
 /// Field handles.
@@ -61,6 +78,10 @@ pub(crate) struct Fields {
     /// Normalized whole title (lower-case letters and digits only), for the exact-title bonus.
     pub title_exact: Field,
     pub body: Field,
+    /// Section headings (indexed, not stored).
+    pub headings: Field,
+    /// The sections as JSON (stored only).
+    pub sections: Field,
     pub author: Field,
     pub updated_at: Field,
     pub status: Field,
@@ -89,6 +110,15 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         title: b.add_text_field("title", text.clone()),
         title_exact: b.add_text_field("title_exact", STRING),
         body: b.add_text_field("body", text),
+        headings: b.add_text_field(
+            "headings",
+            TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TOKENIZER_NAME)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            ),
+        ),
+        sections: b.add_text_field("sections", STORED),
         author: b.add_text_field("author", STRING | STORED),
         // Microseconds, not tantivy's default seconds: documents saved within one second must
         // still sort by recency.

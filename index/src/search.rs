@@ -50,16 +50,20 @@ use tantivy::{
 };
 
 use crate::query::{self, ParsedQuery};
+use crate::schema::Section;
 use crate::schema::{Fields, IndexDoc, build_schema, exact_key};
 use crate::snippet::Highlighter;
 use crate::synonyms::SynonymMap;
 use crate::tokenizer::{self, AnalyzedToken};
 use crate::{
-    Access, COUNT_CAP, Error, Facets, Hit, MAX_LIMIT, Result, SearchRequest, SearchResults, Sort,
+    Access, COUNT_CAP, Error, Facets, Hit, HitSection, MAX_LIMIT, Result, SearchRequest,
+    SearchResults, Sort,
 };
 
 /// Boost of title matches relative to body matches.
 const TITLE_BOOST: f32 = 3.0;
+/// Boost of section-heading matches relative to body matches.
+const HEADING_BOOST: f32 = 1.5;
 /// Weight of a synonym relative to the word the user typed.
 const SYNONYM_WEIGHT: f32 = 0.7;
 /// Weight of a search-mode sub-word (数据 of 数据库).
@@ -76,6 +80,16 @@ const COVER_SUB_BONUS: f32 = 1.2;
 const TITLE_COVER_BONUS: f32 = 2.5;
 /// Bonus for a title that is exactly the query.
 const EXACT_TITLE_BONUS: f32 = 40.0;
+/// A query with words that match nothing answers only if at least this many other words match.
+const MIN_MATCHED_BESIDE_UNMATCHED: usize = 2;
+/// Documents re-ranked by their best-matching section (besides the page and what precedes it).
+const RERANK_WINDOW: usize = 30;
+/// Bonus for a section that covers the whole query (scaled by the share it covers).
+const SECTION_BONUS: f32 = 4.0;
+/// Bytes of a body scanned for section matching.
+const SECTION_SCAN_BYTES: usize = 512 * 1024;
+/// Matches considered for section matching.
+const SECTION_MAX_MATCHES: usize = 4000;
 /// Writer heap.
 const WRITER_HEAP: usize = 50_000_000;
 /// Scope sets whose visible documents are cached (a bit per document each).
@@ -248,6 +262,22 @@ struct Built {
     matcher: Box<dyn Query>,
     highlighter: Highlighter,
     has_scoring: bool,
+    /// Words of the query that match no visible document.
+    unmatched: Vec<String>,
+    /// The words that carry the question match nothing: the answer is no hit.
+    nothing: bool,
+    /// Weight of each highlighter concept (query concepts, then phrases).
+    weights: Vec<f32>,
+}
+
+/// Where a document matches best: its section and how much of the query that section covers.
+struct SectionPick {
+    /// Weighted share of the query's concepts found in the best section (0 to 1).
+    coverage: f32,
+    /// Byte range of the best section in the body.
+    range: (usize, usize),
+    /// The section, unless it is the top of the document.
+    section: Option<HitSection>,
 }
 
 /// The search index. `Send + Sync`; share it through an `Arc`.
@@ -381,6 +411,14 @@ impl SearchIndex {
         doc.add_text(f.title_exact, exact_key(&d.title));
         doc.add_text(f.title, &d.title);
         doc.add_text(f.body, &d.body);
+        for s in &d.sections {
+            doc.add_text(f.headings, &s.heading);
+        }
+        if !d.sections.is_empty()
+            && let Ok(json) = serde_json::to_string(&d.sections)
+        {
+            doc.add_text(f.sections, json);
+        }
         doc.add_text(f.author, d.author.to_lowercase());
         doc.add_date(
             f.updated_at,
@@ -631,6 +669,7 @@ impl SearchIndex {
         };
         for (alt, w) in &c.alts {
             bm25.push(boosted(self.alt_query(alt, f.title), TITLE_BOOST * w));
+            bm25.push(boosted(self.alt_query(alt, f.headings), HEADING_BOOST * w));
             bm25.push(boosted(self.alt_query(alt, f.body), *w));
         }
         let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
@@ -672,6 +711,45 @@ impl SearchIndex {
                 )),
             ),
         ]))
+    }
+
+    /// Does any document `visible` holds (any at all when `None`) contain the concept, a synonym
+    /// or a sub-word of it? Document frequencies answer most cases without a search.
+    fn matches_anything(
+        &self,
+        searcher: &tantivy::Searcher,
+        c: &Concept,
+        visible: Option<&dyn Query>,
+    ) -> bool {
+        let f = &self.fields;
+        let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
+        let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).chain(subs.iter()).collect();
+        let mut some_term = false;
+        let mut some_phrase = false;
+        for alt in &alts {
+            match alt {
+                Alt::Term(t) => {
+                    some_term |= [f.title, f.body].iter().any(|&field| {
+                        searcher
+                            .doc_freq(&Term::from_field_text(field, t))
+                            .is_ok_and(|n| n > 0)
+                    });
+                }
+                Alt::Phrase(_) => some_phrase = true,
+            }
+        }
+        if !some_term && !some_phrase {
+            return false;
+        }
+        if some_term && visible.is_none() {
+            return true;
+        }
+        let presence = self.presence(&alts, &[f.title, f.body]);
+        let query: Box<dyn Query> = match visible {
+            Some(v) => Box::new(BooleanQuery::intersection(vec![presence, v.box_clone()])),
+            None => presence,
+        };
+        first_match(searcher, &*query).unwrap_or(true)
     }
 
     /// Importance of a concept from its document frequency: common words cover less.
@@ -779,8 +857,60 @@ impl SearchIndex {
         let mut matcher: Option<Box<dyn Query>> = None;
         let mut patterns: Vec<(String, usize)> = Vec::new();
         let mut has_scoring = false;
+        let mut weights: Vec<f32> = Vec::new();
 
-        let concepts = self.concepts(&q.text);
+        let visible: Option<Box<dyn Query>> = match access {
+            Access::All => None,
+            Access::Scopes(scopes) => Some(match self.visible_docs(searcher, scopes) {
+                Ok(v) => Box::new(v),
+                Err(e) => {
+                    tracing::warn!("scope filter cache: {e}");
+                    let terms: Vec<Term> = scopes
+                        .iter()
+                        .map(|s| Term::from_field_text(f.scope, s))
+                        .collect();
+                    Box::new(TermSetQuery::new(terms))
+                }
+            }),
+        };
+        let mut concepts = self.concepts(&q.text);
+        // Words that match no document the caller may read (`工资条` of 工资条查询): unless at
+        // least two other words match, nothing is found; otherwise documents holding every other
+        // word answer, and the answer says which words found nothing. Single characters and
+        // filler words are not judged.
+        let mut unmatched = Vec::new();
+        let mut nothing = false;
+        let mut required: Vec<Box<dyn Query>> = Vec::new();
+        if !concepts.iter().all(|c| is_stop_word(&c.surfaces[0])) {
+            let judged: Vec<usize> = (0..concepts.len())
+                .filter(|&i| concepts[i].weight >= 1.0)
+                .collect();
+            let missing: Vec<usize> = judged
+                .iter()
+                .copied()
+                .filter(|&i| !self.matches_anything(searcher, &concepts[i], visible.as_deref()))
+                .collect();
+            if !missing.is_empty() {
+                unmatched = missing
+                    .iter()
+                    .map(|&i| concepts[i].surfaces[0].clone())
+                    .collect();
+                if judged.len() - missing.len() < MIN_MATCHED_BESIDE_UNMATCHED {
+                    nothing = true;
+                }
+                for &i in judged.iter().filter(|i| !missing.contains(i)) {
+                    let c = &concepts[i];
+                    let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
+                    let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).chain(&subs).collect();
+                    required.push(self.presence(&alts, &[f.title, f.body]));
+                }
+                let mut i = 0;
+                concepts.retain(|_| {
+                    i += 1;
+                    !missing.contains(&(i - 1))
+                });
+            }
+        }
         if !concepts.is_empty() {
             let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut exact_keys = vec![exact_key(&q.text)];
@@ -789,6 +919,7 @@ impl SearchIndex {
             let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for (ci, c) in concepts.iter().enumerate() {
                 let w = self.concept_weight(searcher, c) * c.weight;
+                weights.push(w);
                 should.push((Occur::Should, self.concept_query(c, w)));
                 let subs = c.subs.iter().map(|t| Alt::Term(t.clone()));
                 for alt in c.alts.iter().map(|(a, _)| a.clone()).chain(subs) {
@@ -822,6 +953,8 @@ impl SearchIndex {
         for (pi, p) in q.phrases.iter().enumerate() {
             if let Some(pq) = self.phrase_query(p) {
                 clauses.push((Occur::Must, pq));
+                weights.resize(base + pi, 1.0);
+                weights.push(1.0);
                 patterns.push((p.to_lowercase(), base + pi));
                 for t in tokenizer::analyze_tokens(p) {
                     if t.is_main {
@@ -837,7 +970,7 @@ impl SearchIndex {
                 clauses.push((Occur::MustNot, self.alt_query(&alt, f.body)));
             }
         }
-        let mut filters: Vec<Box<dyn Query>> = Vec::new();
+        let mut filters: Vec<Box<dyn Query>> = required;
         for t in &q.tags {
             filters.push(self.raw_terms(f.tag_key, std::slice::from_ref(t)));
         }
@@ -874,18 +1007,8 @@ impl SearchIndex {
             // Nothing searchable was left (only emoji or punctuation): no results.
             return None;
         }
-        if let Access::Scopes(scopes) = access {
-            filters.push(match self.visible_docs(searcher, scopes) {
-                Ok(v) => Box::new(v),
-                Err(e) => {
-                    tracing::warn!("scope filter cache: {e}");
-                    let terms: Vec<Term> = scopes
-                        .iter()
-                        .map(|s| Term::from_field_text(f.scope, s))
-                        .collect();
-                    Box::new(TermSetQuery::new(terms))
-                }
-            });
+        if let Some(v) = visible {
+            filters.push(v);
         }
         for flt in filters {
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(flt, 0.0))));
@@ -904,6 +1027,9 @@ impl SearchIndex {
             query,
             highlighter: Highlighter::new(patterns),
             has_scoring,
+            unmatched,
+            nothing,
+            weights,
         })
     }
 
@@ -929,10 +1055,21 @@ impl SearchIndex {
             matcher,
             highlighter,
             has_scoring,
+            unmatched,
+            nothing,
+            weights,
         }) = self.build(&searcher, &parsed, &req.access)
         else {
             return Ok(SearchResults::default());
         };
+        let partial = !unmatched.is_empty();
+        if nothing {
+            return Ok(SearchResults {
+                partial,
+                unmatched,
+                ..SearchResults::default()
+            });
+        }
         let limit = req.limit.min(MAX_LIMIT);
         let offset = req.offset.min(100_000);
         let by_recency = req.sort == Sort::Recent || !has_scoring;
@@ -949,28 +1086,126 @@ impl SearchIndex {
                 .map(|(_, a)| (0.0, a))
                 .collect()
         } else {
-            let top = TopDocs::with_limit(limit.max(1))
-                .and_offset(offset)
-                .order_by_score();
+            // The first `RERANK_WINDOW` (at least the page and what precedes it) are re-ranked
+            // by their best-matching section.
+            let top = TopDocs::with_limit((offset + limit).max(RERANK_WINDOW)).order_by_score();
             searcher.search(&*query, &top)?
         };
         let (counted, total_is_lower_bound, facets) = count_and_facets(&searcher, &*matcher, cap)?;
-        // A deep page past the counted matches: the total is at least what precedes its hits.
-        let total = counted.max(offset + docs.len().min(limit));
         let mut hits = Vec::with_capacity(limit);
-        for (score, addr) in docs.into_iter().take(limit) {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            hits.push(self.hit(&doc, score, &highlighter));
+        let shown;
+        if by_recency {
+            shown = docs.len().min(limit);
+            for (score, addr) in docs.into_iter().take(limit) {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                hits.push(self.hit(&doc, score, &highlighter, None));
+            }
+        } else {
+            let mut ranked = Vec::with_capacity(docs.len());
+            for (score, addr) in docs {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                let pick = self.best_section(&doc, &highlighter, &weights);
+                let score = score + SECTION_BONUS * pick.as_ref().map_or(0.0, |p| p.coverage);
+                ranked.push((score, doc, pick));
+            }
+            // Stable: equal scores keep the index order.
+            ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+            shown = ranked.len().saturating_sub(offset).min(limit);
+            for (score, doc, pick) in ranked.into_iter().skip(offset).take(limit) {
+                hits.push(self.hit(&doc, score, &highlighter, pick));
+            }
         }
+        // A deep page past the counted matches: the total is at least what precedes its hits.
+        let total = counted.max(offset + shown);
         Ok(SearchResults {
             total,
             total_is_lower_bound,
             hits,
             facets,
+            partial,
+            unmatched,
         })
     }
 
-    fn hit(&self, doc: &TantivyDocument, score: f32, hl: &Highlighter) -> Hit {
+    /// The section of `doc` that covers most of the query (weighted by concept; a concept in
+    /// the heading counts half again), from the stored body and section list.
+    fn best_section(
+        &self,
+        doc: &TantivyDocument,
+        hl: &Highlighter,
+        weights: &[f32],
+    ) -> Option<SectionPick> {
+        let f = &self.fields;
+        let total: f32 = weights.iter().take(64).sum();
+        if total <= 0.0 {
+            return None;
+        }
+        let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
+        let sections: Vec<Section> = doc
+            .get_first(f.sections)
+            .and_then(|v| v.as_str())
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        // Segment 0 is what precedes the first heading (empty when the body opens with one);
+        // segment k + 1 is section k.
+        let mut starts: Vec<usize> = vec![0];
+        starts.extend(sections.iter().map(|s| s.start.min(body.len())));
+        let mut seg_masks = vec![0u64; starts.len()];
+        let mut head_masks = vec![0u64; starts.len()];
+        let mut seg = 0;
+        for (s, e, c) in hl.concept_matches(body, SECTION_SCAN_BYTES, SECTION_MAX_MATCHES) {
+            if c >= 64 || c >= weights.len() {
+                continue;
+            }
+            while seg + 1 < starts.len() && starts[seg + 1] <= s {
+                seg += 1;
+            }
+            seg_masks[seg] |= 1 << c;
+            if let Some(h) = seg.checked_sub(1).and_then(|k| sections.get(k))
+                && e <= h.start + h.heading.len()
+            {
+                head_masks[seg] |= 1 << c;
+            }
+        }
+        let value = |mask: u64| -> f32 {
+            (0..weights.len().min(64))
+                .filter(|&c| mask & (1 << c) != 0)
+                .map(|c| weights[c])
+                .sum()
+        };
+        let mut best = (0usize, -1.0f32);
+        for k in 0..starts.len() {
+            let v = value(seg_masks[k]) + 0.5 * value(head_masks[k]);
+            if v > best.1 {
+                best = (k, v);
+            }
+        }
+        let (k, v) = best;
+        let end = starts.get(k + 1).copied().unwrap_or(body.len());
+        // No section for the top of the document, nor for a first heading of level 1 (the
+        // page title).
+        let section = k
+            .checked_sub(1)
+            .and_then(|i| sections.get(i).map(|s| (i, s)))
+            .filter(|(i, s)| !(*i == 0 && s.level == 1))
+            .map(|(_, s)| HitSection {
+                heading: s.heading.clone(),
+                anchor: s.anchor.clone(),
+            });
+        Some(SectionPick {
+            coverage: (v / total).min(1.5),
+            range: (starts[k], end),
+            section,
+        })
+    }
+
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        score: f32,
+        hl: &Highlighter,
+        pick: Option<SectionPick>,
+    ) -> Hit {
         let f = &self.fields;
         let s = |field| {
             doc.get_first(field)
@@ -996,7 +1231,16 @@ impl SearchIndex {
         Hit {
             id: s(f.id),
             title_html: hl.highlight_all(&title),
-            snippet: hl.snippet(body),
+            snippet: match &pick {
+                Some(SectionPick {
+                    range: (s, e),
+                    section: Some(_),
+                    ..
+                }) if s < e && body.is_char_boundary(*s) && body.is_char_boundary(*e) => {
+                    hl.snippet(&body[*s..*e])
+                }
+                _ => hl.snippet(body),
+            },
             title,
             kind: s(f.kind),
             space_id: s(f.space_id),
@@ -1009,6 +1253,7 @@ impl SearchIndex {
             author: s(f.author),
             updated_at,
             score,
+            section: pick.and_then(|p| p.section),
         }
     }
 
@@ -1093,6 +1338,23 @@ impl Weight for VisibleDocs {
             ))),
         }
     }
+}
+
+/// Does any live document match `query`?
+fn first_match(searcher: &tantivy::Searcher, query: &dyn Query) -> Result<bool> {
+    let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
+    for reader in searcher.segment_readers() {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let alive = reader.alive_bitset();
+        let mut doc = scorer.doc();
+        while doc != TERMINATED {
+            if alive.is_none_or(|a| a.is_alive(doc)) {
+                return Ok(true);
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok(false)
 }
 
 /// Counts the documents matching `query` and their facets, without scoring, stopping after `cap`

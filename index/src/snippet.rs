@@ -67,6 +67,21 @@ impl Highlighter {
             .collect()
     }
 
+    /// Matches in `text` as (start byte, end byte, concept), in order, at most `limit`; only the
+    /// first `max_bytes` bytes are scanned.
+    pub(crate) fn concept_matches(
+        &self,
+        text: &str,
+        max_bytes: usize,
+        limit: usize,
+    ) -> Vec<(usize, usize, usize)> {
+        let mut end = text.len().min(max_bytes);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.matches(&text[..end], limit)
+    }
+
     /// The whole `text`, HTML-escaped, with matches in `<mark>`.
     pub fn highlight_all(&self, text: &str) -> String {
         let ms = self.matches(text, usize::MAX);

@@ -21,6 +21,7 @@ fn doc(id: &str, title: &str, body: &str) -> IndexDoc {
         author: "alice".into(),
         updated_at: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap(),
         status: "published".into(),
+        sections: vec![],
     }
 }
 
@@ -583,4 +584,112 @@ fn counting_query_matches_exactly_what_the_scoring_query_matches() {
             assert_eq!(scoring, counting, "{q} {access:?}");
         }
     }
+}
+
+/// Every group of the built-in lexicon works through the real search path: a query holding one
+/// of its terms finds a document that holds only another term it expands to (segmentation,
+/// phrases of multi-word terms and the unmatched-word rule included).
+#[test]
+fn every_lexicon_group_finds_its_other_terms() {
+    let entries = crate::synonyms::parse_lexicon(crate::synonyms::LEXICON);
+    assert!(entries.len() >= 380, "{} groups", entries.len());
+    let mut docs = Vec::new();
+    let mut probes = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        for (k, from) in e.from.iter().enumerate() {
+            // A target other than the query term itself (for a symmetric group, the next term).
+            let target = if e.from == e.to {
+                &e.to[(k + 1) % e.to.len()]
+            } else {
+                &e.to[0]
+            };
+            if target == from {
+                continue;
+            }
+            let id = format!("g{i}-{k}");
+            docs.push(doc(&id, "词表", target));
+            probes.push((id, from.clone(), target.clone()));
+        }
+    }
+    let idx = index_with(docs);
+    let mut failures = Vec::new();
+    for (id, from, target) in &probes {
+        let mut r = req(from);
+        r.limit = 100;
+        let res = idx.search(&r).unwrap();
+        if !res.hits.iter().any(|h| &h.id == id) {
+            failures.push(format!("{from} -> {target}"));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {}: {failures:?}",
+        failures.len(),
+        probes.len()
+    );
+}
+
+#[test]
+fn unmatched_words_empty_the_answer_unless_two_others_match() {
+    let idx = index_with(vec![
+        doc("q", "查询优化", "慢查询的排查与优化。"),
+        doc("m", "菜单组件", "导航菜单和员工名册的示例。"),
+        doc("e", "员工表", "员工 数据。"),
+    ]);
+    // 工资条 matches nothing and only one other word is left: nothing.
+    let r = idx.search(&req("工资条查询")).unwrap();
+    assert_eq!((r.total, r.hits.len()), (0, 0));
+    assert!(r.partial);
+    assert_eq!(r.unmatched, vec!["工资条"]);
+    // Two other words match: only documents holding both answer.
+    let r = idx.search(&req("员工食堂菜单")).unwrap();
+    assert_eq!(ids(&r), vec!["m"]);
+    assert_eq!(r.total, 1);
+    assert_eq!(r.unmatched, vec!["食堂"]);
+    // Everything matches: not partial.
+    let r = idx.search(&req("慢查询排查")).unwrap();
+    assert!(!r.partial && r.unmatched.is_empty());
+    // Words only hidden documents hold match nothing for the caller.
+    let mut hidden = req("员工 菜单");
+    hidden.access = Access::Scopes(HashSet::from(["other".to_string()]).into());
+    let r = idx.search(&hidden).unwrap();
+    assert_eq!(r.total, 0);
+}
+
+#[test]
+fn best_section_is_named_and_gives_the_snippet() {
+    let filler = "无关的说明文字。".repeat(30);
+    let body = format!(
+        "计算属性\n{filler}\n基础示例\n{filler}\n获取上一个值\n在 getter 中可以获取上一个值。\n可写计算属性\n{filler}\n"
+    );
+    let mut d = doc("c", "计算属性", &body);
+    let at = |h: &str| body.find(&format!("{h}\n")).unwrap();
+    d.sections = ["计算属性", "基础示例", "获取上一个值", "可写计算属性"]
+        .iter()
+        .enumerate()
+        .map(|(i, h)| crate::Section {
+            heading: h.to_string(),
+            anchor: format!("a{i}"),
+            level: if i == 0 { 1 } else { 2 },
+            start: if i == 0 { 0 } else { at(h) },
+        })
+        .collect();
+    let other = doc("o", "其他", &format!("getter {filler} 上一个值"));
+    let idx = index_with(vec![other, d]);
+    let r = idx.search(&req("getter 获取上一个值")).unwrap();
+    assert_eq!(ids(&r)[0], "c", "{:?}", ids(&r));
+    let s = r.hits[0].section.as_ref().unwrap();
+    assert_eq!(
+        (s.heading.as_str(), s.anchor.as_str()),
+        ("获取上一个值", "a2")
+    );
+    assert!(
+        r.hits[0].snippet.contains("<mark>"),
+        "{}",
+        r.hits[0].snippet
+    );
+    assert!(!r.hits[0].snippet.contains("无关"), "{}", r.hits[0].snippet);
+    // A match at the top of the page (the title section) names no section.
+    let r = idx.search(&req("计算属性")).unwrap();
+    assert!(r.hits[0].section.is_none(), "{:?}", r.hits[0].section);
 }

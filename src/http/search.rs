@@ -82,8 +82,21 @@ pub struct SearchHit {
     updated_at: DateTime<Utc>,
     /// Relevance (0 for filter-only queries).
     score: f64,
+    /// The section that matches best, when it is not the top of the document: the snippet comes
+    /// from it and the page opens at its anchor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    section: Option<HitSection>,
     /// Display name of the author.
     author_name: String,
+}
+
+/// The best-matching section of a hit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitSection {
+    /// Heading text.
+    heading: String,
+    /// Anchor of the heading on the rendered page.
+    anchor: String,
 }
 
 /// Counts over all matching documents the caller may read.
@@ -125,6 +138,11 @@ pub struct SearchResults {
     hits: Vec<SearchHit>,
     /// Counts over all matches.
     facets: Facets,
+    /// True when some words of the query match nothing the caller may read (`unmatched`).
+    partial: bool,
+    /// The query's words that match no visible document. Unless at least two other words match,
+    /// there are no hits at all; otherwise the hits hold every other word.
+    unmatched: Vec<String>,
     /// Names of the spaces and categories named by id in `facets` and `hits`.
     labels: BTreeMap<String, String>,
     /// The page size used.
@@ -234,6 +252,7 @@ async fn search(
                 author,
                 updated_at,
                 score,
+                section,
             } = h;
             let author_name = catalog
                 .display_names
@@ -255,6 +274,10 @@ async fn search(
                 updated_at,
                 // As before: the index's f32, widened exactly.
                 score: f64::from(score),
+                section: section.map(|s| {
+                    let hanlin_index::HitSection { heading, anchor } = s;
+                    HitSection { heading, anchor }
+                }),
                 author_name,
             }
         })
@@ -264,6 +287,8 @@ async fn search(
         total_is_lower_bound: results.total_is_lower_bound,
         hits,
         facets: results.facets.into(),
+        partial: results.partial,
+        unmatched: results.unmatched,
         labels,
         limit,
         offset,

@@ -344,3 +344,65 @@ async fn what_the_page_drops_is_not_searchable() {
         assert_eq!(r["total"], 0, "{q} found: {r}");
     }
 }
+
+/// A word found in one section of a long page: the hit names that section, its snippet comes
+/// from it, and its anchor is the id the rendered page gives the heading (`toc`).
+#[tokio::test]
+async fn hit_names_the_best_section_with_the_page_anchor() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let space = admin.first_space().await;
+    let filler = "这一节介绍别的内容，与问题无关。".repeat(20);
+    let body = format!(
+        "# 计算属性\n\n{filler}\n\n## 基础示例\n\n{filler}\n\n## Getter 不应有副作用 {{#getter}}\n\n{filler}\n\n## 获取上一个值\n\n在 getter 的第一个参数中可以获取计算属性返回的上一个值，用来比较新旧结果。\n\n## 可写计算属性\n\n{filler}\n"
+    );
+    let d = admin.new_doc(&space, None, "计算属性", &body).await;
+    let id = d["id"].as_str().unwrap();
+    let r = admin.search_until("getter 获取上一个值", id, true).await;
+    let hit = &r["hits"][0];
+    assert_eq!(hit["id"], id, "{r}");
+    assert_eq!(hit["section"]["heading"], "获取上一个值", "{hit}");
+    let (st, page) = admin.get(&format!("/api/v1/documents/{id}")).await;
+    assert_eq!(st, StatusCode::OK);
+    let anchor = page["toc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["text"] == "获取上一个值")
+        .map(|t| t["anchor"].clone())
+        .unwrap();
+    assert_eq!(hit["section"]["anchor"], anchor, "{hit} {page}");
+    let snippet = hit["snippet"].as_str().unwrap();
+    assert!(snippet.contains("<mark>getter</mark>"), "{snippet}");
+    assert!(!snippet.contains("无关"), "{snippet}");
+    // A given `{#id}` is the anchor, as on the page.
+    let r = admin.search_until("副作用", id, true).await;
+    assert_eq!(r["hits"][0]["section"]["anchor"], "getter", "{r}");
+}
+
+/// A question about something the knowledge base does not hold finds nothing and says which
+/// words matched nothing; a word only hidden documents hold counts as matching nothing.
+#[tokio::test]
+async fn words_that_match_nothing_empty_the_answer_and_are_named() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let space = admin.first_space().await;
+    let d = admin
+        .new_doc(&space, None, "查询优化", "慢查询的排查与优化，查询计划。\n")
+        .await;
+    let id = d["id"].as_str().unwrap();
+    admin.search_until("查询", id, true).await;
+    let (st, r) = admin
+        .get(&format!("/api/v1/search?q={}", urlencode("工资条查询")))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(r["total"], 0, "{r}");
+    assert_eq!(r["hits"].as_array().unwrap().len(), 0, "{r}");
+    assert_eq!(r["partial"], true, "{r}");
+    assert_eq!(r["unmatched"], json!(["工资条"]), "{r}");
+    let (_, r) = admin
+        .get(&format!("/api/v1/search?q={}", urlencode("慢查询 排查")))
+        .await;
+    assert_eq!(r["partial"], false, "{r}");
+    assert_eq!(r["unmatched"], json!([]), "{r}");
+}

@@ -636,6 +636,49 @@ test('admin: a review policy naming someone who cannot read there is refused, th
   noProblems(page, 'policy refused');
 });
 
+test('admin: the reviewer picker filters hundreds of people by name, IME-safe, and keeps the chosen ones in view', async () => {
+  // Enough accounts that a plain list is a chore: 120 employees named 员工NNN, plus 李娜.
+  const made = await Promise.all(Array.from({ length: 120 }, (_, i) =>
+    api(S.admin, 'POST', '/users', { username: `staff${String(i).padStart(3, '0')}`, display_name: `员工${String(i).padStart(3, '0')}`, password: USER_PW, kind: 'employee' })));
+  assert.equal(made.length, 120);
+  const page = S.adminPage;
+  await page.goto(`${base}/#/admin/policies?space=${S.space}&category=${S.catDocs}`);
+  await page.reload(); // the same address as the test before: load the page (and its people) afresh
+  await page.waitForSelector('.policy-stages', { state: 'attached' });
+  await page.click('.form-actions button:not(.btn-primary)'); // + 添加阶段
+  await page.waitForSelector('.policy-stage .picker-filter');
+  const visible = () => page.$$eval('.policy-stage select[multiple] option', (os) => os.filter((o) => !o.hidden).map((o) => o.textContent));
+  assert.ok((await visible()).length > 120, 'everyone is listed at first');
+  // Typing 李 with a pinyin IME: nothing is filtered while composing "li", then the committed word filters.
+  await page.focus('.policy-stage .picker-filter');
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Input.imeSetComposition', { text: 'l', selectionStart: 1, selectionEnd: 1 });
+  await cdp.send('Input.imeSetComposition', { text: 'li', selectionStart: 2, selectionEnd: 2 });
+  assert.ok((await visible()).length > 120, 'no filtering on a composing letter');
+  await cdp.send('Input.insertText', { text: '李' });
+  await cdp.detach();
+  await page.waitForFunction(() => [...document.querySelectorAll('.policy-stage select[multiple] option')].filter((o) => !o.hidden).length < 5);
+  const shown = await visible();
+  assert.ok(shown.some((x) => x.includes('李娜')), JSON.stringify(shown));
+  assert.ok(!shown.some((x) => x.includes('员工')), JSON.stringify(shown));
+  await page.selectOption('.policy-stage select[multiple]', ['user:' + S.reviewer.id]);
+  await page.waitForFunction(() => /李娜/.test(document.querySelector('.policy-stage .picker-chips').textContent));
+  // A new filter hides others but never the chosen one; the chip stays.
+  await page.fill('.policy-stage .picker-filter', 'staff01');
+  await page.waitForFunction(() => [...document.querySelectorAll('.policy-stage select[multiple] option')].filter((o) => !o.hidden).length <= 12);
+  const second = await visible();
+  assert.ok(second.some((x) => x.includes('李娜')), 'the chosen one stays visible: ' + JSON.stringify(second));
+  assert.ok(second.some((x) => x.includes('员工010')), JSON.stringify(second));
+  await shot(page, 'admin-reviewer-picker');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'admin-reviewer-picker-phone');
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // Removing by its chip, then nothing is saved: leave the page as it was.
+  await page.click('.policy-stage .picker-chips .chip-x');
+  assert.match(await page.textContent('.policy-stage .picker-chips'), /尚未选择审核人/);
+  noProblems(page, 'reviewer picker');
+});
+
 test('phone-sized screen: nothing breaks, long Chinese titles wrap', async () => {
   const long = await api(S.admin, 'POST', '/documents', {
     space_id: S.openSpace,

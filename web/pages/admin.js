@@ -215,10 +215,39 @@ async function spacesTab(el, sub) {
 
 // ---- review policies ---------------------------------------------------------------------------
 
+/**
+ * A searchable people picker (hundreds of accounts): a filter box over the list, the chosen ones
+ * as chips that stay in view whatever the filter shows. Typing with a pinyin IME filters only on
+ * the committed word. The element answers `selectedOptions` like the list it wraps.
+ */
 function principalMulti(selected) {
-  const sel = h('select', { multiple: true, size: 5, 'aria-label': t('policy.reviewers') }, principalOptions(null));
+  const sel = h('select', { multiple: true, size: 6, 'aria-label': t('policy.reviewers') }, principalOptions(null));
   for (const o of sel.querySelectorAll('option')) o.selected = (selected || []).includes(o.value);
-  return sel;
+  const filter = h('input', { type: 'search', class: 'picker-filter', placeholder: t('picker.filter'), 'aria-label': t('picker.filter') });
+  const chips = h('div', { class: 'picker-chips', 'aria-live': 'polite' });
+  const showChips = () => {
+    clear(chips);
+    const chosen = [...sel.selectedOptions];
+    if (!chosen.length) append(chips, h('span', { class: 'muted' }, t('picker.none')));
+    for (const o of chosen) {
+      append(chips, h('span', { class: 'chip' }, o.textContent,
+        h('button', { type: 'button', class: 'chip-x', 'aria-label': t('common.remove') + ' ' + o.textContent, onclick: () => { o.selected = false; showChips(); } }, '✕')));
+    }
+  };
+  const apply = () => {
+    const q = filter.value.trim().toLowerCase();
+    for (const o of sel.querySelectorAll('option')) {
+      const hit = !q || o.textContent.toLowerCase().includes(q) || o.value.toLowerCase().includes(q);
+      o.hidden = !hit && !o.selected;
+    }
+  };
+  filter.addEventListener('input', (e) => { if (!e.isComposing) apply(); });
+  filter.addEventListener('compositionend', apply);
+  sel.addEventListener('change', showChips);
+  showChips();
+  const wrap = h('div', { class: 'picker' }, filter, sel, chips);
+  Object.defineProperty(wrap, 'selectedOptions', { get: () => sel.selectedOptions });
+  return wrap;
 }
 
 function policyEditor(title, policy, save) {

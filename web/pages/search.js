@@ -70,13 +70,16 @@ export async function searchPage(main, { query, alive, signal }) {
   }
 
   function renderHit(hit) {
-    const title = h('a', { class: 'hit-title', href: '#/doc/' + enc(hit.id) });
+    // A hit in one section of a long page opens the page at that section.
+    const anchor = hit.section && hit.section.anchor;
+    const title = h('a', { class: 'hit-title', href: '#/doc/' + enc(hit.id) + (anchor ? '?h=' + enc(anchor) : '') });
     if (hit.title_html) trustedHtml(title, hit.title_html); else title.textContent = hit.title || t('doc.untitled');
     const snippet = h('p', { class: 'hit-snippet' });
     if (hit.snippet) trustedHtml(snippet, hit.snippet);
     const path = Array.isArray(hit.category_path) ? hit.category_path.join(' / ') : (hit.category_path || '');
     return h('li', { class: 'hit' },
       h('h2', { class: 'hit-head' }, title),
+      hit.section && hit.section.heading ? h('p', { class: 'hit-section muted' }, '§ ' + hit.section.heading) : null,
       hit.snippet ? snippet : null,
       h('div', { class: 'hit-meta' },
         h('span', { class: 'hit-where' }, [spaceName(hit.space_id) || (lastLabels[hit.space_id] || ''), path].filter(Boolean).join(' / ')),
@@ -113,6 +116,10 @@ export async function searchPage(main, { query, alive, signal }) {
       const hits = data.hits || [];
       const total = data.total ?? hits.length;
       summary.textContent = t(data.total_is_lower_bound ? 'search.resultsMore' : 'search.results', { n: total });
+      // Words no readable document holds: say so, rather than show pages that match the rest by chance.
+      if (Array.isArray(data.unmatched) && data.unmatched.length) {
+        summary.textContent += ' · ' + t('search.unmatched', { words: data.unmatched.join('、') });
+      }
       clear(results);
       if (!hits.length) append(results, h('div', { class: 'empty' }, h('p', null, t('search.noResults'))));
       else append(results, h('ol', { class: 'hits', start: offset + 1 }, hits.map(renderHit)));

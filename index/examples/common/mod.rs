@@ -99,6 +99,7 @@ pub fn load_doc(root: &Path, path: &Path) -> Option<IndexDoc> {
         author: "import".into(),
         updated_at: chrono::Utc::now(),
         status: "published".into(),
+        sections: vec![],
     })
 }
 
