@@ -69,6 +69,33 @@ macro_rules! names {
                 s.serialize_str(self.as_str())
             }
         }
+
+        impl $name {
+            /// What the entry means: its doc comment, for the API description.
+            pub fn doc(self) -> String {
+                let lines: &[&str] = match self {
+                    $($name::$variant => &[$($doc),*],)*
+                };
+                lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ")
+            }
+        }
+
+        /// In the OpenAPI description: a string, one of [`Self::ALL`], each explained.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let explained: Vec<String> = Self::ALL
+                    .iter()
+                    .map(|e| format!("- `{}`: {}", e.as_str(), e.doc()))
+                    .collect();
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::ALL.iter().map(|e| e.as_str())))
+                    .description(Some(explained.join("\n")))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
     };
 }
 

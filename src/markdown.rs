@@ -9,7 +9,7 @@ use pulldown_cmark::{
 use serde::Serialize;
 
 /// A heading of the table of contents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TocEntry {
     /// 1 to 6.
     pub level: u8,

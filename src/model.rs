@@ -72,7 +72,7 @@ pub struct Group {
 }
 
 /// Knowledge library or project.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SpaceKind {
     /// A department's or the company's library.
@@ -124,7 +124,7 @@ pub struct Category {
 }
 
 /// Where a document stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocStatus {
     /// Head version is what readers see.
@@ -136,7 +136,7 @@ pub enum DocStatus {
 }
 
 /// Ordinary document or a structured record.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocKind {
     /// Markdown document.
@@ -238,7 +238,7 @@ pub struct VersionRecord {
 }
 
 /// One audit event.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEvent {
     /// Sequence (time ordered).
     pub seq: u64,

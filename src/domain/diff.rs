@@ -19,7 +19,7 @@ pub const MAX_WORD_DIFF_BYTES: usize = 256 * 1024;
 pub const MAX_WORD_LINE_BYTES: usize = 4 * 1024;
 
 /// Kind of a line or word in a diff.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// Unchanged.
@@ -31,7 +31,7 @@ pub enum Kind {
 }
 
 /// A word inside a changed line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Word {
     /// What happened to it.
     pub op: Kind,
@@ -40,7 +40,7 @@ pub struct Word {
 }
 
 /// One line of a hunk.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Line {
     /// What happened to it.
     pub op: Kind,
@@ -52,7 +52,7 @@ pub struct Line {
 }
 
 /// A run of changed lines with context.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Hunk {
     /// First old line (1-based).
     pub old_start: usize,
@@ -67,7 +67,7 @@ pub struct Hunk {
 }
 
 /// A diff between two texts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TextChanges {
     /// Classic unified diff text.
     pub unified: String,

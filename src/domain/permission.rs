@@ -49,7 +49,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The kind of an account, which bounds what it can ever be granted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountKind {
     /// A regular employee. May have an expiry date (e.g. a leaver's last day) but need not.
@@ -69,7 +69,19 @@ impl AccountKind {
 
 /// A role granted on a space or category, ordered by power:
 /// `Reader < Editor < Reviewer < Manager`. Each role can do everything the lower ones can.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Reads documents, versions, diffs and attachments.
@@ -173,6 +185,22 @@ impl Serialize for Principal {
     }
 }
 
+/// In the API description: its string form.
+impl utoipa::PartialSchema for Principal {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(r"^(user:[^\s]+|group:[^\s]+|everyone)$"))
+            .description(Some(
+                "`user:<id>` (one account), `group:<id>` (a department's members) or `everyone`",
+            ))
+            .examples(["group:0190a1b2c3d4e5f60718293a4b5c6d7e"])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Principal {}
+
 impl<'de> Deserialize<'de> for Principal {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let s = String::deserialize(deserializer)?;
@@ -181,7 +209,7 @@ impl<'de> Deserialize<'de> for Principal {
 }
 
 /// One grant: a principal holds a role on a space or category.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Grant {
     /// Who.
     pub principal: Principal,

@@ -52,7 +52,7 @@ pub const MAX_STAGES: usize = 10;
 pub const MAX_STAGE_NAME_CHARS: usize = 50;
 
 /// How many of a stage's reviewers must approve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Quorum {
     /// One approval by any listed reviewer.
@@ -62,7 +62,7 @@ pub enum Quorum {
 }
 
 /// One stage of a review policy (e.g. 部门负责人, then 知识管理员).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Stage {
     /// Display name, 1 to [`MAX_STAGE_NAME_CHARS`] characters.
     pub name: String,
@@ -73,7 +73,7 @@ pub struct Stage {
 }
 
 /// A category's review policy: the ordered stages a submission goes through.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Policy {
     /// 1 to [`MAX_STAGES`] stages, in order.
     pub stages: Vec<Stage>,

@@ -6,16 +6,20 @@ use axum::{
     extract::State,
     routing::{get, post, put},
 };
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::{
     AppState,
-    domain::permission::{Action, Decision, Scopes, Subject},
-    error::{Error, Reason, Result},
+    domain::{
+        diff::TextChanges,
+        permission::{Action, Decision, Scopes, Subject},
+    },
+    error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
     http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
+    http::openapi::INVALID_INPUT_422,
     markdown::{Rendered, TocEntry},
     model::{Doc, DocKind, DocStatus},
     service::access::{self, load_space},
@@ -43,6 +47,27 @@ pub fn router() -> Router<AppState> {
         .route("/drafts", get(drafts))
 }
 
+/// The operations of this module, for the API description.
+#[derive(OpenApi)]
+#[openapi(paths(
+    create,
+    list,
+    read,
+    save,
+    trash,
+    undelete,
+    versions,
+    version,
+    diff,
+    restore,
+    favourite,
+    unfavourite,
+    favourites,
+    trash_list,
+    drafts
+))]
+pub struct ApiDoc;
+
 /// The actor of a change, from the request.
 pub fn actor(who: &CurrentUser) -> Actor {
     Actor {
@@ -67,23 +92,103 @@ pub fn needs_review(store: &Store, space_id: &str, category_id: Option<&str>) ->
         .is_some_and(|p| !p.stages.is_empty()))
 }
 
-/// A document summary, as lists show it.
-#[derive(Debug, Serialize)]
+/// A document summary, as lists show it: the head for those who may edit it, else the published
+/// version.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DocSummary {
+    /// Document id.
     id: String,
+    /// Document or record.
     kind: DocKind,
+    /// Title.
     title: String,
+    /// Tags.
     tags: Vec<String>,
+    /// The space.
     space_id: String,
+    /// The category, or none at the space root.
     category_id: Option<String>,
+    /// The version summarised.
     version: u64,
+    /// Where the head version stands.
     status: DocStatus,
+    /// The version readers see, if any.
     published_version: Option<u64>,
+    /// Login name of the version's author.
     author: String,
+    /// Display name of the version's author.
     author_name: String,
+    /// Time of the version.
     updated_at: DateTime<Utc>,
+    /// In the trash since (trash lists only).
     #[serde(skip_serializing_if = "Option::is_none")]
     deleted_at: Option<DateTime<Utc>>,
+}
+
+/// A list of document summaries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocList {
+    /// How many there are (`items` may be one page of them).
+    total: usize,
+    /// The summaries.
+    items: Vec<DocSummary>,
+}
+
+impl DocList {
+    fn of(items: Vec<DocSummary>) -> Self {
+        DocList {
+            total: items.len(),
+            items,
+        }
+    }
+}
+
+/// A document as this caller should see it: the head for those who may edit it, else the
+/// published version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocView {
+    /// Document id.
+    id: String,
+    /// Document or record.
+    kind: DocKind,
+    /// Title.
+    title: String,
+    /// Body (Markdown).
+    body: String,
+    /// Tags.
+    tags: Vec<String>,
+    /// The space.
+    space_id: String,
+    /// The category, or none at the space root.
+    category_id: Option<String>,
+    /// The version shown.
+    version: u64,
+    /// Where the head version stands.
+    status: DocStatus,
+    /// The version readers see, if any.
+    published_version: Option<u64>,
+    /// Login name of the version's author.
+    author: String,
+    /// Display name of the version's author.
+    author_name: String,
+    /// Creation time.
+    created_at: DateTime<Utc>,
+    /// Time of the version.
+    updated_at: DateTime<Utc>,
+    /// Whether it is among the caller's favourites.
+    favourite: bool,
+    /// Whether the caller may edit it.
+    can_edit: bool,
+    /// Date by which it should be reviewed again.
+    review_by: Option<NaiveDate>,
+    /// Display names of those who approved the published version, when that is the version shown.
+    approved_by: Vec<String>,
+    /// Sanitised HTML of the body (reads only, not write answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    html: Option<String>,
+    /// Table of contents (reads only, not write answers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    toc: Option<Vec<TocEntry>>,
 }
 
 /// Builds a summary of the head (for those who may see drafts) or of the published version.
@@ -106,17 +211,25 @@ fn summary(store: &Store, doc: &Doc) -> DocSummary {
     }
 }
 
-#[derive(Deserialize)]
+/// A new document.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateDocument)]
 struct CreateRequest {
+    /// The space.
     space_id: String,
+    /// The category, or none at the space root.
     #[serde(default)]
     category_id: Option<String>,
+    /// Title.
     title: String,
+    /// Body (Markdown).
     #[serde(default)]
     body: String,
+    /// Tags.
     #[serde(default)]
     tags: Vec<String>,
+    /// Save message of version 1.
     #[serde(default)]
     message: Option<String>,
 }
@@ -160,11 +273,21 @@ fn check_category(
     Ok(())
 }
 
+/// Create a document (version 1)
+#[utoipa::path(
+    post,
+    path = "/documents",
+    tag = "documents",
+    operation_id = "create_document",
+    request_body = CreateRequest,
+    responses((status = 200, description = "The document (without `html` and `toc`)", body = DocView)),
+    extensions(("x-error-codes" = json!([Code::NotFound, Code::Forbidden, INVALID_INPUT_422, Code::ServerBusy]))),
+)]
 async fn create(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiJson(req): ApiJson<CreateRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<DocView>> {
     // Validation parses the body and a save encodes it: CPU work, off the async workers.
     let (st, caller) = (state.clone(), who.clone());
     let doc = state.cpu.run(move || create_doc(&st, &caller, req)).await?;
@@ -230,41 +353,41 @@ fn view(
     doc: Doc,
     may_edit: bool,
     rendered: Option<&Rendered>,
-) -> Result<Value> {
+) -> Result<DocView> {
     let store = &state.store;
     let (author, author_name) = user_names(store, &doc.updated_by);
     let favourite = store.favourites.contains(who.id(), &doc.id)?;
-    let mut v = json!({
-        "id": doc.id,
-        "kind": doc.kind,
-        "title": doc.title,
-        "body": doc.body,
-        "tags": doc.tags,
-        "space_id": doc.space_id,
-        "category_id": doc.category_id,
-        "version": doc.version,
-        "status": doc.status,
-        "published_version": doc.published_version,
-        "author": author,
-        "author_name": author_name,
-        "created_at": doc.created_at,
-        "updated_at": doc.updated_at,
-        "favourite": favourite,
-        "can_edit": may_edit,
-        "review_by": doc.review_by,
-        // Approvals belong to the published version: shown only when that is the version shown.
-        "approved_by": if doc.published_version == Some(doc.version) {
-            doc.approved_by.iter().map(|u| user_names(store, u).1).collect::<Vec<_>>()
-        } else {
-            Vec::new()
-        },
-    });
-    if let Some(rendered) = rendered {
-        let toc: &[TocEntry] = &rendered.toc;
-        v["html"] = json!(rendered.html.as_str());
-        v["toc"] = json!(toc);
-    }
-    Ok(v)
+    // Approvals belong to the published version: shown only when that is the version shown.
+    let approved_by = if doc.published_version == Some(doc.version) {
+        doc.approved_by
+            .iter()
+            .map(|u| user_names(store, u).1)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(DocView {
+        id: doc.id,
+        kind: doc.kind,
+        title: doc.title,
+        body: doc.body,
+        tags: doc.tags,
+        space_id: doc.space_id,
+        category_id: doc.category_id,
+        version: doc.version,
+        status: doc.status,
+        published_version: doc.published_version,
+        author,
+        author_name,
+        created_at: doc.created_at,
+        updated_at: doc.updated_at,
+        favourite,
+        can_edit: may_edit,
+        review_by: doc.review_by,
+        approved_by,
+        html: rendered.map(|r| r.html.clone()),
+        toc: rendered.map(|r| r.toc.clone()),
+    })
 }
 
 /// Checks that the caller may see a document ([`access::seen`]) and returns its head, whether the
@@ -290,7 +413,7 @@ pub fn load_visible(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Do
 
 /// The rendered view of a document as the caller should see it. A cached rendering of the head is
 /// answered at once; rebuilding an older published version and rendering run on the CPU pool.
-async fn rendered_view(state: &AppState, who: &CurrentUser, id: &str) -> Result<Value> {
+async fn rendered_view(state: &AppState, who: &CurrentUser, id: &str) -> Result<DocView> {
     let (doc, may_edit, visible) = load_readable(state, who, id)?;
     if visible == doc.version
         && let Some(r) = state.renders.cached(&doc.id, doc.version)
@@ -312,34 +435,63 @@ async fn rendered_view(state: &AppState, who: &CurrentUser, id: &str) -> Result<
         .await
 }
 
+/// The version this caller should see, with sanitised HTML and a table of contents
+#[utoipa::path(
+    get,
+    path = "/documents/{id}",
+    tag = "documents",
+    operation_id = "read_document",
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The document, rendered", body = DocView)),
+    extensions(("x-error-codes" = json!([Code::ServerBusy]))),
+)]
 async fn read(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<DocView>> {
     Ok(Json(rendered_view(&state, &who, &id).await?))
 }
 
-#[derive(Deserialize)]
+/// A new version.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SaveDocument)]
 struct SaveRequest {
+    /// Title.
     title: String,
+    /// Body (Markdown).
     body: String,
+    /// Tags.
     #[serde(default)]
     tags: Vec<String>,
+    /// Move to this category (`null`: the space root); absent: stay.
     #[serde(default, with = "crate::http::extract::double_option")]
     category_id: Option<Option<String>>,
+    /// The version this one was edited from: a stale one answers 409 `edit_conflict`.
     base_version: u64,
+    /// Save message.
     #[serde(default)]
     message: Option<String>,
 }
 
+/// Save a new version on top of base_version (409 edit_conflict when stale)
+#[utoipa::path(
+    put,
+    path = "/documents/{id}",
+    tag = "documents",
+    operation_id = "save_document",
+    params(("id" = String, Path, description = "Document id")),
+    request_body = SaveRequest,
+    responses((status = 200, description = "The document (without `html` and `toc`)", body = DocView)),
+    extensions(("x-error-codes" = json!([Code::Forbidden, Code::EditConflict, INVALID_INPUT_422, Code::ServerBusy]))),
+)]
 async fn save(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<SaveRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<DocView>> {
     let (st, caller) = (state.clone(), who.clone());
     let saved = state
         .cpu
@@ -402,11 +554,32 @@ fn save_doc(
     )
 }
 
+/// The answer to moving a document to the trash.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Trashed {
+    /// Document id.
+    id: String,
+    /// Always true.
+    deleted: bool,
+    /// In the trash since.
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+/// Move to the trash
+#[utoipa::path(
+    delete,
+    path = "/documents/{id}",
+    tag = "documents",
+    operation_id = "trash_document",
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, body = Trashed)),
+    extensions(("x-error-codes" = json!([Code::Forbidden]))),
+)]
 async fn trash(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Trashed>> {
     check_id(&id, "document")?;
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
@@ -414,16 +587,28 @@ async fn trash(
     let doc = docs::set_deleted(store, &actor(&who), &id, true)?;
     store.flush().await?;
     state.notify_indexer();
-    Ok(Json(
-        json!({"id": doc.id, "deleted": true, "deleted_at": doc.deleted.map(|d| d.at)}),
-    ))
+    Ok(Json(Trashed {
+        id: doc.id,
+        deleted: true,
+        deleted_at: doc.deleted.map(|d| d.at),
+    }))
 }
 
+/// Bring back from the trash
+#[utoipa::path(
+    post,
+    path = "/documents/{id}/undelete",
+    tag = "documents",
+    operation_id = "undelete_document",
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The document, rendered", body = DocView)),
+    extensions(("x-error-codes" = json!([Code::Forbidden, Code::NotInTrash, Code::ServerBusy]))),
+)]
 async fn undelete(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<DocView>> {
     check_id(&id, "document")?;
     let store = &state.store;
     let doc = docs::load_meta(store, &id)?;
@@ -447,11 +632,39 @@ fn visible_limit(state: &AppState, who: &CurrentUser, id: &str) -> Result<(Doc, 
     Ok((head, visible))
 }
 
+/// A version in the history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionItem {
+    /// Number.
+    version: u64,
+    /// Login name of the author.
+    author: String,
+    /// Display name of the author.
+    author_name: String,
+    /// Saved at.
+    created_at: DateTime<Utc>,
+    /// Save message.
+    message: String,
+    /// Body size in bytes.
+    size: u64,
+    /// Title at this version.
+    title: String,
+}
+
+/// History, newest first
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/versions",
+    tag = "documents",
+    operation_id = "document_versions",
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "The versions the caller may read", body = Vec<VersionItem>)),
+)]
 async fn versions(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Vec<VersionItem>>> {
     let (head, limit) = visible_limit(&state, &who, &id)?;
     let subject = who.subject();
     let mut places = access::VersionPlaces::new(&state.store, &subject, &head)?;
@@ -461,24 +674,71 @@ async fn versions(
             list.push(v);
         }
     }
-    let items: Vec<Value> = list
+    let items = list
         .into_iter()
         .map(|v| {
             let (author, author_name) = user_names(&state.store, &v.author);
-            json!({
-                "version": v.version, "author": author, "author_name": author_name,
-                "created_at": v.created_at, "message": v.message, "size": v.size, "title": v.title,
-            })
+            VersionItem {
+                version: v.version,
+                author,
+                author_name,
+                created_at: v.created_at,
+                message: v.message,
+                size: v.size,
+                title: v.title,
+            }
         })
         .collect();
-    Ok(Json(Value::Array(items)))
+    Ok(Json(items))
 }
 
+/// One version, whole and rendered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionView {
+    /// Document id.
+    id: String,
+    /// Number.
+    version: u64,
+    /// Title at this version.
+    title: String,
+    /// Body (Markdown) at this version.
+    body: String,
+    /// Tags at this version.
+    tags: Vec<String>,
+    /// Category at this version.
+    category_id: Option<String>,
+    /// Login name of the author.
+    author: String,
+    /// Display name of the author.
+    author_name: String,
+    /// Saved at.
+    created_at: DateTime<Utc>,
+    /// Save message.
+    message: String,
+    /// SHA-256 over title, tags and body.
+    hash: String,
+    /// Sanitised HTML of the body.
+    html: String,
+}
+
+/// One version, whole
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/versions/{n}",
+    tag = "documents",
+    operation_id = "document_version",
+    params(
+        ("id" = String, Path, description = "Document id"),
+        ("n" = u64, Path, description = "Version number"),
+    ),
+    responses((status = 200, body = VersionView)),
+    extensions(("x-error-codes" = json!([Code::ServerBusy]))),
+)]
 async fn version(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath((id, n)): ApiPath<(String, String)>,
-) -> Result<Json<Value>> {
+) -> Result<Json<VersionView>> {
     let n: u64 = n.parse().map_err(|_| Error::NotFound("version"))?;
     let (head, limit) = visible_limit(&state, &who, &id)?;
     let subject = who.subject();
@@ -497,27 +757,93 @@ async fn version(
         })
         .await?;
     let (author, author_name) = user_names(&state.store, &v.author);
-    Ok(Json(json!({
-        "id": id, "version": v.version, "title": v.title, "body": v.body, "tags": v.tags,
-        "category_id": v.category_id, "author": author, "author_name": author_name,
-        "created_at": v.created_at, "message": v.message, "hash": v.hash,
-        "html": html.html.as_str(),
-    })))
+    Ok(Json(VersionView {
+        id,
+        version: v.version,
+        title: v.title,
+        body: v.body,
+        tags: v.tags,
+        category_id: v.category_id,
+        author,
+        author_name,
+        created_at: v.created_at,
+        message: v.message,
+        hash: v.hash,
+        html: html.html.clone(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// The two versions to compare.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DiffQuery {
+    /// The older version.
+    #[param(value_type = u64)]
     from: String,
+    /// The newer version.
+    #[param(value_type = u64)]
     to: String,
 }
 
+/// The diff between two versions of a document (their bodies; title and tag changes beside).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionDiff {
+    /// Older side.
+    from: u64,
+    /// Newer side.
+    to: u64,
+    /// Title change, if any: [old, new].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(min_items = 2, max_items = 2)]
+    title: Option<[String; 2]>,
+    /// Tags added.
+    tags_added: Vec<String>,
+    /// Tags removed.
+    tags_removed: Vec<String>,
+    /// The body changes.
+    #[serde(flatten)]
+    changes: TextChanges,
+}
+
+impl From<docs::VersionDiff> for VersionDiff {
+    fn from(d: docs::VersionDiff) -> Self {
+        // Whole, so that a field added there cannot be left out here.
+        let docs::VersionDiff {
+            from,
+            to,
+            title,
+            tags_added,
+            tags_removed,
+            changes,
+        } = d;
+        VersionDiff {
+            from,
+            to,
+            title,
+            tags_added,
+            tags_removed,
+            changes,
+        }
+    }
+}
+
+/// Diff between two versions (?from=&to=): line hunks with word-level changes
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/diff",
+    tag = "documents",
+    operation_id = "document_diff",
+    params(("id" = String, Path, description = "Document id"), DiffQuery),
+    responses((status = 200, body = VersionDiff)),
+    extensions(("x-error-codes" = json!([Code::ServerBusy]))),
+)]
 async fn diff(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DiffQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<VersionDiff>> {
     let parse = |s: &str, field: &str| -> Result<u64> {
         s.parse::<u64>().map_err(|_| {
             Error::invalid(field, "a version number is expected").because(Reason::BadValue)
@@ -539,27 +865,42 @@ async fn diff(
         .run(move || {
             let a = docs::version(&st.store, &head, from)?;
             let b = docs::version(&st.store, &head, to)?;
-            let d = docs::diff_versions(&a, &b, &crate::text::words);
-            serde_json::to_value(d).map_err(Error::internal)
+            Ok(docs::diff_versions(&a, &b, &crate::text::words))
         })
         .await?;
-    Ok(Json(d))
+    Ok(Json(d.into()))
 }
 
-#[derive(Deserialize)]
+/// Which version to restore.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RestoreDocument)]
 struct RestoreRequest {
+    /// The old version to make current again.
     version: u64,
+    /// The head version the caller saw (default: the head now); a stale one answers 409
+    /// `edit_conflict`.
     #[serde(default)]
     base_version: Option<u64>,
 }
 
+/// Make a new version equal to an old one
+#[utoipa::path(
+    post,
+    path = "/documents/{id}/restore",
+    tag = "documents",
+    operation_id = "restore_document",
+    params(("id" = String, Path, description = "Document id")),
+    request_body = RestoreRequest,
+    responses((status = 200, description = "The document (without `html` and `toc`)", body = DocView)),
+    extensions(("x-error-codes" = json!([Code::Forbidden, Code::EditConflict, Code::ServerBusy]))),
+)]
 async fn restore(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<RestoreRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<DocView>> {
     let (st, caller) = (state.clone(), who.clone());
     let saved = state
         .cpu
@@ -629,26 +970,59 @@ fn restore_doc(
     )
 }
 
+/// Whether a document is among the caller's favourites, after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Favourite {
+    /// Document id.
+    id: String,
+    /// Whether it is a favourite now.
+    favourite: bool,
+}
+
+/// Add to favourites
+#[utoipa::path(
+    put,
+    path = "/documents/{id}/favourite",
+    tag = "documents",
+    operation_id = "add_favourite",
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, body = Favourite)),
+)]
 async fn favourite(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Favourite>> {
     load_visible(&state, &who, &id)?;
     docs::set_favourite(&state.store, &who, &id, true)?;
     state.store.flush().await?;
-    Ok(Json(json!({"id": id, "favourite": true})))
+    Ok(Json(Favourite {
+        id,
+        favourite: true,
+    }))
 }
 
+/// Remove from favourites
+#[utoipa::path(
+    delete,
+    path = "/documents/{id}/favourite",
+    tag = "documents",
+    operation_id = "remove_favourite",
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, body = Favourite)),
+)]
 async fn unfavourite(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Favourite>> {
     check_id(&id, "document")?;
     docs::set_favourite(&state.store, &who, &id, false)?;
     state.store.flush().await?;
-    Ok(Json(json!({"id": id, "favourite": false})))
+    Ok(Json(Favourite {
+        id,
+        favourite: false,
+    }))
 }
 
 /// Summaries of the documents with these ids that the caller may read (published view for readers).
@@ -668,7 +1042,15 @@ fn visible_summaries(
     Ok(out)
 }
 
-async fn favourites(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+/// The caller's favourites
+#[utoipa::path(
+    get,
+    path = "/favourites",
+    tag = "documents",
+    operation_id = "favourites",
+    responses((status = 200, body = DocList)),
+)]
+async fn favourites(State(state): State<AppState>, who: CurrentUser) -> Result<Json<DocList>> {
     let ids = state
         .store
         .favourites
@@ -677,21 +1059,29 @@ async fn favourites(State(state): State<AppState>, who: CurrentUser) -> Result<J
         .map(|(doc, _)| doc)
         .collect::<Vec<_>>();
     let items = visible_summaries(&state, &who, ids.into_iter())?;
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(DocList::of(items)))
 }
 
-#[derive(Deserialize)]
+/// Filters and page of the document list.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only this space.
     #[serde(default)]
     space_id: Option<String>,
+    /// Only this category (not its children).
     #[serde(default)]
     category_id: Option<String>,
+    /// Page size, 1 to 100 (default 20).
     #[serde(default)]
     limit: Option<usize>,
+    /// Documents to skip.
     #[serde(default)]
     offset: Option<usize>,
+    /// `recent` (default: last changed first) or `title`.
     #[serde(default)]
+    #[param(pattern = "^(recent|title)$")]
     sort: Option<String>,
 }
 
@@ -707,11 +1097,20 @@ fn scan_docs(store: &Store, mut keep: impl FnMut(&Doc) -> bool) -> Result<Vec<Do
     Ok(out)
 }
 
+/// List documents the caller may read (filters: space_id, category_id; sort recent or title)
+#[utoipa::path(
+    get,
+    path = "/documents",
+    tag = "documents",
+    operation_id = "list_documents",
+    params(ListQuery),
+    responses((status = 200, description = "One page; `total` counts them all", body = DocList)),
+)]
 async fn list(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<DocList>> {
     let store = &state.store;
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let offset = q.offset.unwrap_or(0);
@@ -763,10 +1162,18 @@ async fn list(
         .take(limit)
         .map(|d| summary(store, d))
         .collect();
-    Ok(Json(json!({"total": total, "items": items})))
+    Ok(Json(DocList { total, items }))
 }
 
-async fn trash_list(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+/// Documents in the trash the caller may restore
+#[utoipa::path(
+    get,
+    path = "/trash",
+    tag = "documents",
+    operation_id = "trash",
+    responses((status = 200, description = "Most recently deleted first", body = DocList)),
+)]
+async fn trash_list(State(state): State<AppState>, who: CurrentUser) -> Result<Json<DocList>> {
     let store = &state.store;
     let subject = who.subject();
     let mut items = Vec::new();
@@ -776,10 +1183,18 @@ async fn trash_list(State(state): State<AppState>, who: CurrentUser) -> Result<J
         }
     }
     items.sort_by_key(|d| std::cmp::Reverse(d.deleted_at));
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(DocList::of(items)))
 }
 
-async fn drafts(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+/// The caller's drafts and documents under review
+#[utoipa::path(
+    get,
+    path = "/drafts",
+    tag = "documents",
+    operation_id = "drafts",
+    responses((status = 200, description = "Most recently changed first", body = DocList)),
+)]
+async fn drafts(State(state): State<AppState>, who: CurrentUser) -> Result<Json<DocList>> {
     let store = &state.store;
     let me = who.id().to_owned();
     let mut docs = scan_docs(store, |d| {
@@ -796,5 +1211,5 @@ async fn drafts(State(state): State<AppState>, who: CurrentUser) -> Result<Json<
     let mut docs = mine;
     docs.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
     let items: Vec<DocSummary> = docs.iter().map(|d| summary(store, d)).collect();
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(DocList::of(items)))
 }

@@ -8,16 +8,23 @@ use axum::{
     routing::get,
 };
 use serde::Deserialize;
+use utoipa::{IntoParams, OpenApi};
 
 use crate::{
     AppState,
-    error::Result,
+    error::{Code, Result},
     http::{
         auth::CurrentUser,
         extract::{ApiPath, ApiQuery},
+        openapi::Binary,
     },
     service::export::{self, Download, Format},
 };
+
+/// The operations of this module, for the API description.
+#[derive(OpenApi)]
+#[openapi(paths(space, document))]
+pub struct ApiDoc;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -66,14 +73,32 @@ fn download(d: Download) -> Response {
         .into_response()
 }
 
-#[derive(Deserialize)]
+/// What to export of a space.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct SpaceExport {
+    /// Only this category (and its children).
     #[serde(default)]
     category_id: Option<String>,
 }
 
-/// `GET /api/v1/spaces/{id}/export[?category_id=]`: a zip the importer takes back unchanged.
+/// The space (or ?category_id= one category) as a zip of Markdown with front matter, as the importer takes it back (managers)
+#[utoipa::path(
+    get,
+    path = "/spaces/{id}/export",
+    tag = "documents",
+    operation_id = "export_space",
+    params(("id" = String, Path, description = "Space id"), SpaceExport),
+    responses((
+        status = 200,
+        description = "A zip the importer takes back unchanged",
+        content_type = "application/zip",
+        body = inline(Binary),
+        headers(("Content-Disposition" = String, description = "attachment, with the file name")),
+    )),
+    extensions(("x-error-codes" = json!([Code::Forbidden, Code::ServerBusy]))),
+)]
 async fn space(
     State(state): State<AppState>,
     who: CurrentUser,
@@ -88,14 +113,35 @@ async fn space(
     Ok(download(d))
 }
 
-#[derive(Deserialize)]
+/// The format of a document download.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct DocExport {
+    /// `md` (default, also `markdown`), `html` or `docx`.
     #[serde(default)]
     format: Option<String>,
 }
 
-/// `GET /api/v1/documents/{id}/export?format=md|html|docx`.
+/// One document, in the version the caller may read: ?format=md|html|docx
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/export",
+    tag = "documents",
+    operation_id = "export_document",
+    params(("id" = String, Path, description = "Document id"), DocExport),
+    responses((
+        status = 200,
+        description = "The file",
+        content(
+            (inline(Binary) = "text/markdown; charset=utf-8"),
+            (inline(Binary) = "text/html; charset=utf-8"),
+            (inline(Binary) = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        ),
+        headers(("Content-Disposition" = String, description = "attachment, with the file name")),
+    )),
+    extensions(("x-error-codes" = json!([Code::ServerBusy]))),
+)]
 async fn document(
     State(state): State<AppState>,
     who: CurrentUser,

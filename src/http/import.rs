@@ -4,16 +4,18 @@
 //! archive writes nothing and answers every problem (`"problems": [{"entry", "code", "message"}]`).
 
 use axum::{Json, Router, body::Bytes, extract::State, http::HeaderMap, routing::post};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::{
     AppState,
     domain::permission::Action,
-    error::{Error, Reason, Result},
+    error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
     http::{
         documents::actor,
         extract::{ApiPath, check_id},
+        openapi::Binary,
     },
     service::access,
     service::import::{self, ZipLimits},
@@ -36,13 +38,73 @@ pub fn router() -> Router<AppState> {
     )
 }
 
+/// The operations of this module, for the API description.
+#[derive(OpenApi)]
+#[openapi(paths(import_zip))]
+pub struct ApiDoc;
+
+/// What an import did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Documents created.
+    created: u64,
+    /// Documents that got a new version.
+    updated: u64,
+    /// Files whose content was unchanged.
+    unchanged: u64,
+    /// Entries not imported (not Markdown).
+    skipped: Vec<String>,
+    /// Categories created.
+    categories: u64,
+}
+
+impl From<import::ImportReport> for ImportReport {
+    fn from(r: import::ImportReport) -> Self {
+        // Whole, so that a field added there cannot be left out here.
+        let import::ImportReport {
+            created,
+            updated,
+            unchanged,
+            skipped,
+            categories,
+        } = r;
+        ImportReport {
+            created,
+            updated,
+            unchanged,
+            skipped,
+            categories,
+        }
+    }
+}
+
+/// Import a zip of Markdown files; sub-folders become categories (managers)
+///
+/// The whole archive is checked before anything is written: a bad one writes nothing and answers
+/// 400 `invalid_input` with `reason` `bad_entries` and every problem (`problems`).
+#[utoipa::path(
+    post,
+    path = "/spaces/{id}/import",
+    tag = "documents",
+    operation_id = "import_zip",
+    params(("id" = String, Path, description = "Space id")),
+    request_body(
+        content = inline(Binary),
+        content_type = "application/zip",
+        description = "A zip archive (also accepted as application/octet-stream)"
+    ),
+    responses((status = 200, body = ImportReport)),
+    extensions(("x-error-codes" = json!([
+        Code::Forbidden, Code::InvalidInput, Code::ImportConflict, Code::ServerBusy,
+    ]))),
+)]
 async fn import_zip(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ImportReport>> {
     check_id(&id, "space")?;
     let store = state.store.clone();
     let space = access::load_space(&store, &id)?;
@@ -93,5 +155,5 @@ async fn import_zip(
         .await?;
     state.store.flush().await?;
     state.notify_indexer();
-    Ok(Json(json!(report)))
+    Ok(Json(report.into()))
 }

@@ -15,7 +15,19 @@ use axum::{
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::{AppState, error::Result, http::auth::CurrentUser, service::backups};
+use utoipa::OpenApi;
+
+use crate::{
+    AppState,
+    error::{Code, Result},
+    http::auth::CurrentUser,
+    service::backups,
+};
+
+/// The operations of this module, for the API description.
+#[derive(OpenApi)]
+#[openapi(paths(scrape))]
+pub struct ApiDoc;
 
 /// Latency buckets, in seconds (1 ms to 10 s).
 const BUCKETS: &[f64] = &[
@@ -128,7 +140,20 @@ fn text(body: String) -> Response {
         .into_response()
 }
 
-/// `GET /metrics` on the main address: admins only.
+/// Prometheus metrics (admins; or unauthenticated on --metrics-bind)
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "meta",
+    operation_id = "metrics",
+    responses((
+        status = 200,
+        description = "The Prometheus text format",
+        content_type = "text/plain; version=0.0.4; charset=utf-8",
+        body = String,
+    )),
+    extensions(("x-error-codes" = json!([Code::Forbidden]))),
+)]
 async fn scrape(State(state): State<AppState>, who: CurrentUser) -> Result<Response> {
     who.require_admin()?;
     let st = state.clone();

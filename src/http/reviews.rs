@@ -7,9 +7,9 @@ use axum::{
     extract::State,
     routing::{get, post, put},
 };
-use chrono::Utc;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::{
     AppState,
@@ -17,19 +17,37 @@ use crate::{
         permission::Principal,
         review::{Quorum, Review, ReviewAction, ReviewState},
     },
-    error::{Error, Reason, Result},
+    error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
     http::{
-        documents::actor,
+        documents::{VersionDiff, actor},
         extract::{ApiJson, ApiPath, ApiQuery},
     },
-    model::{Doc, Group, User},
+    model::{Doc, DocStatus, Group, User},
     service::access,
     service::documents as docs,
     service::documents::user_names,
-    service::reviews::{self, SensitiveWord, StoredReview},
+    service::reviews::{self, StoredReview},
     store::Store,
 };
+
+/// The operations of this module, for the API description.
+#[derive(OpenApi)]
+#[openapi(paths(
+    submit,
+    set_review_by,
+    list,
+    stale,
+    read,
+    approve,
+    reject,
+    withdraw,
+    notifications,
+    mark_read,
+    get_words,
+    put_words
+))]
+pub struct ApiDoc;
 
 /// Routes of this module.
 pub fn router() -> Router<AppState> {
@@ -47,63 +65,146 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sensitive-words", get(get_words).put(put_words))
 }
 
-/// The API name of a review state (`pending` while in review, as the queue filter says).
-fn state_name(s: ReviewState) -> &'static str {
-    match s {
-        ReviewState::InReview { .. } => "pending",
-        ReviewState::Approved => "approved",
-        ReviewState::Rejected => "rejected",
-        ReviewState::Withdrawn => "withdrawn",
-        ReviewState::Superseded => "superseded",
+/// Where a review stands, as the API names it (`pending` while in review, as the queue filter
+/// says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = ReviewStatus)]
+pub enum StateName {
+    /// In review.
+    Pending,
+    /// Approved at every stage, published.
+    Approved,
+    /// Rejected.
+    Rejected,
+    /// Withdrawn by its author.
+    Withdrawn,
+    /// A later submission of the same document replaced it.
+    Superseded,
+}
+
+impl StateName {
+    fn of(s: ReviewState) -> Self {
+        match s {
+            ReviewState::InReview { .. } => StateName::Pending,
+            ReviewState::Approved => StateName::Approved,
+            ReviewState::Rejected => StateName::Rejected,
+            ReviewState::Withdrawn => StateName::Withdrawn,
+            ReviewState::Superseded => StateName::Superseded,
+        }
     }
 }
 
-fn current_stage(r: &Review) -> (Option<usize>, Option<&str>) {
+/// The API name of a review state.
+fn state_name(s: ReviewState) -> &'static str {
+    match StateName::of(s) {
+        StateName::Pending => "pending",
+        StateName::Approved => "approved",
+        StateName::Rejected => "rejected",
+        StateName::Withdrawn => "withdrawn",
+        StateName::Superseded => "superseded",
+    }
+}
+
+fn current_stage(r: &Review) -> (Option<usize>, Option<String>) {
     match r.current_stage() {
-        Some((i, s)) => (Some(i), Some(s.name.as_str())),
+        Some((i, s)) => (Some(i), Some(s.name.clone())),
         None => (None, None),
     }
 }
 
 /// A review as the queue lists it.
-fn summary(store: &Store, s: &StoredReview) -> Value {
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewSummary {
+    /// Review id.
+    id: String,
+    /// The document.
+    doc_id: String,
+    /// Title of the submitted version.
+    title: String,
+    /// The same as `title`.
+    doc_title: String,
+    /// The submitted version.
+    version: u64,
+    /// Login name of the author.
+    author: String,
+    /// User id of the author.
+    author_id: String,
+    /// Display name of the author.
+    author_name: String,
+    /// Where it stands.
+    state: StateName,
+    /// The current stage (0-based), while pending.
+    stage: Option<usize>,
+    /// Its name.
+    stage_name: Option<String>,
+    /// How many stages the policy has.
+    stages: usize,
+    /// Submitted at.
+    submitted_at: DateTime<Utc>,
+    /// The same as `submitted_at`.
+    created_at: DateTime<Utc>,
+    /// How many flagged sensitive words the submitted version holds.
+    flags: usize,
+}
+
+/// A review as the queue lists it.
+fn summary(store: &Store, s: &StoredReview) -> ReviewSummary {
     let r = &s.review;
     let (author, author_name) = user_names(store, &r.author);
     let (stage, stage_name) = current_stage(r);
-    json!({
-        "id": r.id,
-        "doc_id": r.doc_id,
-        "title": s.title,
-        "doc_title": s.title,
-        "version": r.version,
-        "author": author,
-        "author_id": r.author,
-        "author_name": author_name,
-        "state": state_name(r.state),
-        "stage": stage,
-        "stage_name": stage_name,
-        "stages": r.policy.stages.len(),
-        "submitted_at": r.submitted_at,
-        "created_at": r.submitted_at,
-        "flags": s.flags.len(),
-    })
+    ReviewSummary {
+        id: r.id.clone(),
+        doc_id: r.doc_id.clone(),
+        title: s.title.clone(),
+        doc_title: s.title.clone(),
+        version: r.version,
+        author,
+        author_id: r.author.clone(),
+        author_name,
+        state: StateName::of(r.state),
+        stage,
+        stage_name,
+        stages: r.policy.stages.len(),
+        submitted_at: r.submitted_at,
+        created_at: r.submitted_at,
+        flags: s.flags.len(),
+    }
 }
 
-#[derive(Deserialize)]
+/// What to submit.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SubmitReview)]
 struct SubmitRequest {
+    /// The version (default: the head).
     #[serde(default)]
     version: Option<u64>,
+    /// A note to the reviewers.
     #[serde(default)]
     message: Option<String>,
 }
 
+/// Submit a version for review
+#[utoipa::path(
+    post,
+    path = "/documents/{id}/submit",
+    tag = "reviews",
+    operation_id = "submit_review",
+    params(("id" = String, Path, description = "Document id")),
+    request_body = SubmitRequest,
+    responses((status = 200, description = "The new review", body = ReviewDetail)),
+    extensions(("x-error-codes" = json!([
+        Code::Forbidden, Code::NoReviewPolicy, Code::VersionElsewhere, Code::AlreadyPublished,
+        Code::SensitiveWords, Code::InvalidPolicy, Code::NoEligibleReviewer, Code::ServerBusy,
+    ]))),
+)]
 async fn submit(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<SubmitRequest>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReviewDetail>> {
     let store = &state.store;
     let stored = reviews::submit(
         store,
@@ -119,21 +220,45 @@ async fn submit(
     Ok(Json(detail_on_pool(&state, &who, stored).await?))
 }
 
-#[derive(Deserialize)]
+/// Filters and page of the review queue.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `pending` (default), `approved`, `rejected`, `withdrawn`, `superseded` or `all`.
     #[serde(default)]
+    #[param(pattern = "^(pending|approved|rejected|withdrawn|superseded|all)$")]
     state: Option<String>,
+    /// `me`: reviews waiting on the caller (closed ones: those the caller was named in or
+    /// decided).
     #[serde(default)]
+    #[param(pattern = "^(me)?$")]
     assigned: Option<String>,
+    /// Only the caller's own submissions.
     #[serde(default)]
     mine: Option<bool>,
+    /// Only reviews of this document.
     #[serde(default)]
     doc_id: Option<String>,
+    /// Page size, 1 to 200 (default 50).
     #[serde(default)]
     limit: Option<usize>,
+    /// Reviews to skip.
     #[serde(default)]
     offset: Option<usize>,
+}
+
+/// A page of the review queue.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewList {
+    /// How many match.
+    total: usize,
+    /// Newest submission first.
+    items: Vec<ReviewSummary>,
+    /// The page size used.
+    limit: usize,
+    /// The offset used.
+    offset: usize,
 }
 
 /// Sends due `waiting_too_long` notifications (lazily, on queue and inbox reads).
@@ -144,11 +269,20 @@ async fn catch_up_waiting(state: &AppState) -> Result<()> {
     Ok(())
 }
 
+/// Review queue (?state=pending&assigned=me, mine=true)
+#[utoipa::path(
+    get,
+    path = "/reviews",
+    tag = "reviews",
+    operation_id = "list_reviews",
+    params(ListQuery),
+    responses((status = 200, body = ReviewList)),
+)]
 async fn list(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReviewList>> {
     let store = &state.store;
     catch_up_waiting(&state).await?;
     let wanted = q.state.as_deref().unwrap_or("pending");
@@ -215,39 +349,247 @@ async fn list(
     }
     items.sort_by_key(|s| std::cmp::Reverse(s.review.submitted_at));
     let total = items.len();
-    let page: Vec<Value> = items
+    let items = items
         .iter()
         .skip(offset)
         .take(limit)
         .map(|s| summary(store, s))
         .collect();
-    Ok(Json(
-        json!({"total": total, "items": page, "limit": limit, "offset": offset}),
-    ))
+    Ok(Json(ReviewList {
+        total,
+        items,
+        limit,
+        offset,
+    }))
+}
+
+/// A reviewer entry of a stage, with a name to show.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ReviewerView {
+    /// One account.
+    User {
+        /// `user:<id>`.
+        principal: String,
+        /// User id.
+        id: String,
+        /// Login name (null when the account is gone).
+        username: Option<String>,
+        /// Display name (the id when the account is gone).
+        display_name: String,
+    },
+    /// The members of a department.
+    Group {
+        /// `group:<id>`.
+        principal: String,
+        /// Group id.
+        id: String,
+        /// Its name (the id when it is gone).
+        display_name: String,
+    },
+    /// Every signed-in account.
+    Everyone {
+        /// `everyone`.
+        principal: String,
+        /// 所有人.
+        display_name: String,
+    },
 }
 
 /// A reviewer entry with a name to show.
-fn principal_view(store: &Store, p: &Principal) -> Value {
+fn principal_view(store: &Store, p: &Principal) -> ReviewerView {
     match p {
         Principal::User(id) => {
             let u: Option<User> = store.users.get(id).ok().flatten();
-            json!({
-                "principal": p.to_string(), "kind": "user", "id": id,
-                "username": u.as_ref().map(|u| u.username.clone()),
-                "display_name": u.map(|u| u.display_name).unwrap_or_else(|| id.clone()),
-            })
+            ReviewerView::User {
+                principal: p.to_string(),
+                id: id.clone(),
+                username: u.as_ref().map(|u| u.username.clone()),
+                display_name: u.map(|u| u.display_name).unwrap_or_else(|| id.clone()),
+            }
         }
         Principal::Group(id) => {
             let g: Option<Group> = store.groups.get(id).ok().flatten();
-            json!({
-                "principal": p.to_string(), "kind": "group", "id": id,
-                "display_name": g.map(|g| g.name).unwrap_or_else(|| id.clone()),
-            })
+            ReviewerView::Group {
+                principal: p.to_string(),
+                id: id.clone(),
+                display_name: g.map(|g| g.name).unwrap_or_else(|| id.clone()),
+            }
         }
-        Principal::Everyone => {
-            json!({"principal": "everyone", "kind": "everyone", "display_name": "所有人"})
+        Principal::Everyone => ReviewerView::Everyone {
+            principal: "everyone".into(),
+            display_name: "所有人".into(),
+        },
+    }
+}
+
+/// Where a stage stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StageStatus {
+    /// Passed.
+    Done,
+    /// Waiting for its reviewers.
+    Current,
+    /// Not reached.
+    Waiting,
+}
+
+/// One stage of a review.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageView {
+    /// 0-based.
+    index: usize,
+    /// Its name.
+    name: String,
+    /// How many of its reviewers must approve.
+    quorum: Quorum,
+    /// Who reviews at this stage.
+    reviewers: Vec<ReviewerView>,
+    /// Where it stands.
+    status: StageStatus,
+    /// Whether `status` is `done`.
+    done: bool,
+    /// The entries still to approve (`user:<id>`, `group:<id>`, `everyone`), at the current
+    /// stage; empty at the others.
+    waiting_on: Vec<String>,
+}
+
+/// One reviewer's decision.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecisionView {
+    /// The stage (0-based).
+    stage: usize,
+    /// Its name.
+    stage_name: Option<String>,
+    /// The reviewer's user id.
+    reviewer: String,
+    /// The reviewer's login name.
+    reviewer_username: String,
+    /// The reviewer's display name.
+    reviewer_name: String,
+    /// Approved (`true`) or rejected.
+    approve: bool,
+    /// The comment (always present on a rejection).
+    comment: Option<String>,
+    /// When.
+    at: DateTime<Utc>,
+    /// The stage entries this decision covers (`user:<id>`, `group:<id>`, `everyone`).
+    counts_for: Vec<String>,
+}
+
+/// What a listed sensitive word does to a submission containing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WordAction {
+    /// The submission is refused, with the positions shown.
+    Block,
+    /// The submission goes through; the reviewers see the word flagged.
+    Flag,
+}
+
+impl From<reviews::WordAction> for WordAction {
+    fn from(a: reviews::WordAction) -> Self {
+        match a {
+            reviews::WordAction::Block => WordAction::Block,
+            reviews::WordAction::Flag => WordAction::Flag,
         }
     }
+}
+
+impl From<WordAction> for reviews::WordAction {
+    fn from(a: WordAction) -> Self {
+        match a {
+            WordAction::Block => reviews::WordAction::Block,
+            WordAction::Flag => reviews::WordAction::Flag,
+        }
+    }
+}
+
+/// Where a listed word occurs in a submitted version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WordMatch {
+    /// The listed word.
+    word: String,
+    /// `title` or `body`.
+    field: String,
+    /// 1-based line (always 1 in the title).
+    line: usize,
+    /// 1-based column, in characters.
+    column: usize,
+    /// The word's action.
+    action: WordAction,
+}
+
+impl From<&reviews::WordMatch> for WordMatch {
+    fn from(m: &reviews::WordMatch) -> Self {
+        // Whole, so that a field added there cannot be left out here.
+        let reviews::WordMatch {
+            word,
+            field,
+            line,
+            column,
+            action,
+        } = m;
+        WordMatch {
+            word: word.clone(),
+            field: field.clone(),
+            line: *line,
+            column: *column,
+            action: (*action).into(),
+        }
+    }
+}
+
+/// A whole review: stages, decisions, flags and the diff against the published version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewDetail {
+    /// Review id.
+    id: String,
+    /// The document.
+    doc_id: String,
+    /// Title of the submitted version.
+    title: String,
+    /// The same as `title`.
+    doc_title: String,
+    /// The submitted version.
+    version: u64,
+    /// The version `diff` compares against (none: against an empty text).
+    base_version: Option<u64>,
+    /// Login name of the author.
+    author: String,
+    /// User id of the author.
+    author_id: String,
+    /// Display name of the author.
+    author_name: String,
+    /// The author's note to the reviewers.
+    message: String,
+    /// Where it stands.
+    state: StateName,
+    /// The current stage (0-based), while pending.
+    current_stage: Option<usize>,
+    /// Its name.
+    stage_name: Option<String>,
+    /// Submitted at.
+    submitted_at: DateTime<Utc>,
+    /// The same as `submitted_at`.
+    created_at: DateTime<Utc>,
+    /// The stages of the policy snapshotted at submission.
+    stages: Vec<StageView>,
+    /// Every decision so far, in order.
+    decisions: Vec<DecisionView>,
+    /// Flagged sensitive words in the submitted version.
+    flags: Vec<WordMatch>,
+    /// The submitted version against `base_version`.
+    diff: VersionDiff,
+    /// Whether the caller may approve or reject now.
+    can_decide: bool,
+    /// Whether the caller may withdraw it.
+    can_withdraw: bool,
+    /// Where the document's head version stands.
+    doc_status: DocStatus,
+    /// The document's published version.
+    published_version: Option<u64>,
 }
 
 /// Whether stage `i` is passed, for display (closed reviews included).
@@ -274,58 +616,70 @@ fn stage_done(r: &Review, i: usize) -> bool {
 }
 
 /// [`detail`] on the CPU pool: rebuilding two versions and diffing them is CPU work.
-async fn detail_on_pool(state: &AppState, who: &CurrentUser, s: StoredReview) -> Result<Value> {
+async fn detail_on_pool(
+    state: &AppState,
+    who: &CurrentUser,
+    s: StoredReview,
+) -> Result<ReviewDetail> {
     let (st, caller) = (state.clone(), who.clone());
     state.cpu.run(move || detail(&st.store, &caller, &s)).await
 }
 
 /// The whole review: stages, decisions, flags and the diff against the published version.
-fn detail(store: &Store, who: &CurrentUser, s: &StoredReview) -> Result<Value> {
+fn detail(store: &Store, who: &CurrentUser, s: &StoredReview) -> Result<ReviewDetail> {
     let r = &s.review;
     let doc: Doc = docs::load(store, &r.doc_id)?;
     let (author, author_name) = user_names(store, &r.author);
     let (stage, stage_name) = current_stage(r);
     let waiting: Vec<String> = r.waiting_on().iter().map(|p| p.to_string()).collect();
-    let stages: Vec<Value> = r
+    let stages = r
         .policy
         .stages
         .iter()
         .enumerate()
         .map(|(i, st)| {
             let status = if stage_done(r, i) {
-                "done"
+                StageStatus::Done
             } else if stage == Some(i) {
-                "current"
+                StageStatus::Current
             } else {
-                "waiting"
+                StageStatus::Waiting
             };
-            json!({
-                "index": i,
-                "name": st.name,
-                "quorum": st.quorum,
-                "reviewers": st.reviewers.iter().map(|p| principal_view(store, p)).collect::<Vec<_>>(),
-                "status": status,
-                "done": status == "done",
-                "waiting_on": if stage == Some(i) { waiting.clone() } else { Vec::new() },
-            })
+            StageView {
+                index: i,
+                name: st.name.clone(),
+                quorum: st.quorum,
+                reviewers: st
+                    .reviewers
+                    .iter()
+                    .map(|p| principal_view(store, p))
+                    .collect(),
+                status,
+                done: status == StageStatus::Done,
+                waiting_on: if stage == Some(i) {
+                    waiting.clone()
+                } else {
+                    Vec::new()
+                },
+            }
         })
         .collect();
-    let decisions: Vec<Value> = r
+    let decisions = r
         .decisions
         .iter()
         .map(|d| {
             let (username, name) = user_names(store, &d.reviewer);
-            json!({
-                "stage": d.stage,
-                "stage_name": r.policy.stages.get(d.stage).map(|s| s.name.clone()),
-                "reviewer": d.reviewer,
-                "reviewer_username": username,
-                "reviewer_name": name,
-                "approve": d.approve,
-                "comment": d.comment,
-                "at": d.at,
-                "counts_for": d.counts_for.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
-            })
+            DecisionView {
+                stage: d.stage,
+                stage_name: r.policy.stages.get(d.stage).map(|s| s.name.clone()),
+                reviewer: d.reviewer.clone(),
+                reviewer_username: username,
+                reviewer_name: name,
+                approve: d.approve,
+                comment: d.comment.clone(),
+                at: d.at,
+                counts_for: d.counts_for.iter().map(|p| p.to_string()).collect(),
+            }
         })
         .collect();
     // Compare against what readers see: the published version now while open, else the one
@@ -352,45 +706,58 @@ fn detail(store: &Store, who: &CurrentUser, s: &StoredReview) -> Result<Value> {
         None => reviews::empty_version(r.submitted_at),
     };
     let diff = docs::diff_versions(&from, &to, &crate::text::words);
-    Ok(json!({
-        "id": r.id,
-        "doc_id": r.doc_id,
-        "title": s.title,
-        "doc_title": s.title,
-        "version": r.version,
-        "base_version": base,
-        "author": author,
-        "author_id": r.author,
-        "author_name": author_name,
-        "message": s.message,
-        "state": state_name(r.state),
-        "current_stage": stage,
-        "stage_name": stage_name,
-        "submitted_at": r.submitted_at,
-        "created_at": r.submitted_at,
-        "stages": stages,
-        "decisions": decisions,
-        "flags": s.flags,
-        "diff": diff,
-        "can_decide": reviews::awaits(store, who, r, &doc)?,
-        "can_withdraw": r.state.is_open() && r.author == who.id(),
-        "doc_status": doc.status,
-        "published_version": doc.published_version,
-    }))
+    Ok(ReviewDetail {
+        id: r.id.clone(),
+        doc_id: r.doc_id.clone(),
+        title: s.title.clone(),
+        doc_title: s.title.clone(),
+        version: r.version,
+        base_version: base,
+        author,
+        author_id: r.author.clone(),
+        author_name,
+        message: s.message.clone(),
+        state: StateName::of(r.state),
+        current_stage: stage,
+        stage_name,
+        submitted_at: r.submitted_at,
+        created_at: r.submitted_at,
+        stages,
+        decisions,
+        flags: s.flags.iter().map(WordMatch::from).collect(),
+        diff: diff.into(),
+        can_decide: reviews::awaits(store, who, r, &doc)?,
+        can_withdraw: r.state.is_open() && r.author == who.id(),
+        doc_status: doc.status,
+        published_version: doc.published_version,
+    })
 }
 
+/// A review: stages, decisions, diff against the published version
+#[utoipa::path(
+    get,
+    path = "/reviews/{id}",
+    tag = "reviews",
+    operation_id = "read_review",
+    params(("id" = String, Path, description = "Review id")),
+    responses((status = 200, body = ReviewDetail)),
+    extensions(("x-error-codes" = json!([Code::ServerBusy]))),
+)]
 async fn read(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReviewDetail>> {
     let (stored, _) = reviews::load_visible(&state.store, &who, &id)?;
     Ok(Json(detail_on_pool(&state, &who, stored).await?))
 }
 
-#[derive(Deserialize)]
+/// A decision's comment.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ReviewComment)]
 struct CommentBody {
+    /// At most 2000 characters; required to reject.
     #[serde(default)]
     comment: Option<String>,
 }
@@ -417,7 +784,7 @@ async fn act(
     who: &CurrentUser,
     id: &str,
     action: ReviewAction,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReviewDetail>> {
     let store = &state.store;
     let decided = reviews::decide(store, who, &actor(who), id, action)?;
     store.flush().await?;
@@ -427,109 +794,361 @@ async fn act(
     Ok(Json(detail_on_pool(state, who, decided.review).await?))
 }
 
+/// Approve the current stage
+#[utoipa::path(
+    post,
+    path = "/reviews/{id}/approve",
+    tag = "reviews",
+    operation_id = "approve_review",
+    params(("id" = String, Path, description = "Review id")),
+    request_body = CommentBody,
+    responses((status = 200, description = "The review after the decision", body = ReviewDetail)),
+    extensions(("x-error-codes" = json!([
+        Code::Forbidden, Code::SelfApproval, Code::NotAReviewer, Code::AlreadyDecided,
+        Code::NotPending, Code::DocDeleted, Code::ReviewBusy, Code::InvalidPolicy,
+        Code::NoEligibleReviewer, Code::ServerBusy,
+    ]))),
+)]
 async fn approve(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CommentBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReviewDetail>> {
     let comment = check_comment(body.comment)?;
     act(&state, &who, &id, ReviewAction::Approve { comment }).await
 }
 
+/// Reject with a comment
+#[utoipa::path(
+    post,
+    path = "/reviews/{id}/reject",
+    tag = "reviews",
+    operation_id = "reject_review",
+    params(("id" = String, Path, description = "Review id")),
+    request_body = CommentBody,
+    responses((status = 200, description = "The review after the decision", body = ReviewDetail)),
+    extensions(("x-error-codes" = json!([
+        Code::Forbidden, Code::SelfApproval, Code::NotAReviewer, Code::AlreadyDecided,
+        Code::NotPending, Code::CommentRequired, Code::ReviewBusy, Code::InvalidPolicy,
+        Code::ServerBusy,
+    ]))),
+)]
 async fn reject(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CommentBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReviewDetail>> {
     // A missing comment is the domain's `comment_required`, like a blank one.
     let comment = check_comment(body.comment)?.unwrap_or_default();
     act(&state, &who, &id, ReviewAction::Reject { comment }).await
 }
 
+/// Withdraw one's own submission
+#[utoipa::path(
+    post,
+    path = "/reviews/{id}/withdraw",
+    tag = "reviews",
+    operation_id = "withdraw_review",
+    params(("id" = String, Path, description = "Review id")),
+    responses((status = 200, description = "The review, withdrawn", body = ReviewDetail)),
+    extensions(("x-error-codes" = json!([
+        Code::NotAuthor, Code::NotPending, Code::ReviewBusy, Code::ServerBusy,
+    ]))),
+)]
 async fn withdraw(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReviewDetail>> {
     act(&state, &who, &id, ReviewAction::Withdraw).await
 }
 
-#[derive(Deserialize)]
+/// The re-review date to set.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SetReviewBy)]
 struct ReviewByBody {
+    /// The date (`YYYY-MM-DD`); absent or null: none.
     #[serde(default)]
     date: Option<chrono::NaiveDate>,
 }
 
+/// A document's re-review date, after a change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewBy {
+    /// Document id.
+    id: String,
+    /// The date by which it should be reviewed again.
+    review_by: Option<NaiveDate>,
+}
+
+/// Set or clear the date by which the document should be reviewed again
+#[utoipa::path(
+    put,
+    path = "/documents/{id}/review-by",
+    tag = "reviews",
+    operation_id = "set_review_by",
+    params(("id" = String, Path, description = "Document id")),
+    request_body = ReviewByBody,
+    responses((status = 200, body = ReviewBy)),
+    extensions(("x-error-codes" = json!([Code::Forbidden]))),
+)]
 async fn set_review_by(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReviewByBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ReviewBy>> {
     let store = &state.store;
     let doc = reviews::set_review_by(store, &who, &actor(&who), &id, body.date)?;
     store.flush().await?;
-    Ok(Json(json!({"id": doc.id, "review_by": doc.review_by})))
+    Ok(Json(ReviewBy {
+        id: doc.id,
+        review_by: doc.review_by,
+    }))
 }
 
-async fn stale(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
+/// A published document past its review-by date.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaleDoc {
+    /// Document id.
+    id: String,
+    /// Title.
+    title: String,
+    /// The space.
+    space_id: String,
+    /// The category, or none at the space root.
+    category_id: Option<String>,
+    /// The date passed.
+    review_by: Option<NaiveDate>,
+    /// Days since that date.
+    days_overdue: Option<i64>,
+    /// Head version.
+    version: u64,
+    /// The version readers see.
+    published_version: Option<u64>,
+    /// Where the head version stands.
+    status: DocStatus,
+    /// Login name of the head version's author.
+    author: String,
+    /// Display name of the head version's author.
+    author_name: String,
+    /// Time of the head version.
+    updated_at: DateTime<Utc>,
+}
+
+/// Documents past their review-by date.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaleList {
+    /// How many.
+    total: usize,
+    /// The documents.
+    items: Vec<StaleDoc>,
+}
+
+/// Published documents past their review-by date
+#[utoipa::path(
+    get,
+    path = "/reviews/stale",
+    tag = "reviews",
+    operation_id = "stale_documents",
+    responses((status = 200, description = "In places where the caller reviews", body = StaleList)),
+)]
+async fn stale(State(state): State<AppState>, who: CurrentUser) -> Result<Json<StaleList>> {
     let store = &state.store;
     let today = Utc::now().date_naive();
     let docs = reviews::stale(store, &who, today)?;
-    let items: Vec<Value> = docs
+    let items: Vec<StaleDoc> = docs
         .iter()
         .map(|d| {
             let (author, author_name) = user_names(store, &d.updated_by);
-            json!({
-                "id": d.id, "title": d.title, "space_id": d.space_id, "category_id": d.category_id,
-                "review_by": d.review_by,
-                "days_overdue": d.review_by.map(|r| (today - r).num_days()),
-                "version": d.version, "published_version": d.published_version, "status": d.status,
-                "author": author, "author_name": author_name, "updated_at": d.updated_at,
-            })
+            StaleDoc {
+                id: d.id.clone(),
+                title: d.title.clone(),
+                space_id: d.space_id.clone(),
+                category_id: d.category_id.clone(),
+                review_by: d.review_by,
+                days_overdue: d.review_by.map(|r| (today - r).num_days()),
+                version: d.version,
+                published_version: d.published_version,
+                status: d.status,
+                author,
+                author_name,
+                updated_at: d.updated_at,
+            }
         })
         .collect();
-    Ok(Json(json!({"total": items.len(), "items": items})))
+    Ok(Json(StaleList {
+        total: items.len(),
+        items,
+    }))
 }
 
-#[derive(Deserialize)]
+/// A page of the inbox.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct InboxQuery {
+    /// Page size, 1 to 100 (default 20).
     #[serde(default)]
     limit: Option<usize>,
+    /// Notifications to skip.
     #[serde(default)]
     offset: Option<usize>,
 }
 
+/// What a notification announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// A submission reached a stage you review.
+    ReviewRequested,
+    /// Your submission passed a stage.
+    StageAdvanced,
+    /// Your submission passed every stage and is published.
+    Approved,
+    /// Your submission was rejected (the text carries the comment).
+    Rejected,
+    /// A review you are waited on has been pending too long.
+    WaitingTooLong,
+}
+
+impl From<reviews::NotificationKind> for NotificationKind {
+    fn from(k: reviews::NotificationKind) -> Self {
+        match k {
+            reviews::NotificationKind::ReviewRequested => NotificationKind::ReviewRequested,
+            reviews::NotificationKind::StageAdvanced => NotificationKind::StageAdvanced,
+            reviews::NotificationKind::Approved => NotificationKind::Approved,
+            reviews::NotificationKind::Rejected => NotificationKind::Rejected,
+            reviews::NotificationKind::WaitingTooLong => NotificationKind::WaitingTooLong,
+        }
+    }
+}
+
+/// One in-app notification.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notification {
+    /// The id to send back to mark it read.
+    id: String,
+    /// What it announces.
+    kind: NotificationKind,
+    /// The message (Chinese).
+    text: String,
+    /// Where the web app goes, e.g. `#/reviews/<id>` or `#/doc/<id>`.
+    link: String,
+    /// When.
+    created_at: DateTime<Utc>,
+    /// Whether it has been read.
+    read: bool,
+    /// The review concerned.
+    review_id: Option<String>,
+    /// The document concerned.
+    doc_id: Option<String>,
+}
+
+impl From<reviews::Notification> for Notification {
+    fn from(n: reviews::Notification) -> Self {
+        // Whole, so that a field added there cannot be left out here.
+        let reviews::Notification {
+            id,
+            kind,
+            text,
+            link,
+            created_at,
+            read,
+            review_id,
+            doc_id,
+        } = n;
+        Notification {
+            id,
+            kind: kind.into(),
+            text,
+            link,
+            created_at,
+            read,
+            review_id,
+            doc_id,
+        }
+    }
+}
+
+/// A page of the caller's notifications.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Inbox {
+    /// Unread, in all.
+    unread: usize,
+    /// Notifications, in all.
+    total: usize,
+    /// Newest first.
+    items: Vec<Notification>,
+    /// The page size used.
+    limit: usize,
+    /// The offset used.
+    offset: usize,
+}
+
+/// In-app inbox with the unread count
+#[utoipa::path(
+    get,
+    path = "/notifications",
+    tag = "reviews",
+    operation_id = "notifications",
+    params(InboxQuery),
+    responses((status = 200, body = Inbox)),
+)]
 async fn notifications(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiQuery(q): ApiQuery<InboxQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Inbox>> {
     catch_up_waiting(&state).await?;
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let offset = q.offset.unwrap_or(0);
     let inbox = reviews::inbox(&state.store, who.id(), limit, offset)?;
-    Ok(Json(json!({
-        "unread": inbox.unread, "total": inbox.total, "items": inbox.items, "limit": limit, "offset": offset,
-    })))
+    Ok(Json(Inbox {
+        unread: inbox.unread,
+        total: inbox.total,
+        items: inbox.items.into_iter().map(Notification::from).collect(),
+        limit,
+        offset,
+    }))
 }
 
-#[derive(Deserialize)]
+/// Which notifications to mark read.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = MarkRead)]
 struct ReadBody {
+    /// At most 1,000 ids; absent or null: all of them.
     #[serde(default)]
     ids: Option<Vec<String>>,
 }
 
+/// The inbox after marking notifications read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Marked {
+    /// How many changed from unread to read.
+    marked: usize,
+    /// Unread now.
+    unread: usize,
+}
+
+/// Mark notifications read
+#[utoipa::path(
+    post,
+    path = "/notifications/read",
+    tag = "reviews",
+    operation_id = "mark_notifications_read",
+    request_body = ReadBody,
+    responses((status = 200, body = Marked)),
+)]
 async fn mark_read(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiJson(body): ApiJson<ReadBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Marked>> {
     if body.ids.as_ref().is_some_and(|ids| ids.len() > 1000) {
         return Err(Error::invalid("ids", "at most 1,000 ids at once")
             .because(Reason::TooMany)
@@ -539,27 +1158,92 @@ async fn mark_read(
     let changed = reviews::mark_read(store, who.id(), body.ids.as_deref())?;
     store.flush().await?;
     let unread = reviews::inbox(store, who.id(), 0, 0)?.unread;
-    Ok(Json(json!({"marked": changed, "unread": unread})))
+    Ok(Json(Marked {
+        marked: changed,
+        unread,
+    }))
 }
 
-async fn get_words(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
-    who.require_admin()?;
-    Ok(Json(json!({"words": reviews::stored_words(&state.store)?})))
-}
-
-#[derive(Deserialize)]
+/// One entry of the sensitive-word list.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct WordsBody {
+pub struct SensitiveWord {
+    /// The word (matched case-insensitively for ASCII letters).
+    word: String,
+    /// Block or flag.
+    action: WordAction,
+}
+
+impl From<reviews::SensitiveWord> for SensitiveWord {
+    fn from(w: reviews::SensitiveWord) -> Self {
+        // Whole, so that a field added there cannot be left out here.
+        let reviews::SensitiveWord { word, action } = w;
+        SensitiveWord {
+            word,
+            action: action.into(),
+        }
+    }
+}
+
+impl From<SensitiveWord> for reviews::SensitiveWord {
+    fn from(w: SensitiveWord) -> Self {
+        let SensitiveWord { word, action } = w;
+        reviews::SensitiveWord {
+            word,
+            action: action.into(),
+        }
+    }
+}
+
+/// The sensitive-word list (asked for, sent, or as stored after a change).
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SensitiveWordList)]
+pub struct WordsBody {
+    /// The words.
     words: Vec<SensitiveWord>,
 }
 
+impl WordsBody {
+    fn of(words: Vec<reviews::SensitiveWord>) -> Self {
+        WordsBody {
+            words: words.into_iter().map(SensitiveWord::from).collect(),
+        }
+    }
+}
+
+/// The sensitive-word list (admins)
+#[utoipa::path(
+    get,
+    path = "/admin/sensitive-words",
+    tag = "admin",
+    operation_id = "sensitive_words",
+    responses((status = 200, body = WordsBody)),
+    extensions(("x-error-codes" = json!([Code::Forbidden]))),
+)]
+async fn get_words(State(state): State<AppState>, who: CurrentUser) -> Result<Json<WordsBody>> {
+    who.require_admin()?;
+    Ok(Json(WordsBody::of(reviews::stored_words(&state.store)?)))
+}
+
+/// Replace the sensitive-word list (admins)
+#[utoipa::path(
+    put,
+    path = "/admin/sensitive-words",
+    tag = "admin",
+    operation_id = "set_sensitive_words",
+    request_body = WordsBody,
+    responses((status = 200, description = "The list as stored", body = WordsBody)),
+    extensions(("x-error-codes" = json!([Code::Forbidden]))),
+)]
 async fn put_words(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiJson(body): ApiJson<WordsBody>,
-) -> Result<Json<Value>> {
-    let words = reviews::set_words(&state.store, &who, &body.words)?;
+) -> Result<Json<WordsBody>> {
+    let sent: Vec<reviews::SensitiveWord> = body.words.into_iter().map(Into::into).collect();
+    let words = reviews::set_words(&state.store, &who, &sent)?;
     let store = &state.store;
     store.flush().await?;
-    Ok(Json(json!({"words": words})))
+    Ok(Json(WordsBody::of(words)))
 }

@@ -4,14 +4,15 @@
 use std::collections::{BTreeMap, HashSet};
 
 use axum::{Json, Router, extract::State, routing::get};
+use chrono::{DateTime, Utc};
 use hanlin_index::{Access, SearchRequest, Sort};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::{
     AppState,
     domain::permission::Scopes,
-    error::{Error, Reason, Result},
+    error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
     http::extract::{ApiJson, ApiQuery},
     service::access,
@@ -26,17 +27,128 @@ pub fn router() -> Router<AppState> {
         .route("/admin/synonyms", get(get_synonyms).put(put_synonyms))
 }
 
-#[derive(Deserialize)]
+/// The operations of this module, for the API description.
+#[derive(OpenApi)]
+#[openapi(paths(search, get_synonyms, put_synonyms))]
+pub struct ApiDoc;
+
+/// A search.
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
+    /// Words, `"phrases"`, `-excluded`, and filters (`tag:`, `space:`, `author:`, `type:`,
+    /// `before:`, `after:`); empty: everything readable.
     #[serde(default)]
     q: String,
+    /// Hits per page, 1 to 100 (default 10).
     #[serde(default)]
+    #[param(value_type = Option<u32>, maximum = 100)]
     limit: Option<String>,
+    /// Hits to skip, at most 10,000.
     #[serde(default)]
+    #[param(value_type = Option<u32>, maximum = 10000)]
     offset: Option<String>,
+    /// `relevance` (default) or `recent`.
     #[serde(default)]
+    #[param(pattern = "^(relevance|recent)?$")]
     sort: Option<String>,
+}
+
+/// One search hit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchHit {
+    /// Document id.
+    id: String,
+    /// Title (plain).
+    title: String,
+    /// Title, HTML-escaped, matches in `<mark>`.
+    title_html: String,
+    /// About 120 characters of body, HTML-escaped, matches in `<mark>`.
+    snippet: String,
+    /// `doc` or `record`.
+    kind: String,
+    /// Space id.
+    space_id: String,
+    /// Category id.
+    category_id: Option<String>,
+    /// Names of the categories from the space root down, those the caller may read.
+    category_path: Vec<String>,
+    /// Tags.
+    tags: Vec<String>,
+    /// Login name of the author.
+    author: String,
+    /// Last update.
+    updated_at: DateTime<Utc>,
+    /// Relevance (0 for filter-only queries).
+    score: f64,
+    /// The section that matches best, when it is not the top of the document: the snippet comes
+    /// from it and the page opens at its anchor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    section: Option<HitSection>,
+    /// Display name of the author.
+    author_name: String,
+}
+
+/// The best-matching section of a hit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitSection {
+    /// Heading text.
+    heading: String,
+    /// Anchor of the heading on the rendered page.
+    anchor: String,
+}
+
+/// Counts over all matching documents the caller may read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Facets {
+    /// Tag → count.
+    tags: BTreeMap<String, u64>,
+    /// Category id → count.
+    categories: BTreeMap<String, u64>,
+    /// Space id → count.
+    spaces: BTreeMap<String, u64>,
+}
+
+impl From<hanlin_index::Facets> for Facets {
+    fn from(f: hanlin_index::Facets) -> Self {
+        // Whole, so that a field added there cannot be left out here.
+        let hanlin_index::Facets {
+            tags,
+            categories,
+            spaces,
+        } = f;
+        Facets {
+            tags,
+            categories,
+            spaces,
+        }
+    }
+}
+
+/// One page of search results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchResults {
+    /// Matching documents the caller may read; a lower bound when `total_is_lower_bound`.
+    total: usize,
+    /// True when counting stopped early (very broad queries): `total` and the facets cover only
+    /// the first matches counted.
+    total_is_lower_bound: bool,
+    /// The page.
+    hits: Vec<SearchHit>,
+    /// Counts over all matches.
+    facets: Facets,
+    /// True when some words of the query match nothing the caller may read (`unmatched`).
+    partial: bool,
+    /// The query's words that match no visible document. Unless at least two other words match,
+    /// there are no hits at all; otherwise the hits hold every other word.
+    unmatched: Vec<String>,
+    /// Names of the spaces and categories named by id in `facets` and `hits`.
+    labels: BTreeMap<String, String>,
+    /// The page size used.
+    limit: usize,
+    /// The offset used.
+    offset: usize,
 }
 
 fn parse_num(v: Option<&str>, field: &str, default: usize, max: usize) -> Result<usize> {
@@ -58,11 +170,21 @@ fn parse_num(v: Option<&str>, field: &str, default: usize, max: usize) -> Result
     }
 }
 
+/// Full-text search: ?q=&limit=&offset=&sort=relevance|recent; hits with snippets and facets
+#[utoipa::path(
+    get,
+    path = "/search",
+    tag = "search",
+    operation_id = "search",
+    params(SearchQuery),
+    responses((status = 200, body = SearchResults)),
+    extensions(("x-error-codes" = json!([Code::InvalidQuery]))),
+)]
 async fn search(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiQuery(q): ApiQuery<SearchQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<SearchResults>> {
     let limit = parse_num(q.limit.as_deref(), "limit", 10, 100)?.max(1);
     let offset = parse_num(q.offset.as_deref(), "offset", 0, 10_000)?;
     let sort = match q.sort.as_deref() {
@@ -105,34 +227,72 @@ async fn search(
         wanted.insert(h.space_id.as_str());
     }
     let catalog = store.catalog()?;
-    let labels: BTreeMap<&str, &str> = wanted
+    let labels: BTreeMap<String, String> = wanted
         .into_iter()
-        .filter_map(|id| Some((id, catalog.name_of(id)?)))
+        .filter_map(|id| Some((id.to_owned(), catalog.name_of(id)?.to_owned())))
         .collect();
     // Display names of the authors, for people rather than login names; category paths as they
     // stand now, naming only the categories the caller may read (a readable category may sit
     // under one cut off by `inherit: false`).
-    let mut hits = serde_json::to_value(&results.hits).map_err(Error::internal)?;
-    if let Some(arr) = hits.as_array_mut() {
-        for h in arr {
-            let name = h["author"].as_str().unwrap_or("").to_owned();
-            let display = catalog.display_names.get(&name).cloned().unwrap_or(name);
-            h["author_name"] = json!(display);
-            let path = visible_path(&catalog, &scopes, h["category_id"].as_str());
-            h["category_path"] = json!(path);
-        }
-    }
-    Ok(Json(json!({
-        "total": results.total,
-        "total_is_lower_bound": results.total_is_lower_bound,
-        "hits": hits,
-        "facets": results.facets,
-        "partial": results.partial,
-        "unmatched": results.unmatched,
-        "labels": labels,
-        "limit": limit,
-        "offset": offset,
-    })))
+    let hits = results
+        .hits
+        .into_iter()
+        .map(|h| {
+            // Whole, so that a field added there cannot be left out here.
+            let hanlin_index::Hit {
+                id,
+                title,
+                title_html,
+                snippet,
+                kind,
+                space_id,
+                category_id,
+                category_path: _,
+                tags,
+                author,
+                updated_at,
+                score,
+                section,
+            } = h;
+            let author_name = catalog
+                .display_names
+                .get(&author)
+                .cloned()
+                .unwrap_or_else(|| author.clone());
+            let category_path = visible_path(&catalog, &scopes, category_id.as_deref());
+            SearchHit {
+                id,
+                title,
+                title_html,
+                snippet,
+                kind,
+                space_id,
+                category_id,
+                category_path,
+                tags,
+                author,
+                updated_at,
+                // As before: the index's f32, widened exactly.
+                score: f64::from(score),
+                section: section.map(|s| {
+                    let hanlin_index::HitSection { heading, anchor } = s;
+                    HitSection { heading, anchor }
+                }),
+                author_name,
+            }
+        })
+        .collect();
+    Ok(Json(SearchResults {
+        total: results.total,
+        total_is_lower_bound: results.total_is_lower_bound,
+        hits,
+        facets: results.facets.into(),
+        partial: results.partial,
+        unmatched: results.unmatched,
+        labels,
+        limit,
+        offset,
+    }))
 }
 
 /// The names of the categories from the space root down to `category_id` that `scopes` may read,
@@ -154,25 +314,53 @@ fn visible_path(catalog: &Catalog, scopes: &Scopes, category_id: Option<&str>) -
     path
 }
 
-async fn get_synonyms(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Value>> {
-    who.require_admin()?;
-    Ok(Json(json!({"groups": settings::synonyms(&state.store)?})))
-}
-
-#[derive(Deserialize)]
+/// The admin synonym groups (asked for, sent, or as stored after a change).
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SynonymsBody {
+#[schema(as = SynonymGroups)]
+pub struct SynonymsBody {
+    /// Groups of words searched as one another: at most 5,000 groups of at least two words of
+    /// at most 50 characters.
     groups: Vec<Vec<String>>,
 }
 
+/// Admin synonym groups (admins)
+#[utoipa::path(
+    get,
+    path = "/admin/synonyms",
+    tag = "admin",
+    operation_id = "synonyms",
+    responses((status = 200, body = SynonymsBody)),
+    extensions(("x-error-codes" = json!([Code::Forbidden]))),
+)]
+async fn get_synonyms(
+    State(state): State<AppState>,
+    who: CurrentUser,
+) -> Result<Json<SynonymsBody>> {
+    who.require_admin()?;
+    Ok(Json(SynonymsBody {
+        groups: settings::synonyms(&state.store)?,
+    }))
+}
+
+/// Replace admin synonym groups (admins)
+#[utoipa::path(
+    put,
+    path = "/admin/synonyms",
+    tag = "admin",
+    operation_id = "set_synonyms",
+    request_body = SynonymsBody,
+    responses((status = 200, description = "The groups as stored", body = SynonymsBody)),
+    extensions(("x-error-codes" = json!([Code::Forbidden]))),
+)]
 async fn put_synonyms(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiJson(body): ApiJson<SynonymsBody>,
-) -> Result<Json<Value>> {
+) -> Result<Json<SynonymsBody>> {
     let groups = settings::set_synonyms(&state.store, &who, &body.groups)?;
     let store = &state.store;
     store.flush().await?;
     state.index.set_extra_synonyms(groups.clone());
-    Ok(Json(json!({"groups": groups})))
+    Ok(Json(SynonymsBody { groups }))
 }

@@ -9,7 +9,7 @@ use axum::{
 };
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::{OpenApi, ToSchema};
 
 use crate::{
     AppState,
@@ -27,15 +27,51 @@ pub fn router() -> Router<AppState> {
         .route("/me", get(me))
 }
 
-#[derive(Deserialize)]
+/// The operations of this module, for the API description.
+#[derive(OpenApi)]
+#[openapi(paths(login, logout, me))]
+pub struct ApiDoc;
+
+/// Credentials.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Login)]
 struct LoginRequest {
+    /// Login name (case-insensitive).
     username: String,
+    /// Password.
     password: String,
 }
 
+/// A session opened.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoggedIn {
+    /// The session token: the session cookie's value, also usable as a bearer token.
+    token: String,
+    /// What cookie-authenticated writes send in `X-CSRF-Token`.
+    csrf_token: String,
+    /// Who logged in.
+    user: UserView,
+}
+
+/// The caller and the CSRF token of their session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    /// Who is asking.
+    user: UserView,
+    /// What cookie-authenticated writes send in `X-CSRF-Token`.
+    csrf_token: String,
+}
+
+/// A change that answers nothing more than that it happened.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Done {
+    /// Always true.
+    pub ok: bool,
+}
+
 /// A user as the API shows it (never the password hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     /// Id.
     pub id: String,
@@ -89,6 +125,23 @@ fn known_device(
     }
 }
 
+/// Log in: returns a token (also usable as a bearer token), a CSRF token and sets the session cookie
+#[utoipa::path(
+    post,
+    path = "/session",
+    tag = "session",
+    operation_id = "login",
+    security(()),
+    request_body = LoginRequest,
+    responses((
+        status = 200,
+        body = LoggedIn,
+        headers(("Set-Cookie" = String, description = "The session cookie (and a device cookie after a first login from this browser)")),
+    )),
+    extensions(("x-error-codes" = json!([
+        Code::InvalidCredentials, Code::AccountInactive, Code::TooManyRequests,
+    ]))),
+)]
 async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -178,11 +231,11 @@ async fn login(
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
     );
-    let body = Json(json!({
-        "token": token,
-        "csrf_token": session.csrf_token,
-        "user": UserView::new(&user, groups),
-    }));
+    let body = Json(LoggedIn {
+        token,
+        csrf_token: session.csrf_token,
+        user: UserView::new(&user, groups),
+    });
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
@@ -203,6 +256,18 @@ async fn login(
     Ok((headers, body).into_response())
 }
 
+/// Log out: the token stops working
+#[utoipa::path(
+    delete,
+    path = "/session",
+    tag = "session",
+    operation_id = "logout",
+    responses((
+        status = 200,
+        body = Done,
+        headers(("Set-Cookie" = String, description = "Clears the session cookie")),
+    )),
+)]
 async fn logout(State(state): State<AppState>, who: CurrentUser) -> Result<Response> {
     sessions::close(&state.store, &who, &who.token_key)?;
     state.store.flush().await?;
@@ -212,13 +277,21 @@ async fn logout(State(state): State<AppState>, who: CurrentUser) -> Result<Respo
         ""
     };
     let cookie = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}");
-    Ok(([(header::SET_COOKIE, cookie)], Json(json!({"ok": true}))).into_response())
+    Ok(([(header::SET_COOKIE, cookie)], Json(Done { ok: true })).into_response())
 }
 
-async fn me(who: CurrentUser) -> Result<Json<serde_json::Value>> {
+/// The current user and the CSRF token
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "session",
+    operation_id = "me",
+    responses((status = 200, body = Me)),
+)]
+async fn me(who: CurrentUser) -> Result<Json<Me>> {
     let groups = who.groups.clone();
-    Ok(Json(json!({
-        "user": UserView::new(&who.user, groups),
-        "csrf_token": who.session.csrf_token,
-    })))
+    Ok(Json(Me {
+        user: UserView::new(&who.user, groups),
+        csrf_token: who.session.csrf_token.clone(),
+    }))
 }

@@ -133,7 +133,9 @@ impl Client {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut rb = self.http.request(method, format!("{}{}", self.base, path));
+        let mut rb = self
+            .http
+            .request(method.clone(), format!("{}{}", self.base, path));
         if let Some(t) = &self.token {
             rb = rb.bearer_auth(t);
         }
@@ -144,6 +146,8 @@ impl Client {
         let st = resp.status();
         let text = resp.text().await.unwrap();
         let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        // Every answer must be as the generated API description says.
+        crate::openapi::check_answer(&method, path, st, &v);
         (st, v)
     }
     pub async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -171,7 +175,7 @@ impl Client {
     ) -> (StatusCode, Value) {
         let mut rb = self
             .http
-            .request(method, format!("{}{}", self.base, path))
+            .request(method.clone(), format!("{}{}", self.base, path))
             .header("content-type", content_type)
             .body(body);
         if let Some(t) = &self.token {
@@ -180,10 +184,9 @@ impl Client {
         let resp = rb.send().await.unwrap();
         let st = resp.status();
         let text = resp.text().await.unwrap();
-        (
-            st,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let v = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        crate::openapi::check_answer(&method, path, st, &v);
+        (st, v)
     }
 
     pub async fn first_space(&self) -> String {
