@@ -150,14 +150,13 @@ pub async fn serve(
     let indexer = tokio::spawn(indexer::run(state.clone()));
     let retention = tokio::spawn(audit::run(state.clone()));
     let backups = tokio::spawn(service::backups::daily(state.clone()));
-    http::metrics::install();
     let metrics = match state.config.metrics_bind {
         Some(addr) => {
             let l = TcpListener::bind(addr).await.map_err(|e| {
                 Error::bad(format!("cannot listen on {addr} (--metrics-bind): {e}"))
             })?;
             tracing::info!(%addr, "metrics on a separate address");
-            let app = http::metrics::private_router(state.clone());
+            let app = http::metrics_router(state.clone());
             Some(tokio::spawn(async move {
                 let _ = axum::serve(l, app).await;
             }))

@@ -125,8 +125,16 @@ async fn healthz() -> axum::Json<Health> {
     axum::Json(Health { status: "ok" })
 }
 
+/// The router of the separate `--metrics-bind` address (only `GET /metrics`, no authentication).
+pub fn metrics_router(state: AppState) -> Router {
+    metrics::install();
+    metrics::private_router(state)
+}
+
 /// All routes with middleware.
 pub fn router(state: AppState) -> Router {
+    // The recorder exists before the first request is counted.
+    metrics::install();
     // JSON escaping can grow a body; the document body itself is checked against the exact limit.
     let request_limit = state
         .config
