@@ -1,5 +1,6 @@
 //! The layers point down: nothing below `src/http/` imports `http::` (the transport), and nothing
-//! outside `src/store/` names sled. A grep, so a violation fails CI with the file and line.
+//! outside `src/store/` names sled; handlers neither write nor decide permissions (services do).
+//! A grep, so a violation fails CI with the file and line.
 
 use std::path::Path;
 
@@ -148,6 +149,29 @@ fn the_store_hands_out_no_sled_tree() {
     assert!(
         bad.is_empty(),
         "sled trees made public by src/store/:\n{}",
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn permission_checks_live_in_services() {
+    // Handlers ask services, which decide on a plain `Caller`: the transport never consults the
+    // permission bridge, builds a permission subject, or checks for an administrator itself.
+    let needles = [
+        "service::access",
+        "access::",
+        ".subject()",
+        "require_admin",
+        ".is_admin()",
+        "is_effective_admin",
+    ];
+    let bad = offending(
+        |code| needles.iter().any(|n| code.contains(n)),
+        |rel| !rel.starts_with("http/"),
+    );
+    assert!(
+        bad.is_empty(),
+        "permission checks in the transport (move them into src/service/):\n{}",
         bad.join("\n")
     );
 }

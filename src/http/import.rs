@@ -9,15 +9,12 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::{
     AppState,
-    domain::permission::Action,
     error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
     http::{
-        documents::actor,
         extract::{ApiPath, check_id},
         openapi::Binary,
     },
-    service::access,
     service::import::{self, ZipLimits},
 };
 
@@ -106,16 +103,8 @@ async fn import_zip(
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<ImportReport>> {
     check_id(&id, "space")?;
-    let store = state.store.clone();
-    let space = access::load_space(&store, &id)?;
-    access::require_at(
-        &store,
-        &who.subject(),
-        Action::ManageCategories,
-        &space,
-        None,
-        "space",
-    )?;
+    // Refused before the body is looked at; checked again where the import is written.
+    import::target_space(&state.store, &who, &id)?;
     let ct = headers
         .get(axum::http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -130,27 +119,19 @@ async fn import_zip(
     let body = body.map_err(|_| Error::PayloadTooLarge {
         limit: MAX_ZIP_BYTES,
     })?;
-    let max_body = state.config.max_body_bytes;
-    let actor = actor(&who);
+    let (st, caller) = (state.clone(), who.caller.clone());
     // Unpacking, parsing every file and encoding the versions: CPU work, on the pool.
     let report = state
         .cpu
         .run(move || {
-            let zip = import::read_zip(&body, &LIMITS)?;
-            if zip.files.is_empty() && zip.problems.is_empty() {
-                return Err(
-                    Error::invalid("file", "the archive holds no Markdown (.md) files")
-                        .because(Reason::NoMarkdown),
-                );
-            }
-            let (checked, more) = import::check(zip.files, max_body);
-            let problems: Vec<_> = zip.problems.into_iter().chain(more).collect();
-            if !problems.is_empty() {
-                return Err(import::problems_error(&problems));
-            }
-            let mut report = import::write(&store, &actor, &space, &checked)?;
-            report.skipped = zip.skipped;
-            Ok(report)
+            import::import_zip(
+                &st.store,
+                &caller,
+                &id,
+                &body,
+                &LIMITS,
+                st.config.max_body_bytes,
+            )
         })
         .await?;
     state.store.flush().await?;

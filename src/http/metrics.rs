@@ -21,7 +21,7 @@ use crate::{
     AppState,
     error::{Code, Result},
     http::auth::CurrentUser,
-    service::backups,
+    service::gauges::{self, Gauges},
 };
 
 /// The operations of this module, for the API description.
@@ -79,54 +79,16 @@ pub fn search_took(started: Instant) {
     metrics::histogram!("hanlin_search_duration_seconds").record(started.elapsed().as_secs_f64());
 }
 
-fn dir_size(path: &std::path::Path) -> u64 {
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|e| match e.metadata() {
-            Ok(m) if m.is_dir() => dir_size(&e.path()),
-            Ok(m) => m.len(),
-            Err(_) => 0,
-        })
-        .sum()
-}
-
-/// Resident memory of this process in bytes (Linux; 0 elsewhere).
-fn resident_bytes() -> u64 {
-    let Ok(statm) = std::fs::read_to_string("/proc/self/statm") else {
-        return 0;
-    };
-    let pages: u64 = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
-
-/// The gauges read at scrape time, then the rendered registry.
-fn render(state: &AppState) -> String {
-    metrics::gauge!("hanlin_indexer_outbox_entries").set(state.store.outbox.len() as f64);
-    metrics::gauge!("hanlin_store_bytes").set(state.store.size_on_disk().unwrap_or(0) as f64);
-    metrics::gauge!("hanlin_index_bytes")
-        .set(dir_size(&state.config.data_dir.join("index")) as f64);
-    metrics::gauge!("hanlin_process_resident_bytes").set(resident_bytes() as f64);
-    let newest = crate::store::backup::list(&state.config.backups())
-        .ok()
-        .and_then(|l| l.into_iter().find(|b| b.verified));
-    let age = newest.map_or(-1.0, |b| {
-        (chrono::Utc::now() - b.created_at).num_seconds() as f64
-    });
-    metrics::gauge!("hanlin_backup_age_seconds").set(age);
-    metrics::gauge!("hanlin_backup_overdue").set(if newest_overdue(state) { 1.0 } else { 0.0 });
+/// Sets the gauges read at scrape time, then renders the registry.
+fn render(g: &Gauges) -> String {
+    metrics::gauge!("hanlin_indexer_outbox_entries").set(g.outbox_entries as f64);
+    metrics::gauge!("hanlin_store_bytes").set(g.store_bytes as f64);
+    metrics::gauge!("hanlin_index_bytes").set(g.index_bytes as f64);
+    metrics::gauge!("hanlin_process_resident_bytes").set(g.resident_bytes as f64);
+    metrics::gauge!("hanlin_backup_age_seconds")
+        .set(g.backup_age_seconds.map_or(-1.0, |a| a as f64));
+    metrics::gauge!("hanlin_backup_overdue").set(if g.backup_overdue { 1.0 } else { 0.0 });
     handle().render()
-}
-
-fn newest_overdue(state: &AppState) -> bool {
-    let list = crate::store::backup::list(&state.config.backups()).unwrap_or_default();
-    backups::overdue(&list, chrono::Utc::now())
 }
 
 fn text(body: String) -> Response {
@@ -155,11 +117,18 @@ fn text(body: String) -> Response {
     extensions(("x-error-codes" = json!([Code::Forbidden]))),
 )]
 async fn scrape(State(state): State<AppState>, who: CurrentUser) -> Result<Response> {
-    who.require_admin()?;
-    let st = state.clone();
-    let body = tokio::task::spawn_blocking(move || render(&st))
-        .await
-        .map_err(crate::error::Error::internal)?;
+    // Reading the gauges stats files: blocking work, off the async workers.
+    let body = tokio::task::spawn_blocking(move || {
+        let g = gauges::read_as(
+            &who,
+            &state.store,
+            &state.config.data_dir.join("index"),
+            &state.config.backups(),
+        )?;
+        Ok::<_, crate::error::Error>(render(&g))
+    })
+    .await
+    .map_err(crate::error::Error::internal)??;
     Ok(text(body))
 }
 
@@ -176,9 +145,15 @@ pub fn private_router(state: AppState) -> Router {
             if req.uri().path() != "/metrics" {
                 return crate::error::Error::NotFound("route").into_response();
             }
-            let body = tokio::task::spawn_blocking(move || render(&state))
-                .await
-                .unwrap_or_default();
+            let body = tokio::task::spawn_blocking(move || {
+                render(&gauges::read(
+                    &state.store,
+                    &state.config.data_dir.join("index"),
+                    &state.config.backups(),
+                ))
+            })
+            .await
+            .unwrap_or_default();
             text(body)
         })
         .with_state(state)

@@ -20,13 +20,12 @@ use crate::{
     error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
     http::{
-        documents::{VersionDiff, actor},
+        documents::VersionDiff,
         extract::{ApiJson, ApiPath, ApiQuery},
     },
     model::{Doc, DocStatus, Group, User},
-    service::access,
     service::documents as docs,
-    service::documents::user_names,
+    service::documents::{Actor, user_names},
     service::reviews::{self, StoredReview},
     store::Store,
 };
@@ -209,7 +208,7 @@ async fn submit(
     let stored = reviews::submit(
         store,
         &who,
-        &actor(&who),
+        &Actor::of(&who),
         &id,
         req.version,
         req.message.as_deref(),
@@ -686,20 +685,7 @@ fn detail(store: &Store, who: &CurrentUser, s: &StoredReview) -> Result<ReviewDe
     // published when it was submitted; but never against a version that lived where this caller
     // may not read (a document moved out of a restricted category): then the one published at
     // submission, if readable, else nothing.
-    let subject = who.subject();
-    let mut places = access::VersionPlaces::new(store, &subject, &doc)?;
-    let candidates = if r.state.is_open() {
-        [doc.published_version, s.base_version]
-    } else {
-        [s.base_version, None]
-    };
-    let mut base = None;
-    for p in candidates.into_iter().flatten().filter(|p| *p < r.version) {
-        if places.may_read_version(&doc.id, p)? {
-            base = Some(p);
-            break;
-        }
-    }
+    let base = reviews::comparison_base(store, who, &doc, s)?;
     let to = docs::version(store, &doc, r.version)?;
     let from = match base {
         Some(p) => docs::version(store, &doc, p)?,
@@ -786,7 +772,7 @@ async fn act(
     action: ReviewAction,
 ) -> Result<Json<ReviewDetail>> {
     let store = &state.store;
-    let decided = reviews::decide(store, who, &actor(who), id, action)?;
+    let decided = reviews::decide(store, who, &Actor::of(who), id, action)?;
     store.flush().await?;
     if decided.published {
         state.notify_indexer();
@@ -902,7 +888,7 @@ async fn set_review_by(
     ApiJson(body): ApiJson<ReviewByBody>,
 ) -> Result<Json<ReviewBy>> {
     let store = &state.store;
-    let doc = reviews::set_review_by(store, &who, &actor(&who), &id, body.date)?;
+    let doc = reviews::set_review_by(store, &who, &Actor::of(&who), &id, body.date)?;
     store.flush().await?;
     Ok(Json(ReviewBy {
         id: doc.id,
@@ -1222,8 +1208,7 @@ impl WordsBody {
     extensions(("x-error-codes" = json!([Code::Forbidden]))),
 )]
 async fn get_words(State(state): State<AppState>, who: CurrentUser) -> Result<Json<WordsBody>> {
-    who.require_admin()?;
-    Ok(Json(WordsBody::of(reviews::stored_words(&state.store)?)))
+    Ok(Json(WordsBody::of(reviews::words_for(&state.store, &who)?)))
 }
 
 /// Replace the sensitive-word list (admins)

@@ -5,19 +5,16 @@ use std::collections::{BTreeMap, HashSet};
 
 use axum::{Json, Router, extract::State, routing::get};
 use chrono::{DateTime, Utc};
-use hanlin_index::{Access, SearchRequest, Sort};
+use hanlin_index::{SearchRequest, Sort};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::{
     AppState,
-    domain::permission::Scopes,
     error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
     http::extract::{ApiJson, ApiQuery},
-    service::access,
-    service::settings,
-    store::catalog::Catalog,
+    service::{search, settings},
 };
 
 /// Routes of this module.
@@ -197,12 +194,8 @@ async fn search(
         }
     };
     let store = &state.store;
-    let scopes = access::readable_scopes(store, &who.subject())?;
-    let access = match &*scopes {
-        Scopes::All => Access::All,
-        // An Arc: the readable set is shared with the catalog's cache, not copied per query.
-        Scopes::Some(set) => Access::Scopes(set.clone()),
-    };
+    let scope = search::scope(store, &who)?;
+    let access = scope.index_access();
     let req = SearchRequest {
         query: q.q,
         limit,
@@ -259,7 +252,7 @@ async fn search(
                 .get(&author)
                 .cloned()
                 .unwrap_or_else(|| author.clone());
-            let category_path = visible_path(&catalog, &scopes, category_id.as_deref());
+            let category_path = scope.category_path(&catalog, category_id.as_deref());
             SearchHit {
                 id,
                 title,
@@ -295,25 +288,6 @@ async fn search(
     }))
 }
 
-/// The names of the categories from the space root down to `category_id` that `scopes` may read,
-/// root-most first.
-fn visible_path(catalog: &Catalog, scopes: &Scopes, category_id: Option<&str>) -> Vec<String> {
-    let mut path = Vec::new();
-    let mut cur = category_id;
-    // The depth bound only guards against a cycle (every write checks the tree).
-    for _ in 0..64 {
-        let Some(c) = cur.and_then(|id| catalog.categories.get(id)) else {
-            break;
-        };
-        if scopes.contains(&c.id) {
-            path.push(c.name.clone());
-        }
-        cur = c.parent_id.as_deref();
-    }
-    path.reverse();
-    path
-}
-
 /// The admin synonym groups (asked for, sent, or as stored after a change).
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -337,9 +311,8 @@ async fn get_synonyms(
     State(state): State<AppState>,
     who: CurrentUser,
 ) -> Result<Json<SynonymsBody>> {
-    who.require_admin()?;
     Ok(Json(SynonymsBody {
-        groups: settings::synonyms(&state.store)?,
+        groups: settings::synonyms_for(&state.store, &who)?,
     }))
 }
 

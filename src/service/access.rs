@@ -129,6 +129,27 @@ pub fn require_at(
     enforce(d, what)
 }
 
+/// Loads a space whose categories the subject manages there (at `category_id`, or the root):
+/// what moving many documents in or out at once needs (import, export). Hidden -> 404, visible
+/// but not managed -> 403.
+pub fn managed_space(
+    store: &Store,
+    who: &Subject,
+    space_id: &str,
+    category_id: Option<&str>,
+) -> Result<Space> {
+    let space = load_space(store, space_id)?;
+    require_at(
+        store,
+        who,
+        Action::ManageCategories,
+        &space,
+        category_id,
+        "space",
+    )?;
+    Ok(space)
+}
+
 /// Requires `action` on a document (at its space and category).
 pub fn require_doc(store: &Store, who: &Subject, action: Action, doc: &Doc) -> Result<()> {
     let space = load_space(store, &doc.space_id)?;

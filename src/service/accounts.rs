@@ -179,6 +179,32 @@ pub fn check(store: &Store, new: NewAccount) -> Result<Checked> {
     })
 }
 
+/// Checks an account an administrator asks for through the API (others: 403); then hash its
+/// password on the hashing pool and call [`insert_by`].
+pub fn check_by(store: &Store, who: &Caller, new: NewAccount) -> Result<Checked> {
+    who.require_admin()?;
+    check(store, new)
+}
+
+/// Stores an account an administrator created ([`check_by`]), audited as theirs.
+pub fn insert_by(
+    store: &Store,
+    who: &Caller,
+    checked: Checked,
+    password_hash: String,
+) -> Result<User> {
+    who.require_admin()?;
+    let u = checked.user();
+    let ev = Actor::of(who).event(
+        store.next_seq()?,
+        "user.create",
+        format!("user:{}", u.id),
+        "ok",
+        Some(json!({"username": u.username, "kind": u.kind, "is_admin": u.is_admin})),
+    );
+    insert(store, checked, password_hash, Some(&ev))
+}
+
 /// Stores a checked account with its password hash, joins its departments and writes its audit
 /// event, in one transaction; a login name taken meanwhile is 409 `username_taken`.
 pub fn insert(
@@ -548,13 +574,34 @@ pub fn check_members(store: &Store, members: &[String]) -> Result<Vec<String>> {
 }
 
 /// Every department, by name. External guests see none (least privilege).
-pub fn groups(store: &Store, who: &Caller) -> Result<Vec<Group>> {
+pub fn groups(store: &Store, who: &Caller) -> Result<Departments> {
     if who.user.kind == AccountKind::External {
-        return Ok(Vec::new());
+        return Ok(Departments {
+            items: Vec::new(),
+            with_members: false,
+        });
     }
-    let mut groups = store.catalog()?.groups.clone();
-    groups.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(groups)
+    let mut items = store.catalog()?.groups.clone();
+    items.sort_by(|a, b| a.name.cmp(&b.name));
+    // Employees may see department names (to pick them in grants); members only admins.
+    let with_members = who.is_admin();
+    if !with_members {
+        for g in &mut items {
+            g.members.clear();
+        }
+    }
+    Ok(Departments {
+        items,
+        with_members,
+    })
+}
+
+/// The departments a caller may see ([`groups`]).
+pub struct Departments {
+    /// By name; without members unless `with_members`.
+    pub items: Vec<Group>,
+    /// Whether members (and creation times) are the caller's to see: administrators only.
+    pub with_members: bool,
 }
 
 /// One department (admins).

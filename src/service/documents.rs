@@ -16,6 +16,8 @@ use crate::{
     store::{Encoded, EncodedVersion, Store, Tx, TxResult, abort},
 };
 
+pub mod checked;
+
 /// Longest title, in characters.
 pub const MAX_TITLE_CHARS: usize = 200;
 /// Most tags on a document.

@@ -7,7 +7,6 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::{
-    domain::permission::Action,
     error::{Error, Result},
     markdown,
     model::{Category, Doc},
@@ -140,15 +139,7 @@ pub fn space_zip(
     if !crate::model::valid_id(space_id) {
         return Err(Error::NotFound("space"));
     }
-    let space = access::load_space(store, space_id)?;
-    access::require_at(
-        store,
-        &who.subject(),
-        Action::ManageCategories,
-        &space,
-        category_id,
-        "space",
-    )?;
+    let space = access::managed_space(store, &who.subject(), space_id, category_id)?;
     let cats: Vec<Category> = crate::service::spaces::space_categories(store, space_id)?;
     if let Some(c) = category_id
         && !cats.iter().any(|x| x.id == c)

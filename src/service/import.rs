@@ -25,6 +25,7 @@ use crate::{
         MAX_CATEGORY_DEPTH, MAX_NAME_CHARS, category_created, create_space, new_category,
         tx_write_category,
     },
+    service::{Caller, access},
     store::Store,
 };
 
@@ -623,6 +624,41 @@ pub fn import_files(
         return Err(problems_error(&problems));
     }
     write(store, actor, space, &checked)
+}
+
+/// The space a caller may import into: they must manage its categories (sub-folders become
+/// categories). Hidden -> 404, visible but not managed -> 403.
+pub fn target_space(store: &Store, who: &Caller, space_id: &str) -> Result<Space> {
+    access::managed_space(store, &who.subject(), space_id, None)
+}
+
+/// Imports a zip archive into a space the caller may import into ([`target_space`]): unpacked
+/// within `limits`, every file checked, then all written in one transaction or nothing (CPU and
+/// blocking work: call from the pool).
+pub fn import_zip(
+    store: &Store,
+    who: &Caller,
+    space_id: &str,
+    bytes: &[u8],
+    limits: &ZipLimits,
+    max_body: usize,
+) -> Result<ImportReport> {
+    let space = target_space(store, who, space_id)?;
+    let zip = read_zip(bytes, limits)?;
+    if zip.files.is_empty() && zip.problems.is_empty() {
+        return Err(
+            Error::invalid("file", "the archive holds no Markdown (.md) files")
+                .because(Reason::NoMarkdown),
+        );
+    }
+    let (checked, more) = check(zip.files, max_body);
+    let problems: Vec<_> = zip.problems.into_iter().chain(more).collect();
+    if !problems.is_empty() {
+        return Err(problems_error(&problems));
+    }
+    let mut report = write(store, &Actor::of(who), &space, &checked)?;
+    report.skipped = zip.skipped;
+    Ok(report)
 }
 
 /// Is this a file the importer takes? (Markdown only: licence and notice files beside the

@@ -507,6 +507,38 @@ pub struct SensitiveWord {
     pub action: WordAction,
 }
 
+/// The sensitive-word list, for an administrator to edit (others: 403).
+pub fn words_for(store: &Store, who: &Caller) -> Result<Vec<SensitiveWord>> {
+    who.require_admin()?;
+    stored_words(store)
+}
+
+/// The version a review's diff compares against: what readers see (the published version now
+/// while the review is open, else the one published when it was submitted), but never a version
+/// that lived where this caller may not read (a document moved out of a restricted category):
+/// then the one published at submission, if readable, else none (the diff shows all as new).
+pub fn comparison_base(
+    store: &Store,
+    who: &Caller,
+    doc: &Doc,
+    s: &StoredReview,
+) -> Result<Option<u64>> {
+    let r = &s.review;
+    let subject = who.subject();
+    let mut places = access::VersionPlaces::new(store, &subject, doc)?;
+    let candidates = if r.state.is_open() {
+        [doc.published_version, s.base_version]
+    } else {
+        [s.base_version, None]
+    };
+    for p in candidates.into_iter().flatten().filter(|p| *p < r.version) {
+        if places.may_read_version(&doc.id, p)? {
+            return Ok(Some(p));
+        }
+    }
+    Ok(None)
+}
+
 /// The stored sensitive-word list.
 pub fn stored_words(store: &Store) -> Result<Vec<SensitiveWord>> {
     Ok(store.settings.get(SENSITIVE_WORDS_KEY)?.unwrap_or_default())

@@ -20,6 +20,12 @@ pub fn synonyms(store: &Store) -> Result<Vec<Vec<String>>> {
     Ok(store.settings.get(SYNONYMS_KEY)?.unwrap_or_default())
 }
 
+/// The admin synonym groups, for an administrator to edit (others: 403).
+pub fn synonyms_for(store: &Store, who: &Caller) -> Result<Vec<Vec<String>>> {
+    who.require_admin()?;
+    synonyms(store)
+}
+
 /// Checks a new list of synonym groups: words trimmed, empty ones dropped, at least two per
 /// group, each at most [`MAX_SYNONYM_CHARS`] characters without control characters.
 pub fn check_synonyms(groups: &[Vec<String>]) -> Result<Vec<Vec<String>>> {

@@ -1,0 +1,464 @@
+//! Documents as a caller sees and changes them: every permission check of the document routes,
+//! on a plain [`Caller`]. The storage-level operations these build on (versions, transactions,
+//! the outbox) are in the parent module and check nothing; everything a request does to a
+//! document comes through here.
+//!
+//! The answers follow one rule: a document, version, space or category the caller may not see
+//! answers exactly as one that does not exist (404), so that nothing hidden can be probed; one the
+//! caller sees but may not change answers 403.
+
+use chrono::Utc;
+
+use crate::{
+    domain::permission::{Action, Decision, Scopes, Subject},
+    error::{Error, Reason, Result},
+    model::{Doc, DocKind, DocStatus},
+    service::{
+        Caller,
+        access::{self, load_space},
+    },
+    store::Store,
+};
+
+use super::{Actor, DocContent, FullVersion, NewDoc, Saved, Update, VersionInfo};
+
+/// Does a new version in this place need a review before readers see it? The nearest category
+/// with a policy decides, else the space's.
+pub fn needs_review(store: &Store, space_id: &str, category_id: Option<&str>) -> Result<bool> {
+    let chain = access::chain(store, category_id)?;
+    for c in chain.iter().rev() {
+        if let Some(p) = &c.review_policy {
+            return Ok(!p.stages.is_empty());
+        }
+    }
+    let space = load_space(store, space_id)?;
+    Ok(space
+        .review_policy
+        .as_ref()
+        .is_some_and(|p| !p.stages.is_empty()))
+}
+
+/// The answer for a space or category named in a request that does not exist. To anyone from
+/// whom something may be hidden it is the 404 a hidden one gets, so that the two cannot be told
+/// apart; an administrator, who sees everything, gets a plain validation error on the field.
+fn no_such(who: &Subject, field: &str, what: &'static str) -> Error {
+    if who.is_effective_admin(Utc::now()) {
+        Error::invalid(field, format!("no such {what}")).because(Reason::NoSuch)
+    } else {
+        Error::NotFound(what)
+    }
+}
+
+/// Checks that a category the caller may read exists in the given space. A category that does not
+/// exist and one the caller may not read (in any space) answer alike: 404 `category` (see
+/// [`no_such`]).
+fn check_category(
+    store: &Store,
+    who: &Subject,
+    space_id: &str,
+    category_id: Option<&str>,
+) -> Result<()> {
+    if let Some(c) = category_id {
+        let cat = access::load_category(store, c).map_err(|e| match e {
+            Error::NotFound(_) => no_such(who, "category_id", "category"),
+            e => e,
+        })?;
+        let space = load_space(store, &cat.space_id)?;
+        if access::decide_at(store, who, Action::Read, &space, Some(&cat.id))? != Decision::Allow {
+            return Err(Error::NotFound("category"));
+        }
+        if cat.space_id != space_id {
+            return Err(
+                Error::invalid("category_id", "the category belongs to another space")
+                    .because(Reason::OtherSpace),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What a caller asks to create.
+pub struct CreateInput {
+    /// The space.
+    pub space_id: String,
+    /// The category, or none at the space root.
+    pub category_id: Option<String>,
+    /// Validated content.
+    pub content: DocContent,
+    /// Validated save message of version 1.
+    pub message: String,
+}
+
+/// Creates a document (version 1) where the caller may create. A space or category that does not
+/// exist and one hidden from the caller answer alike (404); a visible place where the caller may
+/// not create answers 403.
+pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
+    let subject = who.subject();
+    let space = load_space(store, &new.space_id).map_err(|e| match e {
+        Error::NotFound(_) => no_such(&subject, "space_id", "space"),
+        e => e,
+    })?;
+    let scopes = access::readable_scopes(store, &subject)?;
+    if !access::space_visible(store, &subject, &space, &scopes)? {
+        return Err(Error::NotFound("space"));
+    }
+    check_category(store, &subject, &space.id, new.category_id.as_deref())?;
+    access::require_at(
+        store,
+        &subject,
+        Action::Create,
+        &space,
+        new.category_id.as_deref(),
+        if new.category_id.is_some() {
+            "category"
+        } else {
+            "space"
+        },
+    )?;
+    let needs_review = needs_review(store, &space.id, new.category_id.as_deref())?;
+    super::create(
+        store,
+        &Actor::of(who),
+        NewDoc {
+            space_id: space.id.clone(),
+            category_id: new.category_id,
+            content: new.content,
+            kind: DocKind::Doc,
+            needs_review,
+            message: new.message,
+            import_key: None,
+        },
+    )
+}
+
+/// A document the caller may see, with how they see it.
+pub struct Readable {
+    /// The head (the stored document).
+    pub head: Doc,
+    /// May the caller edit it (and so see its head)?
+    pub may_edit: bool,
+    /// The newest version the caller may see: the head for editors, else the published one.
+    pub visible: u64,
+}
+
+/// Loads a document the caller may see ([`access::seen`]). Hidden, trashed, never published or
+/// published elsewhere (for readers) -> 404, like an id that names nothing.
+pub fn readable(store: &Store, who: &Caller, id: &str) -> Result<Readable> {
+    let head = super::load(store, id)?;
+    let seen = access::seen(store, &who.subject(), &head)?.ok_or(Error::NotFound("document"))?;
+    Ok(Readable {
+        head,
+        may_edit: seen.may_edit,
+        visible: seen.version,
+    })
+}
+
+impl Readable {
+    /// The document as the caller should see it: the head for those who may edit it, else the
+    /// published version (rebuilt: CPU work when it is not the head). With whether they may edit.
+    pub fn into_view(self, store: &Store) -> Result<(Doc, bool)> {
+        if self.visible == self.head.version {
+            Ok((self.head, self.may_edit))
+        } else {
+            Ok((
+                super::published_view(store, self.head, self.visible)?,
+                false,
+            ))
+        }
+    }
+}
+
+/// Loads a document the caller may read, as the caller should see it (see
+/// [`Readable::into_view`]).
+pub fn visible(store: &Store, who: &Caller, id: &str) -> Result<(Doc, bool)> {
+    readable(store, who, id)?.into_view(store)
+}
+
+/// What a caller asks to save.
+pub struct SaveInput {
+    /// Validated content.
+    pub content: DocContent,
+    /// Move to this category (`Some(None)`: the space root); None: stay.
+    pub category_id: Option<Option<String>>,
+    /// The version this one was edited from.
+    pub base_version: u64,
+    /// Validated save message.
+    pub message: String,
+}
+
+/// Saves a new version of a document the caller may edit; a move to another category also needs
+/// the right to create there.
+pub fn save(store: &Store, who: &Caller, id: &str, input: SaveInput) -> Result<Saved> {
+    let doc = super::load_meta(store, id)?;
+    let subject = who.subject();
+    access::require_seen_doc(store, &subject, Action::Edit, &doc)?;
+    let target_category = input
+        .category_id
+        .clone()
+        .unwrap_or_else(|| doc.category_id.clone());
+    if target_category != doc.category_id {
+        check_category(store, &subject, &doc.space_id, target_category.as_deref())?;
+        let space = load_space(store, &doc.space_id)?;
+        access::require_at(
+            store,
+            &subject,
+            Action::Create,
+            &space,
+            target_category.as_deref(),
+            "category",
+        )?;
+    }
+    let needs_review = needs_review(store, &doc.space_id, target_category.as_deref())?;
+    super::update(
+        store,
+        &Actor::of(who),
+        id,
+        Update {
+            content: input.content,
+            category_id: input.category_id,
+            base_version: input.base_version,
+            message: input.message,
+            needs_review,
+            action: "document.update",
+        },
+    )
+}
+
+/// Restores an old version as a new one (rebuilding it is CPU work: call from the pool). A version
+/// that lived where the caller may not read is, to them, no version at all; moving back to its old
+/// category needs the same right as a move on save.
+pub fn restore(
+    store: &Store,
+    who: &Caller,
+    id: &str,
+    version: u64,
+    base_version: Option<u64>,
+) -> Result<Saved> {
+    let head = super::load(store, id)?;
+    let subject = who.subject();
+    access::require_seen_doc(store, &subject, Action::Edit, &head)?;
+    if version == 0
+        || version > head.version
+        || !access::VersionPlaces::new(store, &subject, &head)?.may_read_version(id, version)?
+    {
+        return Err(Error::invalid("version", "no such version").because(Reason::NoSuch));
+    }
+    let old = super::version(store, &head, version)?;
+    let category_id = old
+        .category_id
+        .clone()
+        .filter(|c| access::load_category(store, c).is_ok());
+    if category_id != head.category_id {
+        let space = load_space(store, &head.space_id)?;
+        access::require_at(
+            store,
+            &subject,
+            Action::Create,
+            &space,
+            category_id.as_deref(),
+            "category",
+        )?;
+    }
+    let content = DocContent {
+        title: old.title,
+        body: old.body,
+        tags: old.tags,
+    };
+    let needs_review = needs_review(store, &head.space_id, category_id.as_deref())?;
+    super::update(
+        store,
+        &Actor::of(who),
+        id,
+        Update {
+            content,
+            category_id: Some(category_id),
+            base_version: base_version.unwrap_or(head.version),
+            message: format!("恢复到版本 {version}"),
+            needs_review,
+            action: "document.restore",
+        },
+    )
+}
+
+/// Moves a document the caller may delete to the trash.
+pub fn trash(store: &Store, who: &Caller, id: &str) -> Result<Doc> {
+    let doc = super::load_meta(store, id)?;
+    access::require_seen_doc(store, &who.subject(), Action::Delete, &doc)?;
+    super::set_deleted(store, &Actor::of(who), id, true)
+}
+
+/// Brings a document back from the trash. A trashed document is hidden from those who may not see
+/// the trash there, and one not in the trash from those who may not see it: either way 404, like
+/// an id that names nothing.
+pub fn undelete(store: &Store, who: &Caller, id: &str) -> Result<Doc> {
+    let doc = super::load_meta(store, id)?;
+    let subject = who.subject();
+    if doc.deleted.is_some() {
+        access::require_trashed_doc(store, &subject, Action::Delete, &doc)?;
+    } else {
+        access::require_seen_doc(store, &subject, Action::Delete, &doc)?;
+    }
+    super::set_deleted(store, &Actor::of(who), id, false)
+}
+
+/// The history the caller may read, newest first: versions up to the newest they may see, and
+/// none that lived where they may not read.
+pub fn history(store: &Store, who: &Caller, id: &str) -> Result<Vec<VersionInfo>> {
+    let r = readable(store, who, id)?;
+    let subject = who.subject();
+    let mut places = access::VersionPlaces::new(store, &subject, &r.head)?;
+    let mut list = Vec::new();
+    for v in super::history(store, id)? {
+        if v.version <= r.visible && places.may_read(v.category_id.as_deref())? {
+            list.push(v);
+        }
+    }
+    Ok(list)
+}
+
+/// Checks that the caller may read each of these versions of a document and returns its head
+/// (to rebuild them from). A version they may not read answers 404 `version`, like one that does
+/// not exist.
+pub fn readable_versions(store: &Store, who: &Caller, id: &str, ns: &[u64]) -> Result<Doc> {
+    let r = readable(store, who, id)?;
+    let subject = who.subject();
+    let mut places = access::VersionPlaces::new(store, &subject, &r.head)?;
+    for &n in ns {
+        if n == 0 || n > r.visible || !places.may_read_version(id, n)? {
+            return Err(Error::NotFound("version"));
+        }
+    }
+    Ok(r.head)
+}
+
+/// One version the caller may read, rebuilt (CPU work: call from the pool).
+pub fn readable_version(store: &Store, who: &Caller, id: &str, n: u64) -> Result<FullVersion> {
+    let head = readable_versions(store, who, id, &[n])?;
+    super::version(store, &head, n)
+}
+
+/// Marks or unmarks a favourite. Marking needs a document the caller may read; unmarking never
+/// does (a favourite whose document became hidden can still be dropped).
+pub fn set_favourite(store: &Store, who: &Caller, id: &str, on: bool) -> Result<()> {
+    if on {
+        readable(store, who, id)?;
+    }
+    super::set_favourite(store, who, id, on)
+}
+
+/// The documents with these ids that the caller may read, as they should see them (published
+/// view for readers); hidden ones are left out.
+fn visible_docs(
+    store: &Store,
+    who: &Caller,
+    ids: impl Iterator<Item = String>,
+) -> Result<Vec<Doc>> {
+    let mut out = Vec::new();
+    for id in ids {
+        match visible(store, who, &id) {
+            Ok((doc, _)) => out.push(doc),
+            Err(Error::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// The caller's favourites they may still read, newest mark first as stored.
+pub fn favourites(store: &Store, who: &Caller) -> Result<Vec<Doc>> {
+    let ids = store
+        .favourites
+        .of_user(who.id())?
+        .into_iter()
+        .map(|(doc, _)| doc);
+    visible_docs(store, who, ids)
+}
+
+/// Every document record (metadata only) matching a predicate.
+fn scan_docs(store: &Store, mut keep: impl FnMut(&Doc) -> bool) -> Result<Vec<Doc>> {
+    let mut out = Vec::new();
+    for d in store.docs.values() {
+        let d = d?;
+        if keep(&d) {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// Filters of the document list.
+pub struct ListFilter<'a> {
+    /// Only this space.
+    pub space_id: Option<&'a str>,
+    /// Only this category (not its children).
+    pub category_id: Option<&'a str>,
+    /// By title (else last changed first).
+    pub by_title: bool,
+}
+
+/// The documents the caller may read, as they should see them: readers the published version
+/// (and only documents with one they may read), editors also drafts. Sorted as asked.
+pub fn list(store: &Store, who: &Caller, f: &ListFilter<'_>) -> Result<Vec<Doc>> {
+    let subject = who.subject();
+    let scopes = access::readable_scopes(store, &subject)?;
+    let mut docs = scan_docs(store, |d| {
+        d.deleted.is_none()
+            && f.space_id.is_none_or(|s| s == d.space_id)
+            && f.category_id
+                .is_none_or(|c| Some(c) == d.category_id.as_deref())
+            && scopes.contains(&access::scope_of(d))
+    })?;
+    let mut visible = Vec::with_capacity(docs.len());
+    for d in docs.drain(..) {
+        let sees_head = d.published_version == Some(d.version)
+            || matches!(*scopes, Scopes::All)
+            || access::allowed_doc(store, &subject, Action::Edit, &d)?;
+        if sees_head {
+            visible.push(d);
+        } else if let Some(p) = d.published_version {
+            // The published version may have lived where this reader may not read.
+            if !access::VersionPlaces::new(store, &subject, &d)?.may_read_version(&d.id, p)? {
+                continue;
+            }
+            let full = super::load(store, &d.id)?;
+            visible.push(super::published_view(store, full, p)?);
+        }
+    }
+    if f.by_title {
+        visible.sort_by(|a, b| a.title.cmp(&b.title));
+    } else {
+        visible.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
+    }
+    Ok(visible)
+}
+
+/// Documents in the trash the caller may restore, most recently deleted first.
+pub fn trash_list(store: &Store, who: &Caller) -> Result<Vec<Doc>> {
+    let subject = who.subject();
+    let mut items = Vec::new();
+    for d in scan_docs(store, |d| d.deleted.is_some())? {
+        if access::allowed_doc(store, &subject, Action::Delete, &d)? {
+            items.push(d);
+        }
+    }
+    items.sort_by_key(|d| std::cmp::Reverse(d.deleted.as_ref().map(|x| x.at)));
+    Ok(items)
+}
+
+/// The caller's drafts and documents under review, most recently changed first. A draft stays
+/// listed only while its author may still edit it where it lies.
+pub fn drafts(store: &Store, who: &Caller) -> Result<Vec<Doc>> {
+    let me = who.id();
+    let docs = scan_docs(store, |d| {
+        d.deleted.is_none() && d.updated_by == me && d.status != DocStatus::Published
+    })?;
+    let subject = who.subject();
+    let mut mine = Vec::with_capacity(docs.len());
+    for d in docs {
+        if access::allowed_doc(store, &subject, Action::Edit, &d)? {
+            mine.push(d);
+        }
+    }
+    mine.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
+    Ok(mine)
+}
