@@ -50,6 +50,7 @@
 #![warn(missing_docs)]
 
 pub mod query;
+pub mod quick;
 mod schema;
 mod search;
 pub mod snippet;
@@ -61,6 +62,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashSet};
 
+pub use quick::Suggestion;
 pub use schema::{IndexDoc, Section};
 pub use search::SearchIndex;
 pub use tokenizer::{JiebaTokenizer, TOKENIZER_NAME, analyze};

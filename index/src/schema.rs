@@ -77,6 +77,8 @@ pub(crate) struct Fields {
     pub title: Field,
     /// Normalized whole title (lower-case letters and digits only), for the exact-title bonus.
     pub title_exact: Field,
+    /// Quick-open keys of the title (raw; see `quick::title_keys`).
+    pub title_keys: Field,
     pub body: Field,
     /// Section headings (indexed, not stored).
     pub headings: Field,
@@ -109,6 +111,7 @@ pub(crate) fn build_schema() -> (Schema, Fields) {
         tags: b.add_text_field("tags", STRING | STORED | FAST),
         title: b.add_text_field("title", text.clone()),
         title_exact: b.add_text_field("title_exact", STRING),
+        title_keys: b.add_text_field("title_keys", STRING),
         body: b.add_text_field("body", text),
         headings: b.add_text_field(
             "headings",

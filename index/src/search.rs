@@ -96,7 +96,7 @@ const WRITER_HEAP: usize = 50_000_000;
 const SCOPE_CACHE_ENTRIES: usize = 32;
 
 /// Question and filler words dropped from the scoring query (unless nothing else is left).
-const STOP_WORDS: &[&str] = &[
+pub(crate) const STOP_WORDS: &[&str] = &[
     "怎么",
     "怎么样",
     "怎样",
@@ -289,6 +289,8 @@ pub struct SearchIndex {
     synonyms: RwLock<Arc<SynonymMap>>,
     /// Visible documents of recently used scope sets: (searcher generation, sorted scopes, docs).
     scope_cache: Mutex<Vec<(u64, Vec<String>, VisibleDocs)>>,
+    /// Related-document answers ([`crate::quick`]).
+    related_cache: Mutex<crate::quick::RelatedCache>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -378,6 +380,7 @@ impl SearchIndex {
             fields,
             synonyms: RwLock::new(Arc::new(SynonymMap::with_extra(&[]))),
             scope_cache: Mutex::new(Vec::new()),
+            related_cache: Mutex::new(Default::default()),
         })
     }
 
@@ -409,6 +412,9 @@ impl SearchIndex {
             doc.add_text(f.tag_key, t.to_lowercase());
         }
         doc.add_text(f.title_exact, exact_key(&d.title));
+        for k in crate::quick::title_keys(&d.title) {
+            doc.add_text(f.title_keys, k);
+        }
         doc.add_text(f.title, &d.title);
         doc.add_text(f.body, &d.body);
         for s in &d.sections {
@@ -802,6 +808,53 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
+    /// The zero-score filter of what `access` may see, or None for everything.
+    pub(crate) fn visible_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        access: &Access,
+    ) -> Option<Box<dyn Query>> {
+        match access {
+            Access::All => None,
+            Access::Scopes(scopes) => Some(match self.visible_docs(searcher, scopes) {
+                Ok(v) => Box::new(v),
+                Err(e) => {
+                    tracing::warn!("scope filter cache: {e}");
+                    let terms: Vec<Term> = scopes
+                        .iter()
+                        .map(|s| Term::from_field_text(self.fields.scope, s))
+                        .collect();
+                    Box::new(TermSetQuery::new(terms))
+                }
+            }),
+        }
+    }
+
+    pub(crate) fn fields(&self) -> &Fields {
+        &self.fields
+    }
+
+    pub(crate) fn reader(&self) -> &IndexReader {
+        &self.reader
+    }
+
+    pub(crate) fn related_cache_get(
+        &self,
+        key: &crate::quick::RelatedKey,
+    ) -> Option<Vec<crate::quick::Suggestion>> {
+        self.related_cache.lock().ok()?.get(key)
+    }
+
+    pub(crate) fn related_cache_put(
+        &self,
+        key: crate::quick::RelatedKey,
+        value: Vec<crate::quick::Suggestion>,
+    ) {
+        if let Ok(mut c) = self.related_cache.lock() {
+            c.put(key, value);
+        }
+    }
+
     /// The documents a scope set may see, as per-segment bitsets, cached per searcher
     /// generation (a user's repeated searches skip the posting-list union of their scopes).
     fn visible_docs(
@@ -859,20 +912,7 @@ impl SearchIndex {
         let mut has_scoring = false;
         let mut weights: Vec<f32> = Vec::new();
 
-        let visible: Option<Box<dyn Query>> = match access {
-            Access::All => None,
-            Access::Scopes(scopes) => Some(match self.visible_docs(searcher, scopes) {
-                Ok(v) => Box::new(v),
-                Err(e) => {
-                    tracing::warn!("scope filter cache: {e}");
-                    let terms: Vec<Term> = scopes
-                        .iter()
-                        .map(|s| Term::from_field_text(f.scope, s))
-                        .collect();
-                    Box::new(TermSetQuery::new(terms))
-                }
-            }),
-        };
+        let visible = self.visible_query(searcher, access);
         let mut concepts = self.concepts(&q.text);
         // Words that match no document the caller may read (`工资条` of 工资条查询): unless at
         // least two other words match, nothing is found; otherwise documents holding every other

@@ -693,3 +693,108 @@ fn best_section_is_named_and_gives_the_snippet() {
     let r = idx.search(&req("计算属性")).unwrap();
     assert!(r.hits[0].section.is_none(), "{:?}", r.hits[0].section);
 }
+
+#[test]
+fn quick_open_by_title_pinyin_and_initials() {
+    let mut hidden = doc("h1", "扩容审批流程", "只给管理层看的扩容审批。");
+    hidden.scope = "secret".into();
+    let idx = index_with(vec![
+        doc(
+            "d1",
+            "TiDB 集群扩容",
+            "使用 TiUP 为 TiDB 集群增加 TiKV 节点。",
+        ),
+        doc("d2", "扩容", "扩容的总览。"),
+        doc("d3", "备份与恢复", "BR 工具的备份与恢复。"),
+        hidden,
+    ]);
+    let ids = |q: &str, access: &Access| -> Vec<String> {
+        idx.suggest(q, access, 10)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect()
+    };
+    let all = Access::All;
+    // Title prefix first, then a later word; shorter titles first within a rank.
+    assert_eq!(ids("扩容", &all), ["d2", "h1", "d1"]);
+    assert_eq!(ids("kr", &all), ["d2", "h1", "d1"]);
+    assert_eq!(ids("kuorong", &all), ["d2", "h1", "d1"]);
+    assert_eq!(ids("kuo rong", &all), ["d2", "h1", "d1"]);
+    assert_eq!(ids("tidb集", &all), ["d1"]);
+    assert_eq!(ids("集群扩", &all), ["d1"]);
+    assert!(
+        ids("tidb扩", &all).is_empty(),
+        "a prefix, not any two words"
+    );
+    assert_eq!(ids("TiDB 集", &all), ["d1"]);
+    assert_eq!(ids("bfyhf", &all), ["d3"]);
+    assert_eq!(ids("beifen", &all), ["d3"]);
+    // Nothing matches the middle of a word, one ASCII letter is too little, and nothing hidden.
+    assert!(ids("rong", &all).is_empty());
+    assert!(ids("k", &all).is_empty());
+    assert!(ids("", &all).is_empty());
+    let scoped = Access::Scopes(std::sync::Arc::new(HashSet::from(["cat1".to_owned()])));
+    assert_eq!(ids("kr", &scoped), ["d2", "d1"]);
+    // Regex metacharacters are literal.
+    assert!(ids(".*", &all).is_empty());
+    assert!(ids("k(r", &all).len() <= 3);
+    let s = &idx.suggest("备份", &all, 10).unwrap()[0];
+    assert_eq!(
+        (s.title.as_str(), s.space_id.as_str()),
+        ("备份与恢复", "sp1")
+    );
+}
+
+#[test]
+fn related_documents_share_words_and_respect_access() {
+    let body = |extra: &str| {
+        format!(
+            "TiDB 集群扩容时先用 TiUP 检查 TiKV 节点，扩容后观察 Region 调度。TiKV 扩容。{extra}"
+        )
+    };
+    let mut hidden = doc("h1", "TiKV 扩容注意事项", &body("内部。"));
+    hidden.scope = "secret".into();
+    let other = |id: &str, title: &str, text: &str| {
+        let mut d = doc(id, title, text);
+        d.tags = vec!["行政".into()];
+        d
+    };
+    let idx = index_with(vec![
+        doc("d1", "TiDB 集群扩容", &body("")),
+        doc("d2", "TiKV 节点扩容", &body("另见调度。")),
+        other("d3", "年度团建安排", "团建安排在春天，地点待定。团建报名。"),
+        other("d4", "食堂菜单", "本周食堂菜单：米饭。食堂开放时间。"),
+        other("d5", "报销流程", "报销需要发票。报销审批。"),
+        other("d6", "请假流程", "请假需要审批。请假天数。"),
+        hidden,
+    ]);
+    let all = Access::All;
+    let got: Vec<String> = idx
+        .related("d1", &all, 5)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert!(got.contains(&"d2".to_owned()), "{got:?}");
+    assert!(got.contains(&"h1".to_owned()), "{got:?}");
+    assert!(!got.contains(&"d1".to_owned()), "never itself: {got:?}");
+    assert!(
+        !got.contains(&"d4".to_owned()),
+        "nothing in common: {got:?}"
+    );
+    let scoped = Access::Scopes(std::sync::Arc::new(HashSet::from(["cat1".to_owned()])));
+    let got: Vec<String> = idx
+        .related("d1", &scoped, 5)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert!(
+        got.contains(&"d2".to_owned()) && !got.contains(&"h1".to_owned()),
+        "{got:?}"
+    );
+    // Cached per generation: a second call answers the same; a document not indexed has none.
+    assert_eq!(idx.related("d1", &scoped, 5).unwrap().len(), got.len());
+    assert!(idx.related("nope", &all, 5).unwrap().is_empty());
+}

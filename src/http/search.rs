@@ -13,7 +13,7 @@ use crate::{
     AppState,
     error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
-    http::extract::{ApiJson, ApiQuery},
+    http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
     service::{search, settings},
 };
 
@@ -21,12 +21,14 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/search", get(search))
+        .route("/search/suggest", get(suggest))
+        .route("/documents/{id}/related", get(related))
         .route("/admin/synonyms", get(get_synonyms).put(put_synonyms))
 }
 
 /// The operations of this module, for the API description.
 #[derive(OpenApi)]
-#[openapi(paths(search, get_synonyms, put_synonyms))]
+#[openapi(paths(search, suggest, related, get_synonyms, put_synonyms))]
 pub struct ApiDoc;
 
 /// A search.
@@ -286,6 +288,105 @@ async fn search(
         limit,
         offset,
     }))
+}
+
+/// What was typed so far.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct SuggestQuery {
+    /// Title prefix, words, full pinyin or pinyin initials (`kr`, `kuorong`: 扩容); at most 100
+    /// characters. One ASCII letter alone finds nothing.
+    #[serde(default)]
+    q: String,
+}
+
+/// A document found by quick open or as related.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocLink {
+    /// Document id.
+    id: String,
+    /// Title.
+    title: String,
+    /// Space id.
+    space_id: String,
+}
+
+/// Documents, best first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocLinks {
+    /// The documents.
+    items: Vec<DocLink>,
+}
+
+impl DocLinks {
+    fn of(found: Vec<hanlin_index::Suggestion>) -> Self {
+        DocLinks {
+            items: found
+                .into_iter()
+                .map(|s| {
+                    // Whole, so that a field added there cannot be left out here.
+                    let hanlin_index::Suggestion {
+                        id,
+                        title,
+                        space_id,
+                    } = s;
+                    DocLink {
+                        id,
+                        title,
+                        space_id,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Quick open: documents by title prefix, words, full pinyin or initials (at most 8)
+#[utoipa::path(
+    get,
+    path = "/search/suggest",
+    tag = "search",
+    operation_id = "suggest",
+    params(SuggestQuery),
+    responses((status = 200, description = "Only documents the caller may read", body = DocLinks)),
+    extensions(("x-error-codes" = json!([Code::InvalidInput]))),
+)]
+async fn suggest(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiQuery(q): ApiQuery<SuggestQuery>,
+) -> Result<Json<DocLinks>> {
+    let st = state.clone();
+    // tantivy work is CPU-bound: off the async workers.
+    let found =
+        tokio::task::spawn_blocking(move || search::suggest(&st.store, &st.index, &who, &q.q))
+            .await
+            .map_err(Error::internal)??;
+    Ok(Json(DocLinks::of(found)))
+}
+
+/// Related documents (相关推荐): at most 5 like this one, that the caller may read
+#[utoipa::path(
+    get,
+    path = "/documents/{id}/related",
+    tag = "search",
+    operation_id = "related_documents",
+    params(("id" = String, Path, description = "Document id")),
+    responses((status = 200, description = "Only documents the caller may read", body = DocLinks)),
+)]
+async fn related(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<DocLinks>> {
+    check_id(&id, "document")?;
+    let st = state.clone();
+    let found =
+        tokio::task::spawn_blocking(move || search::related(&st.store, &st.index, &who, &id))
+            .await
+            .map_err(Error::internal)??;
+    Ok(Json(DocLinks::of(found)))
 }
 
 /// The admin synonym groups (asked for, sent, or as stored after a change).

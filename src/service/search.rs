@@ -1,15 +1,15 @@
 //! Search as a caller may see it: the readable scopes the index filters by (inside the query, so
-//! that totals and facets never count what the caller cannot read), and category paths that name
-//! only the categories the caller may read.
+//! that totals and facets never count what the caller cannot read), category paths that name
+//! only the categories the caller may read, quick open and related documents.
 
 use std::sync::Arc;
 
-use hanlin_index::Access;
+use hanlin_index::{Access, SearchIndex, Suggestion};
 
 use crate::{
     domain::permission::Scopes,
-    error::Result,
-    service::{Caller, access},
+    error::{Error, Reason, Result},
+    service::{Caller, access, documents::checked},
     store::{Store, catalog::Catalog},
 };
 
@@ -53,4 +53,43 @@ impl ReaderScope {
         path.reverse();
         path
     }
+}
+
+/// Longest quick-open input, in characters.
+pub const MAX_SUGGEST_CHARS: usize = 100;
+/// Most quick-open answers.
+pub const SUGGEST_LIMIT: usize = 8;
+/// Most related documents.
+pub const RELATED_LIMIT: usize = 5;
+
+/// Quick open: documents the caller may read whose title starts with what was typed, or whose
+/// title's full pinyin or initials do, best first (tantivy work: call from a blocking thread).
+pub fn suggest(
+    store: &Store,
+    index: &SearchIndex,
+    who: &Caller,
+    q: &str,
+) -> Result<Vec<Suggestion>> {
+    if q.chars().count() > MAX_SUGGEST_CHARS {
+        return Err(
+            Error::invalid("q", format!("at most {MAX_SUGGEST_CHARS} characters"))
+                .because(Reason::TooLong)
+                .with("limit", MAX_SUGGEST_CHARS),
+        );
+    }
+    let access = scope(store, who)?.index_access();
+    Ok(index.suggest(q, &access, SUGGEST_LIMIT)?)
+}
+
+/// Up to five documents like one the caller may read (hidden or unknown -> 404), only documents
+/// the caller may read (tantivy work: call from a blocking thread).
+pub fn related(
+    store: &Store,
+    index: &SearchIndex,
+    who: &Caller,
+    id: &str,
+) -> Result<Vec<Suggestion>> {
+    checked::readable(store, who, id)?;
+    let access = scope(store, who)?.index_access();
+    Ok(index.related(id, &access, RELATED_LIMIT)?)
 }

@@ -245,6 +245,16 @@ const ROWS: &[Row] = &[
         "/search",
         &[(IN, SIGNED_IN), (OUT, SIGNED_IN), (HID, SIGNED_IN)],
     ),
+    row(
+        "GET",
+        "/search/suggest",
+        &[(IN, SIGNED_IN), (OUT, SIGNED_IN), (HID, SIGNED_IN)],
+    ),
+    row(
+        "GET",
+        "/documents/{id}/related",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
     row("GET", "/admin/synonyms", &[(IN, ADMIN_ONLY)]),
     row("PUT", "/admin/synonyms", &[(IN, ADMIN_ONLY)]),
     // users.rs (Inside = the caller's own account, OtherSpace = someone else's)
@@ -1157,6 +1167,15 @@ impl Fixture {
                 OUT => get(format!("/search?q={}&limit=100", urlencode("机密"))),
                 HID => get(format!("/search?q={}&limit=100", urlencode("#机密标签"))),
             },
+            // Hidden titles by their words and by their pinyin initials (机密标题: jmbt).
+            ("GET", "/search/suggest") => match t {
+                IN => get(format!("/search/suggest?q={}", urlencode("公开文档"))),
+                OUT => get(format!("/search/suggest?q={}", urlencode("机密标题"))),
+                HID => get("/search/suggest?q=jmbt".into()),
+            },
+            ("GET", "/documents/{id}/related") => {
+                get(format!("/documents/{}/related", self.doc(t)))
+            }
             ("GET", "/admin/synonyms") => get("/admin/synonyms".into()),
             ("PUT", "/admin/synonyms") => with(
                 Method::PUT,

@@ -406,3 +406,109 @@ async fn words_that_match_nothing_empty_the_answer_and_are_named() {
     assert_eq!(r["partial"], false, "{r}");
     assert_eq!(r["unmatched"], json!([]), "{r}");
 }
+
+#[tokio::test]
+async fn quick_open_and_related_documents_show_only_what_the_caller_may_read() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let open_space = admin.new_space("运维空间").await;
+    let secret_space = admin.new_space("内部空间").await;
+    let (uid, reader) = srv.user(&admin, "reader1", json!({})).await;
+    let (st, b) = admin
+        .put(
+            &format!("/api/v1/spaces/{open_space}/grants"),
+            json!([{"principal": format!("user:{uid}"), "role": "reader"}]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{b}");
+    let body = "TiDB 集群扩容时先用 TiUP 检查 TiKV 节点，扩容后观察 Region 调度。TiKV 扩容。";
+    let mut ids = Vec::new();
+    for (space, title) in [
+        (&open_space, "TiDB 集群扩容"),
+        (&open_space, "TiKV 节点扩容"),
+        (&secret_space, "扩容审批机密"),
+    ] {
+        let d = admin
+            .post(
+                "/api/v1/documents",
+                json!({"space_id": space, "title": title, "body": body}),
+            )
+            .await
+            .1;
+        ids.push(d["id"].as_str().unwrap().to_owned());
+    }
+    for (space, title, text) in [
+        (&open_space, "年度团建安排", "团建安排在春天。团建报名。"),
+        (&open_space, "食堂菜单", "本周食堂菜单。食堂开放时间。"),
+        (&open_space, "报销流程", "报销需要发票。报销审批。"),
+    ] {
+        admin
+            .post(
+                "/api/v1/documents",
+                json!({"space_id": space, "title": title, "body": text}),
+            )
+            .await;
+    }
+    admin.search_until("扩容审批机密", &ids[2], true).await;
+    let titles = |v: &serde_json::Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // By words, full pinyin and initials; the admin sees all three, the reader only their two.
+    for q in ["扩容", "kuorong", "kr"] {
+        let (st, all) = admin
+            .get(&format!("/api/v1/search/suggest?q={}", urlencode(q)))
+            .await;
+        assert_eq!(st, StatusCode::OK, "{all}");
+        assert_eq!(
+            titles(&all),
+            ["扩容审批机密", "TiDB 集群扩容", "TiKV 节点扩容"],
+            "{q}"
+        );
+        let (_, mine) = reader
+            .get(&format!("/api/v1/search/suggest?q={}", urlencode(q)))
+            .await;
+        assert_eq!(titles(&mine), ["TiDB 集群扩容", "TiKV 节点扩容"], "{q}");
+        assert!(!mine.to_string().contains(&ids[2]));
+    }
+    let (_, first) = reader.get("/api/v1/search/suggest?q=tidb").await;
+    assert_eq!(first["items"][0]["id"], ids[0]);
+    assert_eq!(first["items"][0]["space_id"], open_space.as_str());
+    assert_error(
+        &reader
+            .get(&format!("/api/v1/search/suggest?q={}", "k".repeat(101)))
+            .await,
+        400,
+        "invalid_input",
+    );
+    // Related: the other scale-out pages, not the unrelated ones, never itself, never hidden.
+    let (st, rel) = admin
+        .get(&format!("/api/v1/documents/{}/related", ids[0]))
+        .await;
+    assert_eq!(st, StatusCode::OK, "{rel}");
+    let t = titles(&rel);
+    assert!(
+        t.contains(&"TiKV 节点扩容".to_owned()) && t.contains(&"扩容审批机密".to_owned()),
+        "{rel}"
+    );
+    assert!(
+        !t.contains(&"TiDB 集群扩容".to_owned()) && !t.contains(&"食堂菜单".to_owned()),
+        "{rel}"
+    );
+    let (_, rel) = reader
+        .get(&format!("/api/v1/documents/{}/related", ids[0]))
+        .await;
+    assert_eq!(titles(&rel), ["TiKV 节点扩容"], "{rel}");
+    // The hidden document's own related list is as hidden as the document.
+    assert_error(
+        &reader
+            .get(&format!("/api/v1/documents/{}/related", ids[2]))
+            .await,
+        404,
+        "not_found",
+    );
+}

@@ -138,6 +138,7 @@ export async function docPage(main, { params, query, alive, signal }) {
   rememberViewed(doc);
   const treeBox = h('aside', { class: 'doc-tree tree-scroll', 'aria-label': t('spaces.categories'), hidden: true });
   const pagerBox = h('div', { class: 'doc-pager-slot' });
+  const relatedBox = h('div', { class: 'doc-related-slot' });
   // The tree's column is there from the start when the space has categories, so the text does not
   // reflow (and a linked heading does not move away) when the tree arrives.
   const early = (state.categories.get(doc.space_id) || []).length > 0;
@@ -145,7 +146,7 @@ export async function docPage(main, { params, query, alive, signal }) {
   const layout = h('div', { class: ['doc-layout', toc ? 'has-toc' : null, early ? 'has-tree' : null] },
     treeBox,
     toc ? h('aside', { class: 'doc-toc' }, toc) : null,
-    h('div', { class: 'paper' }, article, pagerBox));
+    h('div', { class: 'paper' }, article, pagerBox, relatedBox));
 
   main.classList.add('main-doc');
   append(main, 
@@ -174,6 +175,17 @@ export async function docPage(main, { params, query, alive, signal }) {
     if (target) requestAnimationFrame(() => target.scrollIntoView({ block: 'start' }));
   };
   toHeading();
+
+  // 相关推荐: documents like this one that the reader may read (the server filters and caches).
+  get('/documents/' + enc(id) + '/related', null, { signal }).then((r) => {
+    const list = (r && r.items) || [];
+    if (!alive() || !list.length) return;
+    relatedBox.append(h('section', { class: 'doc-related', 'aria-labelledby': 'doc-related-title' },
+      h('h2', { id: 'doc-related-title' }, t('doc.related')),
+      h('ul', null, list.map((d) => h('li', null,
+        h('a', { href: '#/doc/' + enc(d.id), title: d.title }, d.title),
+        d.space_id !== doc.space_id && spaceName(d.space_id) ? h('span', { class: 'muted small' }, ' · ', spaceName(d.space_id)) : null)))));
+  }, () => {});
 
   // The place around the document: its space's tree (wide screens) and previous / next in its
   // category (natural order), once the space's documents are known.

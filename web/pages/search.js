@@ -22,6 +22,8 @@ export async function searchPage(main, { query, alive, signal }) {
     h('option', { value: 'recent', selected: query.sort === 'recent' }, t('search.sort.recent')));
   const summary = h('p', { class: 'search-summary muted', role: 'status', 'aria-live': 'polite' });
   const results = h('div', { class: 'search-results' });
+  // Quick open: titles that start with what was typed, also by full pinyin or initials (kr: 扩容).
+  const quick = h('nav', { class: 'quick-open', 'aria-label': t('search.quickOpen'), hidden: true });
   const facets = h('aside', { class: 'facets', id: 'search-facets', 'aria-label': t('search.filter') });
   // On a phone the results come first; the filters wait behind this button.
   const facetsToggle = h('button', { class: 'btn btn-sm facets-toggle', type: 'button', 'aria-expanded': 'false', 'aria-controls': 'search-facets', hidden: true }, t('search.showFilters'));
@@ -42,7 +44,7 @@ export async function searchPage(main, { query, alive, signal }) {
     h('h1', { class: 'sr-only' }, t('search.title')),
     form,
     h('p', { class: 'search-tips muted small' }, t('search.tips')),
-    h('div', { class: 'search-layout' }, h('div', { class: 'search-main' }, h('div', { class: 'search-summary-row' }, summary, facetsToggle), results), facets));
+    h('div', { class: 'search-layout' }, h('div', { class: 'search-main' }, h('div', { class: 'search-summary-row' }, summary, facetsToggle), quick, results), facets));
 
   let controller = null;
   let seq = 0;
@@ -88,6 +90,25 @@ export async function searchPage(main, { query, alive, signal }) {
         hit.updated_at ? h('time', { datetime: hit.updated_at }, formatTime(hit.updated_at, getLang())) : null));
   }
 
+  async function showQuick(q, my, sig) {
+    // Operators and filters are search, not a title; later pages keep the list they had.
+    if (offset || /[#:"]|(^|\s)-/.test(q)) { if (!offset) { clear(quick); quick.hidden = true; } return; }
+    try {
+      const r = await get('/search/suggest', { q }, { signal: sig });
+      if (my !== seq || !alive()) return;
+      const list = (r && r.items) || [];
+      clear(quick);
+      quick.hidden = !list.length;
+      if (list.length) {
+        quick.append(h('span', { class: 'quick-open-label muted small' }, t('search.quickOpen')),
+          h('ul', null, list.map((d) => h('li', null, h('a', { href: '#/doc/' + enc(d.id), title: d.title }, d.title),
+            spaceName(d.space_id) ? h('span', { class: 'muted small' }, spaceName(d.space_id)) : null))));
+      }
+    } catch (e) {
+      if (my === seq) { clear(quick); quick.hidden = true; }
+    }
+  }
+
   let lastLabels = {};
   async function run() {
     const q = input.value.trim();
@@ -102,10 +123,12 @@ export async function searchPage(main, { query, alive, signal }) {
     if (!q) {
       clear(results).append(h('div', { class: 'empty' }, h('p', null, t('search.start'))));
       clear(facets); summary.textContent = ''; facetsToggle.hidden = true;
+      clear(quick); quick.hidden = true;
       return;
     }
     controller = new AbortController();
     const my = ++seq;
+    showQuick(q, my, controller.signal);
     if (!results.firstChild || results.querySelector('.empty')) clear(results).append(loading());
     results.classList.add('stale');
     try {
