@@ -1474,8 +1474,30 @@ impl Collector for FacetCollector {
                 *out.spaces.entry(k).or_default() += v;
             }
         }
+        out.tags = fold_case(std::mem::take(&mut out.tags));
         Ok(out)
     }
+}
+
+/// Tags are case-insensitive: `Nacos` and `nacos` are one facet, counted together and named by
+/// the spelling most documents use (the first in sort order on a tie).
+fn fold_case(counts: BTreeMap<String, u64>) -> BTreeMap<String, u64> {
+    let mut groups: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+    for (k, v) in counts {
+        groups.entry(k.to_lowercase()).or_default().push((k, v));
+    }
+    groups
+        .into_values()
+        .filter_map(|spellings| {
+            let total = spellings.iter().map(|(_, v)| v).sum();
+            let label = spellings
+                .iter()
+                .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(&a.0)))?
+                .0
+                .clone();
+            Some((label, total))
+        })
+        .collect()
 }
 
 impl SegmentCollector for FacetSegment {

@@ -798,3 +798,26 @@ fn related_documents_share_words_and_respect_access() {
     assert_eq!(idx.related("d1", &scoped, 5).unwrap().len(), got.len());
     assert!(idx.related("nope", &all, 5).unwrap().is_empty());
 }
+
+#[test]
+fn tag_facets_ignore_case() {
+    let tagged = |id: &str, tag: &str| {
+        let mut d = doc(id, "Nacos 配置", "配置中心。");
+        d.tags = vec![tag.into()];
+        d
+    };
+    let idx = index_with(vec![
+        tagged("a", "Nacos"),
+        tagged("b", "Nacos"),
+        tagged("c", "nacos"),
+        tagged("d", "NACOS"),
+    ]);
+    let r = idx.search(&req("配置")).unwrap();
+    assert_eq!(r.total, 4);
+    assert_eq!(
+        r.facets.tags,
+        std::collections::BTreeMap::from([("Nacos".to_owned(), 4)])
+    );
+    // And the filter takes any spelling.
+    assert_eq!(idx.search(&req("#NaCoS")).unwrap().total, 4);
+}
