@@ -203,6 +203,7 @@ async fn search(
         // An Arc: the readable set is shared with the catalog's cache, not copied per query.
         Scopes::Some(set) => Access::Scopes(set.clone()),
     };
+    let logged = (offset == 0).then(|| q.q.clone());
     let req = SearchRequest {
         query: q.q,
         limit,
@@ -219,6 +220,10 @@ async fn search(
     crate::http::metrics::search_took(started);
     // A bad filter value is 400 `invalid_query` (see `From<hanlin_index::Error> for Error`).
     let results = searched?;
+    if let Some(query) = logged {
+        // In memory: written by the dashboard's job, off the request path.
+        crate::service::stats::record_search(store, &query, results.total, Utc::now());
+    }
     // Names for the facet keys (ids), so clients need no extra round trips.
     let mut wanted: HashSet<&str> = HashSet::new();
     wanted.extend(results.facets.categories.keys().map(String::as_str));

@@ -12,6 +12,7 @@ pub mod reviews;
 pub mod sessions;
 pub mod settings;
 pub mod spaces;
+pub mod stats;
 
 use chrono::Utc;
 
