@@ -47,7 +47,9 @@ function barChart(host, { rows, series, target, targetLabel, title }) {
       bar.append(svg('title', null, `${r.label} ${s.label}: ${v}`));
       root.append(bar);
     });
-    if (i % every === 0) root.append(svg('text', { class: 'chart-axis', x: pad.l + i * band + band / 2, y: height - 8, 'text-anchor': 'middle' }, r.short || r.label));
+    const cx = pad.l + i * band + band / 2;
+    // A label at the right edge ends there rather than being cut off.
+    if (i % every === 0) root.append(svg('text', { class: 'chart-axis', x: Math.min(cx, width - 2), y: height - 8, 'text-anchor': cx + 18 > width ? 'end' : 'middle' }, r.short || r.label));
   });
   if (target) {
     root.append(svg('line', { class: 'chart-target', x1: pad.l, x2: width - pad.r, y1: y(target), y2: y(target) }));
