@@ -33,7 +33,8 @@ function barChart(host, { rows, series, target, targetLabel, title }) {
   const barW = Math.max(2, Math.min(28, (band * 0.7) / series.length));
   const root = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title });
   append(root, svg('title', null, title));
-  for (const v of [0, top / 2, top]) {
+  // Counts: whole-number ticks only.
+  for (const v of [0, top / 2, top].filter(Number.isInteger)) {
     root.append(svg('line', { class: 'chart-grid', x1: pad.l, x2: width - pad.r, y1: y(v), y2: y(v) }));
     root.append(svg('text', { class: 'chart-axis', x: pad.l - 6, y: y(v) + 4, 'text-anchor': 'end' }, fmt(v)));
   }
