@@ -150,6 +150,7 @@ pub async fn serve(
     let indexer = tokio::spawn(indexer::run(state.clone()));
     let retention = tokio::spawn(audit::run(state.clone()));
     let backups = tokio::spawn(service::backups::daily(state.clone()));
+    let stats = tokio::spawn(service::stats::run(state.clone()));
     let metrics = match state.config.metrics_bind {
         Some(addr) => {
             let l = TcpListener::bind(addr).await.map_err(|e| {
@@ -171,6 +172,11 @@ pub async fn serve(
     indexer.abort();
     retention.abort();
     backups.abort();
+    stats.abort();
+    // The read counts and searches of the last seconds.
+    let st = store.clone();
+    let today = chrono::Utc::now().date_naive();
+    let _ = tokio::task::spawn_blocking(move || service::stats::write(&st, today)).await;
     if let Some(m) = metrics {
         m.abort();
     }

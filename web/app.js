@@ -21,6 +21,7 @@ const historyPage = lazy(() => import('./pages/history.js'), 'historyPage');
 const reviewsPage = lazy(() => import('./pages/reviews.js'), 'reviewsPage');
 const reviewPage = lazy(() => import('./pages/reviews.js'), 'reviewPage');
 const adminPage = lazy(() => import('./pages/admin.js'), 'adminPage');
+const dashboardPage = lazy(() => import('./pages/dashboard.js'), 'dashboardPage');
 
 const routes = [
   [/^\/login$/, loginPage, { public: true }],
@@ -37,6 +38,7 @@ const routes = [
   [/^\/trash$/, trashPage],
   [/^\/notifications$/, notificationsPage],
   [/^\/admin(?:\/([\w-]+))?$/, adminPage],
+  [/^\/dashboard$/, dashboardPage],
 ];
 
 const root = document.getElementById('app');
@@ -142,6 +144,7 @@ function buildShell() {
     navLink('#/spaces', t('nav.spaces')),
     navLink('#/search', t('nav.search')),
     navLink('#/reviews', t('nav.reviews')),
+    h('a', { class: 'nav-link nav-dash', href: '#/dashboard', 'data-nav': '#/dashboard', hidden: !isAdmin() }, t('nav.dashboard')),
     isAdmin() ? navLink('#/admin', t('nav.admin')) : null,
     h('span', { class: 'nav-sep' }),
     navLink('#/notifications', h('span', { class: 'nav-bell' }, svgIcon('bell'), h('span', { class: 'nav-bell-label' }, t('nav.notifications'))), unread),
@@ -177,6 +180,9 @@ export function updateWriteLinks() {
   if (!shell) return;
   const offer = offerWriting();
   for (const el of shell.header.querySelectorAll('.nav-new, .nav-upload')) el.hidden = !offer;
+  // 数据看板: admins, and space managers (for their spaces).
+  const dash = shell.header.querySelector('.nav-dash');
+  if (dash) dash.hidden = !(isAdmin() || (state.spaces || []).some((sp) => sp.my_role === 'manager'));
 }
 
 export async function refreshUnread() {

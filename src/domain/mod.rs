@@ -4,4 +4,5 @@
 pub mod diff;
 pub mod permission;
 pub mod review;
+pub mod stats;
 pub mod versions;

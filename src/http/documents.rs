@@ -158,6 +158,8 @@ pub struct DocView {
     review_by: Option<NaiveDate>,
     /// Display names of those who approved the published version, when that is the version shown.
     approved_by: Vec<String>,
+    /// How often it was read (opened by an account; a refresh within 30 minutes counts once).
+    read_count: u64,
     /// Sanitised HTML of the body (reads only, not write answers).
     #[serde(skip_serializing_if = "Option::is_none")]
     html: Option<String>,
@@ -271,6 +273,7 @@ fn view(
     } else {
         Vec::new()
     };
+    let read_count = crate::service::stats::read_count(store, &doc.id)?;
     Ok(DocView {
         id: doc.id,
         kind: doc.kind,
@@ -290,6 +293,7 @@ fn view(
         can_edit: may_edit,
         review_by: doc.review_by,
         approved_by,
+        read_count,
         html: rendered.map(|r| r.html.clone()),
         toc: rendered.map(|r| r.toc.clone()),
     })
@@ -331,7 +335,10 @@ async fn read(
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<DocView>> {
-    Ok(Json(rendered_view(&state, &who, &id).await?))
+    let mut v = rendered_view(&state, &who, &id).await?;
+    v.read_count =
+        crate::service::stats::record_read(&state.store, &who, &v.id, &v.space_id, Utc::now())?;
+    Ok(Json(v))
 }
 
 /// A new version.

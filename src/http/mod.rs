@@ -14,6 +14,7 @@ pub mod reviews;
 pub mod search;
 pub mod session;
 pub mod spaces;
+pub mod stats;
 pub mod users;
 pub mod web;
 
@@ -153,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .merge(render::router())
         .merge(backups::router())
         .merge(export::router())
+        .merge(stats::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.

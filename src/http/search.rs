@@ -198,6 +198,7 @@ async fn search(
     let store = &state.store;
     let scope = search::scope(store, &who)?;
     let access = scope.index_access();
+    let logged = (offset == 0).then(|| q.q.clone());
     let req = SearchRequest {
         query: q.q,
         limit,
@@ -214,6 +215,10 @@ async fn search(
     crate::http::metrics::search_took(started);
     // A bad filter value is 400 `invalid_query` (see `From<hanlin_index::Error> for Error`).
     let results = searched?;
+    if let Some(query) = logged {
+        // In memory: written by the dashboard's job, off the request path.
+        crate::service::stats::record_search(store, &query, results.total, Utc::now());
+    }
     // Names for the facet keys (ids), so clients need no extra round trips.
     let mut wanted: HashSet<&str> = HashSet::new();
     wanted.extend(results.facets.categories.keys().map(String::as_str));

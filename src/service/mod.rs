@@ -14,6 +14,7 @@ pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod spaces;
+pub mod stats;
 
 use chrono::Utc;
 

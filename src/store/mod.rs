@@ -7,6 +7,7 @@ pub mod backup;
 pub mod catalog;
 mod commit;
 pub mod names;
+pub mod stats;
 pub mod table;
 pub mod trees;
 
@@ -77,6 +78,8 @@ pub const REVIEWS: &str = "reviews";
 pub const OPEN_REVIEWS: &str = "open_reviews";
 /// In-app notifications. key = user id ‖ 0x00 ‖ sequence (u64 big-endian); value = notification JSON.
 pub const NOTIFICATIONS: &str = "notifications";
+// The dashboard's trees (read counts, readers per day, the search log) are documented with their
+// key layouts in [`stats`]: `reads`, `reads_daily`, `readers_daily`, `search_log`.
 
 // Storage errors become internal API errors here, where sled is named (and only here).
 impl From<sled::Error> for Error {
@@ -147,6 +150,8 @@ pub struct Store {
     pub reviews: Table<StoredReview>,
     /// See [`NOTIFICATIONS`].
     pub notifications: Notifications,
+    /// The dashboard's trees and the tallies waiting for them (see [`stats`]).
+    pub stats: stats::Stats,
 }
 
 /// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
@@ -303,6 +308,12 @@ impl Store {
             settings: Settings(t(SETTINGS)?),
             reviews: Table::new(t(REVIEWS)?),
             notifications: Notifications(t(NOTIFICATIONS)?),
+            stats: stats::Stats::new(
+                t(stats::READS)?,
+                t(stats::READS_DAILY)?,
+                t(stats::READERS_DAILY)?,
+                t(stats::SEARCH_LOG)?,
+            ),
             db,
             catalog: catalog::CatalogCache::default(),
         };

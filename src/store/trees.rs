@@ -163,9 +163,9 @@ impl EncodedVersion {
 /// fields one after another, so these decode from the front of a record without its content.
 #[derive(serde::Deserialize)]
 struct VersionHead {
-    _version: u64,
+    version: u64,
     _author: String,
-    _created_at: DateTime<Utc>,
+    created_at: DateTime<Utc>,
     _message: String,
     _title: String,
     _tags: Vec<String>,
@@ -195,6 +195,28 @@ impl Versions {
         let (head, _) = postcard::take_from_bytes::<VersionHead>(&bytes)
             .map_err(|e| Error::internal(format!("corrupt version {id}/{n}: {e}")))?;
         Ok(Some(head.category_id))
+    }
+
+    /// (version number, when it was saved) of every version of document `id`, newest first, read
+    /// without decoding the versions' texts.
+    pub fn times_newest_first(
+        &self,
+        id: &str,
+    ) -> impl Iterator<Item = Result<(u64, DateTime<Utc>)>> + use<> {
+        let owned = id.to_owned();
+        let len = id.len() + 8;
+        self.0
+            .scan_prefix(id.as_bytes())
+            .rev()
+            .filter_map(move |kv| match kv {
+                Ok((k, _)) if k.len() != len => None,
+                Ok((_, v)) => Some(
+                    postcard::take_from_bytes::<VersionHead>(&v)
+                        .map(|(h, _)| (h.version, h.created_at))
+                        .map_err(|e| Error::internal(format!("corrupt version of {owned}: {e}"))),
+                ),
+                Err(e) => Some(Err(e.into())),
+            })
     }
 
     /// The stored size in bytes of each version of document `id`, oldest first, and whether it is

@@ -17,4 +17,5 @@ mod permissions;
 mod render;
 mod reviews;
 mod search;
+mod stats;
 mod visibility;

@@ -307,6 +307,16 @@ const ROWS: &[Row] = &[
     // backups.rs
     row("GET", "/admin/backups", &[(IN, ADMIN_ONLY)]),
     row("POST", "/admin/backups", &[(IN, ADMIN_ONLY)]),
+    // stats.rs: space managers see their own space's figures; a space they cannot read is hidden
+    // from them, and someone who manages no space is refused before any space is looked at.
+    row(
+        "GET",
+        "/admin/stats",
+        &[
+            (IN, MANAGE),
+            (OUT, [200, 404, 403, 403, 403, 403, 401, 401]),
+        ],
+    ),
     // import.rs
     row(
         "POST",
@@ -1328,6 +1338,7 @@ impl Fixture {
                 json!({"from": "季度报告\n", "to": format!("季度报告 修订{n}\n")}),
             ),
             ("GET", "/admin/backups") => get("/admin/backups".into()),
+            ("GET", "/admin/stats") => get(format!("/admin/stats?space_id={}", self.space(t))),
             ("POST", "/admin/backups") => with(Method::POST, "/admin/backups".into(), json!({})),
             ("GET", "/spaces/{id}/export") => get(format!("/spaces/{}/export", self.space(t))),
             ("GET", "/documents/{id}/export") => get(format!("/documents/{}/export", self.doc(t))),

@@ -7,7 +7,7 @@ import {
   categoryTree, principalLabel, roleLabel, loading,
 } from '../ui.js';
 
-const TABS = ['users', 'groups', 'spaces', 'policies', 'words', 'synonyms', 'audit'];
+const TABS = ['users', 'groups', 'spaces', 'policies', 'words', 'synonyms', 'audit', 'dashboard'];
 const ROLES = ['reader', 'editor', 'reviewer', 'manager'];
 const KINDS = ['employee', 'intern', 'external'];
 
@@ -502,6 +502,7 @@ export async function adminPage(main, { params, query }) {
     h('div', { class: 'admin-layout' },
       h('nav', { class: 'admin-tabs', 'aria-label': t('admin.title') }, TABS.map((x) => h('a', { href: '#/admin/' + x, class: x === tab ? 'active' : null, 'aria-current': x === tab ? 'page' : null }, t('admin.' + x)))),
       content));
-  const fns = { users: usersTab, groups: groupsTab, spaces: spacesTab, policies: policiesTab, words: wordsTab, synonyms: synonymsTab, audit: auditTab };
+  const dashboardTab = async (el, q) => (await import('./dashboard.js')).dashboardTab(el, q);
+  const fns = { users: usersTab, groups: groupsTab, spaces: spacesTab, policies: policiesTab, words: wordsTab, synonyms: synonymsTab, audit: auditTab, dashboard: dashboardTab };
   try { await fns[tab](content, query); } catch (e) { clear(content).append(errorState(e)); }
 }
