@@ -171,12 +171,14 @@ export function breadcrumbs(parts) {
 }
 
 /** The crumbs from 知识空间 down to a category: space, then each category from the root. */
-export function placeCrumbs(spaceId, categoryId) {
+export function placeCrumbs(spaceId, categoryId, known) {
   const list = state.categories.get(spaceId) || [];
-  const chain = [];
+  let chain = [];
   const seen = new Set();
   let cur = list.find((x) => x.id === categoryId);
   while (cur && !seen.has(cur.id)) { seen.add(cur.id); chain.unshift(cur); cur = list.find((x) => x.id === cur.parent_id); }
+  // Categories not loaded yet: the path the server sent with the document (readable ones only).
+  if (!chain.length && Array.isArray(known)) chain = known;
   return [
     [t('spaces.title'), '#/spaces'],
     [spaceName(spaceId) || t('doc.space'), '#/spaces/' + enc(spaceId)],

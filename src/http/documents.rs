@@ -160,12 +160,24 @@ pub struct DocView {
     approved_by: Vec<String>,
     /// How often it was read (opened by an account; a refresh within 30 minutes counts once).
     read_count: u64,
+    /// The categories from the space root down to the document's that the caller may read,
+    /// root-most first (breadcrumbs without loading the space's categories).
+    category_path: Vec<CategoryRef>,
     /// Sanitised HTML of the body (reads only, not write answers).
     #[serde(skip_serializing_if = "Option::is_none")]
     html: Option<String>,
     /// Table of contents (reads only, not write answers).
     #[serde(skip_serializing_if = "Option::is_none")]
     toc: Option<Vec<TocEntry>>,
+}
+
+/// A category named on a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryRef {
+    /// Category id.
+    id: String,
+    /// Its name.
+    name: String,
 }
 
 /// Builds a summary of the head (for those who may see drafts) or of the published version.
@@ -274,6 +286,13 @@ fn view(
         Vec::new()
     };
     let read_count = crate::service::stats::read_count(store, &doc.id)?;
+    let category_path = checked::readable_category_path(store, who, doc.category_id.as_deref())?
+        .into_iter()
+        .map(|c| CategoryRef {
+            id: c.id,
+            name: c.name,
+        })
+        .collect();
     Ok(DocView {
         id: doc.id,
         kind: doc.kind,
@@ -294,6 +313,7 @@ fn view(
         review_by: doc.review_by,
         approved_by,
         read_count,
+        category_path,
         html: rendered.map(|r| r.html.clone()),
         toc: rendered.map(|r| r.toc.clone()),
     })

@@ -385,6 +385,20 @@ async fn search_paths_name_only_readable_categories() {
     let r = reader.search_until("路线图", &id, true).await;
     assert_eq!(r["hits"][0]["category_path"], json!(["公开子类"]), "{r}");
     no_leak("reader's search", &r, &["保密上级", parent.as_str()]);
+    // The document page's breadcrumbs come with the document, cut the same way.
+    let (_, full) = admin.get(&format!("/api/v1/documents/{id}")).await;
+    assert_eq!(
+        full["category_path"],
+        json!([{"id": parent, "name": "保密上级"}, {"id": child, "name": "公开子类"}])
+    );
+    let (st, mine) = reader.get(&format!("/api/v1/documents/{id}")).await;
+    assert_eq!(st, StatusCode::OK, "{mine}");
+    assert_eq!(
+        mine["category_path"],
+        json!([{"id": child, "name": "公开子类"}]),
+        "{mine}"
+    );
+    no_leak("reader's document", &mine, &["保密上级", parent.as_str()]);
 }
 
 /// One request of the "one answer" table.

@@ -462,3 +462,18 @@ pub fn drafts(store: &Store, who: &Caller) -> Result<Vec<Doc>> {
     mine.sort_by_key(|d| std::cmp::Reverse(d.updated_at));
     Ok(mine)
 }
+
+/// The categories from the space root down to `category_id` that the caller may read, root-most
+/// first (a readable category may sit under one cut off by `inherit: false`: that one is left
+/// out, so its name never shows). For breadcrumbs without a second round trip.
+pub fn readable_category_path(
+    store: &Store,
+    who: &Caller,
+    category_id: Option<&str>,
+) -> Result<Vec<crate::model::Category>> {
+    let scopes = access::readable_scopes(store, &who.subject())?;
+    Ok(access::chain(store, category_id)?
+        .into_iter()
+        .filter(|c| scopes.contains(&c.id))
+        .collect())
+}
