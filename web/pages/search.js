@@ -90,13 +90,15 @@ export async function searchPage(main, { query, alive, signal }) {
         hit.updated_at ? h('time', { datetime: hit.updated_at }, formatTime(hit.updated_at, getLang())) : null));
   }
 
-  async function showQuick(q, my, sig) {
+  // Only titles the first page of results does not already show (pinyin and initials, a title
+  // lost in a long list): the results stay first, on a phone too.
+  async function showQuick(q, my, sig, shownIds) {
     // Operators and filters are search, not a title; later pages keep the list they had.
     if (offset || /[#:"]|(^|\s)-/.test(q)) { if (!offset) { clear(quick); quick.hidden = true; } return; }
     try {
       const r = await get('/search/suggest', { q }, { signal: sig });
       if (my !== seq || !alive()) return;
-      const list = (r && r.items) || [];
+      const list = ((r && r.items) || []).filter((d) => !shownIds.has(d.id));
       clear(quick);
       quick.hidden = !list.length;
       if (list.length) {
@@ -128,7 +130,6 @@ export async function searchPage(main, { query, alive, signal }) {
     }
     controller = new AbortController();
     const my = ++seq;
-    showQuick(q, my, controller.signal);
     if (!results.firstChild || results.querySelector('.empty')) clear(results).append(loading());
     results.classList.add('stale');
     try {
@@ -153,6 +154,7 @@ export async function searchPage(main, { query, alive, signal }) {
           h('span', { class: 'muted' }, t('common.pageOf', { page, pages, total })),
           h('button', { class: 'btn btn-sm', type: 'button', disabled: page >= pages, onclick: () => { offset += PAGE; run(); window.scrollTo(0, 0); } }, t('common.next'))));
       }
+      showQuick(q, my, controller.signal, new Set(hits.map((x) => x.id)));
       const f = data.facets || {};
       const groups = [
         facetGroup(t('search.facets.tags'), f.tags, null, (label) => (/\s/.test(label) ? 'tag:' + quoteIfNeeded(label) : '#' + label)),
