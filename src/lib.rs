@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod bootstrap;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod cpu;
 pub mod docx;
@@ -57,6 +58,8 @@ pub struct Inner {
     pub records: records::RecordSchemas,
     /// Where CPU-heavy request work runs (never on an async worker).
     pub cpu: cpu::CpuPool,
+    /// The time onboarding deadlines and reminders follow (tests move it).
+    pub clock: clock::Clock,
 }
 
 impl Deref for AppState {
@@ -114,6 +117,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         renders: markdown::RenderCache::default(),
         records,
         cpu: cpu::CpuPool::default(),
+        clock: clock::Clock::default(),
     })))
 }
 
@@ -150,6 +154,7 @@ pub async fn serve(
     let indexer = tokio::spawn(indexer::run(state.clone()));
     let retention = tokio::spawn(audit::run(state.clone()));
     let backups = tokio::spawn(service::backups::daily(state.clone()));
+    let reminders = tokio::spawn(service::onboarding::reminders(state.clone()));
     let metrics = match state.config.metrics_bind {
         Some(addr) => {
             let l = TcpListener::bind(addr).await.map_err(|e| {
@@ -171,6 +176,7 @@ pub async fn serve(
     indexer.abort();
     retention.abort();
     backups.abort();
+    reminders.abort();
     if let Some(m) = metrics {
         m.abort();
     }

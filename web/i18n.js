@@ -40,6 +40,7 @@ const zh = {
   'err.invalid_policy': '审核流程设置有误，请管理员检查后再提交', 'err.no_eligible_reviewer': '第 {stage} 阶段除了提交人没有其他审核人，无法审核',
   'err.uri_too_long': '请求地址太长（上限 {limit} 字节）', 'err.headers_too_large': '请求头太大（上限 {limit} 字节），请清除本站 Cookie 后重试',
   'err.server_busy': '服务器正忙，请稍后再试',
+  'err.item_not_readable': '《{title}》有受众无法阅读（共 {count} 人）：{names}。请先授予他们阅读权限，或从合集中移除该文档。',
   // Why an input was refused (src/error.rs `Reason`, the `reason` of invalid_input).
   'reason.required': '请填写“{field}”', 'reason.too_short': '“{field}”至少需要 {limit} 个字符',
   'reason.too_long': '“{field}”最多 {limit} 个字符', 'reason.too_many': '“{field}”最多 {limit} 项',
@@ -336,6 +337,7 @@ const en = {
   'err.invalid_policy': 'The review policy is not valid; ask an administrator to check it', 'err.no_eligible_reviewer': 'Stage {stage} has no reviewer other than the author',
   'err.uri_too_long': 'The request address is too long (limit {limit} bytes)', 'err.headers_too_large': 'The request headers are too large (limit {limit} bytes); clear this site\'s cookies and try again',
   'err.server_busy': 'The server is busy; try again in a moment',
+  'err.item_not_readable': 'Some of the audience cannot read “{title}” ({count} people): {names}. Grant them read access first, or remove the document from the collection.',
   'reason.required': 'Please fill in “{field}”', 'reason.too_short': '“{field}” needs at least {limit} characters',
   'reason.too_long': '“{field}” is at most {limit} characters', 'reason.too_many': '“{field}” takes at most {limit} items',
   'reason.too_few': '“{field}” needs at least {limit} items', 'reason.too_deep': '“{field}” nests more than {limit} levels deep',

@@ -473,6 +473,10 @@ struct SaveRequest {
     /// Save message.
     #[serde(default)]
     message: Option<String>,
+    /// When the save publishes directly: readers who acknowledged an older version in an
+    /// onboarding collection must acknowledge again (需重新确认).
+    #[serde(default)]
+    reconfirm: bool,
 }
 
 /// Save a new version on top of base_version (409 edit_conflict when stale)
@@ -550,6 +554,7 @@ fn save_doc(
             message,
             needs_review,
             action: "document.update",
+            reconfirm: req.reconfirm,
         },
     )
 }
@@ -966,6 +971,7 @@ fn restore_doc(
             message: format!("恢复到版本 {}", req.version),
             needs_review,
             action: "document.restore",
+            reconfirm: false,
         },
     )
 }

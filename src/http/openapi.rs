@@ -102,6 +102,11 @@ const MODULES: &[(&str, &str, Describe)] = &[
         PREFIX,
         <super::export::ApiDoc as OpenApi>::openapi,
     ),
+    (
+        "onboarding",
+        PREFIX,
+        <super::onboarding::ApiDoc as OpenApi>::openapi,
+    ),
     ("openapi", PREFIX, <ApiDoc as OpenApi>::openapi),
     // Outside the API, like `/healthz`.
     ("metrics", "", <super::metrics::ApiDoc as OpenApi>::openapi),

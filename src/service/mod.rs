@@ -8,6 +8,7 @@ pub mod backups;
 pub mod documents;
 pub mod export;
 pub mod import;
+pub mod onboarding;
 pub mod reviews;
 pub mod sessions;
 pub mod settings;
