@@ -21,6 +21,11 @@ const historyPage = lazy(() => import('./pages/history.js'), 'historyPage');
 const reviewsPage = lazy(() => import('./pages/reviews.js'), 'reviewsPage');
 const reviewPage = lazy(() => import('./pages/reviews.js'), 'reviewPage');
 const adminPage = lazy(() => import('./pages/admin.js'), 'adminPage');
+const learnListPage = lazy(() => import('./pages/learn.js'), 'learnListPage');
+const learnPage = lazy(() => import('./pages/learn.js'), 'learnPage');
+const learnReadPage = lazy(() => import('./pages/learn.js'), 'learnReadPage');
+const learnProgressPage = lazy(() => import('./pages/learn.js'), 'learnProgressPage');
+const learnEditPage = lazy(() => import('./pages/learn.js'), 'learnEditPage');
 
 const routes = [
   [/^\/login$/, loginPage, { public: true }],
@@ -37,6 +42,12 @@ const routes = [
   [/^\/trash$/, trashPage],
   [/^\/notifications$/, notificationsPage],
   [/^\/admin(?:\/([\w-]+))?$/, adminPage],
+  [/^\/learn$/, learnListPage],
+  [/^\/learn\/new$/, learnEditPage],
+  [/^\/learn\/([^/]+)$/, learnPage],
+  [/^\/learn\/([^/]+)\/edit$/, learnEditPage],
+  [/^\/learn\/([^/]+)\/read\/(\d+)$/, learnReadPage],
+  [/^\/learn\/([^/]+)\/progress$/, learnProgressPage],
 ];
 
 const root = document.getElementById('app');
