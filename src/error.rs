@@ -701,6 +701,7 @@ mod tests {
             ("comment_required", 422),
             ("invalid_policy", 422),
             ("no_eligible_reviewer", 422),
+            ("item_not_readable", 422),
             ("payload_too_large", 413),
             ("uri_too_long", 414),
             ("headers_too_large", 431),

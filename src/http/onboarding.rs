@@ -320,18 +320,7 @@ async fn create(
     who: CurrentUser,
     ApiJson(body): ApiJson<CollectionBody>,
 ) -> Result<Json<CollectionView>> {
-    let (st, caller) = (state.clone(), who.clone());
-    let view = state
-        .cpu
-        .run(move || {
-            let now = st.clock.now();
-            let c = ob::create(&st.store, &caller, body.draft(), now)?;
-            let (c, view, dir) = ob::load_visible(&st.store, &caller, &c.id, now)?;
-            collection_view(&st, &caller, c, &view, &dir)
-        })
-        .await?;
-    state.store.flush().await?;
-    Ok(Json(view))
+    save(state, who, None, body).await
 }
 
 /// Change a collection: name, description, items, audience, due days (its owner and admins)
@@ -351,13 +340,27 @@ async fn replace(
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<CollectionBody>,
 ) -> Result<Json<CollectionView>> {
+    save(state, who, Some(id), body).await
+}
+
+/// Creates (no id) or replaces a collection on the CPU pool, and answers it as the caller sees
+/// it afterwards.
+async fn save(
+    state: AppState,
+    who: CurrentUser,
+    id: Option<String>,
+    body: CollectionBody,
+) -> Result<Json<CollectionView>> {
     let (st, caller) = (state.clone(), who.clone());
     let view = state
         .cpu
         .run(move || {
             let now = st.clock.now();
-            ob::replace(&st.store, &caller, &id, body.draft(), now)?;
-            let (c, view, dir) = ob::load_visible(&st.store, &caller, &id, now)?;
+            let c = match id {
+                None => ob::create(&st.store, &caller, body.draft(), now)?,
+                Some(id) => ob::replace(&st.store, &caller, &id, body.draft(), now)?,
+            };
+            let (c, view, dir) = ob::load_visible(&st.store, &caller, &c.id, now)?;
             collection_view(&st, &caller, c, &view, &dir)
         })
         .await?;

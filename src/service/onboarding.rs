@@ -993,7 +993,7 @@ pub fn list(store: &Store, who: &Caller, now: DateTime<Utc>) -> Result<Vec<Liste
             counts,
         });
     }
-    out.sort_by(|a, b| b.collection.created_at.cmp(&a.collection.created_at));
+    out.sort_by_key(|l| std::cmp::Reverse(l.collection.created_at));
     Ok(out)
 }
 

@@ -9,19 +9,7 @@ use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{Client, Server, assert_error};
-
-#[track_caller]
-fn ok(resp: (StatusCode, Value)) -> Value {
-    assert_eq!(resp.0, StatusCode::OK, "{}", resp.1);
-    resp.1
-}
-
-fn s(v: &Value) -> String {
-    v.as_str()
-        .unwrap_or_else(|| panic!("not a string: {v}"))
-        .to_owned()
-}
+use crate::common::{Client, Server, assert_error, ok, s};
 
 /// Accounts, a department, a space everyone reads, three published documents and a
 /// collection for interns and 研发部 (7 days).

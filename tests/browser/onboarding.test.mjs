@@ -5,7 +5,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, ADMIN_PW, USER_PW, PHONE, shot, noProblems, noHorizontalOverflow, assertNoEnglish } from './lib.mjs';
+import { Harness, ADMIN_PW, USER_PW, PHONE, shot, noProblems, noHorizontalOverflow, assertNoEnglish, compose } from './lib.mjs';
 
 const H = new Harness('onboarding');
 const S = {};
@@ -112,14 +112,6 @@ test('13: a 需重新确认 publish asks the reader again, in the reading view',
   await page.waitForSelector('.learn-ack[hidden]', { state: 'attached' });
   noProblems(page, 'reconfirm');
 });
-
-async function compose(cdp, letters) {
-  for (let i = 1; i <= letters.length; i++) {
-    const text = letters.slice(0, i);
-    await cdp.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const order = (page) => page.$$eval('.learn-edit-item', (rows) => rows.map((r) => r.querySelector('.learn-edit-title').textContent));
 
