@@ -98,7 +98,7 @@ test('13: a 需重新确认 publish asks the reader again, in the reading view',
   await H.uiLogin(page, 'xiaoli', USER_PW);
   await page.goto(base + `/#/learn/${S.collection}/read/0`);
   await page.waitForSelector('.learn-ack:not([hidden])');
-  assert.match(await page.textContent('.learn-ack-status'), /要求重新确认.*版本 1/);
+  assert.match(await page.textContent('.learn-ack-status'), /需要重新确认.*版本 1/);
   assert.match(await page.textContent('main .markdown-body'), /每年复训一次/);
   await shot(page, 'onboarding-reconfirm-desktop');
   await page.click('.learn-ack');

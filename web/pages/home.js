@@ -110,9 +110,7 @@ function learnCard() {
     if (!mine.length && !manages) return;
     const { assignedRow } = await import('./learn.js');
     clear(body);
-    if (mine.length) append(body, h('ul', { class: 'learn-list' }, mine.slice(0, 4).map(assignedRow)));
-    else append(body, h('p', { class: 'muted empty-line' }, t('learn.noneAssigned')));
-    if (!mine.length) more.textContent = t('learn.manage');
+    append(body, mine.length ? h('ul', { class: 'learn-list' }, mine.slice(0, 4).map(assignedRow)) : h('p', { class: 'muted empty-line' }, t('learn.noneAssigned')));
     el.hidden = false;
   };
   return { el, load };

@@ -1,6 +1,5 @@
-// 入职学习: the list of my collections, a collection's overview, the reading view (in order, with
-// previous/next and 我已阅读并理解), the progress table with its CSV, and the collection editor
-// (documents picked by search, reordered by dragging or from the keyboard).
+// 入职学习: my collections, one's overview, reading in order (我已阅读并理解), progress with its
+// CSV, and the editor (documents found by search, reordered by drag or keyboard).
 
 import { h, append, clear, trustedHtml, formatTime, toast, debounce } from '../dom.js';
 import { t, getLang } from '../i18n.js';
@@ -8,6 +7,10 @@ import { get, post, put, items } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { enc, errorState, emptyState, pageHeader, loading, reportError, errorMessage, field, isAdmin, userName, breadcrumbs } from '../ui.js';
 
+/** The address of a collection's page: at('x') = #/learn/x, at('x', 'read', 2) = #/learn/x/read/2. */
+const at = (id, ...rest) => ['#/learn', enc(id), ...rest].join('/');
+const badge = (kind, text) => h('span', { class: kind ? 'badge badge-' + kind : 'badge' }, text);
+const box = (title, ...body) => h('section', { class: 'card' }, h('h2', { class: 'card-title' }, title), body);
 const day = (iso) => (iso ? new Date(iso).toLocaleDateString(getLang() === 'en' ? 'en-GB' : 'zh-CN') : '');
 
 /** A progress bar with its text (done / required). */
@@ -15,16 +18,16 @@ export function progressBar(done, required) {
   const pct = required ? Math.round((done / required) * 100) : 100;
   const bar = h('span', { class: 'progress-fill' });
   bar.style.width = pct + '%'; // CSSOM, not an inline style attribute: CSP allows it
-  return h('div', { class: 'progress', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': String(required), 'aria-valuenow': String(done), 'aria-label': t('learn.progress') },
+  return h('div', { class: 'progress', role: 'progressbar', 'aria-valuemax': required, 'aria-valuenow': done, 'aria-label': t('learn.progress') },
     h('span', { class: 'progress-track' }, bar),
     h('span', { class: 'progress-text' }, t('learn.doneOf', { done, required })));
 }
 
 function dueBadge(me) {
   if (!me || !me.assigned) return null;
-  if (me.required && me.done >= me.required) return h('span', { class: 'badge badge-published' }, t('learn.complete'));
-  if (me.overdue) return h('span', { class: 'badge badge-overdue' }, t('learn.overdue'));
-  return h('span', { class: 'badge badge-soft' }, t('learn.dueOn', { date: day(me.due) }));
+  if (me.required && me.done >= me.required) return badge('published', t('learn.complete'));
+  if (me.overdue) return badge('overdue', t('learn.overdue'));
+  return badge('soft', t('learn.dueOn', { date: day(me.due) }));
 }
 
 /** One assigned collection: progress and the next item (home page and list page). */
@@ -32,46 +35,46 @@ export function assignedRow(c) {
   const me = c.me || {};
   return h('li', { class: 'learn-row' },
     h('div', { class: 'learn-row-head' },
-      h('a', { class: 'learn-row-title', href: '#/learn/' + enc(c.id) }, c.name),
+      h('a', { class: 'learn-row-title', href: at(c.id) }, c.name),
       dueBadge(me)),
     progressBar(me.done || 0, me.required || 0),
     me.next
-      ? h('a', { class: 'btn btn-sm btn-primary learn-next', href: '#/learn/' + enc(c.id) + '/read/' + me.next.position }, t('learn.continue', { title: me.next.title }))
+      ? h('a', { class: 'btn btn-sm btn-primary learn-next', href: at(c.id, 'read', me.next.position) }, t('learn.continue', { title: me.next.title }))
       : null);
 }
 
-// ---- list ---------------------------------------------------------------------------------------
+// ---- list
 
 export async function learnListPage(main) {
   setTitle(t('learn.title'));
   const data = await get('/collections');
   append(main, pageHeader(t('learn.title'), data.can_create ? h('a', { class: 'btn btn-primary', href: '#/learn/new' }, '+ ', t('learn.new')) : null));
   const assigned = items(data.assigned);
-  append(main, h('section', { class: 'card' }, h('h2', { class: 'card-title' }, t('learn.mine')),
+  append(main, box(t('learn.mine'),
     assigned.length ? h('ul', { class: 'learn-list' }, assigned.map(assignedRow)) : h('p', { class: 'muted empty-line' }, t('learn.noneAssigned'))));
   const managed = items(data.managed);
   if (managed.length || data.can_create) {
-    append(main, h('section', { class: 'card' }, h('h2', { class: 'card-title' }, t('learn.managed')),
+    append(main, box(t('learn.managed'),
       managed.length ? h('ul', { class: 'learn-list' }, managed.map((c) => h('li', { class: 'learn-row' },
-        h('div', { class: 'learn-row-head' }, h('a', { class: 'learn-row-title', href: '#/learn/' + enc(c.id) }, c.name),
-          c.role === 'department_head' ? h('span', { class: 'badge' }, t('learn.asHead')) : null),
+        h('div', { class: 'learn-row-head' }, h('a', { class: 'learn-row-title', href: at(c.id) }, c.name),
+          c.role === 'department_head' ? badge(null, t('learn.asHead')) : null),
         h('div', { class: 'doc-row-meta' },
           h('span', null, t('learn.counts', { people: c.people, complete: c.complete })),
-          c.overdue ? h('span', { class: 'badge badge-overdue' }, t('learn.overdueCount', { n: c.overdue })) : null),
+          c.overdue ? badge('overdue', t('learn.overdueCount', { n: c.overdue })) : null),
         h('div', { class: 'learn-row-actions' },
-          h('a', { class: 'btn btn-sm', href: '#/learn/' + enc(c.id) + '/progress' }, t('learn.progressTable')),
-          c.role === 'manager' ? h('a', { class: 'btn btn-sm', href: '#/learn/' + enc(c.id) + '/edit' }, t('common.edit')) : null))))
-        : h('p', { class: 'muted empty-line' }, t('learn.noneManaged'))));
+          h('a', { class: 'btn btn-sm', href: at(c.id, 'progress') }, t('learn.progressTable')),
+          c.role === 'manager' ? h('a', { class: 'btn btn-sm', href: at(c.id, 'edit') }, t('common.edit')) : null))))
+        : null));
   }
 }
 
-// ---- overview -----------------------------------------------------------------------------------
+// ---- overview
 
 function itemStatus(it) {
-  if (!it.available) return h('span', { class: 'badge' }, t('learn.unavailable'));
-  if (it.needs_ack && it.acknowledged_version) return h('span', { class: 'badge badge-overdue' }, t('learn.again'));
-  if (it.needs_ack) return h('span', { class: 'badge badge-draft' }, t('learn.toRead'));
-  if (it.acknowledged_version) return h('span', { class: 'badge badge-published' }, t('learn.read'));
+  if (!it.available) return badge(null, t('learn.unavailable'));
+  if (it.needs_ack && it.acknowledged_version) return badge('overdue', t('learn.again'));
+  if (it.needs_ack) return badge('draft', t('learn.toRead'));
+  if (it.acknowledged_version) return badge('published', t('learn.read'));
   return null;
 }
 
@@ -82,25 +85,25 @@ export async function learnPage(main, { params }) {
   append(main,
     breadcrumbs([[t('learn.title'), '#/learn'], [c.name]]),
     pageHeader(c.name,
-      c.role !== 'member' ? h('a', { class: 'btn', href: '#/learn/' + enc(id) + '/progress' }, t('learn.progressTable')) : null,
-      c.role === 'manager' ? h('a', { class: 'btn', href: '#/learn/' + enc(id) + '/edit' }, t('common.edit')) : null),
-    c.description ? h('p', { class: 'learn-desc' }, c.description) : null);
+      c.role !== 'member' ? h('a', { class: 'btn', href: at(id, 'progress') }, t('learn.progressTable')) : null,
+      c.role === 'manager' ? h('a', { class: 'btn', href: at(id, 'edit') }, t('common.edit')) : null),
+    c.description ? h('p', null, c.description) : null);
   if (c.me.assigned) {
-    append(main, h('div', { class: 'card learn-me' },
-      h('div', { class: 'learn-row-head' }, h('strong', null, t('learn.myProgress')), dueBadge(c.me)),
+    append(main, h('div', { class: 'card' },
+      h('div', { class: 'learn-row-head' }, h('strong', null, t('learn.progress')), dueBadge(c.me)),
       progressBar(c.me.done, c.me.required),
-      c.me.next ? h('a', { class: 'btn btn-primary learn-next', href: '#/learn/' + enc(id) + '/read/' + c.me.next.position }, t('learn.continue', { title: c.me.next.title })) : null));
+      c.me.next ? h('a', { class: 'btn btn-primary learn-next', href: at(id, 'read', c.me.next.position) }, t('learn.continue', { title: c.me.next.title })) : null));
   }
-  append(main, h('section', { class: 'card' }, h('h2', { class: 'card-title' }, t('learn.items')),
-    h('ol', { class: 'learn-items' }, c.items.map((it) => h('li', { class: ['learn-item', it.available ? null : 'learn-item-gone'] },
+  append(main, box(t('learn.items'),
+    h('ol', { class: 'learn-items' }, c.items.map((it) => h('li', { class: 'learn-item' },
       it.available
-        ? h('a', { href: '#/learn/' + enc(id) + '/read/' + it.position }, it.title)
+        ? h('a', { href: at(id, 'read', it.position) }, it.title)
         : h('span', { class: 'muted' }, t('learn.unavailableItem')),
-      it.required ? null : h('span', { class: 'badge' }, t('learn.optional')),
+      it.required ? null : badge(null, t('learn.optional')),
       itemStatus(it))))));
 }
 
-// ---- reading ------------------------------------------------------------------------------------
+// ---- reading
 
 export async function learnReadPage(main, { params, alive }) {
   const [id, posText] = params;
@@ -112,56 +115,47 @@ export async function learnReadPage(main, { params, alive }) {
   const body = h('article', { class: 'markdown-body', lang: 'zh-CN' });
   const status = h('div', { class: 'learn-ack-status', role: 'status' });
   const ackBtn = h('button', { class: 'btn btn-primary learn-ack', type: 'button' }, t('learn.ack'));
-  const link = (p) => '#/learn/' + enc(id) + '/read/' + p;
-  const prev = pos > 0 ? h('a', { class: 'btn learn-prev', href: link(pos - 1), rel: 'prev' }, '← ', t('doc.prev')) : null;
+  const prev = pos > 0 ? h('a', { class: 'btn learn-prev', href: at(id, 'read', pos - 1), rel: 'prev' }, '← ', t('doc.prev')) : null;
   const next = pos + 1 < c.items.length
-    ? h('a', { class: 'btn learn-next-item learn-pager-next', href: link(pos + 1), rel: 'next' }, t('doc.next'), ' →')
-    : h('a', { class: 'btn learn-pager-next', href: '#/learn/' + enc(id) }, t('learn.backToList'));
-  const showStatus = (item) => {
-    clear(status);
-    ackBtn.hidden = !c.me.assigned || !item.available || !item.needs_ack;
-    if (!c.me.assigned) append(status, h('span', { class: 'muted' }, t('learn.notAssigned')));
-    else if (item.needs_ack && item.acknowledged_version) append(status, h('span', { class: 'notice' }, t('learn.reconfirm', { v: item.acknowledged_version })));
-    else if (!item.needs_ack && item.acknowledged_version) {
-      append(status, h('span', { class: 'badge badge-published' }, t('learn.ackedAt', { v: item.acknowledged_version, at: formatTime(item.acknowledged_at, getLang()) })));
-    }
+    ? h('a', { class: 'btn learn-next-item learn-pager-next', href: at(id, 'read', pos + 1), rel: 'next' }, t('doc.next'), ' →')
+    : h('a', { class: 'btn learn-pager-next', href: at(id) }, c.name);
+  const showStatus = () => {
+    const v = it.acknowledged_version;
+    ackBtn.hidden = !c.me.assigned || !it.needs_ack;
+    clear(status).append(!c.me.assigned ? h('span', { class: 'muted' }, t('learn.notAssigned'))
+      : !v ? ''
+        : it.needs_ack ? h('span', { class: 'notice' }, t('learn.reconfirm', { v }))
+          : badge('published', t('learn.ackedAt', { v, at: formatTime(it.acknowledged_at, getLang()) })));
   };
   append(main,
-    breadcrumbs([[t('learn.title'), '#/learn'], [c.name, '#/learn/' + enc(id)], [it.title || t('learn.unavailableItem')]]),
+    breadcrumbs([[t('learn.title'), '#/learn'], [c.name, at(id)], [it.title || t('learn.unavailableItem')]]),
     h('p', { class: 'muted small learn-step' }, t('learn.step', { n: pos + 1, total: c.items.length }), it.required ? '' : ' · ' + t('learn.optional')),
     h('h1', { class: 'page-title doc-title' }, it.title || t('learn.unavailableItem')),
     h('div', { class: 'card' }, body),
     h('div', { class: 'learn-ack-bar' }, status, ackBtn),
-    h('nav', { class: 'learn-pager', 'aria-label': t('learn.pager') }, prev, next));
-  if (!it.available) {
-    append(body, h('p', { class: 'muted' }, t('learn.unavailableLong')));
-    showStatus(it);
-    return;
-  }
+    h('nav', { class: 'learn-pager', 'aria-label': t('learn.title') }, prev, next));
+  showStatus();
+  if (!it.available) { append(body, h('p', { class: 'muted' }, t('learn.unavailableLong'))); return; }
   append(body, loading());
   const v = await get('/documents/' + enc(it.doc_id) + '/versions/' + it.published_version);
   if (!alive()) return;
   clear(body);
   trustedHtml(body, v.html);
-  showStatus(it);
   ackBtn.addEventListener('click', async () => {
     ackBtn.disabled = true;
     try {
       const a = await post('/collections/' + enc(id) + '/items/' + enc(it.doc_id) + '/ack', {});
       Object.assign(it, { acknowledged_version: a.version, acknowledged_at: a.acknowledged_at, needs_ack: false });
       c.me = a.me;
-      showStatus(it);
+      showStatus();
       toast(a.me.required && a.me.done >= a.me.required ? t('learn.allDone') : t('learn.acked'), 'success');
       next.focus();
-    } catch (e) {
-      reportError(e);
-    } finally {
-      ackBtn.disabled = false;
-    }
+    } catch (e) { reportError(e); }
+    ackBtn.disabled = false;
   });
 }
 
-// ---- progress -----------------------------------------------------------------------------------
+// ---- progress
 
 export async function learnProgressPage(main, { params }) {
   const id = params[0];
@@ -169,19 +163,17 @@ export async function learnProgressPage(main, { params }) {
   setTitle(t('learn.progressOf', { name: p.name }));
   const csv = h('a', { class: 'btn', href: '/api/v1/collections/' + enc(id) + '/progress?format=csv', download: p.name + '-进度.csv' }, t('learn.csv'));
   append(main,
-    breadcrumbs([[t('learn.title'), '#/learn'], [p.name, '#/learn/' + enc(id)], [t('learn.progressTable')]]),
+    breadcrumbs([[t('learn.title'), '#/learn'], [p.name, at(id)], [t('learn.progressTable')]]),
     pageHeader(t('learn.progressOf', { name: p.name }), csv));
   if (!p.people.length) { append(main, emptyState(t('learn.nobody'))); return; }
-  const state = (r) => (r.required && r.done >= r.required ? h('span', { class: 'badge badge-published' }, t('learn.complete'))
-    : r.overdue ? h('span', { class: 'badge badge-overdue' }, t('learn.overdue')) : h('span', { class: 'badge' }, t('learn.inProgress')));
+  const state = (r) => (r.required && r.done >= r.required ? badge('published', t('learn.complete'))
+    : r.overdue ? badge('overdue', t('learn.overdue')) : badge(null, t('learn.inProgress')));
   append(main, h('div', { class: 'card card-flush' }, h('div', { class: 'table-wrap' }, h('table', { class: 'table learn-table' },
     h('thead', null, h('tr', null,
-      h('th', { scope: 'col' }, t('learn.col.name')), h('th', { scope: 'col' }, t('learn.col.progress')),
-      h('th', { scope: 'col' }, t('learn.col.due')), h('th', { scope: 'col' }, t('learn.col.state')),
-      h('th', { scope: 'col' }, t('learn.col.last')),
+      ['name', 'progress', 'due', 'state', 'last'].map((k) => h('th', { scope: 'col' }, t('learn.col.' + k))),
       p.items.map((it, i) => h('th', { scope: 'col', class: 'learn-col-item', title: it.title || t('learn.unavailableItem') }, String(i + 1))))),
     h('tbody', null, p.people.map((r) => h('tr', { class: r.overdue ? 'row-overdue' : null },
-      h('th', { scope: 'row' }, h('span', { class: 'learn-person' }, r.display_name), h('span', { class: 'muted small' }, ' ', r.username)),
+      h('th', { scope: 'row' }, r.display_name, h('span', { class: 'muted small' }, ' ', r.username)),
       h('td', null, `${r.done} / ${r.required}`),
       h('td', null, day(r.due)),
       h('td', null, state(r)),
@@ -189,7 +181,7 @@ export async function learnProgressPage(main, { params }) {
       r.items_done.map((d) => h('td', { class: 'learn-col-item', 'aria-label': d ? t('learn.read') : t('learn.toRead') }, d ? '✓' : '·')))))))));
 }
 
-// ---- editor -------------------------------------------------------------------------------------
+// ---- editor
 
 /**
  * The ordered item list: drag a row by its handle, or focus a row and press Alt+↑ / Alt+↓ (or
@@ -212,30 +204,31 @@ function itemList(list, onChange) {
   const draw = () => {
     clear(ol);
     list.forEach((it, i) => {
-      const up = h('button', { class: 'btn btn-sm btn-quiet move-up', type: 'button', 'aria-label': t('learn.moveUp', { title: it.title }), disabled: i === 0 }, '↑');
-      const down = h('button', { class: 'btn btn-sm btn-quiet move-down', type: 'button', 'aria-label': t('learn.moveDown', { title: it.title }), disabled: i === list.length - 1 }, '↓');
+      const btn = (cls, key, text, off) => h('button', { class: 'btn btn-sm btn-quiet ' + cls, type: 'button', 'aria-label': t(key, { title: it.title }), disabled: off }, text);
+      const up = btn('move-up', 'learn.moveUp', '↑', i === 0);
+      const down = btn('move-down', 'learn.moveDown', '↓', i === list.length - 1);
       const req = h('input', { type: 'checkbox', checked: it.required });
-      const row = h('li', { class: 'learn-edit-item', tabindex: '0', draggable: 'true', 'data-doc': it.doc_id, 'aria-label': t('learn.itemAria', { n: i + 1, title: it.title }) },
-        h('span', { class: 'drag-handle', 'aria-hidden': 'true', title: t('learn.drag') }, '⠿'),
+      const row = h('li', { class: 'learn-edit-item', tabindex: '0', draggable: 'true', 'data-doc': it.doc_id, 'aria-label': (i + 1) + '. ' + it.title + ' (Alt+↑/↓)' },
+        h('span', { class: 'drag-handle', 'aria-hidden': 'true' }, '⠿'),
         h('span', { class: 'learn-edit-pos' }, String(i + 1)),
         h('span', { class: 'learn-edit-title' }, it.title),
         h('label', { class: 'learn-edit-req' }, req, ' ', t('learn.required')),
         h('span', { class: 'learn-edit-moves' }, up, down,
-          h('button', { class: 'btn btn-sm btn-quiet learn-remove', type: 'button', 'aria-label': t('learn.remove', { title: it.title }) }, '×')));
+          btn('learn-remove', 'learn.remove', '×')));
       req.addEventListener('change', () => { it.required = req.checked; onChange(); });
       up.addEventListener('click', () => move(i, i - 1, i - 1 === 0 ? '.move-down' : '.move-up'));
       down.addEventListener('click', () => move(i, i + 1, i + 1 === list.length - 1 ? '.move-up' : '.move-down'));
       row.querySelector('.learn-remove').addEventListener('click', () => { list.splice(i, 1); draw(); onChange(); (ol.children[Math.min(i, list.length - 1)] || ol).focus(); });
       row.addEventListener('keydown', (e) => {
-        if (e.target !== row || !e.altKey) return;
-        if (e.key === 'ArrowUp') { e.preventDefault(); move(i, i - 1); }
-        if (e.key === 'ArrowDown') { e.preventDefault(); move(i, i + 1); }
+        const d = { ArrowUp: -1, ArrowDown: 1 }[e.key];
+        if (e.target === row && e.altKey && d) { e.preventDefault(); move(i, i + d); }
       });
-      row.addEventListener('dragstart', (e) => { dragFrom = i; row.classList.add('dragging'); e.dataTransfer.effectAllowed = 'move'; e.dataTransfer.setData('text/plain', it.doc_id); });
-      row.addEventListener('dragend', () => { row.classList.remove('dragging'); dragFrom = null; });
-      row.addEventListener('dragover', (e) => { if (dragFrom !== null) { e.preventDefault(); row.classList.add('drop-target'); } });
-      row.addEventListener('dragleave', () => row.classList.remove('drop-target'));
-      row.addEventListener('drop', (e) => { e.preventDefault(); row.classList.remove('drop-target'); if (dragFrom !== null) move(dragFrom, i); });
+      const mark = (cls, on) => row.classList.toggle(cls, on);
+      row.addEventListener('dragstart', (e) => { dragFrom = i; mark('dragging', true); e.dataTransfer.effectAllowed = 'move'; e.dataTransfer.setData('text/plain', it.doc_id); });
+      row.addEventListener('dragend', () => { mark('dragging', false); dragFrom = null; });
+      row.addEventListener('dragover', (e) => { if (dragFrom !== null) { e.preventDefault(); mark('drop-target', true); } });
+      row.addEventListener('dragleave', () => mark('drop-target', false));
+      row.addEventListener('drop', (e) => { e.preventDefault(); mark('drop-target', false); if (dragFrom !== null) move(dragFrom, i); });
       ol.append(row);
     });
     if (!list.length) ol.append(h('li', { class: 'muted empty-line' }, t('learn.noItems')));
@@ -244,7 +237,7 @@ function itemList(list, onChange) {
   return { el: h('div', null, ol, live), draw };
 }
 
-/** Search for documents to add; waits for the input method to commit (pinyin is no query). */
+/** Finds documents to add; waits for the input method to commit (pinyin is no query). */
 function docPicker(onPick) {
   const input = h('input', { type: 'search', class: 'learn-search', placeholder: t('learn.searchDocs'), 'aria-label': t('learn.searchDocs'), autocomplete: 'off' });
   const results = h('ul', { class: 'learn-results' });
@@ -263,26 +256,27 @@ function docPicker(onPick) {
       }
     } catch (e) { clear(results).append(h('li', { class: 'form-error' }, errorMessage(e))); }
   }, 250);
-  input.addEventListener('compositionstart', () => { composing = true; });
+  input.addEventListener('compositionstart', () => (composing = true));
   input.addEventListener('compositionend', () => { composing = false; run(); });
   input.addEventListener('input', (e) => { if (!e.isComposing && !composing) run(); });
-  return h('div', { class: 'learn-picker' }, input, results);
+  return h('div', null, input, results);
 }
 
 export async function learnEditPage(main, { params }) {
   const id = params[0] || null;
   const [existing, groups, users] = await Promise.all([
     id ? get('/collections/' + enc(id)) : null,
-    get('/groups').then((g) => items(g)).catch(() => []),
-    isAdmin() ? get('/users').then((u) => items(u)).catch(() => []) : [],
+    get('/groups').then(items, () => []),
+    isAdmin() ? get('/users').then(items, () => []) : [],
   ]);
   setTitle(id ? t('learn.edit') : t('learn.new'));
-  const list = existing ? existing.items.filter((i) => i.available).map((i) => ({ doc_id: i.doc_id, title: i.title, required: i.required })) : [];
-  const audience = existing ? (existing.audience || []).map((a) => ({ principal: a.principal, label: a.label })) : [];
-  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '100', value: existing ? existing.name : '' });
+  const c0 = existing || { items: [], audience: [], name: '', description: '', due_days: 14 };
+  const list = c0.items.filter((i) => i.available);
+  const audience = c0.audience || [];
+  const name = h('input', { type: 'text', name: 'name', required: true, maxlength: '100', value: c0.name });
   const desc = h('textarea', { name: 'description', rows: '3', maxlength: '2000' });
-  desc.value = existing ? existing.description : '';
-  const due = h('input', { type: 'number', name: 'due_days', min: '1', max: '365', value: String(existing ? existing.due_days : 14) });
+  desc.value = c0.description;
+  const due = h('input', { type: 'number', name: 'due_days', min: '1', max: '365', value: c0.due_days });
   const err = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const dirty = () => { err.hidden = true; };
   const items_ = itemList(list, dirty);
@@ -327,15 +321,15 @@ export async function learnEditPage(main, { params }) {
     h('div', { class: 'card' },
       field(t('common.name'), name),
       field(t('common.description'), desc),
-      field(t('learn.dueDays'), due, t('learn.dueHint')),
+      field(t('learn.dueDays'), due),
       h('div', { class: 'field' }, h('span', { class: 'field-label' }, t('learn.audience')), chips, pick, h('div', { class: 'hint' }, t('learn.audienceHint')))),
     h('div', { class: 'card' },
       h('h2', { class: 'card-title' }, t('learn.items')),
       h('p', { class: 'hint' }, t('learn.reorderHint')),
       items_.el,
-      h('h3', { class: 'learn-sub' }, t('learn.addDocs')),
+      h('h3', null, t('learn.addDocs')),
       picker),
-    h('div', { class: 'form-actions' }, save, h('a', { class: 'btn', href: id ? '#/learn/' + enc(id) : '#/learn' }, t('common.cancel'))));
+    h('div', { class: 'form-actions' }, save, h('a', { class: 'btn', href: id ? at(id) : '#/learn' }, t('common.cancel'))));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const body = {
@@ -347,7 +341,7 @@ export async function learnEditPage(main, { params }) {
     try {
       const c = id ? await put('/collections/' + enc(id), body) : await post('/collections', body);
       toast(t('common.saved'), 'success');
-      navigate('#/learn/' + enc(c.id));
+      navigate(at(c.id));
     } catch (ex) {
       err.textContent = errorMessage(ex);
       err.hidden = false;
