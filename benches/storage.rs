@@ -91,6 +91,7 @@ fn versions_bench() {
                 message: String::new(),
                 needs_review: false,
                 action: "document.update",
+                reconfirm: false,
             },
         )
         .unwrap();

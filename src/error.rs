@@ -194,6 +194,10 @@ codes! {
         InvalidPolicy = "invalid_policy" => UNPROCESSABLE_ENTITY;
         /// A stage lists nobody but the author. Parameter: `stage` (1-based).
         NoEligibleReviewer = "no_eligible_reviewer" => UNPROCESSABLE_ENTITY;
+        /// An onboarding collection names a document some of its audience cannot read.
+        /// Parameters: `index` (0-based), `doc_id`, `title`, `names` (up to ten people,
+        /// "姓名（登录名）"), `count` (how many cannot read it).
+        ItemNotReadable = "item_not_readable" => UNPROCESSABLE_ENTITY;
         /// The body is over a limit. Parameter: `limit` (bytes) when known.
         PayloadTooLarge = "payload_too_large" => PAYLOAD_TOO_LARGE;
         /// The request target is too long. Parameter: `limit` (bytes).
@@ -697,6 +701,7 @@ mod tests {
             ("comment_required", 422),
             ("invalid_policy", 422),
             ("no_eligible_reviewer", 422),
+            ("item_not_readable", 422),
             ("payload_too_large", 413),
             ("uri_too_long", 414),
             ("headers_too_large", 431),

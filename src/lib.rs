@@ -8,6 +8,7 @@
 pub mod audit;
 pub mod bootstrap;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod cpu;
 pub mod docx;
@@ -57,6 +58,8 @@ pub struct Inner {
     pub records: records::RecordSchemas,
     /// Where CPU-heavy request work runs (never on an async worker).
     pub cpu: cpu::CpuPool,
+    /// The time onboarding deadlines and reminders follow (tests move it).
+    pub clock: clock::Clock,
 }
 
 impl Deref for AppState {
@@ -114,6 +117,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         renders: markdown::RenderCache::default(),
         records,
         cpu: cpu::CpuPool::default(),
+        clock: clock::Clock::default(),
     })))
 }
 
@@ -151,6 +155,7 @@ pub async fn serve(
     let retention = tokio::spawn(audit::run(state.clone()));
     let backups = tokio::spawn(service::backups::daily(state.clone()));
     let stats = tokio::spawn(service::stats::run(state.clone()));
+    let reminders = tokio::spawn(service::onboarding::reminders(state.clone()));
     let metrics = match state.config.metrics_bind {
         Some(addr) => {
             let l = TcpListener::bind(addr).await.map_err(|e| {
@@ -177,6 +182,7 @@ pub async fn serve(
     let st = store.clone();
     let today = chrono::Utc::now().date_naive();
     let _ = tokio::task::spawn_blocking(move || service::stats::write(&st, today)).await;
+    reminders.abort();
     if let Some(m) = metrics {
         m.abort();
     }

@@ -67,6 +67,9 @@ pub struct Group {
     pub name: String,
     /// Member user ids.
     pub members: Vec<String>,
+    /// Department heads (members who see their department's onboarding progress).
+    #[serde(default)]
+    pub heads: Vec<String>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
 }
@@ -210,6 +213,10 @@ pub struct Doc {
     /// published without review.
     #[serde(default)]
     pub approved_by: Vec<String>,
+    /// The newest published version that asked readers to acknowledge it again (需重新确认):
+    /// an onboarding acknowledgement of an older version no longer counts.
+    #[serde(default)]
+    pub reconfirm_from: Option<u64>,
 }
 
 /// One stored version.
@@ -290,6 +297,10 @@ pub struct StoredReview {
     /// Stages for which the `waiting_too_long` notification was sent.
     #[serde(default)]
     pub waiting_notified: Vec<usize>,
+    /// An approval asked readers to acknowledge the version again (需重新确认): applied when the
+    /// version is published.
+    #[serde(default)]
+    pub reconfirm: bool,
 }
 
 /// What a notification announces.
@@ -306,6 +317,12 @@ pub enum NotificationKind {
     Rejected,
     /// A review you are waited on has been pending more than [`crate::service::reviews::WAITING_TOO_LONG_DAYS`] days.
     WaitingTooLong,
+    /// You were assigned an onboarding collection.
+    CollectionAssigned,
+    /// An onboarding collection of yours is due in three days.
+    CollectionDueSoon,
+    /// An onboarding collection of yours is overdue.
+    CollectionOverdue,
 }
 
 /// One in-app notification. key = user id ‖ 0x00 ‖ seq (u64 big-endian).
@@ -329,6 +346,9 @@ pub struct Notification {
     /// The document concerned.
     #[serde(default)]
     pub doc_id: Option<String>,
+    /// The onboarding collection concerned.
+    #[serde(default)]
+    pub collection_id: Option<String>,
 }
 
 /// What a listed word does to a submission containing it.
@@ -354,4 +374,65 @@ pub struct WordMatch {
     pub column: usize,
     /// The word's action.
     pub action: WordAction,
+}
+
+/// One document of an onboarding collection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionItem {
+    /// The document.
+    pub doc_id: String,
+    /// Whether it counts towards completion.
+    pub required: bool,
+}
+
+/// An onboarding collection (入职学习): documents to read in order, for an audience.
+/// key = collection id.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Collection {
+    /// Opaque id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// The documents, in reading order.
+    pub items: Vec<CollectionItem>,
+    /// Who it is for: `group:<id>`, `user:<id>`, `kind:<employee|intern|external>`, resolved
+    /// whenever asked.
+    pub audience: Vec<String>,
+    /// Days after a person's assignment by which they should be done.
+    pub due_days: u32,
+    /// Who created it (user id).
+    pub owner: String,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One acknowledgement: which published version, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ack {
+    /// The published version acknowledged.
+    pub version: u64,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A person's assignment to a collection: when they joined its audience, what they have
+/// acknowledged, which reminders they were sent. key = collection id ‖ 0x00 ‖ user id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// The collection.
+    pub collection_id: String,
+    /// The person.
+    pub user_id: String,
+    /// When they were first found in the audience.
+    pub assigned_at: DateTime<Utc>,
+    /// Acknowledgements by document id.
+    #[serde(default)]
+    pub acks: std::collections::BTreeMap<String, Ack>,
+    /// Reminders sent: `assigned`, `due_soon`, `overdue` (each at most once).
+    #[serde(default)]
+    pub reminded: Vec<String>,
 }

@@ -22,6 +22,11 @@ const reviewsPage = lazy(() => import('./pages/reviews.js'), 'reviewsPage');
 const reviewPage = lazy(() => import('./pages/reviews.js'), 'reviewPage');
 const adminPage = lazy(() => import('./pages/admin.js'), 'adminPage');
 const dashboardPage = lazy(() => import('./pages/dashboard.js'), 'dashboardPage');
+const learnListPage = lazy(() => import('./pages/learn.js'), 'learnListPage');
+const learnPage = lazy(() => import('./pages/learn.js'), 'learnPage');
+const learnReadPage = lazy(() => import('./pages/learn.js'), 'learnReadPage');
+const learnProgressPage = lazy(() => import('./pages/learn.js'), 'learnProgressPage');
+const learnEditPage = lazy(() => import('./pages/learn.js'), 'learnEditPage');
 
 const routes = [
   [/^\/login$/, loginPage, { public: true }],
@@ -39,6 +44,12 @@ const routes = [
   [/^\/notifications$/, notificationsPage],
   [/^\/admin(?:\/([\w-]+))?$/, adminPage],
   [/^\/dashboard$/, dashboardPage],
+  [/^\/learn$/, learnListPage],
+  [/^\/learn\/new$/, learnEditPage],
+  [/^\/learn\/([^/]+)$/, learnPage],
+  [/^\/learn\/([^/]+)\/edit$/, learnEditPage],
+  [/^\/learn\/([^/]+)\/read\/(\d+)$/, learnReadPage],
+  [/^\/learn\/([^/]+)\/progress$/, learnProgressPage],
 ];
 
 const root = document.getElementById('app');

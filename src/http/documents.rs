@@ -381,6 +381,10 @@ struct SaveRequest {
     /// Save message.
     #[serde(default)]
     message: Option<String>,
+    /// When the save publishes directly: readers who acknowledged an older version in an
+    /// onboarding collection must acknowledge again (需重新确认).
+    #[serde(default)]
+    reconfirm: bool,
 }
 
 /// Save a new version on top of base_version (409 edit_conflict when stale)
@@ -417,6 +421,7 @@ async fn save(
                     category_id: req.category_id,
                     base_version: req.base_version,
                     message,
+                    reconfirm: req.reconfirm,
                 },
             )
         })

@@ -34,7 +34,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// `Content-Disposition` for a UTF-8 file name: an ASCII fallback and the RFC 5987 form.
-fn disposition(name: &str) -> HeaderValue {
+pub(crate) fn disposition(name: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
         .map(|c| {

@@ -8,6 +8,7 @@ pub mod export;
 pub mod extract;
 pub mod import;
 pub mod metrics;
+pub mod onboarding;
 pub mod openapi;
 pub mod render;
 pub mod reviews;
@@ -155,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .merge(backups::router())
         .merge(export::router())
         .merge(stats::router())
+        .merge(onboarding::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.

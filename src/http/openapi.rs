@@ -103,6 +103,11 @@ const MODULES: &[(&str, &str, Describe)] = &[
         <super::export::ApiDoc as OpenApi>::openapi,
     ),
     ("stats", PREFIX, <super::stats::ApiDoc as OpenApi>::openapi),
+    (
+        "onboarding",
+        PREFIX,
+        <super::onboarding::ApiDoc as OpenApi>::openapi,
+    ),
     ("openapi", PREFIX, <ApiDoc as OpenApi>::openapi),
     // Outside the API, like `/healthz`.
     ("metrics", "", <super::metrics::ApiDoc as OpenApi>::openapi),

@@ -262,7 +262,9 @@ pub struct ReviewList {
 
 /// Sends due `waiting_too_long` notifications (lazily, on queue and inbox reads).
 async fn catch_up_waiting(state: &AppState) -> Result<()> {
-    if reviews::notify_waiting(&state.store, Utc::now())? > 0 {
+    let sent = reviews::notify_waiting(&state.store, Utc::now())?
+        + crate::service::onboarding::catch_up(&state.store, state.clock.now())?;
+    if sent > 0 {
         state.store.flush().await?;
     }
     Ok(())
@@ -765,14 +767,30 @@ fn check_comment(c: Option<String>) -> Result<Option<String>> {
     Ok(c.map(|c| c.trim().to_owned()))
 }
 
+/// An approval's comment, and whether the version it publishes asks readers to acknowledge it
+/// again.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = ReviewApproval)]
+struct ApproveBody {
+    /// At most 2000 characters.
+    #[serde(default)]
+    comment: Option<String>,
+    /// 需重新确认: once this review publishes, everyone who acknowledged an older version in an
+    /// onboarding collection must acknowledge again.
+    #[serde(default)]
+    reconfirm: bool,
+}
+
 async fn act(
     state: &AppState,
     who: &CurrentUser,
     id: &str,
     action: ReviewAction,
+    reconfirm: bool,
 ) -> Result<Json<ReviewDetail>> {
     let store = &state.store;
-    let decided = reviews::decide(store, who, &Actor::of(who), id, action)?;
+    let decided = reviews::decide_with(store, who, &Actor::of(who), id, action, reconfirm)?;
     store.flush().await?;
     if decided.published {
         state.notify_indexer();
@@ -787,7 +805,7 @@ async fn act(
     tag = "reviews",
     operation_id = "approve_review",
     params(("id" = String, Path, description = "Review id")),
-    request_body = CommentBody,
+    request_body = ApproveBody,
     responses((status = 200, description = "The review after the decision", body = ReviewDetail)),
     extensions(("x-error-codes" = json!([
         Code::Forbidden, Code::SelfApproval, Code::NotAReviewer, Code::AlreadyDecided,
@@ -799,10 +817,17 @@ async fn approve(
     State(state): State<AppState>,
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
-    ApiJson(body): ApiJson<CommentBody>,
+    ApiJson(body): ApiJson<ApproveBody>,
 ) -> Result<Json<ReviewDetail>> {
     let comment = check_comment(body.comment)?;
-    act(&state, &who, &id, ReviewAction::Approve { comment }).await
+    act(
+        &state,
+        &who,
+        &id,
+        ReviewAction::Approve { comment },
+        body.reconfirm,
+    )
+    .await
 }
 
 /// Reject with a comment
@@ -828,7 +853,7 @@ async fn reject(
 ) -> Result<Json<ReviewDetail>> {
     // A missing comment is the domain's `comment_required`, like a blank one.
     let comment = check_comment(body.comment)?.unwrap_or_default();
-    act(&state, &who, &id, ReviewAction::Reject { comment }).await
+    act(&state, &who, &id, ReviewAction::Reject { comment }, false).await
 }
 
 /// Withdraw one's own submission
@@ -848,7 +873,7 @@ async fn withdraw(
     who: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<ReviewDetail>> {
-    act(&state, &who, &id, ReviewAction::Withdraw).await
+    act(&state, &who, &id, ReviewAction::Withdraw, false).await
 }
 
 /// The re-review date to set.
@@ -999,6 +1024,12 @@ pub enum NotificationKind {
     Rejected,
     /// A review you are waited on has been pending too long.
     WaitingTooLong,
+    /// You were assigned an onboarding collection.
+    CollectionAssigned,
+    /// An onboarding collection of yours is due in three days.
+    CollectionDueSoon,
+    /// An onboarding collection of yours is overdue.
+    CollectionOverdue,
 }
 
 impl From<reviews::NotificationKind> for NotificationKind {
@@ -1009,6 +1040,9 @@ impl From<reviews::NotificationKind> for NotificationKind {
             reviews::NotificationKind::Approved => NotificationKind::Approved,
             reviews::NotificationKind::Rejected => NotificationKind::Rejected,
             reviews::NotificationKind::WaitingTooLong => NotificationKind::WaitingTooLong,
+            reviews::NotificationKind::CollectionAssigned => NotificationKind::CollectionAssigned,
+            reviews::NotificationKind::CollectionDueSoon => NotificationKind::CollectionDueSoon,
+            reviews::NotificationKind::CollectionOverdue => NotificationKind::CollectionOverdue,
         }
     }
 }
@@ -1032,6 +1066,8 @@ pub struct Notification {
     review_id: Option<String>,
     /// The document concerned.
     doc_id: Option<String>,
+    /// The onboarding collection concerned.
+    collection_id: Option<String>,
 }
 
 impl From<reviews::Notification> for Notification {
@@ -1046,6 +1082,7 @@ impl From<reviews::Notification> for Notification {
             read,
             review_id,
             doc_id,
+            collection_id,
         } = n;
         Notification {
             id,
@@ -1056,6 +1093,7 @@ impl From<reviews::Notification> for Notification {
             read,
             review_id,
             doc_id,
+            collection_id,
         }
     }
 }

@@ -306,6 +306,9 @@ pub struct GroupView {
     /// Member user ids (absent in lists for non-admins).
     #[serde(skip_serializing_if = "Option::is_none")]
     members: Option<Vec<String>>,
+    /// Department heads (absent in lists for non-admins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    heads: Option<Vec<String>>,
     /// Creation time (absent in lists for non-admins).
     #[serde(skip_serializing_if = "Option::is_none")]
     created_at: Option<DateTime<Utc>>,
@@ -316,6 +319,7 @@ fn group_view(g: &Group) -> GroupView {
         id: g.id.clone(),
         name: g.name.clone(),
         members: Some(g.members.clone()),
+        heads: Some(g.heads.clone()),
         created_at: Some(g.created_at),
     }
 }
@@ -350,6 +354,7 @@ async fn list_groups(State(state): State<AppState>, who: CurrentUser) -> Result<
                     id: g.id.clone(),
                     name: g.name.clone(),
                     members: None,
+                    heads: None,
                     created_at: None,
                 }
             }
@@ -451,6 +456,10 @@ async fn rename_group(
 struct Members {
     /// Member user ids (the whole list).
     members: Vec<String>,
+    /// Department heads (members; they see their department's onboarding progress). Absent:
+    /// the heads who stay members stay heads.
+    #[serde(default)]
+    heads: Option<Vec<String>>,
 }
 
 /// Set a department's members (admins)
@@ -471,7 +480,7 @@ async fn set_members(
     ApiJson(req): ApiJson<Members>,
 ) -> Result<Json<GroupView>> {
     let store = &state.store;
-    let g = accounts::set_members(store, &who, &id, &req.members)?;
+    let g = accounts::set_members(store, &who, &id, &req.members, req.heads.as_deref())?;
     store.flush().await?;
     Ok(Json(group_view(&g)))
 }

@@ -622,6 +622,7 @@ pub fn create_group(store: &Store, who: &Caller, name: &str, members: &[String])
         id: new_id(),
         name,
         members,
+        heads: Vec::new(),
         created_at: Utc::now(),
     };
     let ev = Actor::of(who).event(
@@ -669,24 +670,53 @@ pub fn rename_group(store: &Store, who: &Caller, id: &str, name: &str) -> Result
     })
 }
 
-/// Sets a department's members, exactly (admins).
-pub fn set_members(store: &Store, who: &Caller, id: &str, members: &[String]) -> Result<Group> {
+/// Sets a department's members, exactly (admins), and with `heads` its heads (members who see
+/// their department's onboarding progress); without it the heads still members stay heads.
+pub fn set_members(
+    store: &Store,
+    who: &Caller,
+    id: &str,
+    members: &[String],
+    heads: Option<&[String]>,
+) -> Result<Group> {
     who.require_admin()?;
     if !crate::model::valid_id(id) {
         return Err(Error::NotFound("group"));
     }
     let members = check_members(store, members)?;
+    let mut new_heads: Option<Vec<String>> = None;
+    if let Some(heads) = heads {
+        let mut out: Vec<String> = Vec::new();
+        for (i, h) in heads.iter().enumerate() {
+            if !members.contains(h) {
+                return Err(Error::invalid(
+                    format!("heads[{i}]"),
+                    format!("the head {h} is not a member of the department"),
+                )
+                .because(Reason::NoSuch)
+                .with("name", h));
+            }
+            if !out.contains(h) {
+                out.push(h.clone());
+            }
+        }
+        new_heads = Some(out);
+    }
     let ev = Actor::of(who).event(
         store.next_seq()?,
         "group.members",
         format!("group:{id}"),
         "ok",
-        Some(json!({"members": members})),
+        Some(json!({"members": members, "heads": new_heads})),
     );
     store.transact(|tx| {
-        let g = tx
-            .groups
-            .modify(id, "group", |g| g.members = members.clone())?;
+        let g = tx.groups.modify(id, "group", |g| {
+            g.members = members.clone();
+            match &new_heads {
+                Some(h) => g.heads = h.clone(),
+                None => g.heads.retain(|h| members.contains(h)),
+            }
+        })?;
         tx_audit(tx, &ev)?;
         Ok(g)
     })

@@ -407,6 +407,7 @@ pub fn prepare_create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Prepa
         chain,
         review_by: None,
         approved_by: Vec::new(),
+        reconfirm_from: None,
     };
     let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
     let event = actor.event(
@@ -461,6 +462,8 @@ pub struct Update {
     pub needs_review: bool,
     /// Audit action name.
     pub action: &'static str,
+    /// A direct publish asks readers to acknowledge it again (需重新确认).
+    pub reconfirm: bool,
 }
 
 /// A save ready to write: everything computed outside the transaction.
@@ -532,6 +535,9 @@ pub fn prepare_update(store: &Store, actor: &Actor, id: &str, up: &Update) -> Re
         next.status = DocStatus::Published;
         next.published_version = Some(n);
         next.approved_by.clear();
+        if up.reconfirm {
+            next.reconfirm_from = Some(n);
+        }
     }
     let (outbox_seq, audit_seq) = (store.next_seq()?, store.next_seq()?);
     let event = actor.event(
@@ -539,7 +545,7 @@ pub fn prepare_update(store: &Store, actor: &Actor, id: &str, up: &Update) -> Re
         up.action,
         format!("document:{id}"),
         "ok",
-        Some(serde_json::json!({"version": n})),
+        Some(serde_json::json!({"version": n, "reconfirm": up.reconfirm && !up.needs_review})),
     );
     Ok(Planned::Save(Box::new(PreparedUpdate {
         base_version: doc.version,

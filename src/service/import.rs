@@ -540,6 +540,7 @@ fn plan(store: &Store, actor: &Actor, space: &Space, files: &[CheckedFile]) -> R
                     message: format!("导入 {}", f.rel_path),
                     needs_review: false,
                     action: "document.import",
+                    reconfirm: false,
                 };
                 match docs::prepare_update(store, actor, &doc.id, &up)? {
                     Planned::Unchanged(_) => plan.report.unchanged += 1,

@@ -9,6 +9,7 @@ pub mod documents;
 pub mod export;
 pub mod gauges;
 pub mod import;
+pub mod onboarding;
 pub mod reviews;
 pub mod search;
 pub mod sessions;

@@ -103,6 +103,7 @@ fn outgoing(
             read: false,
             review_id: Some(note.review_id.clone()),
             doc_id: Some(note.doc_id.clone()),
+            collection_id: None,
         };
         out.push(Outgoing {
             user: user.clone(),
@@ -745,6 +746,7 @@ pub fn submit(
         base_version: doc.published_version,
         flags: matches,
         waiting_notified: Vec::new(),
+        reconfirm: false,
         review,
     };
     let id = stored.review.id.clone();
@@ -844,6 +846,21 @@ pub fn decide(
     actor: &Actor,
     review_id: &str,
     action: ReviewAction,
+) -> Result<Decided> {
+    decide_with(store, who, actor, review_id, action, false)
+}
+
+/// [`decide`], where an approval may ask readers to acknowledge the version again once it is
+/// published (`reconfirm`, 需重新确认: onboarding acknowledgements of older versions stop
+/// counting). Asked on an approval that does not publish yet, it is kept on the review until one
+/// does.
+pub fn decide_with(
+    store: &Store,
+    who: &Caller,
+    actor: &Actor,
+    review_id: &str,
+    action: ReviewAction,
+    reconfirm: bool,
 ) -> Result<Decided> {
     let reviewer = review_actor(who);
     for _ in 0..MAX_ATTEMPTS {
@@ -987,6 +1004,8 @@ pub fn decide(
         };
         let mut after = stored.clone();
         after.review = next.clone();
+        after.reconfirm |= reconfirm && approving;
+        let reconfirm_now = after.reconfirm;
         let after_bytes = Encoded::new(&after);
         let doc_id = r.doc_id.as_str();
         let done = store.transact(|tx| {
@@ -1015,6 +1034,9 @@ pub fn decide(
                 ReviewState::Approved => {
                     if d.published_version.is_none_or(|p| p < v) {
                         d.published_version = Some(v);
+                        if reconfirm_now {
+                            d.reconfirm_from = Some(v);
+                        }
                         d.approved_by = Vec::new();
                         for dec in next.decisions.iter().filter(|x| x.approve) {
                             if !d.approved_by.contains(&dec.reviewer) {

@@ -21,7 +21,9 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
 use crate::{
     error::{Error, Result},
-    model::{Category, Device, Doc, Group, Session, Space, StoredReview, User},
+    model::{
+        Assignment, Category, Collection, Device, Doc, Group, Session, Space, StoredReview, User,
+    },
 };
 pub use table::{Encoded, Table, TxTable};
 pub use trees::{
@@ -80,6 +82,11 @@ pub const OPEN_REVIEWS: &str = "open_reviews";
 pub const NOTIFICATIONS: &str = "notifications";
 // The dashboard's trees (read counts, readers per day, the search log) are documented with their
 // key layouts in [`stats`]: `reads`, `reads_daily`, `readers_daily`, `search_log`.
+/// Onboarding collections. key = collection id; value = [`crate::model::Collection`].
+pub const COLLECTIONS: &str = "collections";
+/// Who was assigned which collection, and what they acknowledged. key = collection id ‖ 0x00 ‖
+/// user id; value = [`crate::model::Assignment`].
+pub const ASSIGNMENTS: &str = "assignments";
 
 // Storage errors become internal API errors here, where sled is named (and only here).
 impl From<sled::Error> for Error {
@@ -152,6 +159,10 @@ pub struct Store {
     pub notifications: Notifications,
     /// The dashboard's trees and the tallies waiting for them (see [`stats`]).
     pub stats: stats::Stats,
+    /// See [`COLLECTIONS`].
+    pub collections: Table<Collection>,
+    /// See [`ASSIGNMENTS`].
+    pub assignments: Table<Assignment>,
 }
 
 /// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
@@ -209,6 +220,10 @@ pub struct Tx<'a> {
     pub reviews: TxTable<'a, StoredReview>,
     /// See [`NOTIFICATIONS`].
     pub notifications: TxNotifications<'a>,
+    /// See [`COLLECTIONS`].
+    pub collections: TxTable<'a, Collection>,
+    /// See [`ASSIGNMENTS`].
+    pub assignments: TxTable<'a, Assignment>,
 }
 
 /// Error type inside a transaction closure.
@@ -314,6 +329,8 @@ impl Store {
                 t(stats::READERS_DAILY)?,
                 t(stats::SEARCH_LOG)?,
             ),
+            collections: Table::new(t(COLLECTIONS)?),
+            assignments: Table::new(t(ASSIGNMENTS)?),
             db,
             catalog: catalog::CatalogCache::default(),
         };
@@ -348,7 +365,7 @@ impl Store {
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 19] = [
+        let trees: [&sled::Tree; 21] = [
             &self.users.tree,
             &self.usernames.0,
             &self.sessions.tree,
@@ -368,6 +385,8 @@ impl Store {
             &self.devices.tree,
             &self.names,
             &self.open_reviews.0,
+            &self.collections.tree,
+            &self.assignments.tree,
         ];
         use sled::Transactional;
         let touched = std::cell::Cell::new(false);
@@ -394,6 +413,8 @@ impl Store {
                     devices: TxTable::new(&v[16], None),
                     names: &v[17],
                     open_reviews: TxIndex(&v[18]),
+                    collections: TxTable::new(&v[19], None),
+                    assignments: TxTable::new(&v[20], None),
                 })
             })
         })?;
@@ -456,6 +477,7 @@ mod tests {
             id: "g1".into(),
             name: "研发部".into(),
             members: vec![],
+            heads: vec![],
             created_at: chrono::Utc::now(),
         };
         store

@@ -272,3 +272,18 @@ pub fn assert_error(resp: &(StatusCode, Value), status: u16, code: &str) {
         resp.1
     );
 }
+
+/// The body of a 200 answer (fails the test otherwise).
+#[track_caller]
+pub fn ok(resp: (StatusCode, Value)) -> Value {
+    assert_eq!(resp.0, StatusCode::OK, "{}", resp.1);
+    resp.1
+}
+
+/// A JSON string, owned (fails the test when it is not one).
+#[track_caller]
+pub fn s(v: &Value) -> String {
+    v.as_str()
+        .unwrap_or_else(|| panic!("not a string: {v}"))
+        .to_owned()
+}

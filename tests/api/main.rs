@@ -12,6 +12,7 @@ mod hardening;
 mod import;
 mod limits;
 mod metrics;
+mod onboarding;
 mod openapi;
 mod permissions;
 mod render;

@@ -109,6 +109,11 @@ const REVIEW_WITHDRAW: Expect = [403, 403, 200, 403, 404, 404, 401, 401];
 const HIDDEN_DECIDE: Expect = [403, 404, 404, 404, 404, 404, 401, 401];
 /// Withdrawing a hidden review (by another author): the admin sees it but is not the author.
 const HIDDEN_WITHDRAW: Expect = [403, 404, 404, 404, 404, 404, 401, 401];
+/// Acknowledging an item of a collection for everyone inside: the admin manages it but is not in
+/// its audience (403).
+const ACK: Expect = [403, 200, 200, 200, 200, 200, 401, 401];
+/// Acknowledging in a collection for someone else: hidden (404), the admin manages it (403).
+const ACK_HIDDEN: Expect = [403, 404, 404, 404, 404, 404, 401, 401];
 /// Login: the expired intern is refused (403 account_inactive), a wrong password is 401.
 const LOGIN: Expect = [200, 200, 200, 200, 200, 200, 403, 401];
 
@@ -333,6 +338,30 @@ const ROWS: &[Row] = &[
     // render.rs (stateless: no resource, any signed-in account)
     row("POST", "/render", &[(IN, SIGNED_IN)]),
     row("POST", "/diff", &[(IN, SIGNED_IN)]),
+    // onboarding.rs (Inside: a collection of doc A for every role inside; OtherSpace: one of the
+    // hidden category's document for `keeper1` alone)
+    row("POST", "/collections", &[(IN, MANAGE)]),
+    row("GET", "/collections", &[(IN, SIGNED_IN)]),
+    row(
+        "GET",
+        "/collections/{id}",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN)],
+    ),
+    row(
+        "PUT",
+        "/collections/{id}",
+        &[(IN, ADMIN_ONLY), (OUT, HIDDEN)],
+    ),
+    row(
+        "POST",
+        "/collections/{id}/items/{doc_id}/ack",
+        &[(IN, ACK), (OUT, ACK_HIDDEN)],
+    ),
+    row(
+        "GET",
+        "/collections/{id}/progress",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN)],
+    ),
     // openapi.rs
     row("GET", "/openapi.json", &[(IN, PUBLIC)]),
     // mod.rs
@@ -998,6 +1027,40 @@ impl Fixture {
         id
     }
 
+    /// The items and audience of a collection at the target (see the rows of onboarding.rs).
+    fn collection_body(&self, t: Target, n: usize) -> Value {
+        let (doc, audience): (&str, Vec<String>) = match t {
+            IN => (
+                &self.doc_a,
+                [
+                    Role::Manager,
+                    Role::Editor,
+                    Role::Reviewer,
+                    Role::Reader,
+                    Role::External,
+                    Role::ExpiredIntern,
+                ]
+                .iter()
+                .map(|r| format!("user:{}", self.user_ids[*r as usize]))
+                .collect(),
+            ),
+            _ => (&self.doc_h, vec![format!("user:{}", self.keeper)]),
+        };
+        json!({"name": format!("入职合集{n}"), "items": [{"doc_id": doc, "required": true}], "audience": audience, "due_days": 7})
+    }
+
+    /// A new collection at the target, made by the admin.
+    async fn fresh_collection(&self, t: Target, n: usize) -> String {
+        let c = ok(
+            self.admin
+                .post("/api/v1/collections", self.collection_body(t, n))
+                .await,
+            "collection",
+        )
+        .await;
+        id_of(&c)
+    }
+
     async fn admin_get(&self, path: &str) -> Value {
         ok(self.admin.get(&format!("/api/v1{path}")).await, path).await
     }
@@ -1342,6 +1405,37 @@ impl Fixture {
             ("POST", "/admin/backups") => with(Method::POST, "/admin/backups".into(), json!({})),
             ("GET", "/spaces/{id}/export") => get(format!("/spaces/{}/export", self.space(t))),
             ("GET", "/documents/{id}/export") => get(format!("/documents/{}/export", self.doc(t))),
+            ("POST", "/collections") => with(
+                Method::POST,
+                "/collections".into(),
+                self.collection_body(t, n),
+            ),
+            ("GET", "/collections") => get("/collections".into()),
+            ("GET", "/collections/{id}") => get(format!(
+                "/collections/{}",
+                self.fresh_collection(t, n).await
+            )),
+            ("PUT", "/collections/{id}") => {
+                let id = self.fresh_collection(t, n).await;
+                with(
+                    Method::PUT,
+                    format!("/collections/{id}"),
+                    self.collection_body(t, n + 1),
+                )
+            }
+            ("POST", "/collections/{id}/items/{doc_id}/ack") => {
+                let id = self.fresh_collection(t, n).await;
+                let doc = if t == IN { &self.doc_a } else { &self.doc_h };
+                with(
+                    Method::POST,
+                    format!("/collections/{id}/items/{doc}/ack"),
+                    json!({}),
+                )
+            }
+            ("GET", "/collections/{id}/progress") => get(format!(
+                "/collections/{}/progress",
+                self.fresh_collection(t, n).await
+            )),
             ("GET", "/openapi.json") => get("/openapi.json".into()),
             ("GET", "/healthz") => Req::new(Method::GET, "/healthz".into(), None),
             ("GET", "/metrics") => Req::new(Method::GET, "/metrics".into(), None),

@@ -136,3 +136,12 @@ export function assertNoEnglish(text, what) {
   const words = (text.match(/[A-Za-z]{3,}/g) || []).filter((w) => !/^(Markdown|API|URL|PDF|zip|docx|txt|md)$/i.test(w));
   assert.deepEqual(words, [], `${what}: English words in the Chinese UI: ${text.slice(0, 300)}`);
 }
+
+/** Types `letters` through a pinyin input method, letter by letter (composition events, nothing committed). */
+export async function compose(cdp, letters, pause = 60) {
+  for (let i = 1; i <= letters.length; i++) {
+    const text = letters.slice(0, i);
+    await cdp.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
+    await new Promise((r) => setTimeout(r, pause));
+  }
+}

@@ -3,7 +3,7 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness, ADMIN_PW, USER_PW, WIDE, PHONE, slowApi, shot, noProblems, noHorizontalOverflow, assertNoEnglish } from './lib.mjs';
+import { Harness, ADMIN_PW, USER_PW, WIDE, PHONE, slowApi, shot, noProblems, noHorizontalOverflow, assertNoEnglish, compose } from './lib.mjs';
 
 const H = new Harness('ui17');
 const S = {};
@@ -104,14 +104,6 @@ test('1: log in and go straight to the users page: only the users page', async (
 
 // ---------------------------------------------------------------------------------------------
 // 2. pinyin input methods
-
-async function compose(cdp, letters) {
-  for (let i = 1; i <= letters.length; i++) {
-    const text = letters.slice(0, i);
-    await cdp.send('Input.imeSetComposition', { text, selectionStart: text.length, selectionEnd: text.length });
-    await new Promise((r) => setTimeout(r, 60));
-  }
-}
 
 test('2: the header search box waits for the IME and hands the whole word over', async () => {
   const page = await H.page();

@@ -167,6 +167,8 @@ export async function editorPage(main, { params, query, alive }) {
     conflictBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
   }
 
+  // 需重新确认: a direct publish asks those who acknowledged it in an onboarding collection again.
+  const reconfirmIn = isNew ? null : h('input', { type: 'checkbox', name: 'reconfirm' });
   let saving = false;
   async function save(andSubmit) {
     if (saving) return;
@@ -176,6 +178,7 @@ export async function editorPage(main, { params, query, alive }) {
     writeLocal(draftKey, snapshot());
     const payload = { title: titleIn.value.trim(), body: bodyIn.value, tags: parseTags(tagsIn.value), category_id: catSel.value || null };
     if (messageIn.value.trim()) payload.message = messageIn.value.trim();
+    if (reconfirmIn && reconfirmIn.checked) payload.reconfirm = true;
     try {
       let saved;
       if (isNew) saved = await post('/documents', { space_id: spaceId, ...payload });
@@ -228,7 +231,9 @@ export async function editorPage(main, { params, query, alive }) {
   const form = h('form', { class: 'editor', novalidate: true }, crumbs,
     h('div', { class: 'editor-head' },
       h('h1', { class: 'page-title' }, isNew ? t('editor.newTitle') : t('editor.editTitle')),
-      h('div', { class: 'page-actions' }, status, messageIn, cancel, submitBtn, saveBtn)),
+      h('div', { class: 'page-actions' }, status, messageIn,
+        reconfirmIn ? h('label', { class: 'reconfirm-check', title: t('reconfirm.hint') }, reconfirmIn, ' ', t('reconfirm.label')) : null,
+        cancel, submitBtn, saveBtn)),
     notice, conflictBox,
     titleIn,
     h('div', { class: 'editor-meta' },

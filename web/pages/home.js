@@ -96,9 +96,30 @@ function viewedCard() {
   return el;
 }
 
+/** 我的入职学习: my collections with progress and the next item; hidden when I have none. */
+function learnCard() {
+  const body = h('div');
+  const more = h('a', { class: 'link-btn', href: '#/learn' }, t('common.more'));
+  const el = card(t('learn.home'), body, { id: 'home-learn', action: more });
+  el.hidden = true;
+  const load = async () => {
+    const data = await getOptional('/collections', null, null);
+    if (!data) return;
+    const mine = items(data.assigned);
+    const manages = items(data.managed).length > 0 || data.can_create;
+    if (!mine.length && !manages) return;
+    const { assignedRow } = await import('./learn.js');
+    clear(body);
+    append(body, mine.length ? h('ul', { class: 'learn-list' }, mine.slice(0, 4).map(assignedRow)) : h('p', { class: 'muted empty-line' }, t('learn.noneAssigned')));
+    el.hidden = false;
+  };
+  return { el, load };
+}
+
 export async function homePage(main) {
   setTitle(t('nav.home'));
   await loadSpaces().catch(() => []);
+  const learn = learnCard();
   const recent = h('div');
   const favs = h('div');
   const drafts = h('div');
@@ -118,6 +139,7 @@ export async function homePage(main) {
         h('a', { class: 'btn', href: '#/spaces' }, t('nav.spaces')))),
     h('div', { class: 'home-grid' },
       h('div', { class: 'home-main' },
+        learn.el,
         viewedCard(),
         card(t('home.recent'), recent, { id: 'home-recent' }),
         offerWriting() ? card(t('home.drafts'), drafts, { id: 'home-drafts' }) : null),
@@ -151,6 +173,7 @@ export async function homePage(main) {
       h('div', { class: 'doc-row-meta' }, h('span', null, t('reviews.submittedBy', { author: authorOf(r) })),
         r.created_at ? h('time', null, formatTime(r.created_at, getLang())) : null)))), t('home.noReviews')),
     loadNotifs(),
+    learn.load().catch(() => {}),
   ]);
 }
 

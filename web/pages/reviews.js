@@ -91,13 +91,16 @@ export async function reviewPage(main, { params, alive }) {
   const err = h('div', { class: 'form-error', role: 'alert', hidden: true });
   const approveBtn = h('button', { class: 'btn btn-primary', type: 'button' }, '✓ ', t('reviews.approve'));
   const rejectBtn = h('button', { class: 'btn btn-danger', type: 'button' }, '✕ ', t('reviews.reject'));
+  const reconfirm = h('input', { type: 'checkbox', name: 'reconfirm' });
   async function decide(approve) {
     err.hidden = true;
     const c = comment.value.trim();
     if (!approve && !c) { err.textContent = t('reviews.commentRequired'); err.hidden = false; comment.focus(); return; }
     approveBtn.disabled = rejectBtn.disabled = true;
     try {
-      await post(`/reviews/${enc(id)}/${approve ? 'approve' : 'reject'}`, c ? { comment: c } : {});
+      const body = c ? { comment: c } : {};
+      if (approve && reconfirm.checked) body.reconfirm = true;
+      await post(`/reviews/${enc(id)}/${approve ? 'approve' : 'reject'}`, body);
       toast(approve ? t('reviews.approved') : t('reviews.rejected'), 'success');
       refreshUnread();
       navigate('#/reviews/' + enc(id), { replace: true });
@@ -190,6 +193,7 @@ export async function reviewPage(main, { params, alive }) {
       h('div', { class: 'review-side' },
         pending ? h('section', { class: 'card review-actions' },
           h('h2', { class: 'card-title' }, t('reviews.comment')), comment, err,
+          h('label', { class: 'reconfirm-check', title: t('reconfirm.hint') }, reconfirm, ' ', t('reconfirm.label')),
           h('div', { class: 'form-actions' }, rejectBtn, approveBtn)) : null,
         flagList,
         stages.length ? h('section', { class: 'card' }, h('h2', { class: 'card-title' }, t('reviews.stages')), stageList) : null,

@@ -184,6 +184,9 @@ pub struct SaveInput {
     pub base_version: u64,
     /// Validated save message.
     pub message: String,
+    /// On a direct publish: everyone who acknowledged an older version (onboarding) must
+    /// acknowledge again.
+    pub reconfirm: bool,
 }
 
 /// Saves a new version of a document the caller may edit; a move to another category also needs
@@ -220,6 +223,7 @@ pub fn save(store: &Store, who: &Caller, id: &str, input: SaveInput) -> Result<S
             message: input.message,
             needs_review,
             action: "document.update",
+            reconfirm: input.reconfirm,
         },
     )
 }
@@ -276,6 +280,7 @@ pub fn restore(
             message: format!("恢复到版本 {version}"),
             needs_review,
             action: "document.restore",
+            reconfirm: false,
         },
     )
 }
