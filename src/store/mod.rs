@@ -263,12 +263,13 @@ impl Store {
             .flush_every_ms(None);
         // The lock of a database this process has just closed can outlive the close by a moment
         // (sled's background threads let go of it last): try again briefly before calling the
-        // directory in use (a reopen right after a restore, say).
+        // directory in use (a reopen right after a restore, say). Up to 5 s: on a loaded machine
+        // 2 s was once not enough for a CLI import right after a close (seen in the test suite).
         let mut tries = 0;
         let opened = loop {
             match config.open() {
                 Err(sled::Error::Io(io))
-                    if io.kind() == std::io::ErrorKind::WouldBlock && tries < 40 =>
+                    if io.kind() == std::io::ErrorKind::WouldBlock && tries < 100 =>
                 {
                     tries += 1;
                     std::thread::sleep(std::time::Duration::from_millis(50));
