@@ -8,6 +8,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,8 +161,19 @@ test('the UI is served with a strict CSP and stays small', async () => {
   const files = [];
   const walk = (dir) => { for (const f of fs.readdirSync(dir)) { const p = path.join(dir, f); if (fs.statSync(p).isDirectory()) walk(p); else files.push(p); } };
   walk(path.join(ROOT, 'web'));
+  // The whole UI, every page and both languages, with no build step: pages beyond the first screen
+  // load on demand, so the budget that users feel is the first screen's (below). The whole was
+  // 300 KiB until the dashboard, onboarding and quick open (332 KB); 400 KiB leaves room for
+  // the next few pages, not for bloat.
   const total = files.reduce((n, f) => n + fs.statSync(f).size, 0);
-  assert.ok(total < 300 * 1024, `web assets are ${total} bytes`);
+  assert.ok(total < 400 * 1024, `web assets are ${total} bytes`);
+  // The first screen: the page, its script and stylesheet, and the modules it preloads, as sent
+  // (gzip). 48.7 KB when this budget was set.
+  const first = [...new Set(['index.html', 'app.js', 'app.css',
+    ...[...html.matchAll(/<link rel="modulepreload" href="([^"?]+)/g)].map((m) => m[1])])];
+  assert.ok(first.length >= 6, 'the first screen preloads its modules: ' + first.join(' '));
+  const sent = first.reduce((n, f) => n + zlib.gzipSync(fs.readFileSync(path.join(ROOT, 'web', f)), { level: 6 }).length, 0);
+  assert.ok(sent < 64 * 1024, `the first screen sends ${sent} bytes gzipped (${first.join(' ')})`);
   for (const f of files.filter((x) => /\.(js|html)$/.test(x))) {
     const src = fs.readFileSync(f, 'utf8');
     assert.doesNotMatch(src, /\bstyle="|\beval\(|new Function\(/, `${path.basename(f)} uses inline style or eval`);
