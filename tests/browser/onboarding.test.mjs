@@ -225,6 +225,12 @@ test('13: the progress table, with its CSV, on desktop and phone', async () => {
     assert.equal(li[1], '2 / 2', JSON.stringify(li));
     const wang = rows.find((r) => r[0].includes('小王'));
     assert.equal(wang[1], '0 / 2', '需重新确认 took 小王 back: ' + JSON.stringify(wang));
+    // Per item, how many have read it; and completion over time (小李 finished, 小王 not).
+    const readBy = await page.$$eval('.learn-table tfoot td', (tds) => tds.map((td) => td.textContent));
+    assert.equal(readBy.length, li.length - 5, JSON.stringify(readBy));
+    readBy.forEach((n, i) => assert.equal(Number(n), rows.filter((r) => r[5 + i] === '✓').length, `item ${i + 1}`));
+    assert.equal(await page.textContent('.card:has(.learn-trend-chart) p'), '2 人中已完成 1 人');
+    assert.ok(await page.$eval('.learn-trend-chart polyline', (l) => l.getAttribute('points').split(' ').length >= 2));
     const href = await page.getAttribute('main a[download]', 'href');
     const csv = await page.evaluate(async (u) => {
       const r = await fetch(u, { credentials: 'same-origin' });

@@ -178,7 +178,47 @@ export async function learnProgressPage(main, { params }) {
       h('td', null, day(r.due)),
       h('td', null, state(r)),
       h('td', null, r.last_activity ? formatTime(r.last_activity, getLang()) : '—'),
-      r.items_done.map((d) => h('td', { class: 'learn-col-item', 'aria-label': d ? t('learn.read') : t('learn.toRead') }, d ? '✓' : '·')))))))));
+      r.items_done.map((d) => h('td', { class: 'learn-col-item', 'aria-label': d ? t('learn.read') : t('learn.toRead') }, d ? '✓' : '·'))))),
+    h('tfoot', null, h('tr', null,
+      h('th', { scope: 'row', colspan: '5' }, t('learn.readBy')),
+      p.items.map((_, i) => h('td', { class: 'learn-col-item learn-read-by' }, String(p.people.filter((r) => r.items_done[i]).length)))))))),
+  completionChart(p.people));
+}
+
+/** 完成趋势: how many people had finished by each day, from the first assignment to today. */
+function completionChart(people) {
+  const DAY = 86400e3;
+  const end = Math.floor(Date.now() / DAY);
+  // At least a week wide, so a first day's finishes are a step, not a wall.
+  const start = Math.min(end - 6, Math.floor(Math.min(...people.map((r) => Date.parse(r.assigned_at))) / DAY));
+  const done = people.map((r) => r.completed_at && Math.floor(Date.parse(r.completed_at) / DAY)).filter((d) => d != null);
+  const days = Math.max(1, end - start);
+  const W = 600, H = 120, n = people.length;
+  const x = (d) => 30 + ((d - start) / days) * (W - 40);
+  const y = (c) => H - 20 - (c / n) * (H - 35);
+  let pts = `${x(start)},${y(0)}`;
+  for (let d = start, c = 0; d <= end; d++) {
+    const next = c + done.filter((v) => v === d).length;
+    if (next !== c) { pts += ` ${x(d)},${y(c)} ${x(d)},${y(next)}`; c = next; }
+    if (d === end) pts += ` ${x(d)},${y(c)}`;
+  }
+  const NS = 'http://www.w3.org/2000/svg';
+  const el = (tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    if (text != null) e.textContent = text;
+    return e;
+  };
+  const svg = el('svg', { class: 'learn-trend-chart', width: '100%', height: 150, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': t('learn.trendSummary', { done: done.length, n }) });
+  // Presentation attributes, not CSS: the chart draws the same wherever it is shown.
+  const label = (x0, y0, text, anchor = 'start') => el('text', { x: x0, y: y0, 'font-size': 11, fill: '#6b7280', 'text-anchor': anchor }, text);
+  svg.append(el('line', { x1: 30, y1: y(0), x2: W - 10, y2: y(0), stroke: '#d7dbe0' }),
+    el('line', { x1: 30, y1: y(n), x2: W - 10, y2: y(n), stroke: '#d7dbe0', 'stroke-dasharray': '4 4' }),
+    label(4, y(n) + 4, String(n)), label(4, y(0) + 4, '0'),
+    label(30, H - 4, day(new Date(start * DAY).toISOString())),
+    label(W - 10, H - 4, day(new Date(end * DAY).toISOString()), 'end'),
+    el('polyline', { points: pts, fill: 'none', stroke: '#1f5a96', 'stroke-width': 2 }));
+  return box(t('learn.trend'), h('p', { class: 'muted small' }, t('learn.trendSummary', { done: done.length, n })), svg);
 }
 
 // ---- editor
