@@ -86,6 +86,10 @@ const MIN_MATCHED_BESIDE_UNMATCHED: usize = 2;
 const RERANK_WINDOW: usize = 30;
 /// Bonus for a section that covers the whole query (scaled by the share it covers).
 const SECTION_BONUS: f32 = 4.0;
+/// The share a section covers is capped at 1.5 (a concept in its heading counts half again).
+const MAX_SECTION_COVERAGE: f32 = 1.5;
+/// The largest section bonus a document can get.
+const MAX_SECTION_BONUS: f32 = SECTION_BONUS * MAX_SECTION_COVERAGE;
 /// Bytes of a body scanned for section matching.
 const SECTION_SCAN_BYTES: usize = 512 * 1024;
 /// Matches considered for section matching.
@@ -1141,8 +1145,19 @@ impl SearchIndex {
                 hits.push(self.hit(&doc, score, &highlighter, None));
             }
         } else {
+            // The section bonus is at most `MAX_SECTION_BONUS`: a document scoring that much below
+            // the last one the page needs can never climb into it (at least that many score
+            // higher after re-ranking too), so it is neither loaded nor scanned. Exact: the page
+            // is the same as re-ranking the whole window.
+            let needed = (offset + limit).min(docs.len());
+            let floor = docs
+                .get(needed.saturating_sub(1))
+                .map_or(f32::MIN, |(s, _)| s - MAX_SECTION_BONUS);
             let mut ranked = Vec::with_capacity(docs.len());
-            for (score, addr) in docs {
+            for (i, (score, addr)) in docs.into_iter().enumerate() {
+                if i >= needed && score < floor {
+                    break;
+                }
                 let doc: TantivyDocument = searcher.doc(addr)?;
                 let pick = self.best_section(&doc, &highlighter, &weights);
                 let score = score + SECTION_BONUS * pick.as_ref().map_or(0.0, |p| p.coverage);
@@ -1233,7 +1248,7 @@ impl SearchIndex {
                 anchor: s.anchor.clone(),
             });
         Some(SectionPick {
-            coverage: (v / total).min(1.5),
+            coverage: (v / total).min(MAX_SECTION_COVERAGE),
             range: (starts[k], end),
             section,
         })
