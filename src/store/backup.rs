@@ -413,7 +413,9 @@ pub fn verify(path: &Path) -> Result<Manifest> {
 pub fn restore(path: &Path, db_dir: &Path, mut progress: impl FnMut(u64, u64)) -> Result<Manifest> {
     let manifest = verify(path)?;
     let mut zip = open_zip(path)?;
-    let store = Store::open(db_dir)?;
+    // Exactly the current layout: the restored directory is new, and the migration restores
+    // through here into a directory beside the one it replaces.
+    let store = Store::open_layout(db_dir, super::Layout::CURRENT)?;
     if store.db.tree_names().iter().any(|n| {
         store
             .db
