@@ -31,7 +31,8 @@ fn files_under(p: &Path) -> (u64, u64) {
     let (mut n, mut bytes) = (0, 0);
     if let Ok(rd) = std::fs::read_dir(p) {
         for e in rd.flatten() {
-            let m = e.metadata().unwrap();
+            // sled deletes blob files while we list them.
+            let Ok(m) = e.metadata() else { continue };
             if m.is_dir() {
                 let (a, b) = files_under(&e.path());
                 n += a;
@@ -50,8 +51,8 @@ fn files(p: &Path) -> Vec<(String, u64, u64)> {
     let mut out: Vec<_> = std::fs::read_dir(p)
         .unwrap()
         .flatten()
-        .map(|e| {
-            let m = e.metadata().unwrap();
+        .filter_map(|e| Some((e.metadata().ok()?, e)))
+        .map(|(m, e)| {
             let name = e.file_name().to_string_lossy().into_owned();
             if m.is_dir() {
                 let (n, b) = files_under(&e.path());

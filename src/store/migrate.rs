@@ -176,3 +176,193 @@ fn same_records(old: &Store, new: &Store) -> Result<u64> {
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        model::DocKind,
+        service::documents::{self as docs, Actor, DocContent, NewDoc, Update},
+    };
+
+    fn actor() -> Actor {
+        Actor {
+            id: "u1".into(),
+            name: "u1".into(),
+            ip: None,
+        }
+    }
+
+    /// A pre-issue-14 directory: documents with several versions each, written in the plain layout.
+    /// Returns every (doc id, version, title, body) it holds.
+    fn old_directory(db: &Path) -> Vec<(String, u64, String, String)> {
+        let store = Store::open_layout(db, Layout::Plain).unwrap();
+        crate::bootstrap::first_start(&store, Some("migration-test-pw")).unwrap();
+        let mut ids = Vec::new();
+        for d in 0..12 {
+            // Large enough that some records cross the small layout's blob threshold.
+            let body = format!("# 文档 {d}\n\n").repeat(1 + d * 400);
+            let doc = docs::create(
+                &store,
+                &actor(),
+                NewDoc {
+                    space_id: "s".into(),
+                    category_id: None,
+                    content: docs::validate(&format!("文档 {d}"), &body, &[], usize::MAX).unwrap(),
+                    kind: DocKind::Doc,
+                    needs_review: false,
+                    message: String::new(),
+                    import_key: None,
+                },
+            )
+            .unwrap();
+            for v in 1..4u64 {
+                docs::update(
+                    &store,
+                    &actor(),
+                    &doc.id,
+                    Update {
+                        content: DocContent {
+                            title: format!("文档 {d}"),
+                            body: format!("{body}\n修订 {v}\n"),
+                            tags: vec![format!("v{v}")],
+                        },
+                        category_id: None,
+                        base_version: v,
+                        message: String::new(),
+                        needs_review: false,
+                        action: "document.update",
+                    },
+                )
+                .unwrap();
+            }
+            ids.push(doc.id);
+        }
+        store.flush_blocking().unwrap();
+        everything(&store, &ids)
+    }
+
+    fn everything(store: &Store, ids: &[String]) -> Vec<(String, u64, String, String)> {
+        let mut out = Vec::new();
+        for id in ids {
+            let head = docs::load(store, id).unwrap();
+            assert_eq!(head.version, 4);
+            for n in 1..=head.version {
+                let v = docs::version(store, &head, n).unwrap();
+                out.push((id.clone(), n, v.title, v.body));
+            }
+        }
+        out
+    }
+
+    fn siblings(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_old_directory_is_migrated_whole_and_the_old_one_kept() {
+        let data = tempfile::tempdir().unwrap();
+        let db = data.path().join("db");
+        let before = old_directory(&db);
+        let mut ids: Vec<String> = before.iter().map(|r| r.0.clone()).collect();
+        ids.dedup();
+        assert_eq!(before.len(), 12 * 4);
+
+        // sled refuses the other layout before touching anything: the old code still opens it.
+        assert!(Store::open_layout(&db, Layout::CURRENT).is_err());
+        assert_eq!(
+            everything(&Store::open_layout(&db, Layout::Plain).unwrap(), &ids),
+            before
+        );
+
+        let store = Store::open(&db).unwrap();
+        assert_eq!(
+            store.layout().unwrap().as_deref(),
+            Some(Layout::CURRENT.name())
+        );
+        assert_eq!(everything(&store, &ids), before);
+        let report = docs::check_all(&store, |_| {}).unwrap();
+        // Ours and the welcome page the first start writes.
+        assert_eq!((report.docs, report.versions), (13, 49));
+        assert!(report.problems.is_empty(), "{:?}", report.problems);
+        assert!(crate::store::names::verify(&store).unwrap().is_empty());
+        assert!(
+            crate::service::accounts::verify_login_index(&store)
+                .unwrap()
+                .is_empty()
+        );
+        // The new directory takes writes.
+        let saved = docs::update(
+            &store,
+            &actor(),
+            &ids[0],
+            Update {
+                content: DocContent {
+                    title: "迁移之后".into(),
+                    body: "新的正文".into(),
+                    tags: vec![],
+                },
+                category_id: None,
+                base_version: 4,
+                message: String::new(),
+                needs_review: false,
+                action: "document.update",
+            },
+        )
+        .unwrap();
+        assert_eq!(saved.doc.version, 5);
+        store.flush_blocking().unwrap();
+        drop(store);
+
+        let names = siblings(data.path());
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert_eq!(names[0], "db");
+        assert!(names[1].starts_with("db.pre-migration-"), "{names:?}");
+        // The kept directory is the old one, untouched and still in the old layout.
+        let kept = data.path().join(&names[1]);
+        assert_eq!(
+            everything(&Store::open_layout(&kept, Layout::Plain).unwrap(), &ids),
+            before
+        );
+        // `hanlin check` passes on the migrated data directory.
+        assert_eq!(
+            crate::cli::check(data.path()).unwrap(),
+            std::process::ExitCode::SUCCESS
+        );
+        // Opening again migrates nothing.
+        let again = Store::open(&db).unwrap();
+        assert_eq!(docs::load(&again, &ids[0]).unwrap().version, 5);
+        assert_eq!(everything(&again, &ids[1..]), before[4..]);
+        drop(again);
+        assert_eq!(siblings(data.path()), names);
+    }
+
+    #[test]
+    fn a_migration_interrupted_by_a_crash_is_finished_or_started_again() {
+        let data = tempfile::tempdir().unwrap();
+        let db = data.path().join("db");
+        let before = old_directory(&db);
+        let mut ids: Vec<String> = before.iter().map(|r| r.0.clone()).collect();
+        ids.dedup();
+
+        // A crash before the swap: `db` is intact, `db.migrating` half written.
+        let work = sibling(&db, ".migrating");
+        std::fs::create_dir_all(work.join("blobs")).unwrap();
+        std::fs::write(work.join("db"), b"half written").unwrap();
+        drop(Store::open(&db).unwrap());
+        assert!(!work.exists());
+
+        // A crash between the two renames: no `db`, a verified `db.migrating` beside the kept one.
+        std::fs::rename(&db, &work).unwrap();
+        let store = Store::open(&db).unwrap();
+        assert!(!work.exists());
+        assert_eq!(everything(&store, &ids), before);
+        assert!(docs::check_all(&store, |_| {}).unwrap().problems.is_empty());
+    }
+}
