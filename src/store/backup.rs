@@ -98,7 +98,7 @@ pub struct BackupFile {
     pub verified: bool,
 }
 
-fn io(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+pub(super) fn io(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let msg = format!("{what} {}", path.display());
     move |e| Error::internal(format!("{msg}: {e}"))
 }
@@ -124,7 +124,7 @@ fn verified_marker(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-fn fsync_dir(dir: &Path) -> Result<()> {
+pub(super) fn fsync_dir(dir: &Path) -> Result<()> {
     // Makes the rename durable (a no-op where directories cannot be opened, e.g. Windows).
     if let Ok(d) = File::open(dir) {
         d.sync_all().map_err(io("cannot sync", dir))?;

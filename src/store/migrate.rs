@@ -18,11 +18,14 @@
 
 use std::{
     ffi::OsString,
-    fs::File,
     path::{Path, PathBuf},
 };
 
-use super::{Layout, Opened, Store, backup, open_db};
+use super::{
+    Layout, Opened, Store,
+    backup::{self, fsync_dir, io},
+    open_db,
+};
 use crate::error::{Error, Result};
 
 /// Opens `dir` in the current layout, migrating it first if it is in an older one.
@@ -46,18 +49,6 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     let mut name: OsString = dir.file_name().unwrap_or_default().to_owned();
     name.push(suffix);
     dir.with_file_name(name)
-}
-
-fn io(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
-    let msg = format!("{what} {}", path.display());
-    move |e| Error::internal(format!("{msg}: {e}"))
-}
-
-fn fsync_dir(dir: &Path) -> Result<()> {
-    if let Ok(d) = File::open(dir) {
-        d.sync_all().map_err(io("cannot sync", dir))?;
-    }
-    Ok(())
 }
 
 fn parent(dir: &Path) -> &Path {

@@ -111,10 +111,10 @@ const LAYOUT: &[u8] = b"layout";
 ///
 /// The layout is the size of sled's log segments. sled writes a value (or a tree node) bigger than
 /// a quarter of a segment to its own file under `blobs/`, removed once a newer copy is durable,
-/// and reclaims a segment only once half of it is dead; with 512 KiB segments a rewritten 43 KB
-/// head stays in the log, and 1,000 saves of it grew the directory by 31-36% of 1,000 whole
-/// copies. With 32 KiB segments the same saves grow it by about 4% (BENCHMARKS.md, "Disk use and
-/// backups").
+/// and reclaims a segment only once half of it is dead; with 512 KiB segments a rewritten 45 KB
+/// head stays in the log, and 1,000 durable saves of it grew the directory by 48% of 1,000 whole
+/// copies. With 32 KiB segments the head is a blob file and the same saves grow it by 7%
+/// (BENCHMARKS.md, "Disk use and backups", `examples/disk_use.rs`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Layout {
     /// sled's default, 512 KiB segments. Every data directory from before issue 14.
