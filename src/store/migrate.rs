@@ -335,6 +335,21 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_without_its_layout_record_is_not_opened() {
+        let data = tempfile::tempdir().unwrap();
+        let db = data.path().join("db");
+        old_directory(&db);
+        let conf = std::fs::read(db.join("conf")).unwrap();
+        std::fs::remove_file(db.join("conf")).unwrap();
+        assert!(Store::open(&db).is_err());
+        // Nothing was written: with its record back, the directory opens and migrates.
+        assert!(!db.join("conf").exists());
+        std::fs::write(db.join("conf"), conf).unwrap();
+        let store = Store::open(&db).unwrap();
+        assert!(docs::check_all(&store, |_| {}).unwrap().problems.is_empty());
+    }
+
+    #[test]
     fn a_migration_interrupted_by_a_crash_is_finished_or_started_again() {
         let data = tempfile::tempdir().unwrap();
         let db = data.path().join("db");

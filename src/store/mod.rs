@@ -152,6 +152,15 @@ enum Opened {
 
 /// Opens the sled database at `dir` in `layout` (see [`Store::open_layout`]).
 fn open_db(dir: &Path, layout: Layout) -> Result<Opened> {
+    // sled writes `conf` before it creates its log, and takes a missing or unreadable one as a new
+    // database: it would write our segment size into it and read an old log with the wrong one.
+    let conf_usable = std::fs::metadata(dir.join("conf")).is_ok_and(|m| m.len() > 8);
+    if dir.join("db").exists() && !conf_usable {
+        return Err(Error::internal(format!(
+            "the database at {} has a log but no readable conf file (sled's record of its segment size); not opening it: restore it from a backup",
+            dir.display()
+        )));
+    }
     let config = sled::Config::new()
         .path(dir)
         .cache_capacity(CACHE_CAPACITY)
