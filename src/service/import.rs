@@ -308,6 +308,7 @@ pub fn find_or_create_space(store: &Store, actor: &Actor, name: &str) -> Result<
 }
 
 /// A file that passed [`check`]: where it goes and what it holds.
+#[derive(Clone)]
 pub struct CheckedFile {
     /// Path relative to the import root (the key that finds it again on a re-import).
     pub rel_path: String,

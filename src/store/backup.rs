@@ -98,7 +98,7 @@ pub struct BackupFile {
     pub verified: bool,
 }
 
-fn io(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
+pub(super) fn io(what: &str, path: &Path) -> impl FnOnce(std::io::Error) -> Error {
     let msg = format!("{what} {}", path.display());
     move |e| Error::internal(format!("{msg}: {e}"))
 }
@@ -124,7 +124,7 @@ fn verified_marker(path: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-fn fsync_dir(dir: &Path) -> Result<()> {
+pub(super) fn fsync_dir(dir: &Path) -> Result<()> {
     // Makes the rename durable (a no-op where directories cannot be opened, e.g. Windows).
     if let Ok(d) = File::open(dir) {
         d.sync_all().map_err(io("cannot sync", dir))?;
@@ -413,7 +413,9 @@ pub fn verify(path: &Path) -> Result<Manifest> {
 pub fn restore(path: &Path, db_dir: &Path, mut progress: impl FnMut(u64, u64)) -> Result<Manifest> {
     let manifest = verify(path)?;
     let mut zip = open_zip(path)?;
-    let store = Store::open(db_dir)?;
+    // Exactly the current layout: the restored directory is new, and the migration restores
+    // through here into a directory beside the one it replaces.
+    let store = Store::open_layout(db_dir, super::Layout::CURRENT)?;
     if store.db.tree_names().iter().any(|n| {
         store
             .db

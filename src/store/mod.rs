@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod catalog;
 mod commit;
+mod migrate;
 pub mod names;
 pub mod stats;
 pub mod table;
@@ -106,6 +107,111 @@ impl From<sled::transaction::TransactionError<Error>> for Error {
 
 /// The sled cache: enough for the hot set; sled's default (1 GB) is far too much for this process.
 const CACHE_CAPACITY: u64 = 64 * 1024 * 1024;
+
+/// Key in [`META`] naming the [`Layout`] the database was created in (informational: sled's own
+/// `conf` file is what refuses another layout).
+const LAYOUT: &[u8] = b"layout";
+
+/// How sled lays the database out on disk. sled records it in the directory (`conf`) and refuses
+/// to reopen the directory with another (checked before it reads or writes anything else), so a
+/// change of layout is a migration (see `migrate`).
+///
+/// The layout is the size of sled's log segments. sled writes a value (or a tree node) bigger than
+/// a quarter of a segment to its own file under `blobs/`, removed once a newer copy is durable,
+/// and reclaims a segment only once half of it is dead; with 512 KiB segments a rewritten 45 KB
+/// head stays in the log, and 1,000 durable saves of it grew the directory by 48% of 1,000 whole
+/// copies. With 32 KiB segments the head is a blob file and the same saves grow it by 7%
+/// (BENCHMARKS.md, "Disk use and backups", `examples/disk_use.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// sled's default, 512 KiB segments. Every data directory from before issue 14.
+    Plain,
+    /// 32 KiB segments: the layout of new directories.
+    SmallSegments,
+}
+
+impl Layout {
+    /// The layout new directories get and old ones are migrated to.
+    pub const CURRENT: Layout = Layout::SmallSegments;
+
+    /// Its name in [`META`] and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Plain => "segments-512k",
+            Layout::SmallSegments => "segments-32k",
+        }
+    }
+
+    fn segment_size(self) -> usize {
+        match self {
+            Layout::Plain => 512 * 1024,
+            Layout::SmallSegments => 32 * 1024,
+        }
+    }
+}
+
+/// What opening a sled directory in a given layout found.
+enum Opened {
+    Db(sled::Db),
+    /// The directory was created in another layout (sled's message); nothing was read or written.
+    OtherLayout(String),
+}
+
+/// Opens the sled database at `dir` in `layout` (see [`Store::open_layout`]).
+fn open_db(dir: &Path, layout: Layout) -> Result<Opened> {
+    // sled writes `conf` before it creates its log, and takes a missing or unreadable one as a new
+    // database: it would write our segment size into it and read an old log with the wrong one.
+    let conf_usable = std::fs::metadata(dir.join("conf")).is_ok_and(|m| m.len() > 8);
+    if dir.join("db").exists() && !conf_usable {
+        return Err(Error::internal(format!(
+            "the database at {} has a log but no readable conf file (sled's record of its segment size); not opening it: restore it from a backup",
+            dir.display()
+        )));
+    }
+    let config = sled::Config::new()
+        .path(dir)
+        .cache_capacity(CACHE_CAPACITY)
+        .mode(sled::Mode::HighThroughput)
+        .segment_size(layout.segment_size())
+        // Durability is the group commit's (see `commit`): sled's own timer flush would
+        // interleave with transactions, which is what deadlocks sled 0.34.
+        .flush_every_ms(None);
+    // The lock of a database this process has just closed can outlive the close by a moment
+    // (sled's background threads let go of it last): try again briefly before calling the
+    // directory in use (a reopen right after a restore, say). Up to 5 s: on a loaded machine 2 s
+    // was once not enough for a CLI import right after a close (seen in the test suite).
+    let mut tries = 0;
+    let opened = loop {
+        match config.open() {
+            Err(sled::Error::Io(io))
+                if io.kind() == std::io::ErrorKind::WouldBlock && tries < 100 =>
+            {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            r => break r,
+        }
+    };
+    match opened {
+        Ok(db) => Ok(Opened::Db(db)),
+        // sled's check of the stored settings (compression, segment size), made before the data
+        // file is opened.
+        Err(sled::Error::Unsupported(why)) if why.contains("across restarts") => {
+            Ok(Opened::OtherLayout(why))
+        }
+        // sled allows one process per database.
+        Err(sled::Error::Io(io)) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            Err(Error::bad(format!(
+                "the data directory {} is in use by another Hanlin process (a running server?); stop it first",
+                dir.parent().unwrap_or(dir).display()
+            )))
+        }
+        Err(e) => Err(Error::internal(format!(
+            "cannot open the database at {}: {e}",
+            dir.display()
+        ))),
+    }
+}
 
 /// The database handle and its trees, each behind a typed view (see [`table`] and [`trees`]):
 /// nothing outside this module sees a sled tree.
@@ -252,42 +358,28 @@ pub fn tx_json<T: DeserializeOwned>(bytes: &[u8]) -> TxResult<T> {
 }
 
 impl Store {
-    /// Opens (or creates) the database at `dir`.
+    /// Opens (or creates) the database at `dir` in the current [`Layout`]. A directory in an older
+    /// layout (every one from before issue 14 is [`Layout::Plain`]) is first moved to the current
+    /// one through a verified logical backup and restore; the old directory is kept beside it as
+    /// `<dir>.pre-migration-<time>` (see `migrate`).
     pub fn open(dir: &Path) -> Result<Self> {
-        let config = sled::Config::new()
-            .path(dir)
-            .cache_capacity(CACHE_CAPACITY)
-            .mode(sled::Mode::HighThroughput)
-            // Durability is the group commit's (see `commit`): sled's own timer flush would
-            // interleave with transactions, which is what deadlocks sled 0.34.
-            .flush_every_ms(None);
-        // The lock of a database this process has just closed can outlive the close by a moment
-        // (sled's background threads let go of it last): try again briefly before calling the
-        // directory in use (a reopen right after a restore, say). Up to 5 s: on a loaded machine
-        // 2 s was once not enough for a CLI import right after a close (seen in the test suite).
-        let mut tries = 0;
-        let opened = loop {
-            match config.open() {
-                Err(sled::Error::Io(io))
-                    if io.kind() == std::io::ErrorKind::WouldBlock && tries < 100 =>
-                {
-                    tries += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                }
-                r => break r,
-            }
-        };
-        let db = opened
-            .map_err(|e| match e {
-                // sled allows one process per database.
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
-                    Error::bad(format!(
-                        "the data directory {} is in use by another Hanlin process (a running server?); stop it first",
-                        dir.parent().unwrap_or(dir).display()
-                    ))
-                }
-                e => Error::internal(format!("cannot open the database at {}: {e}", dir.display())),
-            })?;
+        migrate::open(dir)
+    }
+
+    /// Opens (or creates) the database at `dir` in exactly this layout, without migrating: an
+    /// error if the directory holds another one. For the migration itself, tests and benches.
+    pub fn open_layout(dir: &Path, layout: Layout) -> Result<Self> {
+        match open_db(dir, layout)? {
+            Opened::Db(db) => Self::from_db(db),
+            Opened::OtherLayout(why) => Err(Error::internal(format!(
+                "the database at {} is not in the {} layout: {why}",
+                dir.display(),
+                layout.name()
+            ))),
+        }
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self> {
         let t = |name: &str| db.open_tree(name);
         let meta = t(META)?;
         // Above every number handed out before: sled's own generator (data directories from
@@ -337,6 +429,41 @@ impl Store {
         };
         names::build_if_missing(&store)?;
         Ok(store)
+    }
+
+    /// Records `layout` in [`META`] unless it is there (on [`Store::open`] only: a restore wants
+    /// an empty directory, and the migration compares records with the old directory's).
+    fn record_layout(&self, layout: Layout) -> Result<()> {
+        if self.meta.get(LAYOUT)?.as_deref() != Some(layout.name().as_bytes()) {
+            self.put_meta(LAYOUT, layout.name().as_bytes())?;
+            self.flush_blocking()?;
+        }
+        Ok(())
+    }
+
+    /// The layout this database was opened in (as recorded in [`META`]).
+    pub fn layout(&self) -> Result<Option<String>> {
+        Ok(self
+            .meta
+            .get(LAYOUT)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Every tree's name, record count and logical bytes (keys plus values), for the disk-use
+    /// figures (`examples/disk_use.rs`).
+    pub fn tree_sizes(&self) -> Result<Vec<(String, u64, u64)>> {
+        let mut out = Vec::new();
+        for name in self.db.tree_names() {
+            let tree = self.db.open_tree(&name)?;
+            let (mut n, mut bytes) = (0u64, 0u64);
+            for r in tree.iter() {
+                let (k, v) = r?;
+                n += 1;
+                bytes += (k.len() + v.len()) as u64;
+            }
+            out.push((String::from_utf8_lossy(&name).into_owned(), n, bytes));
+        }
+        Ok(out)
     }
 
     /// A fresh monotonic sequence number (outbox, audit, notification keys).
