@@ -940,6 +940,30 @@ pub fn progress(
     Ok((c, view, items, rows))
 }
 
+/// Required reading over the collections the caller manages or heads (admins: all), for the
+/// dashboard: (collections, required items assigned over all people, of those acknowledged).
+/// Counts only, no names: the per-person lists stay on each collection's progress page.
+pub fn completion(store: &Store, who: &Caller, now: DateTime<Utc>) -> Result<(u64, u64, u64)> {
+    let dir = Directory::load(store)?;
+    let (mut collections, mut required, mut done) = (0u64, 0u64, 0u64);
+    for c in store.collections.values() {
+        let c = c?;
+        let Some(view) = view_of(&dir, who, &c, now) else {
+            continue;
+        };
+        if view.role == Role::Member {
+            continue;
+        }
+        collections += 1;
+        let (_, _, _, rows) = progress(store, who, &c.id, now)?;
+        for r in rows {
+            required += r.standing.required as u64;
+            done += r.standing.done as u64;
+        }
+    }
+    Ok((collections, required, done))
+}
+
 /// A collection in the caller's lists.
 pub struct Listed {
     /// The collection.

@@ -428,6 +428,13 @@ pub fn dashboard(
     } else {
         None
     };
+    // Over the onboarding collections the caller manages (or heads): counts only.
+    let (collections, required, done) = crate::service::onboarding::completion(store, who, now)?;
+    let required_reading = RequiredReading {
+        available: collections > 0,
+        required,
+        done,
+    };
     Ok(Dashboard {
         from,
         to,
@@ -449,8 +456,7 @@ pub fn dashboard(
             items: stale_items,
         },
         reviews,
-        // Onboarding collections are not on this server yet: nothing is required reading.
-        required_reading: RequiredReading::default(),
+        required_reading,
         backups,
     })
 }

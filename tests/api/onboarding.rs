@@ -505,6 +505,15 @@ async fn the_owners_csv_lists_each_person_with_the_right_counts() {
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("xiaoli") && !text.contains("dev1"));
     assert_eq!(csv(&w.outsider, id).await.0, StatusCode::NOT_FOUND);
+    // The dashboard's required-reading figure counts the same: 4 required items assigned (2
+    // people x 2), 3 acknowledged (the optional one does not count).
+    let (st, dash) = w.admin.get("/api/v1/admin/stats").await;
+    assert_eq!(st, StatusCode::OK, "{dash}");
+    assert_eq!(
+        dash["required_reading"],
+        json!({"available": true, "required": 4, "done": 3}),
+        "{dash}"
+    );
     assert_error(
         &w.admin
             .get(&format!("/api/v1/collections/{id}/progress?format=xls"))

@@ -174,6 +174,9 @@ test('the UI is served with a strict CSP and stays small', async () => {
   assert.ok(first.length >= 6, 'the first screen preloads its modules: ' + first.join(' '));
   const sent = first.reduce((n, f) => n + zlib.gzipSync(fs.readFileSync(path.join(ROOT, 'web', f)), { level: 6 }).length, 0);
   assert.ok(sent < 64 * 1024, `the first screen sends ${sent} bytes gzipped (${first.join(' ')})`);
+  // A lost brace swallows every rule after it (a merge once dropped one): braces balance.
+  const css = fs.readFileSync(path.join(ROOT, 'web', 'app.css'), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
+  assert.equal((css.match(/\{/g) || []).length, (css.match(/\}/g) || []).length, 'app.css braces balance');
   for (const f of files.filter((x) => /\.(js|html)$/.test(x))) {
     const src = fs.readFileSync(f, 'utf8');
     assert.doesNotMatch(src, /\bstyle="|\beval\(|new Function\(/, `${path.basename(f)} uses inline style or eval`);

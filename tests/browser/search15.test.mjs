@@ -101,7 +101,9 @@ for (const [name, viewport] of [['desktop', WIDE], ['phone', PHONE]]) {
     await noHorizontalOverflow(page, 'related ' + name);
     await page.click('.doc-related a');
     await page.waitForFunction((id) => location.hash === '#/doc/' + id, S.sibling);
-    await page.waitForSelector('.doc-related a');
+    // The new page, not the old one on its way out.
+    await page.waitForFunction(() => document.querySelector('.doc-title')?.textContent === 'TiKV 节点扩容'
+      && document.querySelector('.doc-related a'));
     assert.deepEqual(await page.$$eval('.doc-related a', (as) => as.map((a) => a.textContent)), ['TiDB 集群扩容']);
     noProblems(page, 'related ' + name);
   });
