@@ -59,6 +59,7 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
         }],
         review_policy: None,
         created_at: now,
+        comments_off: false,
     };
     let admin = accounts::insert(store, checked, hash, None)?;
     let name_key = names::space(&space.name);

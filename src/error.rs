@@ -146,7 +146,9 @@ codes! {
         NotFound = "not_found" => NOT_FOUND;
         /// The path exists but not with this method.
         MethodNotAllowed = "method_not_allowed" => METHOD_NOT_ALLOWED;
-        /// A stale `base_version`. Parameter: `current_version`.
+        /// A stale `base_version`. Parameter: `current_version`; after a failed merge also
+        /// `conflicts` (how many), `parts` (the merged text with the conflicting parts), `current`
+        /// (who saved the version now stored, and when).
         EditConflict = "edit_conflict" => CONFLICT;
         /// Input failed validation: 400 (422 for a well-formed body refused for what it holds, see
         /// [`Error::unprocessable`]). Parameters: `field` (when one is at fault), `reason` (a
@@ -304,6 +306,9 @@ pub enum Error {
     EditConflict {
         /// The version now stored.
         current_version: u64,
+        /// On a merge that failed: the conflicting parts and who saved the version now stored
+        /// (fields added to the answer).
+        detail: Option<Box<Map<String, Value>>>,
     },
     /// Input failed validation: `invalid_input`.
     #[error("{message}")]
@@ -458,8 +463,14 @@ impl Error {
     pub fn body(&self) -> Value {
         let mut obj = Map::new();
         match self {
-            Error::EditConflict { current_version } => {
+            Error::EditConflict {
+                current_version,
+                detail,
+            } => {
                 obj.insert("current_version".into(), json!(current_version));
+                if let Some(detail) = detail {
+                    obj.extend((**detail).clone());
+                }
             }
             Error::InvalidInput {
                 field,

@@ -60,6 +60,8 @@ pub struct Inner {
     pub cpu: cpu::CpuPool,
     /// The time onboarding deadlines and reminders follow (tests move it).
     pub clock: clock::Clock,
+    /// Who has which document's editor open (heartbeats, in memory).
+    pub presence: service::presence::Presence,
 }
 
 impl Deref for AppState {
@@ -118,6 +120,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         records,
         cpu: cpu::CpuPool::default(),
         clock: clock::Clock::default(),
+        presence: service::presence::Presence::default(),
     })))
 }
 

@@ -102,6 +102,9 @@ pub struct Space {
     pub review_policy: Option<Policy>,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Readers may not comment on its documents (comments are on unless turned off).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub comments_off: bool,
 }
 
 /// A category (分类目录) inside a space.
@@ -323,6 +326,12 @@ pub enum NotificationKind {
     CollectionDueSoon,
     /// An onboarding collection of yours is overdue.
     CollectionOverdue,
+    /// Someone mentioned you (`@login`) in a comment or a document.
+    Mentioned,
+    /// Someone commented on a document you watch.
+    Commented,
+    /// A document you watch has a newly published version.
+    Published,
 }
 
 /// One in-app notification. key = user id ‖ 0x00 ‖ seq (u64 big-endian).
@@ -349,6 +358,9 @@ pub struct Notification {
     /// The onboarding collection concerned.
     #[serde(default)]
     pub collection_id: Option<String>,
+    /// How many events it stands for, when quick ones were grouped into one (0 or 1: one).
+    #[serde(default)]
+    pub count: u32,
 }
 
 /// What a listed word does to a submission containing it.
@@ -435,4 +447,60 @@ pub struct Assignment {
     /// Reminders sent: `assigned`, `due_soon`, `overdue` (each at most once).
     #[serde(default)]
     pub reminded: Vec<String>,
+}
+
+/// A comment on a document. key = comment id; listed per document through
+/// [`crate::store::DOC_COMMENTS`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    /// Opaque id (time-ordered).
+    pub id: String,
+    /// The document.
+    pub doc_id: String,
+    /// The thread's first comment, for a reply (threads are one level deep).
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// Author (user id).
+    pub author: String,
+    /// Markdown (rendered through the document sanitiser).
+    pub body: String,
+    /// The passage of the document it refers to.
+    #[serde(default)]
+    pub quote: Option<String>,
+    /// When written.
+    pub created_at: DateTime<Utc>,
+    /// When last edited.
+    #[serde(default)]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// A thread marked resolved (on the thread's first comment), by whom and when.
+    #[serde(default)]
+    pub resolved: Option<Stamp>,
+    /// Deleted by its author (or a manager): shown as deleted while replies remain.
+    #[serde(default)]
+    pub deleted: Option<Stamp>,
+    /// Accounts already notified of a mention here (user ids): an edit notifies only new ones.
+    #[serde(default)]
+    pub notified: Vec<String>,
+}
+
+/// Who did something, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    /// User id.
+    pub by: String,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// Someone's watch of a document or a space. key = target (`doc:<id>` or `space:<id>`) ‖ 0x00 ‖
+/// user id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Watch {
+    /// Watching (true), or switched off (false: an automatic watch is not taken up again).
+    pub on: bool,
+    /// Taken up automatically (as author or commenter) rather than asked for.
+    #[serde(default)]
+    pub auto: bool,
+    /// Since.
+    pub at: DateTime<Utc>,
 }

@@ -1,7 +1,8 @@
-//! Pure rules, no I/O: versions and their storage, diffs, permission decisions, the review state
+//! Pure rules, no I/O: versions and their storage, diffs, three-way merges, permission decisions, the review state
 //! machine.
 
 pub mod diff;
+pub mod merge;
 pub mod permission;
 pub mod review;
 pub mod stats;

@@ -169,6 +169,15 @@ pub struct DocView {
     /// Table of contents (reads only, not write answers).
     #[serde(skip_serializing_if = "Option::is_none")]
     toc: Option<Vec<TocEntry>>,
+    /// On a save answer: the save was merged three-way with versions saved since its base.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    merged: bool,
+    /// Whether the caller watches it (directly or through its space).
+    watching: bool,
+    /// Comments shown under it (deleted ones not counted).
+    comment_count: usize,
+    /// Others who have its editor open now.
+    editing: Vec<crate::http::collab::EditorView>,
 }
 
 /// A category named on a document.
@@ -286,6 +295,9 @@ fn view(
         Vec::new()
     };
     let read_count = crate::service::stats::read_count(store, &doc.id)?;
+    let watching = crate::service::collab::watching(store, who, &doc)?;
+    let comment_count = crate::service::collab::count(store, &doc.id)?;
+    let doc_id = doc.id.clone();
     let category_path = checked::readable_category_path(store, who, doc.category_id.as_deref())?
         .into_iter()
         .map(|c| CategoryRef {
@@ -316,6 +328,10 @@ fn view(
         category_path,
         html: rendered.map(|r| r.html.clone()),
         toc: rendered.map(|r| r.toc.clone()),
+        merged: false,
+        watching,
+        comment_count,
+        editing: crate::http::collab::editors(state, &doc_id, who.id()),
     })
 }
 
@@ -385,6 +401,11 @@ struct SaveRequest {
     /// onboarding collection must acknowledge again (需重新确认).
     #[serde(default)]
     reconfirm: bool,
+    /// With a stale `base_version`: merge three-way with the versions saved since when the edits
+    /// touch different lines (the answer says `merged: true`); overlapping edits answer 409
+    /// `edit_conflict` with `conflicts`, `parts`, `fields` and `current`.
+    #[serde(default)]
+    merge: bool,
 }
 
 /// Save a new version on top of base_version (409 edit_conflict when stale)
@@ -422,6 +443,8 @@ async fn save(
                     base_version: req.base_version,
                     message,
                     reconfirm: req.reconfirm,
+                    merge: req.merge,
+                    max_body_bytes: st.config.max_body_bytes,
                 },
             )
         })
@@ -430,7 +453,11 @@ async fn save(
         state.store.flush().await?;
         state.notify_indexer();
     }
-    Ok(Json(view(&state, &who, saved.doc, true, None)?))
+    let merged = saved.merged;
+    Ok(Json(DocView {
+        merged,
+        ..view(&state, &who, saved.doc, true, None)?
+    }))
 }
 
 /// The answer to moving a document to the trash.
@@ -758,7 +785,11 @@ async fn restore(
         state.store.flush().await?;
         state.notify_indexer();
     }
-    Ok(Json(view(&state, &who, saved.doc, true, None)?))
+    let merged = saved.merged;
+    Ok(Json(DocView {
+        merged,
+        ..view(&state, &who, saved.doc, true, None)?
+    }))
 }
 
 /// Whether a document is among the caller's favourites, after a change.

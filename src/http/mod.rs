@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod backups;
+pub mod collab;
 pub mod documents;
 pub mod export;
 pub mod extract;
@@ -157,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .merge(export::router())
         .merge(stats::router())
         .merge(onboarding::router())
+        .merge(collab::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.

@@ -108,6 +108,11 @@ const MODULES: &[(&str, &str, Describe)] = &[
         PREFIX,
         <super::onboarding::ApiDoc as OpenApi>::openapi,
     ),
+    (
+        "collaboration",
+        PREFIX,
+        <super::collab::ApiDoc as OpenApi>::openapi,
+    ),
     ("openapi", PREFIX, <ApiDoc as OpenApi>::openapi),
     // Outside the API, like `/healthz`.
     ("metrics", "", <super::metrics::ApiDoc as OpenApi>::openapi),

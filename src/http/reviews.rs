@@ -1030,6 +1030,12 @@ pub enum NotificationKind {
     CollectionDueSoon,
     /// An onboarding collection of yours is overdue.
     CollectionOverdue,
+    /// Someone mentioned you in a comment or a document.
+    Mentioned,
+    /// Someone commented on a document you watch.
+    Commented,
+    /// A document you watch has a newly published version.
+    Published,
 }
 
 impl From<reviews::NotificationKind> for NotificationKind {
@@ -1043,6 +1049,9 @@ impl From<reviews::NotificationKind> for NotificationKind {
             reviews::NotificationKind::CollectionAssigned => NotificationKind::CollectionAssigned,
             reviews::NotificationKind::CollectionDueSoon => NotificationKind::CollectionDueSoon,
             reviews::NotificationKind::CollectionOverdue => NotificationKind::CollectionOverdue,
+            reviews::NotificationKind::Mentioned => NotificationKind::Mentioned,
+            reviews::NotificationKind::Commented => NotificationKind::Commented,
+            reviews::NotificationKind::Published => NotificationKind::Published,
         }
     }
 }
@@ -1068,6 +1077,13 @@ pub struct Notification {
     doc_id: Option<String>,
     /// The onboarding collection concerned.
     collection_id: Option<String>,
+    /// How many events it stands for when quick ones were grouped (e.g. ten saves in a row).
+    #[serde(skip_serializing_if = "is_single")]
+    count: u32,
+}
+
+fn is_single(n: &u32) -> bool {
+    *n <= 1
 }
 
 impl From<reviews::Notification> for Notification {
@@ -1083,6 +1099,7 @@ impl From<reviews::Notification> for Notification {
             review_id,
             doc_id,
             collection_id,
+            count,
         } = n;
         Notification {
             id,
@@ -1094,6 +1111,7 @@ impl From<reviews::Notification> for Notification {
             review_id,
             doc_id,
             collection_id,
+            count,
         }
     }
 }

@@ -77,6 +77,8 @@ pub struct SpaceView {
     my_role: Option<String>,
     /// Creation time.
     created_at: DateTime<Utc>,
+    /// Whether readers may comment on its documents.
+    comments: bool,
     /// Who may do what in the whole space (managers and admins only).
     #[serde(skip_serializing_if = "Option::is_none")]
     grants: Option<Vec<Grant>>,
@@ -94,6 +96,7 @@ fn space_view(space: &Space, role: Option<&str>, full: bool) -> SpaceView {
         description: space.description.clone(),
         my_role: role.map(str::to_owned),
         created_at: space.created_at,
+        comments: !space.comments_off,
         grants: full.then(|| space.grants.clone()),
         review_policy: full.then(|| space.review_policy.clone()),
     }
@@ -183,6 +186,9 @@ struct UpdateSpace {
     /// A new description.
     #[serde(default)]
     description: Option<String>,
+    /// Whether readers may comment on its documents (default: yes).
+    #[serde(default)]
+    comments: Option<bool>,
 }
 
 /// Rename or describe a space (managers)
@@ -206,6 +212,7 @@ async fn update(
     let change = spaces::SpaceChange {
         name: req.name,
         description: req.description,
+        comments: req.comments,
     };
     let (space, role) = spaces::update(store, &who, &id, &change)?;
     store.flush().await?;

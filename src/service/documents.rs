@@ -339,6 +339,8 @@ pub struct Saved {
     pub doc: Doc,
     /// Whether a new version was written (false when nothing changed).
     pub changed: bool,
+    /// Whether the save was merged three-way with versions saved since its base.
+    pub merged: bool,
 }
 
 /// Parameters of a new document.
@@ -496,6 +498,7 @@ pub fn prepare_update(store: &Store, actor: &Actor, id: &str, up: &Update) -> Re
     if up.base_version != doc.version {
         return Err(Error::EditConflict {
             current_version: doc.version,
+            detail: None,
         });
     }
     let category_id = up
@@ -586,6 +589,7 @@ pub fn update(store: &Store, actor: &Actor, id: &str, up: Update) -> Result<Save
                 return Ok(Saved {
                     doc: *doc,
                     changed: false,
+                    merged: false,
                 });
             }
             Planned::Save(p) => p,
@@ -602,6 +606,7 @@ pub fn update(store: &Store, actor: &Actor, id: &str, up: Update) -> Result<Save
             return Ok(Saved {
                 doc: p.next,
                 changed: true,
+                merged: false,
             });
         }
         // Lost a race: go round, and the base check reports the conflict.

@@ -731,6 +731,7 @@ fn note(
         review_id: None,
         doc_id: None,
         collection_id: Some(c.id.clone()),
+        count: 0,
     }
 }
 

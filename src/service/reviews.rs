@@ -104,6 +104,7 @@ fn outgoing(
             review_id: Some(note.review_id.clone()),
             doc_id: Some(note.doc_id.clone()),
             collection_id: None,
+            count: 0,
         };
         out.push(Outgoing {
             user: user.clone(),
@@ -1064,6 +1065,17 @@ pub fn decide_with(
             Ok(true)
         })?;
         if done {
+            if published {
+                let previous = match doc.published_version {
+                    Some(p) if p < v => docs::published_view(store, doc.clone(), p)
+                        .map(|d| d.body)
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                if let Ok(now_doc) = docs::load(store, &doc.id) {
+                    crate::service::collab::published(store, who.id(), &now_doc, v, &previous);
+                }
+            }
             return Ok(Decided {
                 review: after,
                 published,

@@ -91,6 +91,7 @@ pub fn create_space(
         }],
         review_policy: None,
         created_at: Utc::now(),
+        comments_off: false,
     };
     let ev = actor.event(
         store.next_seq()?,
@@ -298,6 +299,8 @@ pub struct SpaceChange {
     pub name: Option<String>,
     /// New description.
     pub description: Option<String>,
+    /// Comments open (true) or turned off (false).
+    pub comments: Option<bool>,
 }
 
 /// Renames or describes a space (its managers); returns it with the caller's role.
@@ -328,13 +331,18 @@ pub fn update(
         "ok",
         None,
     );
+    if let Some(on) = change.comments {
+        space.comments_off = !on;
+    }
     let (name, description) = (space.name.clone(), space.description.clone());
+    let comments_off = space.comments_off;
     // Only what this change sets: a concurrent grant change is kept.
     let space = store.transact(|tx| {
         names::tx_claim(tx, &new_key, Some(&old_key), id, || space_name_taken(&name))?;
         let s = tx.spaces.modify(id, "space", |s| {
             s.name = name.clone();
             s.description = description.clone();
+            s.comments_off = comments_off;
         })?;
         tx_audit(tx, &ev)?;
         Ok(s)

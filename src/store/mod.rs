@@ -5,6 +5,7 @@
 
 pub mod backup;
 pub mod catalog;
+pub mod collab;
 mod commit;
 mod migrate;
 pub mod names;
@@ -88,6 +89,13 @@ pub const COLLECTIONS: &str = "collections";
 /// Who was assigned which collection, and what they acknowledged. key = collection id ‖ 0x00 ‖
 /// user id; value = [`crate::model::Assignment`].
 pub const ASSIGNMENTS: &str = "assignments";
+/// Comments. key = comment id (UUID v7, time-ordered); value = [`crate::model::Comment`].
+pub const COMMENTS: &str = "comments";
+/// The comments of each document. key = doc id ‖ 0x00 ‖ comment id; value = empty.
+pub const DOC_COMMENTS: &str = "doc_comments";
+/// Who watches what. key = `doc:<id>` or `space:<id>` ‖ 0x00 ‖ user id; value =
+/// [`crate::model::Watch`].
+pub const WATCHES: &str = "watches";
 
 // Storage errors become internal API errors here, where sled is named (and only here).
 impl From<sled::Error> for Error {
@@ -269,6 +277,10 @@ pub struct Store {
     pub collections: Table<Collection>,
     /// See [`ASSIGNMENTS`].
     pub assignments: Table<Assignment>,
+    /// See [`COMMENTS`] and [`DOC_COMMENTS`].
+    pub comments: collab::Comments,
+    /// See [`WATCHES`].
+    pub watches: collab::Watches,
 }
 
 /// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
@@ -330,6 +342,10 @@ pub struct Tx<'a> {
     pub collections: TxTable<'a, Collection>,
     /// See [`ASSIGNMENTS`].
     pub assignments: TxTable<'a, Assignment>,
+    /// See [`COMMENTS`] and [`DOC_COMMENTS`].
+    pub comments: collab::TxComments<'a>,
+    /// See [`WATCHES`].
+    pub watches: collab::TxWatches<'a>,
 }
 
 /// Error type inside a transaction closure.
@@ -424,6 +440,11 @@ impl Store {
             ),
             collections: Table::new(t(COLLECTIONS)?),
             assignments: Table::new(t(ASSIGNMENTS)?),
+            comments: collab::Comments {
+                by_id: t(COMMENTS)?,
+                by_doc: t(DOC_COMMENTS)?,
+            },
+            watches: collab::Watches(t(WATCHES)?),
             db,
             catalog: catalog::CatalogCache::default(),
         };
@@ -493,7 +514,7 @@ impl Store {
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 21] = [
+        let trees: [&sled::Tree; 24] = [
             &self.users.tree,
             &self.usernames.0,
             &self.sessions.tree,
@@ -515,6 +536,9 @@ impl Store {
             &self.open_reviews.0,
             &self.collections.tree,
             &self.assignments.tree,
+            &self.comments.by_id,
+            &self.comments.by_doc,
+            &self.watches.0,
         ];
         use sled::Transactional;
         let touched = std::cell::Cell::new(false);
@@ -543,6 +567,11 @@ impl Store {
                     open_reviews: TxIndex(&v[18]),
                     collections: TxTable::new(&v[19], None),
                     assignments: TxTable::new(&v[20], None),
+                    comments: collab::TxComments {
+                        by_id: &v[21],
+                        by_doc: &v[22],
+                    },
+                    watches: collab::TxWatches(&v[23]),
                 })
             })
         })?;

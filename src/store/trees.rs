@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// Key joining two parts with a 0x00 separator (ids never contain one).
-fn pair_key(a: &str, b: &str) -> Vec<u8> {
+pub(super) fn pair_key(a: &str, b: &str) -> Vec<u8> {
     let mut k = Vec::with_capacity(a.len() + b.len() + 1);
     k.extend_from_slice(a.as_bytes());
     k.push(0);
@@ -21,7 +21,7 @@ fn pair_key(a: &str, b: &str) -> Vec<u8> {
 }
 
 /// `a` ‖ 0x00: the prefix of every [`pair_key`] starting with `a`.
-fn prefix(a: &str) -> Vec<u8> {
+pub(super) fn prefix(a: &str) -> Vec<u8> {
     let mut k = a.as_bytes().to_vec();
     k.push(0);
     k
@@ -549,6 +549,12 @@ impl TxNotifications<'_> {
     /// Writes notification `seq` of `user`.
     pub fn put(&self, user: &str, seq: u64, n: &Notification) -> TxResult<()> {
         self.0.insert(numbered_key(user, true, seq), to_json(n))?;
+        Ok(())
+    }
+
+    /// Removes notification `seq` of `user` (one replaced by a grouped one).
+    pub fn remove(&self, user: &str, seq: u64) -> TxResult<()> {
+        self.0.remove(numbered_key(user, true, seq))?;
         Ok(())
     }
 }

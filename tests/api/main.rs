@@ -2,6 +2,7 @@
 
 mod auth;
 mod backups;
+mod collab;
 mod common;
 mod concurrency;
 mod documents;

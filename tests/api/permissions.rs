@@ -362,6 +362,68 @@ const ROWS: &[Row] = &[
         "/collections/{id}/progress",
         &[(IN, SIGNED_IN), (OUT, HIDDEN)],
     ),
+    // collab.rs (comments by the admin on the target's document; an external guest reads but
+    // may not comment without more than a reader's grant; resolving is for editors, deleting
+    // someone else's comment for managers)
+    row(
+        "GET",
+        "/documents/{id}/comments",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "POST",
+        "/documents/{id}/comments",
+        &[
+            (IN, [200, 200, 200, 200, 200, 403, 401, 401]),
+            (OUT, HIDDEN),
+            (HID, HIDDEN),
+        ],
+    ),
+    row(
+        "PATCH",
+        "/comments/{id}",
+        &[(IN, EDIT), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "DELETE",
+        "/comments/{id}",
+        &[(IN, MANAGE), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "PUT",
+        "/documents/{id}/watch",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "DELETE",
+        "/documents/{id}/watch",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "PUT",
+        "/spaces/{id}/watch",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN)],
+    ),
+    row(
+        "DELETE",
+        "/spaces/{id}/watch",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN)],
+    ),
+    row(
+        "POST",
+        "/documents/{id}/editing",
+        &[(IN, EDIT), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "DELETE",
+        "/documents/{id}/editing",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "GET",
+        "/documents/{id}/mentionable",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
     // openapi.rs
     row("GET", "/openapi.json", &[(IN, PUBLIC)]),
     // mod.rs
@@ -1000,6 +1062,26 @@ impl Fixture {
     }
 
     /// A new document at the target, made by the admin (optionally already in the trash).
+    /// A new comment by the admin on the target's document.
+    async fn admin_comment(&self, t: Target, n: usize) -> String {
+        let body = match t {
+            IN => format!("公开评论{n}"),
+            _ => format!("机密正文QWE评论{n}"),
+        };
+        id_of(
+            &ok(
+                self.admin
+                    .post(
+                        &format!("/api/v1/documents/{}/comments", self.doc(t)),
+                        json!({ "body": body }),
+                    )
+                    .await,
+                "admin comment",
+            )
+            .await,
+        )
+    }
+
     async fn fresh_doc(&self, t: Target, n: usize, trashed: bool) -> String {
         let (title, body, tags) = match t {
             IN => (format!("临时文档{n}"), "季度报告 临时\n", json!([])),
@@ -1248,6 +1330,57 @@ impl Fixture {
             },
             ("GET", "/documents/{id}/related") => {
                 get(format!("/documents/{}/related", self.doc(t)))
+            }
+            ("GET", "/documents/{id}/comments") => {
+                get(format!("/documents/{}/comments", self.doc(t)))
+            }
+            ("POST", "/documents/{id}/comments") => with(
+                Method::POST,
+                format!("/documents/{}/comments", self.doc(t)),
+                json!({"body": format!("评论{n}")}),
+            ),
+            ("PATCH", "/comments/{id}") => with(
+                Method::PATCH,
+                format!("/comments/{}", self.admin_comment(t, n).await),
+                json!({"resolved": true}),
+            ),
+            ("DELETE", "/comments/{id}") => Req::new(
+                Method::DELETE,
+                api(format!("/comments/{}", self.admin_comment(t, n).await)),
+                None,
+            ),
+            ("PUT", "/documents/{id}/watch") => with(
+                Method::PUT,
+                format!("/documents/{}/watch", self.doc(t)),
+                json!({}),
+            ),
+            ("DELETE", "/documents/{id}/watch") => Req::new(
+                Method::DELETE,
+                api(format!("/documents/{}/watch", self.doc(t))),
+                None,
+            ),
+            ("PUT", "/spaces/{id}/watch") => with(
+                Method::PUT,
+                format!("/spaces/{}/watch", self.space(t)),
+                json!({}),
+            ),
+            ("DELETE", "/spaces/{id}/watch") => Req::new(
+                Method::DELETE,
+                api(format!("/spaces/{}/watch", self.space(t))),
+                None,
+            ),
+            ("POST", "/documents/{id}/editing") => with(
+                Method::POST,
+                format!("/documents/{}/editing", self.doc(t)),
+                json!({}),
+            ),
+            ("DELETE", "/documents/{id}/editing") => Req::new(
+                Method::DELETE,
+                api(format!("/documents/{}/editing", self.doc(t))),
+                None,
+            ),
+            ("GET", "/documents/{id}/mentionable") => {
+                get(format!("/documents/{}/mentionable?q=", self.doc(t)))
             }
             ("GET", "/admin/synonyms") => get("/admin/synonyms".into()),
             ("PUT", "/admin/synonyms") => with(

@@ -10,12 +10,16 @@
 use chrono::Utc;
 
 use crate::{
-    domain::permission::{Action, Decision, Scopes, Subject},
+    domain::{
+        merge::{self, Merged},
+        permission::{Action, Decision, Scopes, Subject},
+    },
     error::{Error, Reason, Result},
     model::{Doc, DocKind, DocStatus},
     service::{
         Caller,
         access::{self, load_space},
+        collab,
     },
     store::Store,
 };
@@ -116,7 +120,7 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
         },
     )?;
     let needs_review = needs_review(store, &space.id, new.category_id.as_deref())?;
-    super::create(
+    let doc = super::create(
         store,
         &Actor::of(who),
         NewDoc {
@@ -128,7 +132,20 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
             message: new.message,
             import_key: None,
         },
-    )
+    )?;
+    after_publish(store, who, &doc, "");
+    if let Err(e) = collab::watch_as_author(store, who.id(), &doc.id) {
+        tracing::warn!(doc = %doc.id, error = %e, "author's watch not recorded");
+    }
+    Ok(doc)
+}
+
+/// After a save that committed: watchers and newly mentioned readers hear of a published version
+/// (best effort; the save stands either way).
+fn after_publish(store: &Store, who: &Caller, doc: &Doc, previous_body: &str) {
+    if doc.published_version == Some(doc.version) {
+        collab::published(store, who.id(), doc, doc.version, previous_body);
+    }
 }
 
 /// A document the caller may see, with how they see it.
@@ -187,7 +204,14 @@ pub struct SaveInput {
     /// On a direct publish: everyone who acknowledged an older version (onboarding) must
     /// acknowledge again.
     pub reconfirm: bool,
+    /// A stale base is merged three-way with what was saved since, when the edits do not overlap.
+    pub merge: bool,
+    /// The body size limit (the merged body is checked against it).
+    pub max_body_bytes: usize,
 }
+
+/// How often a merged save is tried again when yet another version lands while it is merged.
+const MERGE_ATTEMPTS: usize = 3;
 
 /// Saves a new version of a document the caller may edit; a move to another category also needs
 /// the right to create there.
@@ -212,20 +236,171 @@ pub fn save(store: &Store, who: &Caller, id: &str, input: SaveInput) -> Result<S
         )?;
     }
     let needs_review = needs_review(store, &doc.space_id, target_category.as_deref())?;
-    super::update(
-        store,
-        &Actor::of(who),
-        id,
-        Update {
-            content: input.content,
-            category_id: input.category_id,
-            base_version: input.base_version,
-            message: input.message,
-            needs_review,
-            action: "document.update",
-            reconfirm: input.reconfirm,
-        },
-    )
+    let previous_body = store.bodies.get(id)?.unwrap_or_default();
+    let update = |input: SaveInput| {
+        let saved = super::update(
+            store,
+            &Actor::of(who),
+            id,
+            Update {
+                content: input.content,
+                category_id: input.category_id,
+                base_version: input.base_version,
+                message: input.message,
+                needs_review,
+                action: "document.update",
+                reconfirm: input.reconfirm,
+            },
+        )?;
+        if saved.changed {
+            after_publish(store, who, &saved.doc, &previous_body);
+        }
+        Ok::<Saved, Error>(saved)
+    };
+    if !input.merge || input.base_version == doc.version {
+        return update(input);
+    }
+    for _ in 0..MERGE_ATTEMPTS {
+        let head = super::load(store, id)?;
+        if head.deleted.is_some() {
+            return Err(Error::NotFound("document"));
+        }
+        let merged = merged_onto(store, &subject, &head, &input)?;
+        match update(merged) {
+            Ok(saved) => {
+                return Ok(Saved {
+                    merged: saved.changed,
+                    ..saved
+                });
+            }
+            // Yet another version landed: merge again onto it.
+            Err(Error::EditConflict { .. }) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let head = super::load_meta(store, id)?;
+    Err(Error::EditConflict {
+        current_version: head.version,
+        detail: None,
+    })
+}
+
+/// A field both sides changed differently.
+#[derive(Debug, serde::Serialize)]
+struct FieldConflict<T> {
+    field: &'static str,
+    base: T,
+    theirs: T,
+    mine: T,
+}
+
+/// One side's change of a field wins when only that side changed it; both changed it
+/// differently is a conflict.
+fn pick<T: Clone + PartialEq + serde::Serialize>(
+    field: &'static str,
+    base: &T,
+    theirs: &T,
+    mine: &T,
+    conflicts: &mut Vec<serde_json::Value>,
+) -> T {
+    if mine == base || mine == theirs {
+        return theirs.clone();
+    }
+    if theirs != base {
+        conflicts.push(serde_json::json!(FieldConflict {
+            field,
+            base,
+            theirs,
+            mine,
+        }));
+    }
+    mine.clone()
+}
+
+/// The save `input` (edited from a version older than `head`) merged three-way onto `head`, or
+/// `edit_conflict` with the conflicting parts when edits overlap. The base must be a version the
+/// caller may read (it is the one they edited from); otherwise there is nothing to merge against.
+fn merged_onto(store: &Store, who: &Subject, head: &Doc, input: &SaveInput) -> Result<SaveInput> {
+    let n = input.base_version;
+    let stale = || Error::EditConflict {
+        current_version: head.version,
+        detail: None,
+    };
+    if n == 0
+        || n > head.version
+        || !access::VersionPlaces::new(store, who, head)?.may_read_version(&head.id, n)?
+    {
+        return Err(stale());
+    }
+    let base = super::version(store, head, n)?;
+    let mine = &input.content;
+    let mut fields = Vec::new();
+    let title = pick("title", &base.title, &head.title, &mine.title, &mut fields);
+    let tags = pick("tags", &base.tags, &head.tags, &mine.tags, &mut fields);
+    let my_category = input
+        .category_id
+        .clone()
+        .unwrap_or_else(|| base.category_id.clone());
+    let category = pick(
+        "category_id",
+        &base.category_id,
+        &head.category_id,
+        &my_category,
+        &mut fields,
+    );
+    let merged = merge::merge3(&base.body, &head.body, &mine.body);
+    let body = match (&merged, fields.is_empty()) {
+        (Merged::Clean(body), true) => body.clone(),
+        _ => {
+            let parts = match merged {
+                Merged::Clean(text) => vec![merge::Part::Clean { text }],
+                Merged::Conflicts(parts) => parts,
+            };
+            let conflicts = parts
+                .iter()
+                .filter(|p| matches!(p, merge::Part::Conflict { .. }))
+                .count();
+            let author_name = store
+                .users
+                .get(&head.updated_by)?
+                .map_or_else(|| head.updated_by.clone(), |u| u.display_name);
+            let mut detail = serde_json::Map::new();
+            detail.insert("base_version".into(), serde_json::json!(n));
+            detail.insert("conflicts".into(), serde_json::json!(conflicts));
+            detail.insert("parts".into(), serde_json::json!(parts));
+            detail.insert("fields".into(), serde_json::Value::Array(fields));
+            detail.insert(
+                "current".into(),
+                serde_json::json!({
+                    "version": head.version,
+                    "author": head.updated_by,
+                    "author_name": author_name,
+                    "updated_at": head.updated_at,
+                    "title": head.title,
+                    "tags": head.tags,
+                }),
+            );
+            return Err(Error::EditConflict {
+                current_version: head.version,
+                detail: Some(Box::new(detail)),
+            });
+        }
+    };
+    let content = super::validate(&title, &body, &tags, input.max_body_bytes)?;
+    let message = if input.message.is_empty() {
+        format!("与版本 {} 合并", head.version)
+    } else {
+        input.message.clone()
+    };
+    Ok(SaveInput {
+        content,
+        category_id: (category != head.category_id).then_some(category),
+        base_version: head.version,
+        message,
+        reconfirm: input.reconfirm,
+        merge: false,
+        max_body_bytes: input.max_body_bytes,
+    })
 }
 
 /// Restores an old version as a new one (rebuilding it is CPU work: call from the pool). A version
