@@ -429,27 +429,27 @@ test('edit it; the history shows the change word by word', async () => {
   noProblems(page, 'history');
 });
 
-test('an edit conflict keeps my text, shows both sides and lets me re-apply', async () => {
+test('a stale save whose edits touch other lines merges: my text and theirs are both kept (issue 16)', async () => {
   const page = S.adminPage;
   await page.goto(`${base}/#/doc/${encodeURIComponent(S.doc)}/edit`);
   await page.waitForSelector('textarea.body-input');
   const mine = S.body2 + '\n## 我的补充\n\n浏览器里写的新段落。\n';
   await page.fill('textarea.body-input', mine);
-  // Meanwhile somebody else saves version 3.
+  // Meanwhile somebody else saves version 3, changing another paragraph.
   const cur = await api(S.admin, 'GET', `/documents/${S.doc}`);
   const theirs = cur.body.replace('运维部门', 'IT 服务台');
   await api(S.admin, 'PUT', `/documents/${S.doc}`, { title: cur.title, body: theirs, tags: cur.tags, base_version: cur.version });
+  // The old flow offered a primary button that saved my whole text over theirs; now the server
+  // merges the two, and no conflict box is needed.
   await page.click('.editor button[type=submit]');
-  await page.waitForSelector('.conflict');
-  assert.equal(await page.inputValue('textarea.body-input'), mine, 'my text is still in the editor');
-  assert.match(await page.textContent('.conflict'), /版本 3/);
-  assert.match(await page.textContent('.conflict .diff'), /我的补充/);
-  assert.match(await page.textContent('.conflict .diff'), /IT 服务台|运维部门/);
-  await shot(page, 'editor-conflict', { fullPage: true });
-  await page.click('.conflict .btn-primary');
   await page.waitForURL(new RegExp(`#/doc/${S.doc}$`));
   await page.waitForFunction(() => /版本 4/.test(document.querySelector('.doc-meta')?.textContent || ''));
-  assert.match(await page.textContent('#doc-body'), /浏览器里写的新段落/);
+  const text = await page.textContent('#doc-body');
+  assert.match(text, /浏览器里写的新段落/, 'my paragraph is kept');
+  assert.match(text, /IT 服务台/, 'their change is kept too');
+  assert.doesNotMatch(text, /运维部门/);
+  const versions = await api(S.admin, 'GET', `/documents/${S.doc}/versions`);
+  assert.match(versions[0].message, /合并/, 'the history says it was merged');
   noProblems(page, 'conflict');
 });
 

@@ -3,6 +3,7 @@ import { t, getLang } from '../i18n.js';
 import { get, put, post, del, items, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { latestReview, reviewNotice } from '../reviewinfo.js';
+import { watchButton, editingLine } from '../collabbar.js';
 import { loadSpaceDocs, spaceTree, neighbours, rememberViewed, forgetSpaceDocs } from '../spacetree.js';
 import {
   loadSpaces, loadCategories, spaceName, statusBadge, tagChips, userName, reportError,
@@ -141,6 +142,20 @@ export async function docPage(main, { params, query, alive, signal }) {
   const treeBox = h('aside', { class: 'doc-tree tree-scroll', 'aria-label': t('spaces.categories'), hidden: true });
   const pagerBox = h('div', { class: 'doc-pager-slot' });
   const relatedBox = h('div', { class: 'doc-related-slot' });
+  const countLink = h('a', { class: 'doc-comments-link', href: '#/doc/' + enc(id) + '?comment=all', onclick: (e) => {
+    e.preventDefault();
+    document.getElementById('comments')?.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  } }, t('collab.commentsN', { n: doc.comment_count || 0 }));
+  // The comments load after the document (their code too: the first screen stays small).
+  const commentsBox = h('div', { class: 'doc-comments-slot' });
+  import('../collab.js').then(({ commentsSection }) => {
+    if (!alive()) return;
+    const comments = commentsSection(doc, {
+      article, signal, focusId: query && query.comment && query.comment !== 'all' ? query.comment : null,
+      onCount: (n) => { countLink.textContent = t('collab.commentsN', { n }); },
+    });
+    commentsBox.append(comments.el);
+  }, () => {});
   // The tree's column is there from the start when the space has categories, so the text does not
   // reflow (and a linked heading does not move away) when the tree arrives.
   const early = (state.categories.get(doc.space_id) || []).length > 0 || (doc.category_path || []).length > 0;
@@ -148,7 +163,7 @@ export async function docPage(main, { params, query, alive, signal }) {
   const layout = h('div', { class: ['doc-layout', toc ? 'has-toc' : null, early ? 'has-tree' : null] },
     treeBox,
     toc ? h('aside', { class: 'doc-toc' }, toc) : null,
-    h('div', { class: 'paper' }, article, pagerBox, relatedBox));
+    h('div', { class: 'paper' }, article, pagerBox, relatedBox, commentsBox));
 
   main.classList.add('main-doc');
   append(main, 
@@ -162,11 +177,14 @@ export async function docPage(main, { params, query, alive, signal }) {
         doc.author ? h('span', null, authorOf(doc)) : null,
         doc.updated_at ? h('time', { datetime: doc.updated_at, title: fullTime(doc.updated_at) }, t('doc.updated', { t: formatTime(doc.updated_at, getLang()) })) : null,
         approved.length ? h('span', { class: 'approved' }, '✓ ', t('doc.approvedBy', { names: approved.join('、') })) : null,
-        typeof doc.read_count === 'number' ? h('span', { class: 'doc-reads' }, t('doc.reads', { n: doc.read_count })) : null),
+        typeof doc.read_count === 'number' ? h('span', { class: 'doc-reads' }, t('doc.reads', { n: doc.read_count })) : null,
+        countLink),
+      editingLine(doc.editing),
       tagChips(doc.tags),
       h('div', { class: 'doc-actions' },
         doc.can_edit !== false ? h('a', { class: 'btn btn-primary', href: '#/doc/' + enc(id) + '/edit' }, t('common.edit')) : null,
         favBtn,
+        watchButton(doc),
         h('a', { class: 'btn', href: '#/doc/' + enc(id) + '/history' }, t('doc.history')),
         doc.can_edit !== false ? submitBtn : null, doc.can_edit !== false ? delBtn : null),
       reviewBox),

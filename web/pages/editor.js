@@ -1,6 +1,7 @@
 import { h, append, clear, toast, debounce, parseTags, formatTime, trustedHtml } from '../dom.js';
 import { t, getLang } from '../i18n.js';
-import { get, post, put, ApiError } from '../api.js';
+import { get, post, put, del, ApiError } from '../api.js';
+import { mentionPicker, editingLine } from '../collab.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
 import { markdownToolbar } from '../mdtoolbar.js';
@@ -19,7 +20,7 @@ function dropLocal(key) {
   try { localStorage.removeItem(key); } catch { /* ignore */ }
 }
 
-export async function editorPage(main, { params, query, alive }) {
+export async function editorPage(main, { params, query, alive, signal }) {
   const id = params[0] || null;
   let doc = null;
   const spaces = await loadSpaces().catch(() => []);
@@ -48,6 +49,25 @@ export async function editorPage(main, { params, query, alive }) {
   const status = h('span', { class: 'save-status muted', role: 'status' });
   const notice = h('div');
   const conflictBox = h('div');
+  // Who else has this editor open: a heartbeat every 20 s while the page is shown (the server
+  // forgets an editor a minute after the last one), and a goodbye when leaving.
+  const editingBox = h('div', { class: 'editing-slot' });
+  if (id) {
+    const beat = async () => {
+      if (!alive()) return;
+      try {
+        const r = await post('/documents/' + enc(id) + '/editing', {});
+        if (!alive()) return;
+        clear(editingBox);
+        const line = editingLine(r.editing);
+        if (line) editingBox.append(line);
+      } catch { /* the indicator is a courtesy */ }
+    };
+    const timer = setInterval(beat, 20000);
+    beat();
+    const stop = () => { clearInterval(timer); del('/documents/' + enc(id) + '/editing').catch(() => {}); };
+    if (signal) signal.addEventListener('abort', stop, { once: true });
+  }
 
   async function fillCategories(selected) {
     clear(catSel).append(...categoryOptions(await loadCategories(spaceId).catch(() => []), selected, true));
@@ -131,7 +151,98 @@ export async function editorPage(main, { params, query, alive }) {
   const submitBtn = h('button', { class: 'btn', type: 'button' }, t('editor.saveSubmit'));
   const cancel = h('a', { class: 'btn btn-quiet', href: isNew ? (spaceId ? '#/spaces/' + enc(spaceId) : '#/') : '#/doc/' + enc(id) }, t('common.cancel'));
 
+  // A stale save is merged by the server when the two edits touch different lines; what is left
+  // here are overlapping edits. Each conflicting passage shows both sides, with who wrote theirs
+  // and when, and the user takes one side, both, or edits the result: no button drops the other
+  // person's change without showing it.
+  const MARK_A = '<<<<<<< ', MARK_M = '=======', MARK_B = '>>>>>>> ';
+  function showMergeConflict(err) {
+    const e = err.body || {};
+    const cur = e.current || {};
+    const parts = e.parts || [];
+    const theirsWho = t('conflict.theirsWho', { name: cur.author_name || cur.author || '', v: e.current_version, t: cur.updated_at ? formatTime(cur.updated_at, getLang()) : '' });
+    const mineWho = t('conflict.mineWho', { v: e.base_version });
+    const choices = new Map();
+    const result = h('textarea', { class: 'merge-result body-input', rows: 14, spellcheck: 'false', 'aria-label': t('conflict.result') });
+    const left = h('span', { class: 'conflict-left', role: 'status' });
+    const saveMerged = h('button', { class: 'btn btn-primary', type: 'button' }, t('conflict.saveMerged'));
+    const conflictParts = parts.map((p, i) => [p, i]).filter(([p]) => p.kind === 'conflict');
+    const assemble = () => parts.map((p, i) => {
+      if (p.kind === 'clean') return p.text;
+      const c = choices.get(i);
+      if (c === 'theirs') return p.theirs;
+      if (c === 'mine') return p.mine;
+      if (c === 'both') return p.theirs + (p.theirs.endsWith('\n') || !p.theirs ? '' : '\n') + p.mine;
+      const nl = (x) => (x && !x.endsWith('\n') ? x + '\n' : x);
+      return MARK_A + theirsWho + '\n' + nl(p.theirs) + MARK_M + '\n' + nl(p.mine) + MARK_B + mineWho + '\n';
+    }).join('');
+    const fieldChoice = new Map();
+    const check = () => {
+      const unresolved = result.value.split('\n').filter((l) => l.startsWith(MARK_A)).length;
+      const fieldsLeft = (e.fields || []).filter((f) => !fieldChoice.has(f.field)).length;
+      const n = unresolved + fieldsLeft;
+      left.textContent = n ? t('conflict.left', { n }) : t('conflict.allChosen');
+      saveMerged.disabled = n > 0;
+    };
+    const refresh = () => { result.value = assemble(); check(); };
+    result.addEventListener('input', check);
+    const hunk = ([p, i], k) => {
+      const btns = ['theirs', 'mine', 'both'].map((c) => h('button', { class: 'btn btn-sm', type: 'button', 'data-choice': c, 'aria-pressed': 'false', onclick: (ev) => {
+        choices.set(i, c);
+        for (const b of ev.currentTarget.parentElement.children) b.setAttribute('aria-pressed', String(b === ev.currentTarget));
+        refresh();
+      } }, t('conflict.take.' + c)));
+      return h('div', { class: 'conflict-hunk' },
+        h('h3', null, t('conflict.hunk', { k: k + 1, line: p.base_start })),
+        h('div', { class: 'conflict-sides' },
+          h('div', null, h('div', { class: 'conflict-who' }, theirsWho), h('pre', { class: 'conflict-text conflict-theirs' }, p.theirs || t('conflict.removed'))),
+          h('div', null, h('div', { class: 'conflict-who' }, mineWho), h('pre', { class: 'conflict-text conflict-mine' }, p.mine || t('conflict.removed')))),
+        h('div', { class: 'conflict-choose', role: 'group', 'aria-label': t('conflict.choose') }, btns));
+    };
+    const fieldRows = (e.fields || []).map((f) => {
+      const show = (v) => (Array.isArray(v) ? v.join(', ') : (v ?? t('conflict.none')));
+      const pick = (side) => h('label', { class: 'conflict-field-pick' },
+        h('input', { type: 'radio', name: 'field-' + f.field, onchange: () => { fieldChoice.set(f.field, f[side]); check(); } }),
+        ' ', side === 'theirs' ? theirsWho : mineWho, '：', h('strong', null, String(show(f[side]))));
+      return h('div', { class: 'conflict-field' }, h('span', { class: 'muted' }, t('conflict.field.' + f.field), ' '), pick('theirs'), pick('mine'));
+    });
+    saveMerged.addEventListener('click', async () => {
+      saveMerged.disabled = true;
+      const title = fieldChoice.has('title') ? fieldChoice.get('title') : titleIn.value.trim();
+      const tags = fieldChoice.has('tags') ? fieldChoice.get('tags') : parseTags(tagsIn.value);
+      titleIn.value = title; tagsIn.value = (tags || []).join(', '); bodyIn.value = result.value;
+      baseVersion = e.current_version;
+      clear(conflictBox);
+      await save(false);
+    });
+    refresh();
+    clear(conflictBox).append(h('section', { class: 'conflict', role: 'alert', 'aria-labelledby': 'conflict-h' },
+      h('h2', { id: 'conflict-h' }, t('conflict.overlapTitle')),
+      h('p', null, t('conflict.overlapLead', { name: cur.author_name || '', v: e.current_version, n: conflictParts.length + (e.fields || []).length })),
+      fieldRows,
+      conflictParts.map(hunk),
+      h('h3', null, t('conflict.result')),
+      h('p', { class: 'muted small' }, t('conflict.resultHint')),
+      result,
+      h('div', { class: 'form-actions' }, left, saveMerged,
+        h('button', { class: 'btn', type: 'button', onclick: async () => {
+          try { await navigator.clipboard.writeText(bodyIn.value); toast(t('conflict.copied'), 'success'); } catch { bodyIn.select(); }
+        } }, t('conflict.copy')),
+        h('button', { class: 'btn btn-quiet', type: 'button', onclick: () => takeTheirs(e.current_version) }, t('conflict.takeTheirs')))));
+    conflictBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }
+
+  async function takeTheirs(v) {
+    let current;
+    try { current = await get('/documents/' + enc(id)); } catch (e) { reportError(e); return; }
+    // Keep the user's text on this device before replacing it.
+    writeLocal(draftKey + '.replaced', snapshot());
+    titleIn.value = current.title; bodyIn.value = current.body || ''; tagsIn.value = (current.tags || []).join(', ');
+    baseVersion = current.version ?? v; renderPreview(); clear(conflictBox); dirty = false; status.textContent = '';
+  }
+
   async function showConflict(err) {
+    if (err.body && Array.isArray(err.body.parts)) { showMergeConflict(err); return; }
     const mine = bodyIn.value;
     let current, diffView;
     try { current = await get('/documents/' + enc(id)); } catch (e) { reportError(e); return; }
@@ -149,21 +260,10 @@ export async function editorPage(main, { params, query, alive }) {
         h('details', null, h('summary', null, t('conflict.theirs', { v: curVersion })), h('pre', { class: 'conflict-text' }, current.body || '')),
         h('details', null, h('summary', null, t('conflict.mine')), h('pre', { class: 'conflict-text conflict-mine' }, mine))),
       h('div', { class: 'form-actions' },
-        h('button', { class: 'btn btn-primary', type: 'button', onclick: () => {
-          baseVersion = curVersion;
-          writeLocal(draftKey, snapshot());
-          toast(t('conflict.reapplied', { v: curVersion }), 'info');
-          save(false);
-        } }, t('conflict.reapply')),
         h('button', { class: 'btn', type: 'button', onclick: async () => {
           try { await navigator.clipboard.writeText(bodyIn.value); toast(t('conflict.copied'), 'success'); } catch { bodyIn.select(); }
         } }, t('conflict.copy')),
-        h('button', { class: 'btn btn-quiet', type: 'button', onclick: () => {
-          // Keep the user's text on this device before replacing it.
-          writeLocal(draftKey + '.replaced', snapshot());
-          titleIn.value = current.title; bodyIn.value = current.body || ''; tagsIn.value = (current.tags || []).join(', ');
-          baseVersion = curVersion; renderPreview(); clear(conflictBox); dirty = false; status.textContent = '';
-        } }, t('conflict.takeTheirs')))));
+        h('button', { class: 'btn btn-quiet', type: 'button', onclick: () => takeTheirs(curVersion) }, t('conflict.takeTheirs')))));
     conflictBox.scrollIntoView({ behavior: 'smooth', block: 'start' });
   }
 
@@ -182,12 +282,12 @@ export async function editorPage(main, { params, query, alive }) {
     try {
       let saved;
       if (isNew) saved = await post('/documents', { space_id: spaceId, ...payload });
-      else saved = await put('/documents/' + enc(id), { ...payload, base_version: baseVersion });
+      else saved = await put('/documents/' + enc(id), { ...payload, base_version: baseVersion, merge: true });
       dirty = false;
       dropLocal(draftKey);
       forgetSpaceDocs(spaceId);
       const docId = saved.id || id;
-      toast(t('editor.saved', { v: saved.version ?? '' }), 'success');
+      toast(saved.merged ? t('conflict.merged', { v: saved.version ?? '' }) : t('editor.saved', { v: saved.version ?? '' }), 'success');
       if (andSubmit) {
         try { await post(`/documents/${enc(docId)}/submit`, {}); toast(t('doc.submitted'), 'success'); } catch (e) { reportError(e); }
       }
@@ -213,7 +313,8 @@ export async function editorPage(main, { params, query, alive }) {
   const writeTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'true', class: 'active' }, t('editor.write'));
   const prevTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'false' }, t('editor.preview'));
   const split = h('div', { class: 'editor-split show-write' },
-    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), markdownToolbar(bodyIn), bodyIn),
+    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), markdownToolbar(bodyIn),
+      id ? h('div', { class: 'mention-wrap' }, bodyIn, mentionPicker(bodyIn, id, { signal })) : bodyIn),
     h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.preview')), preview));
   const selectTab = (write) => {
     split.classList.toggle('show-write', write); split.classList.toggle('show-preview', !write);
@@ -234,7 +335,7 @@ export async function editorPage(main, { params, query, alive }) {
       h('div', { class: 'page-actions' }, status, messageIn,
         reconfirmIn ? h('label', { class: 'reconfirm-check', title: t('reconfirm.hint') }, reconfirmIn, ' ', t('reconfirm.label')) : null,
         cancel, submitBtn, saveBtn)),
-    notice, conflictBox,
+    editingBox, notice, conflictBox,
     titleIn,
     h('div', { class: 'editor-meta' },
       field(t('editor.space'), spaceSel), field(t('editor.category'), catSel), field(t('editor.tags'), tagsIn)),
