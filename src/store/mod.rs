@@ -23,14 +23,15 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use crate::{
     error::{Error, Result},
     model::{
-        Assignment, Category, Collection, Device, Doc, Group, Session, Space, StoredReview, User,
+        Assignment, Category, Collection, Device, Doc, Group, Session, Space, SpaceWebhooks,
+        StoredReview, User,
     },
 };
 pub use table::{Encoded, Table, TxTable};
 pub use trees::{
     Audit, EncodedVersion, Favourites, ImportPath, ImportPaths, Index, Notifications, Outbox,
     Settings, Texts, TxAudit, TxFavourites, TxImportPaths, TxIndex, TxNotifications, TxOutbox,
-    TxSettings, TxTexts, TxVersions, Versions,
+    TxSettings, TxTexts, TxVersions, TxWebhookQueue, Versions, WebhookQueue,
 };
 
 /// Store metadata (format version, first-start marker). key = name (UTF-8).
@@ -88,6 +89,12 @@ pub const COLLECTIONS: &str = "collections";
 /// Who was assigned which collection, and what they acknowledged. key = collection id ‖ 0x00 ‖
 /// user id; value = [`crate::model::Assignment`].
 pub const ASSIGNMENTS: &str = "assignments";
+/// Group robots (DingTalk, WeCom, Feishu webhooks) of each space, their secrets and last delivery
+/// results. key = space id; value = [`crate::model::SpaceWebhooks`].
+pub const WEBHOOKS: &str = "webhooks";
+/// Robot messages waiting for delivery (or a retry), drained by `service::webhooks::run`.
+/// key = sequence (u64 big-endian); value = [`crate::model::QueuedDelivery`].
+pub const WEBHOOK_QUEUE: &str = "webhook_queue";
 
 // Storage errors become internal API errors here, where sled is named (and only here).
 impl From<sled::Error> for Error {
@@ -269,6 +276,10 @@ pub struct Store {
     pub collections: Table<Collection>,
     /// See [`ASSIGNMENTS`].
     pub assignments: Table<Assignment>,
+    /// See [`WEBHOOKS`].
+    pub webhooks: Table<SpaceWebhooks>,
+    /// See [`WEBHOOK_QUEUE`].
+    pub webhook_queue: WebhookQueue,
 }
 
 /// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
@@ -330,6 +341,10 @@ pub struct Tx<'a> {
     pub collections: TxTable<'a, Collection>,
     /// See [`ASSIGNMENTS`].
     pub assignments: TxTable<'a, Assignment>,
+    /// See [`WEBHOOKS`].
+    pub webhooks: TxTable<'a, SpaceWebhooks>,
+    /// See [`WEBHOOK_QUEUE`].
+    pub webhook_queue: TxWebhookQueue<'a>,
 }
 
 /// Error type inside a transaction closure.
@@ -424,6 +439,8 @@ impl Store {
             ),
             collections: Table::new(t(COLLECTIONS)?),
             assignments: Table::new(t(ASSIGNMENTS)?),
+            webhooks: Table::new(t(WEBHOOKS)?),
+            webhook_queue: WebhookQueue::new(t(WEBHOOK_QUEUE)?),
             db,
             catalog: catalog::CatalogCache::default(),
         };
@@ -493,7 +510,7 @@ impl Store {
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 21] = [
+        let trees: [&sled::Tree; 23] = [
             &self.users.tree,
             &self.usernames.0,
             &self.sessions.tree,
@@ -515,6 +532,8 @@ impl Store {
             &self.open_reviews.0,
             &self.collections.tree,
             &self.assignments.tree,
+            &self.webhooks.tree,
+            &self.webhook_queue.tree,
         ];
         use sled::Transactional;
         let touched = std::cell::Cell::new(false);
@@ -543,6 +562,8 @@ impl Store {
                     open_reviews: TxIndex(&v[18]),
                     collections: TxTable::new(&v[19], None),
                     assignments: TxTable::new(&v[20], None),
+                    webhooks: TxTable::new(&v[21], None),
+                    webhook_queue: TxWebhookQueue(&v[22]),
                 })
             })
         })?;
