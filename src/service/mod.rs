@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod settings;
 pub mod spaces;
 pub mod stats;
+pub mod webhooks;
 
 use chrono::Utc;
 

@@ -1064,6 +1064,9 @@ pub fn decide_with(
             Ok(true)
         })?;
         if done {
+            if published {
+                super::webhooks::approved(store, doc_id, v, title, &next.author, who);
+            }
             return Ok(Decided {
                 review: after,
                 published,

@@ -116,7 +116,7 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
         },
     )?;
     let needs_review = needs_review(store, &space.id, new.category_id.as_deref())?;
-    super::create(
+    let doc = super::create(
         store,
         &Actor::of(who),
         NewDoc {
@@ -128,7 +128,9 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
             message: new.message,
             import_key: None,
         },
-    )
+    )?;
+    crate::service::webhooks::published(store, &doc);
+    Ok(doc)
 }
 
 /// A document the caller may see, with how they see it.
@@ -212,7 +214,7 @@ pub fn save(store: &Store, who: &Caller, id: &str, input: SaveInput) -> Result<S
         )?;
     }
     let needs_review = needs_review(store, &doc.space_id, target_category.as_deref())?;
-    super::update(
+    let saved = super::update(
         store,
         &Actor::of(who),
         id,
@@ -225,7 +227,11 @@ pub fn save(store: &Store, who: &Caller, id: &str, input: SaveInput) -> Result<S
             action: "document.update",
             reconfirm: input.reconfirm,
         },
-    )
+    )?;
+    if saved.changed {
+        crate::service::webhooks::published(store, &saved.doc);
+    }
+    Ok(saved)
 }
 
 /// Restores an old version as a new one (rebuilding it is CPU work: call from the pool). A version
@@ -269,7 +275,7 @@ pub fn restore(
         tags: old.tags,
     };
     let needs_review = needs_review(store, &head.space_id, category_id.as_deref())?;
-    super::update(
+    let saved = super::update(
         store,
         &Actor::of(who),
         id,
@@ -282,7 +288,11 @@ pub fn restore(
             action: "document.restore",
             reconfirm: false,
         },
-    )
+    )?;
+    if saved.changed {
+        crate::service::webhooks::published(store, &saved.doc);
+    }
+    Ok(saved)
 }
 
 /// Moves a document the caller may delete to the trash.
