@@ -18,6 +18,7 @@ pub mod spaces;
 pub mod stats;
 pub mod users;
 pub mod web;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -157,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .merge(export::router())
         .merge(stats::router())
         .merge(onboarding::router())
+        .merge(webhooks::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.

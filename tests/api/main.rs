@@ -20,3 +20,4 @@ mod reviews;
 mod search;
 mod stats;
 mod visibility;
+mod webhooks;
