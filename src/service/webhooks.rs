@@ -282,6 +282,28 @@ pub fn masked_url(url: &str) -> String {
     out
 }
 
+/// For `hanlin check`: every robot record decodes and belongs to an existing space, and every
+/// queued message decodes. (A message whose robot was removed is not a problem: it is dropped
+/// when its turn comes.)
+pub fn verify(store: &Store) -> Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let spaces = &store.catalog()?.spaces;
+    for entry in store.webhooks.entries() {
+        let (space_id, record) = entry?;
+        match record {
+            Err(e) => problems.push(format!("group robots of space {space_id}: {e}")),
+            Ok(_) if !spaces.contains_key(&space_id) => {
+                problems.push(format!("group robots of space {space_id}: no such space"))
+            }
+            Ok(_) => {}
+        }
+    }
+    if let Err(e) = store.webhook_queue.all() {
+        problems.push(format!("webhook queue: {e}"));
+    }
+    Ok(problems)
+}
+
 // ---- queueing: after the publishing commit ----------------------------------------------------
 
 /// After a direct save or creation committed: queues a message for each robot of the space when
@@ -682,6 +704,20 @@ async fn attempt(state: AppState, client: reqwest::Client, seq: u64, d: QueuedDe
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_reports_robots_of_a_missing_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        assert!(verify(&store).unwrap().is_empty());
+        store
+            .transact(|tx| tx.webhooks.put("nospace", &SpaceWebhooks::default()))
+            .unwrap();
+        assert_eq!(
+            verify(&store).unwrap(),
+            vec!["group robots of space nospace: no such space".to_owned()]
+        );
+    }
 
     #[test]
     fn masks_tokens_in_query_and_path() {
