@@ -175,13 +175,16 @@ pub fn check(data_dir: &Path) -> Result<ExitCode> {
     report
         .problems
         .extend(accounts::verify_login_index(&store)?);
+    report
+        .problems
+        .extend(crate::service::webhooks::verify(&store)?);
     println!(
         "checked {} documents, {} versions",
         report.docs, report.versions
     );
     if report.problems.is_empty() {
         println!(
-            "ok: every version rebuilds and matches its hash; the name, login and open-review indexes match"
+            "ok: every version rebuilds and matches its hash; the name, login and open-review indexes match; the group robots read back"
         );
         Ok(ExitCode::SUCCESS)
     } else {

@@ -123,6 +123,10 @@ pub struct ServeConfig {
     /// Days backups are kept (the newest verified one is always kept).
     #[arg(long, env = "HANLIN_BACKUP_KEEP_DAYS", default_value_t = 30)]
     pub backup_keep_days: u32,
+    /// First wait before a failed group-robot delivery is tried again, in milliseconds; each
+    /// further wait doubles it (6 attempts in all).
+    #[arg(long, env = "HANLIN_WEBHOOK_RETRY_BASE_MS", default_value_t = 1000)]
+    pub webhook_retry_base_ms: u64,
 }
 
 /// When the daily backup runs.
@@ -161,6 +165,7 @@ impl ServeConfig {
             metrics_bind: None,
             backup_at: BackupAt::Off,
             backup_keep_days: 30,
+            webhook_retry_base_ms: 1000,
         }
     }
 

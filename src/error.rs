@@ -286,6 +286,8 @@ names! {
         /// A review stage names someone who cannot read the place. Parameters: `stage`
         /// (1-based), `stage_name`, `name`.
         CannotReview = "cannot_review";
+        /// Not an `http://` or `https://` address with a host (a robot's webhook).
+        BadUrl = "bad_url";
     }
 }
 

@@ -159,6 +159,7 @@ pub async fn serve(
     let backups = tokio::spawn(service::backups::daily(state.clone()));
     let stats = tokio::spawn(service::stats::run(state.clone()));
     let reminders = tokio::spawn(service::onboarding::reminders(state.clone()));
+    let robots = tokio::spawn(service::webhooks::run(state.clone()));
     let metrics = match state.config.metrics_bind {
         Some(addr) => {
             let l = TcpListener::bind(addr).await.map_err(|e| {
@@ -186,6 +187,7 @@ pub async fn serve(
     let today = chrono::Utc::now().date_naive();
     let _ = tokio::task::spawn_blocking(move || service::stats::write(&st, today)).await;
     reminders.abort();
+    robots.abort();
     if let Some(m) = metrics {
         m.abort();
     }

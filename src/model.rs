@@ -504,3 +504,112 @@ pub struct Watch {
     /// Since.
     pub at: DateTime<Utc>,
 }
+
+/// The kind of a group robot: which chat service its webhook belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RobotKind {
+    /// 钉钉 (DingTalk) custom robot: markdown messages, optional signed webhook.
+    Dingtalk,
+    /// 企业微信 (WeCom) group robot: markdown messages.
+    Wecom,
+    /// 飞书 (Feishu / Lark) custom bot: text messages, optional signature.
+    Feishu,
+}
+
+impl RobotKind {
+    /// Every kind, in the order the API lists them.
+    pub const ALL: [RobotKind; 3] = [RobotKind::Dingtalk, RobotKind::Wecom, RobotKind::Feishu];
+
+    /// Its name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RobotKind::Dingtalk => "dingtalk",
+            RobotKind::Wecom => "wecom",
+            RobotKind::Feishu => "feishu",
+        }
+    }
+}
+
+/// How the last delivery to a group robot went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeliveryResult {
+    /// When the attempt ended.
+    pub at: DateTime<Utc>,
+    /// Whether the robot accepted the message.
+    pub ok: bool,
+    /// The HTTP status answered, if any answer came.
+    pub status: Option<u16>,
+    /// Why it failed (a transport error, or the robot's own `errcode`/`code` and message);
+    /// never the URL.
+    pub error: Option<String>,
+    /// Attempts made for this message so far (1 on a first-time success).
+    pub attempts: u32,
+    /// Whether another attempt is scheduled.
+    pub retrying: bool,
+    /// The title of the document the message was about.
+    pub title: String,
+}
+
+/// One group robot of a space. The secret is stored to sign requests and never answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    /// Opaque id.
+    pub id: String,
+    /// Which chat service.
+    pub kind: RobotKind,
+    /// The webhook address (holds the robot's access token: never logged whole).
+    pub url: String,
+    /// The signing secret (DingTalk 加签, Feishu 签名校验), if set.
+    pub secret: Option<String>,
+    /// Who added it.
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+    /// The last delivery's result.
+    pub last: Option<DeliveryResult>,
+}
+
+/// The group robots of one space. key = space id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceWebhooks {
+    /// The robots, in the order the manager listed them.
+    pub hooks: Vec<Webhook>,
+}
+
+/// What a robot message announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RobotEvent {
+    /// A version published directly (no review).
+    Published,
+    /// A version published by the final approval of its review.
+    Approved,
+}
+
+/// A message waiting to be delivered to one robot, in the webhook queue. key = sequence (u64 BE).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedDelivery {
+    /// The space whose robot it goes to.
+    pub space_id: String,
+    /// The robot ([`Webhook::id`]); a robot removed meanwhile drops the message.
+    pub hook_id: String,
+    /// What happened.
+    pub event: RobotEvent,
+    /// The document.
+    pub doc_id: String,
+    /// Its title at that version.
+    pub title: String,
+    /// The version published.
+    pub version: u64,
+    /// The author's display name.
+    pub author: String,
+    /// Who gave the final approval (display name), for [`RobotEvent::Approved`].
+    pub approver: Option<String>,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Not before this time.
+    pub next_at: DateTime<Utc>,
+    /// When it was queued.
+    pub queued_at: DateTime<Utc>,
+}

@@ -19,6 +19,7 @@ pub mod spaces;
 pub mod stats;
 pub mod users;
 pub mod web;
+pub mod webhooks;
 
 use std::time::Duration;
 
@@ -159,6 +160,7 @@ pub fn router(state: AppState) -> Router {
         .merge(stats::router())
         .merge(onboarding::router())
         .merge(collab::router())
+        .merge(webhooks::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })
         // Answers about accounts and documents must not stay in shared or browser caches.

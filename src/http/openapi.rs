@@ -113,6 +113,11 @@ const MODULES: &[(&str, &str, Describe)] = &[
         PREFIX,
         <super::collab::ApiDoc as OpenApi>::openapi,
     ),
+    (
+        "webhooks",
+        PREFIX,
+        <super::webhooks::ApiDoc as OpenApi>::openapi,
+    ),
     ("openapi", PREFIX, <ApiDoc as OpenApi>::openapi),
     // Outside the API, like `/healthz`.
     ("metrics", "", <super::metrics::ApiDoc as OpenApi>::openapi),

@@ -26,6 +26,21 @@ pub fn subject(user: &User, groups: &[String]) -> Subject {
     }
 }
 
+/// `everyone` as a subject: an active employee with no grant of their own and no department, so
+/// only grants to `everyone` apply. What a group chat may be shown (see `service::webhooks`): its
+/// members are whoever the space's `everyone` is, and nobody in particular.
+pub fn everyone() -> Subject {
+    Subject {
+        // Ids are never empty, so no `user:` grant names this subject.
+        user_id: String::new(),
+        kind: crate::domain::permission::AccountKind::Employee,
+        is_admin: false,
+        disabled: false,
+        expires_at: None,
+        groups: Vec::new(),
+    }
+}
+
 /// Loads a space or answers 404.
 pub fn load_space(store: &Store, id: &str) -> Result<Space> {
     store

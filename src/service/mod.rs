@@ -18,6 +18,7 @@ pub mod sessions;
 pub mod settings;
 pub mod spaces;
 pub mod stats;
+pub mod webhooks;
 
 use chrono::Utc;
 

@@ -1075,6 +1075,7 @@ pub fn decide_with(
                 if let Ok(now_doc) = docs::load(store, &doc.id) {
                     crate::service::collab::published(store, who.id(), &now_doc, v, &previous);
                 }
+                super::webhooks::approved(store, doc_id, v, title, &next.author, who);
             }
             return Ok(Decided {
                 review: after,

@@ -24,14 +24,15 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use crate::{
     error::{Error, Result},
     model::{
-        Assignment, Category, Collection, Device, Doc, Group, Session, Space, StoredReview, User,
+        Assignment, Category, Collection, Device, Doc, Group, Session, Space, SpaceWebhooks,
+        StoredReview, User,
     },
 };
 pub use table::{Encoded, Table, TxTable};
 pub use trees::{
     Audit, EncodedVersion, Favourites, ImportPath, ImportPaths, Index, Notifications, Outbox,
     Settings, Texts, TxAudit, TxFavourites, TxImportPaths, TxIndex, TxNotifications, TxOutbox,
-    TxSettings, TxTexts, TxVersions, Versions,
+    TxSettings, TxTexts, TxVersions, TxWebhookQueue, Versions, WebhookQueue,
 };
 
 /// Store metadata (format version, first-start marker). key = name (UTF-8).
@@ -96,6 +97,12 @@ pub const DOC_COMMENTS: &str = "doc_comments";
 /// Who watches what. key = `doc:<id>` or `space:<id>` ‖ 0x00 ‖ user id; value =
 /// [`crate::model::Watch`].
 pub const WATCHES: &str = "watches";
+/// Group robots (DingTalk, WeCom, Feishu webhooks) of each space, their secrets and last delivery
+/// results. key = space id; value = [`crate::model::SpaceWebhooks`].
+pub const WEBHOOKS: &str = "webhooks";
+/// Robot messages waiting for delivery (or a retry), drained by `service::webhooks::run`.
+/// key = sequence (u64 big-endian); value = [`crate::model::QueuedDelivery`].
+pub const WEBHOOK_QUEUE: &str = "webhook_queue";
 
 // Storage errors become internal API errors here, where sled is named (and only here).
 impl From<sled::Error> for Error {
@@ -281,6 +288,10 @@ pub struct Store {
     pub comments: collab::Comments,
     /// See [`WATCHES`].
     pub watches: collab::Watches,
+    /// See [`WEBHOOKS`].
+    pub webhooks: Table<SpaceWebhooks>,
+    /// See [`WEBHOOK_QUEUE`].
+    pub webhook_queue: WebhookQueue,
 }
 
 /// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
@@ -346,6 +357,10 @@ pub struct Tx<'a> {
     pub comments: collab::TxComments<'a>,
     /// See [`WATCHES`].
     pub watches: collab::TxWatches<'a>,
+    /// See [`WEBHOOKS`].
+    pub webhooks: TxTable<'a, SpaceWebhooks>,
+    /// See [`WEBHOOK_QUEUE`].
+    pub webhook_queue: TxWebhookQueue<'a>,
 }
 
 /// Error type inside a transaction closure.
@@ -445,6 +460,8 @@ impl Store {
                 by_doc: t(DOC_COMMENTS)?,
             },
             watches: collab::Watches(t(WATCHES)?),
+            webhooks: Table::new(t(WEBHOOKS)?),
+            webhook_queue: WebhookQueue::new(t(WEBHOOK_QUEUE)?),
             db,
             catalog: catalog::CatalogCache::default(),
         };
@@ -514,7 +531,7 @@ impl Store {
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 24] = [
+        let trees: [&sled::Tree; 26] = [
             &self.users.tree,
             &self.usernames.0,
             &self.sessions.tree,
@@ -539,6 +556,8 @@ impl Store {
             &self.comments.by_id,
             &self.comments.by_doc,
             &self.watches.0,
+            &self.webhooks.tree,
+            &self.webhook_queue.tree,
         ];
         use sled::Transactional;
         let touched = std::cell::Cell::new(false);
@@ -572,6 +591,8 @@ impl Store {
                         by_doc: &v[22],
                     },
                     watches: collab::TxWatches(&v[23]),
+                    webhooks: TxTable::new(&v[24], None),
+                    webhook_queue: TxWebhookQueue(&v[25]),
                 })
             })
         })?;

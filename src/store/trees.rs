@@ -8,7 +8,7 @@ use sled::transaction::TransactionalTree;
 use super::{TxResult, from_json, to_json, tx_json};
 use crate::{
     error::{Error, Result},
-    model::{AuditEvent, Notification, VersionRecord},
+    model::{AuditEvent, Notification, QueuedDelivery, VersionRecord},
 };
 
 /// Key joining two parts with a 0x00 separator (ids never contain one).
@@ -612,5 +612,90 @@ mod tests {
         assert_eq!(store.favourites.of_user("u1").unwrap().len(), 1);
         assert!(store.favourites.contains("u10", "d2").unwrap());
         assert!(!store.favourites.contains("u1", "d2").unwrap());
+    }
+}
+
+// ---- the webhook queue: robot messages waiting for delivery ------------------------------------
+
+/// Robot messages waiting for delivery, oldest first (see [`super::WEBHOOK_QUEUE`]), and the
+/// signal that wakes the delivery job after a commit queued one.
+#[derive(Clone)]
+pub struct WebhookQueue {
+    pub(super) tree: sled::Tree,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+}
+
+impl WebhookQueue {
+    pub(super) fn new(tree: sled::Tree) -> Self {
+        WebhookQueue {
+            tree,
+            wake: std::sync::Arc::default(),
+        }
+    }
+
+    /// How many messages wait.
+    pub fn len(&self) -> usize {
+        self.tree.len()
+    }
+
+    /// Whether none waits.
+    pub fn is_empty(&self) -> bool {
+        self.tree.is_empty()
+    }
+
+    /// Every waiting message with its sequence number, oldest first (the queue is short: a few
+    /// messages per publish, gone once delivered or given up).
+    pub fn all(&self) -> Result<Vec<(u64, QueuedDelivery)>> {
+        self.tree
+            .iter()
+            .map(|kv| {
+                let (k, v) = kv?;
+                Ok((be_u64(&k)?, from_json(&v)?))
+            })
+            .collect()
+    }
+
+    /// The message at `seq`, if it still waits.
+    pub fn get(&self, seq: u64) -> Result<Option<QueuedDelivery>> {
+        self.tree
+            .get(seq.to_be_bytes())?
+            .map(|v| from_json(&v))
+            .transpose()
+    }
+
+    /// Tells the delivery job there is new work (call after the commit that queued it).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Resolves at the next [`WebhookQueue::wake`] (or at once if one came since the last wait).
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+}
+
+/// [`WebhookQueue`] inside a transaction.
+#[derive(Clone, Copy)]
+pub struct TxWebhookQueue<'a>(pub(super) &'a TransactionalTree);
+
+impl TxWebhookQueue<'_> {
+    /// The message at `seq`, if it still waits.
+    pub fn get(&self, seq: u64) -> TxResult<Option<QueuedDelivery>> {
+        match self.0.get(seq.to_be_bytes())? {
+            Some(b) => Ok(Some(tx_json(&b)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Queues (or reschedules) the message at `seq`.
+    pub fn put(&self, seq: u64, d: &QueuedDelivery) -> TxResult<()> {
+        self.0.insert(&seq.to_be_bytes(), to_json(d))?;
+        Ok(())
+    }
+
+    /// Removes the message at `seq` (delivered, given up, or its robot gone).
+    pub fn remove(&self, seq: u64) -> TxResult<()> {
+        self.0.remove(&seq.to_be_bytes())?;
+        Ok(())
     }
 }

@@ -21,3 +21,4 @@ mod reviews;
 mod search;
 mod stats;
 mod visibility;
+mod webhooks;

@@ -335,6 +335,17 @@ const ROWS: &[Row] = &[
         "/documents/{id}/export",
         &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
     ),
+    // webhooks.rs
+    row(
+        "GET",
+        "/spaces/{id}/webhooks",
+        &[(IN, MANAGE), (OUT, HIDDEN)],
+    ),
+    row(
+        "PUT",
+        "/spaces/{id}/webhooks",
+        &[(IN, MANAGE), (OUT, HIDDEN)],
+    ),
     // render.rs (stateless: no resource, any signed-in account)
     row("POST", "/render", &[(IN, SIGNED_IN)]),
     row("POST", "/diff", &[(IN, SIGNED_IN)]),
@@ -1261,6 +1272,13 @@ impl Fixture {
                 with(Method::PUT, format!("/spaces/{s}/grants"), cur)
             }
             ("GET", "/spaces/{id}/grants") => get(format!("/spaces/{}/grants", self.space(t))),
+            ("GET", "/spaces/{id}/webhooks") => get(format!("/spaces/{}/webhooks", self.space(t))),
+            // An empty list: no robot is posted to while the matrix publishes documents.
+            ("PUT", "/spaces/{id}/webhooks") => with(
+                Method::PUT,
+                format!("/spaces/{}/webhooks", self.space(t)),
+                json!([]),
+            ),
             ("PUT", "/spaces/{id}/review-policy") => with(
                 Method::PUT,
                 format!("/spaces/{}/review-policy", self.space(t)),

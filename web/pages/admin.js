@@ -2,6 +2,7 @@ import { h, append, clear, toast, formatTime, fullTime, confirmDialog } from '..
 import { t, getLang, has } from '../i18n.js';
 import { get, post, put, patch, getOptional, items, ApiError } from '../api.js';
 import { setTitle, navigate } from '../app.js';
+import { robotsCard } from '../robots.js';
 import {
   isAdmin, userName, reportError, errorMessage, enc, errorState, emptyState, fill, field, loadSpaces, loadCategories,
   categoryTree, principalLabel, roleLabel, loading,
@@ -193,6 +194,9 @@ async function spacesTab(el, sub) {
     h('div', { class: 'form-actions' }, h('button', { class: 'btn btn-primary', type: 'button', onclick: async () => {
       try { await put(`/spaces/${enc(space.id)}/grants`, ge.value()); toast(t('grants.saved'), 'success'); } catch (e) { reportError(e); }
     } }, t('grants.save')))));
+
+  const robots = await robotsCard(space);
+  if (robots) append(el, robots);
 
   const cats = await loadCategories(space.id, true).catch(() => []);
   const cat = cats.find((c) => c.id === sub.category);

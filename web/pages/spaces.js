@@ -3,6 +3,7 @@ import { t } from '../i18n.js';
 import { get, post, items } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { loadSpaceDocs, spaceTree, docsIn } from '../spacetree.js';
+import { robotsCard } from '../robots.js';
 import {
   loadSpaces, loadCategories, categoryTree, categoryOptions, isAdmin, docRow, emptyState, fill, field,
   reportError, roleLabel, enc, pageHeader, loading, errorState, breadcrumbs, placeCrumbs,
@@ -94,6 +95,17 @@ export async function spacesPage(main, { params, query, alive, signal }) {
     });
     catForm = h('details', { class: 'disclosure disclosure-small' }, h('summary', { class: 'link-btn' }, '+ ', t('spaces.newCategory')), catForm);
   }
+  let robotsEl = null;
+  if (canManage(space)) {
+    // Filled once opened: the robots are a manager's setting, not part of reading the space.
+    robotsEl = h('details', { class: 'disclosure disclosure-small robots-disclosure' }, h('summary', { class: 'link-btn' }, t('robots.title')));
+    robotsEl.addEventListener('toggle', async () => {
+      if (!robotsEl.open || robotsEl.dataset.loaded) return;
+      robotsEl.dataset.loaded = '1';
+      const card = await robotsCard(space);
+      if (card) robotsEl.append(card);
+    });
+  }
 
   const cat = cats.find((c) => c.id === catId);
   const newQs = new URLSearchParams({ space: spaceId, ...(catId ? { category: catId } : {}) }).toString();
@@ -113,7 +125,7 @@ export async function spacesPage(main, { params, query, alive, signal }) {
     space.description && !cat ? h('p', { class: 'page-lead' }, space.description) : null,
     sideToggle,
     h('div', { class: 'two-col' },
-      h('aside', { class: 'side', id: 'space-side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm),
+      h('aside', { class: 'side', id: 'space-side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm, robotsEl),
       h('section', { class: 'col-main card' }, docsEl)));
   await fill(docsEl, async () => {
     if (catId && allDocs) {

@@ -143,6 +143,7 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
 /// After a save that committed: watchers and newly mentioned readers hear of a published version
 /// (best effort; the save stands either way).
 fn after_publish(store: &Store, who: &Caller, doc: &Doc, previous_body: &str) {
+    crate::service::webhooks::published(store, doc);
     if doc.published_version == Some(doc.version) {
         collab::published(store, who.id(), doc, doc.version, previous_body);
     }
@@ -444,7 +445,7 @@ pub fn restore(
         tags: old.tags,
     };
     let needs_review = needs_review(store, &head.space_id, category_id.as_deref())?;
-    super::update(
+    let saved = super::update(
         store,
         &Actor::of(who),
         id,
@@ -457,7 +458,11 @@ pub fn restore(
             action: "document.restore",
             reconfirm: false,
         },
-    )
+    )?;
+    if saved.changed {
+        after_publish(store, who, &saved.doc, &head.body);
+    }
+    Ok(saved)
 }
 
 /// Moves a document the caller may delete to the trash.
