@@ -56,7 +56,24 @@ pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
     let space: Option<Space> = store.spaces.get(&doc.space_id)?;
     let chain = access::chain(store, doc.category_id.as_deref()).unwrap_or_default();
     let (author, _) = user_names(store, &doc.updated_by);
-    let body = plain_text(&doc.body);
+    let mut body = plain_text(&doc.body);
+    let mut sections = sections(&doc.body, &body);
+    // Comments are searched with the document, under its permissions, after its text (so the
+    // sections, which point into the body, stay where they are).
+    let comments = crate::service::collab::searchable_text(store, &doc.id)?;
+    if !comments.is_empty() {
+        body.push_str("\n\n");
+        // Their own section, so that a hit found in them names it and opens the page there
+        // (the document page's comments have the anchor `comments`).
+        sections.push(Section {
+            heading: "评论".into(),
+            anchor: "comments".into(),
+            level: 2,
+            start: body.len(),
+        });
+        body.push_str("评论\n");
+        body.push_str(&comments);
+    }
     Ok(IndexDoc {
         id: doc.id.clone(),
         kind: doc.kind.as_str().to_owned(),
@@ -67,7 +84,7 @@ pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
         category_path: chain.into_iter().map(|c| c.name).collect(),
         tags: doc.tags.clone(),
         title: doc.title.clone(),
-        sections: sections(&doc.body, &body),
+        sections,
         body,
         author,
         updated_at: doc.updated_at,

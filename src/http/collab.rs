@@ -233,6 +233,7 @@ async fn add_comment(
         })
         .await?;
     state.store.flush().await?;
+    state.notify_indexer();
     let rights = collab::rights_of(&state.store, &who, &c.doc_id)?;
     Ok(Json(comment_view(&state, &who, c, rights)))
 }
@@ -283,6 +284,7 @@ async fn change_comment(
         })
         .await?;
     state.store.flush().await?;
+    state.notify_indexer();
     let rights = collab::rights_of(&state.store, &who, &c.doc_id)?;
     Ok(Json(comment_view(&state, &who, c, rights)))
 }
@@ -305,6 +307,7 @@ async fn delete_comment(
     check_id(&id, "comment")?;
     collab::delete(&state.store, &who, &id)?;
     state.store.flush().await?;
+    state.notify_indexer();
     Ok(Json(CommentDeleted { ok: true }))
 }
 

@@ -13,7 +13,7 @@ use crate::{
     service::{
         Caller,
         access::{self, load_space},
-        documents::{self as docs, Actor, tx_audit},
+        documents::{self as docs, Actor, tx_audit, tx_outbox},
         onboarding::Directory,
     },
     store::{Store, abort},
@@ -168,6 +168,26 @@ pub fn list(store: &Store, who: &Caller, doc_id: &str) -> Result<CommentList> {
     Ok(CommentList { comments, rights })
 }
 
+/// Most comment text indexed with one document (bytes).
+pub const MAX_INDEXED_COMMENT_BYTES: usize = 256 * 1024;
+
+/// The text of a document's comments for the search index (not deleted ones), capped: comments
+/// are found by search exactly where the document is, so only by those who may read it.
+pub fn searchable_text(store: &Store, doc_id: &str) -> Result<String> {
+    let mut out = String::new();
+    for c in store.comments.of_doc(doc_id)? {
+        if c.deleted.is_some() {
+            continue;
+        }
+        if out.len() + c.body.len() > MAX_INDEXED_COMMENT_BYTES {
+            break;
+        }
+        out.push_str(&crate::plain_text::plain_text(&c.body));
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 /// How many comments a document shows (for the header).
 pub fn count(store: &Store, doc_id: &str) -> Result<usize> {
     Ok(store
@@ -293,6 +313,7 @@ pub fn add(store: &Store, who: &Caller, doc_id: &str, new: NewComment) -> Result
         auto: true,
         at: now,
     };
+    let outbox_seq = store.next_seq()?;
     let target = doc_target(doc_id);
     store.transact(|tx| {
         if tx.docs.get(doc_id)?.is_none_or(|d| d.deleted.is_some()) {
@@ -304,6 +325,7 @@ pub fn add(store: &Store, who: &Caller, doc_id: &str, new: NewComment) -> Result
         }
         tx_deliver(tx, &notes)?;
         tx_audit(tx, &ev)?;
+        tx_outbox(tx, outbox_seq, doc_id)?;
         Ok(())
     })?;
     comment.notified = mentioned;
@@ -388,6 +410,7 @@ pub fn change(store: &Store, who: &Caller, id: &str, ch: CommentChange) -> Resul
         Some(serde_json::json!({"comment": id, "resolved": ch.resolved})),
     );
     let by = who.id().to_owned();
+    let outbox_seq = store.next_seq()?;
     store.transact(|tx| {
         let Some(mut cur) = tx.comments.get(id)? else {
             return abort(Error::NotFound("comment"));
@@ -413,6 +436,7 @@ pub fn change(store: &Store, who: &Caller, id: &str, ch: CommentChange) -> Resul
         tx.comments.put(&cur)?;
         tx_deliver(tx, &notes)?;
         tx_audit(tx, &ev)?;
+        tx_outbox(tx, outbox_seq, &cur.doc_id)?;
         Ok(cur)
     })
 }
@@ -439,6 +463,7 @@ pub fn delete(store: &Store, who: &Caller, id: &str) -> Result<()> {
         Some(serde_json::json!({"comment": id})),
     );
     let by = who.id().to_owned();
+    let outbox_seq = store.next_seq()?;
     store.transact(|tx| {
         let Some(mut cur) = tx.comments.get(id)? else {
             return abort(Error::NotFound("comment"));
@@ -449,6 +474,7 @@ pub fn delete(store: &Store, who: &Caller, id: &str) -> Result<()> {
         });
         tx.comments.put(&cur)?;
         tx_audit(tx, &ev)?;
+        tx_outbox(tx, outbox_seq, &cur.doc_id)?;
         Ok(())
     })
 }

@@ -550,3 +550,54 @@ async fn who_else_is_editing_is_shown_to_editors_and_on_the_page() {
     );
     let _ = &w.admin;
 }
+
+#[tokio::test]
+async fn comments_are_found_by_search_only_by_those_who_may_read_the_document() {
+    let w = world().await;
+    let open = s(&w
+        .zhang
+        .new_doc(&w.space, None, "会议室预订", "会议室在三楼。\n")
+        .await["id"]);
+    let hidden = s(&w
+        .zhang
+        .new_doc(&w.space, Some(&w.closed), "内部评审", "评审安排。\n")
+        .await["id"]);
+    ok(w.bob
+        .post(
+            &format!("/api/v1/documents/{open}/comments"),
+            json!({"body": "投影仪坏了，请找行政部报修"}),
+        )
+        .await);
+    let c = ok(w
+        .li
+        .post(
+            &format!("/api/v1/documents/{hidden}/comments"),
+            json!({"body": "投影仪预算需要财务审批"}),
+        )
+        .await);
+    // bob finds the open document by its comment, in the comments section; not the hidden one.
+    let r = w.bob.search_until("投影仪", &open, true).await;
+    let ids: Vec<String> = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| s(&h["id"]))
+        .collect();
+    assert!(!ids.contains(&hidden), "{r}");
+    assert!(!r.to_string().contains("财务审批"), "{r}");
+    let hit = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == open)
+        .unwrap()
+        .clone();
+    assert_eq!(hit["section"]["anchor"], "comments", "{hit}");
+    // 李娜 may read the hidden one: she finds it.
+    w.li.search_until("财务审批", &hidden, true).await;
+    // A deleted comment is no longer found.
+    ok(w.li
+        .delete(&format!("/api/v1/comments/{}", s(&c["id"])))
+        .await);
+    w.li.search_until("财务审批", &hidden, false).await;
+}

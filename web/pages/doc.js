@@ -155,6 +155,8 @@ export async function docPage(main, { params, query, alive, signal }) {
       onCount: (n) => { countLink.textContent = t('collab.commentsN', { n }); },
     });
     commentsBox.append(comments.el);
+    // A search hit found in the comments opens the page there.
+    if (query && query.h === 'comments') comments.ready.then(() => { if (alive()) comments.el.scrollIntoView({ block: 'start' }); });
   }, () => {});
   // The tree's column is there from the start when the space has categories, so the text does not
   // reflow (and a linked heading does not move away) when the tree arrives.
