@@ -14,8 +14,8 @@ export function editingLine(editing) {
     h('span', { class: 'editing-dot', 'aria-hidden': 'true' }), t('collab.editing', { names: names.join('、') }));
 }
 
-/** The 关注 button of a document. */
-export function watchButton(doc) {
+/** The 关注 button of a document (or, with `path` `/spaces/<id>`, of a space). */
+export function watchButton(doc, path = '/documents/' + enc(doc.id)) {
   const btn = h('button', { class: 'btn watch-btn', type: 'button', 'aria-pressed': String(!!doc.watching) });
   const set = (on) => {
     doc.watching = on;
@@ -25,11 +25,12 @@ export function watchButton(doc) {
     btn.title = on ? t('collab.unwatchHint') : t('collab.watchHint');
   };
   set(!!doc.watching);
+  btn.setWatching = set;
   btn.addEventListener('click', async () => {
     const on = !doc.watching;
     btn.disabled = true;
     try {
-      if (on) await put('/documents/' + enc(doc.id) + '/watch', {}); else await del('/documents/' + enc(doc.id) + '/watch');
+      if (on) await put(path + '/watch', {}); else await del(path + '/watch');
       set(on);
       toast(on ? t('collab.watchOn') : t('collab.watchOff'), 'success');
     } catch (e) { reportError(e); } finally { btn.disabled = false; }

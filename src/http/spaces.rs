@@ -79,6 +79,9 @@ pub struct SpaceView {
     created_at: DateTime<Utc>,
     /// Whether readers may comment on its documents.
     comments: bool,
+    /// Whether the caller watches the space (`GET /spaces/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    watching: Option<bool>,
     /// Who may do what in the whole space (managers and admins only).
     #[serde(skip_serializing_if = "Option::is_none")]
     grants: Option<Vec<Grant>>,
@@ -97,6 +100,7 @@ fn space_view(space: &Space, role: Option<&str>, full: bool) -> SpaceView {
         my_role: role.map(str::to_owned),
         created_at: space.created_at,
         comments: !space.comments_off,
+        watching: None,
         grants: full.then(|| space.grants.clone()),
         review_policy: full.then(|| space.review_policy.clone()),
     }
@@ -173,7 +177,11 @@ async fn read(
 ) -> Result<Json<SpaceView>> {
     let (space, role) = spaces::get(&state.store, &who, &id)?;
     let full = matches!(role, Some("admin" | "manager"));
-    Ok(Json(space_view(&space, role, full)))
+    let watching = crate::service::collab::watching_space(&state.store, &who, &id)?;
+    Ok(Json(SpaceView {
+        watching: Some(watching),
+        ..space_view(&space, role, full)
+    }))
 }
 
 /// Changes to a space; absent fields stay.

@@ -191,3 +191,24 @@ for (const [name, viewport] of [['desktop', WIDE], ['phone', PHONE]]) {
     noProblems(zhang, 'comments reply ' + name);
   });
 }
+
+test('16: watching a space from its page brings a notice for each new document there', async () => {
+  const page = await H.page({ viewport: PHONE });
+  await H.uiLogin(page, 'wangfang', USER_PW);
+  await page.goto(`${H.base}/#/spaces/${S.space}`);
+  await page.waitForSelector('.watch-btn:not([hidden])');
+  assert.equal(await page.getAttribute('.watch-btn', 'aria-pressed'), 'false');
+  await page.click('.watch-btn');
+  await page.waitForFunction(() => document.querySelector('.watch-btn')?.getAttribute('aria-pressed') === 'true');
+  assert.equal((await H.api(S.bobTok, 'GET', `/spaces/${S.space}`)).watching, true);
+  await shot(page, 'collab16-space-watch-phone');
+  await noHorizontalOverflow(page, 'space page');
+  await H.api(S.zhangTok, 'POST', '/documents', { space_id: S.space, title: '新的值班规定', body: '周末轮值。\n' });
+  const inbox = await H.api(S.bobTok, 'GET', '/notifications?limit=50');
+  assert.ok(inbox.items.some((n) => n.kind === 'published' && n.text.includes('新的值班规定')), JSON.stringify(inbox.items.slice(0, 3)));
+  // Reloaded, the page still says 已关注.
+  await page.goto(`${H.base}/#/`);
+  await page.goto(`${H.base}/#/spaces/${S.space}`);
+  await page.waitForFunction(() => document.querySelector('.watch-btn:not([hidden])')?.getAttribute('aria-pressed') === 'true');
+  noProblems(page, 'space watch');
+});

@@ -4,6 +4,7 @@ import { get, post, items } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { loadSpaceDocs, spaceTree, docsIn } from '../spacetree.js';
 import { robotsCard } from '../robots.js';
+import { watchButton } from '../collabbar.js';
 import {
   loadSpaces, loadCategories, categoryTree, categoryOptions, isAdmin, docRow, emptyState, fill, field,
   reportError, roleLabel, enc, pageHeader, loading, errorState, breadcrumbs, placeCrumbs,
@@ -117,9 +118,15 @@ export async function spacesPage(main, { params, query, alive, signal }) {
     const open = main.querySelector('.two-col').classList.toggle('side-open');
     sideToggle.setAttribute('aria-expanded', String(open));
   });
+  // 关注空间: every document published here that the caller may read, and every comment on one.
+  const watchBtn = watchButton({ watching: false }, '/spaces/' + enc(spaceId));
+  watchBtn.title = t('collab.watchSpaceHint');
+  watchBtn.hidden = true;
+  get('/spaces/' + enc(spaceId)).then((s) => { if (alive()) { watchBtn.setWatching(!!s.watching); watchBtn.hidden = false; } }, () => {});
   append(main, 
     breadcrumbs(cat ? placeCrumbs(spaceId, catId).slice(0, -1).concat([[cat.name]]) : [[t('spaces.title'), '#/spaces'], [space.name]]),
     pageHeader(cat ? cat.name : space.name,
+      watchBtn,
       canEdit(space) ? h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')) : null,
       canEdit(space) ? h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')) : null),
     space.description && !cat ? h('p', { class: 'page-lead' }, space.description) : null,
