@@ -92,12 +92,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_schema_compiles_and_the_four_types_exist() {
+    fn every_schema_compiles_and_the_five_types_exist() {
         let s = RecordSchemas::load().unwrap();
         let kinds: Vec<&str> = s.types().map(|t| t.kind.as_str()).collect();
         assert_eq!(
             kinds,
             vec![
+                "cross-department-sync",
                 "feedback",
                 "meeting-minutes",
                 "progress-tracker",
@@ -111,6 +112,90 @@ mod tests {
                 .title,
             "会议纪要"
         );
+    }
+
+    /// The forms companies standardise (issue 12): a filled-in example of each validates, and a
+    /// wrong value is refused naming its field.
+    #[test]
+    fn each_form_takes_its_fields_and_names_a_bad_one() {
+        let s = RecordSchemas::load().unwrap();
+        let cases = [
+            (
+                "requirement",
+                json!({"title": "导出报表支持 Excel", "project": "数据平台", "party": "external",
+                       "requester": "某客户张经理", "description": "客户希望月报可以导出为 Excel。",
+                       "expected": "2026-12-31", "owner": "李娜", "attachments": ["需求说明.docx"],
+                       "status": "evaluating"}),
+                ("party", json!("partner"), "fields.party"),
+            ),
+            (
+                "progress-tracker",
+                json!({"project": "翰林 1.0", "tasks": [
+                    {"task": "附件上传", "owner": "王芳", "due": "2026-12-10", "status": "in_progress",
+                     "percent": 60, "problem": "PDF 解析较慢", "depends_on": ["存储改造"]}]}),
+                (
+                    "tasks",
+                    json!([{"task": "x", "owner": "y", "status": "done", "percent": 120}]),
+                    "fields.tasks.0.percent",
+                ),
+            ),
+            (
+                "feedback",
+                json!({"title": "食堂排队太久", "type": "suggestion", "submitter": "赵强", "received": "2026-11-30",
+                       "content": "中午排队超过 20 分钟。", "department": "行政部", "handler": "孙丽",
+                       "promised": "2026-12-07", "completed": "2026-12-05", "result": "增加一个窗口",
+                       "satisfaction": "satisfied", "status": "resolved"}),
+                ("satisfaction", json!("很好"), "fields.satisfaction"),
+            ),
+            (
+                "cross-department-sync",
+                json!({"item": "年终晚会", "initiator": "行政部", "participants": ["市场部", "研发部"],
+                       "key_info": "12 月 20 日晚，需要每个部门一个节目。", "updated": "2026-12-01",
+                       "owner": "周敏", "next_action": "各部门报节目", "next_due": "2026-12-08"}),
+                ("participants", json!([]), "fields.participants"),
+            ),
+            (
+                "meeting-minutes",
+                json!({"title": "周会", "date": "2026-11-20", "time": "14:30", "location": "三楼会议室",
+                       "host": "李娜", "attendees": ["王芳"], "agenda": ["进度"], "decisions": ["下周上线"],
+                       "action_items": [{"task": "整理文档", "owner": "王芳", "due": "2026-11-27", "status": "open"}]}),
+                ("time", json!("下午两点"), "fields.time"),
+            ),
+        ];
+        for (kind, good, (key, bad_value, field)) in cases {
+            s.validate(kind, &good)
+                .unwrap_or_else(|e| panic!("{kind}: {e:?}"));
+            let mut bad = good.clone();
+            bad[key] = bad_value;
+            match s.validate(kind, &bad) {
+                Err(Error::InvalidInput { field: Some(f), .. }) => assert_eq!(f, field, "{kind}"),
+                other => panic!("{kind}: expected invalid_input on {field}, got {other:?}"),
+            }
+        }
+        // Every enum value has a Chinese label for the form (`x-enum-titles`).
+        for t in s.types() {
+            check_enum_titles(&t.kind, &t.schema);
+        }
+    }
+
+    fn check_enum_titles(kind: &str, v: &Value) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Array(values)) = m.get("enum") {
+                    let titles = m.get("x-enum-titles").and_then(Value::as_object);
+                    for e in values {
+                        let e = e.as_str().unwrap();
+                        assert!(
+                            titles.is_some_and(|t| t.contains_key(e)),
+                            "{kind}: enum value {e} has no Chinese title"
+                        );
+                    }
+                }
+                m.values().for_each(|x| check_enum_titles(kind, x));
+            }
+            Value::Array(a) => a.iter().for_each(|x| check_enum_titles(kind, x)),
+            _ => {}
+        }
     }
 
     #[test]
