@@ -11,6 +11,7 @@ pub mod import;
 pub mod metrics;
 pub mod onboarding;
 pub mod openapi;
+pub mod records;
 pub mod render;
 pub mod reviews;
 pub mod search;
@@ -160,6 +161,7 @@ pub fn router(state: AppState) -> Router {
         .merge(stats::router())
         .merge(onboarding::router())
         .merge(collab::router())
+        .merge(records::router())
         .merge(webhooks::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })

@@ -109,6 +109,11 @@ const MODULES: &[(&str, &str, Describe)] = &[
         <super::onboarding::ApiDoc as OpenApi>::openapi,
     ),
     (
+        "records",
+        PREFIX,
+        <super::records::ApiDoc as OpenApi>::openapi,
+    ),
+    (
         "collaboration",
         PREFIX,
         <super::collab::ApiDoc as OpenApi>::openapi,

@@ -16,6 +16,7 @@ mod metrics;
 mod onboarding;
 mod openapi;
 mod permissions;
+mod records;
 mod render;
 mod reviews;
 mod search;

@@ -435,6 +435,8 @@ const ROWS: &[Row] = &[
         "/documents/{id}/mentionable",
         &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
     ),
+    // records.rs (the forms' schemas: no resource)
+    row("GET", "/record-types", &[(IN, SIGNED_IN)]),
     // openapi.rs
     row("GET", "/openapi.json", &[(IN, PUBLIC)]),
     // mod.rs
@@ -1349,6 +1351,7 @@ impl Fixture {
             ("GET", "/documents/{id}/related") => {
                 get(format!("/documents/{}/related", self.doc(t)))
             }
+            ("GET", "/record-types") => get("/record-types".into()),
             ("GET", "/documents/{id}/comments") => {
                 get(format!("/documents/{}/comments", self.doc(t)))
             }
