@@ -127,6 +127,12 @@ pub struct ServeConfig {
     /// further wait doubles it (6 attempts in all).
     #[arg(long, env = "HANLIN_WEBHOOK_RETRY_BASE_MS", default_value_t = 1000)]
     pub webhook_retry_base_ms: u64,
+    /// Let group robots post to this machine (`localhost`, 127.0.0.0/8, ::1) and to link-local
+    /// addresses (169.254.0.0/16, where cloud metadata services answer, fe80::/10). Off: a space
+    /// manager cannot point the server at itself. Private networks (10/8, 192.168/16 ...) are
+    /// always allowed: some companies run their chat on premises.
+    #[arg(long, env = "HANLIN_WEBHOOK_ALLOW_LOOPBACK")]
+    pub webhook_allow_loopback: bool,
 }
 
 /// When the daily backup runs.
@@ -166,6 +172,7 @@ impl ServeConfig {
             backup_at: BackupAt::Off,
             backup_keep_days: 30,
             webhook_retry_base_ms: 1000,
+            webhook_allow_loopback: false,
         }
     }
 

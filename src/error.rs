@@ -288,6 +288,9 @@ names! {
         CannotReview = "cannot_review";
         /// Not an `http://` or `https://` address with a host (a robot's webhook).
         BadUrl = "bad_url";
+        /// A robot address on this machine or a link-local network (see
+        /// `--webhook-allow-loopback`).
+        LocalAddress = "local_address";
     }
 }
 

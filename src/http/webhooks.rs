@@ -133,7 +133,13 @@ async fn set(
             },
         )
         .collect();
-    let hooks = webhooks::set(store, &who, &id, &input)?;
+    let hooks = webhooks::set(
+        store,
+        &who,
+        &id,
+        &input,
+        state.config.webhook_allow_loopback,
+    )?;
     store.flush().await?;
     Ok(Json(hooks.into_iter().map(view).collect()))
 }

@@ -96,8 +96,31 @@ fn parse_kind(i: usize, kind: &str) -> Result<RobotKind> {
         })
 }
 
-/// Checks a webhook address: `http` or `https` with a host, at most [`MAX_URL`] bytes.
-fn check_url(i: usize, url: &str) -> Result<String> {
+/// Whether a robot address's host names this machine or a link-local network: `localhost`,
+/// loopback, unspecified or link-local IP literals (169.254.169.254 is where cloud metadata
+/// services answer). `host` is as the URL writes it (IPv6 in brackets).
+fn local_host(host: &str) -> bool {
+    use std::net::IpAddr;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let Ok(ip) = bare.parse::<IpAddr>() else {
+        let d = host.trim_end_matches('.').to_ascii_lowercase();
+        return d == "localhost" || d.ends_with(".localhost");
+    };
+    let ip = match ip {
+        IpAddr::V6(a) => a.to_ipv4_mapped().map_or(IpAddr::V6(a), IpAddr::V4),
+        v4 => v4,
+    };
+    match ip {
+        IpAddr::V4(a) => a.is_loopback() || a.is_unspecified() || a.is_link_local(),
+        IpAddr::V6(a) => {
+            a.is_loopback() || a.is_unspecified() || (a.segments()[0] & 0xffc0) == 0xfe80
+        }
+    }
+}
+
+/// Checks a webhook address: `http` or `https` with a host, at most [`MAX_URL`] bytes, and (unless
+/// `allow_loopback`) not on this machine or a link-local network.
+fn check_url(i: usize, url: &str, allow_loopback: bool) -> Result<String> {
     let url = url.trim();
     if url.is_empty() {
         return Err(invalid(
@@ -116,15 +139,23 @@ fn check_url(i: usize, url: &str) -> Result<String> {
         )
         .with("limit", MAX_URL));
     }
-    let ok = reqwest::Url::parse(url).is_ok_and(|u| {
+    let parsed = reqwest::Url::parse(url).ok().filter(|u| {
         matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
     });
-    if !ok {
+    let Some(parsed) = parsed else {
         return Err(invalid(
             i,
             "url",
             "the webhook address must be an http:// or https:// address with a host",
             Reason::BadUrl,
+        ));
+    };
+    if !allow_loopback && parsed.host_str().is_some_and(local_host) {
+        return Err(invalid(
+            i,
+            "url",
+            "the webhook address may not point at this machine or a link-local address",
+            Reason::LocalAddress,
         ));
     }
     Ok(url.to_owned())
@@ -162,6 +193,7 @@ pub fn set(
     who: &Caller,
     space_id: &str,
     input: &[HookInput],
+    allow_loopback: bool,
 ) -> Result<Vec<Webhook>> {
     managed(store, who, space_id)?;
     if input.len() > MAX_HOOKS {
@@ -185,7 +217,7 @@ pub fn set(
                 None => None,
             };
         let url = match (&h.url, kept) {
-            (Some(u), _) => check_url(i, u)?,
+            (Some(u), _) => check_url(i, u, allow_loopback)?,
             (None, Some(k)) => k.url.clone(),
             (None, None) => {
                 return Err(invalid(

@@ -133,6 +133,7 @@ async fn world() -> World {
 async fn world_with(retry_base_ms: u64) -> World {
     let srv = Server::start_with(|c| {
         c.webhook_retry_base_ms = retry_base_ms;
+        c.webhook_allow_loopback = true;
         c.public_url = Some("https://kb.example.com/".into());
     })
     .await;
@@ -641,7 +642,11 @@ async fn pending_deliveries_survive_a_restart() {
     assert!(queued, "the failed attempt was not rescheduled");
     let dir = srv.stop().await;
     // Restarted with the retry due at once: the message is delivered.
-    let srv = Server::start_in(dir, |c| c.webhook_retry_base_ms = 50).await;
+    let srv = Server::start_in(dir, |c| {
+        c.webhook_retry_base_ms = 50;
+        c.webhook_allow_loopback = true;
+    })
+    .await;
     let st = srv.state.store.clone();
     let mut waiting = st.webhook_queue.all().unwrap();
     assert_eq!(waiting.len(), 1, "{waiting:?}");
@@ -665,4 +670,37 @@ async fn pending_deliveries_survive_a_restart() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("the resumed delivery never completed");
+}
+
+/// Without `--webhook-allow-loopback`, a robot may not point at this machine or at a link-local
+/// address (where cloud metadata answers); a private-network address is allowed.
+#[tokio::test]
+async fn robots_may_not_point_at_this_machine_unless_allowed() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let space = admin.new_space("机器人地址").await;
+    let url = format!("/api/v1/spaces/{space}/webhooks");
+    for bad in [
+        "http://127.0.0.1:8080/robot",
+        "http://localhost/robot",
+        "http://[::1]/robot",
+        "http://169.254.169.254/latest/meta-data",
+        "http://0.0.0.0/robot",
+        "http://[::ffff:127.0.0.1]/robot",
+    ] {
+        let r = admin
+            .put(&url, serde_json::json!([{"kind": "wecom", "url": bad}]))
+            .await;
+        assert_error(&r, 422, "invalid_input");
+        assert_eq!(r.1["error"]["reason"], "local_address", "{bad}: {}", r.1);
+        assert_eq!(r.1["error"]["field"], "[0].url", "{bad}: {}", r.1);
+    }
+    let list = ok(admin.get(&url).await);
+    assert_eq!(list.as_array().unwrap().len(), 0, "nothing stored: {list}");
+    ok(admin
+        .put(
+            &url,
+            serde_json::json!([{"kind": "wecom", "url": "http://10.1.2.3/cgi-bin/webhook/send?key=abc"}]),
+        )
+        .await);
 }

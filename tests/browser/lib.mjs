@@ -24,7 +24,8 @@ export class Harness {
   async start() {
     fs.mkdirSync(ART, { recursive: true });
     this.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hanlin-browser-'));
-    const env = { ...process.env, HANLIN_ADMIN_PASSWORD: ADMIN_PW, RUST_LOG: process.env.RUST_LOG || 'warn' };
+    // Robots in the tests are receivers on 127.0.0.1, which a real server refuses by default.
+    const env = { ...process.env, HANLIN_ADMIN_PASSWORD: ADMIN_PW, HANLIN_WEBHOOK_ALLOW_LOOPBACK: 'true', RUST_LOG: process.env.RUST_LOG || 'warn' };
     const cmd = process.env.HANLIN_BIN || path.join(ROOT, 'target/release/hanlin');
     assert.ok(fs.existsSync(cmd), `server binary not found: ${cmd}`);
     this.server = spawn(cmd, ['serve', '--bind', '127.0.0.1:0', '--data-dir', path.join(this.tmp, 'data')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
