@@ -4,7 +4,6 @@
 import { h, append, clear, trustedHtml, formatTime, fullTime, toast, confirmDialog, debounce } from './dom.js';
 import { t, getLang } from './i18n.js';
 import { get, post, patch, del } from './api.js';
-export { editingLine } from './collabbar.js';
 import { reportError, enc } from './ui.js';
 
 /**

@@ -15,9 +15,10 @@ use crate::{
     AppState,
     error::{Code, Error, Result},
     http::auth::CurrentUser,
-    http::extract::{ApiJson, ApiPath, ApiQuery},
+    http::extract::{ApiJson, ApiPath, ApiQuery, check_id},
     model::Comment,
     service::collab::{self, CommentChange, NewComment, Rights},
+    service::documents::user_names,
 };
 
 /// The operations of this module, for the API description.
@@ -55,14 +56,6 @@ pub fn router() -> Router<AppState> {
             post(editing).delete(stop_editing),
         )
         .route("/documents/{id}/mentionable", get(mentionable))
-}
-
-fn check_id(id: &str, what: &'static str) -> Result<()> {
-    if crate::model::valid_id(id) {
-        Ok(())
-    } else {
-        Err(Error::NotFound(what))
-    }
 }
 
 // ---- comments ---------------------------------------------------------------------------------
@@ -113,15 +106,8 @@ pub struct CommentsView {
     can_comment: bool,
 }
 
-fn names(state: &AppState, id: &str) -> (String, String) {
-    match state.store.users.get(id) {
-        Ok(Some(u)) => (u.username, u.display_name),
-        _ => (id.to_owned(), id.to_owned()),
-    }
-}
-
 fn comment_view(state: &AppState, who: &CurrentUser, c: Comment, rights: Rights) -> CommentView {
-    let (author, author_name) = names(state, &c.author);
+    let (author, author_name) = user_names(&state.store, &c.author);
     let mine = c.author == who.id();
     let html = if c.deleted.is_some() {
         String::new()
@@ -137,7 +123,7 @@ fn comment_view(state: &AppState, who: &CurrentUser, c: Comment, rights: Rights)
         created_at: c.created_at,
         edited_at: c.edited_at,
         resolved: c.resolved.is_some(),
-        resolved_by: c.resolved.map(|s| names(state, &s.by).1),
+        resolved_by: c.resolved.map(|s| user_names(&state.store, &s.by).1),
         deleted: c.deleted.is_some(),
         can_delete: c.deleted.is_none() && (mine || rights.delete),
         can_resolve: c.parent_id.is_none() && c.deleted.is_none() && (mine || rights.resolve),
@@ -217,25 +203,22 @@ async fn add_comment(
 ) -> Result<Json<CommentView>> {
     check_id(&id, "document")?;
     let (st, caller) = (state.clone(), who.clone());
-    let c = state
+    // Rendering the comment is CPU work: on the pool with the write.
+    let view = state
         .cpu
         .run(move || {
-            collab::add(
-                &st.store,
-                &caller,
-                &id,
-                NewComment {
-                    body: req.body,
-                    parent_id: req.parent_id,
-                    quote: req.quote,
-                },
-            )
+            let new = NewComment {
+                body: req.body,
+                parent_id: req.parent_id,
+                quote: req.quote,
+            };
+            let (c, rights) = collab::add(&st.store, &caller, &id, new)?;
+            Ok::<_, Error>(comment_view(&st, &caller, c, rights))
         })
         .await?;
     state.store.flush().await?;
     state.notify_indexer();
-    let rights = collab::rights_of(&state.store, &who, &c.doc_id)?;
-    Ok(Json(comment_view(&state, &who, c, rights)))
+    Ok(Json(view))
 }
 
 /// A change to a comment.
@@ -269,24 +252,20 @@ async fn change_comment(
 ) -> Result<Json<CommentView>> {
     check_id(&id, "comment")?;
     let (st, caller) = (state.clone(), who.clone());
-    let c = state
+    let view = state
         .cpu
         .run(move || {
-            collab::change(
-                &st.store,
-                &caller,
-                &id,
-                CommentChange {
-                    body: req.body,
-                    resolved: req.resolved,
-                },
-            )
+            let ch = CommentChange {
+                body: req.body,
+                resolved: req.resolved,
+            };
+            let (c, rights) = collab::change(&st.store, &caller, &id, ch)?;
+            Ok::<_, Error>(comment_view(&st, &caller, c, rights))
         })
         .await?;
     state.store.flush().await?;
     state.notify_indexer();
-    let rights = collab::rights_of(&state.store, &who, &c.doc_id)?;
-    Ok(Json(comment_view(&state, &who, c, rights)))
+    Ok(Json(view))
 }
 
 /// Delete a comment
@@ -438,7 +417,7 @@ pub fn editors(state: &AppState, doc_id: &str, me: &str) -> Vec<EditorView> {
         .editing(doc_id, me)
         .into_iter()
         .map(|e| EditorView {
-            user: names(state, &e.user).0,
+            user: user_names(&state.store, &e.user).0,
             display_name: e.display_name,
             since: e.since,
         })

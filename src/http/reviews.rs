@@ -790,7 +790,22 @@ async fn act(
     reconfirm: bool,
 ) -> Result<Json<ReviewDetail>> {
     let store = &state.store;
-    let decided = reviews::decide_with(store, who, &Actor::of(who), id, action, reconfirm)?;
+    // A decision that publishes rebuilds versions and tells watchers and robots: CPU work, so
+    // on the pool.
+    let (st, caller, id_owned) = (state.clone(), who.clone(), id.to_owned());
+    let decided = state
+        .cpu
+        .run(move || {
+            reviews::decide_with(
+                &st.store,
+                &caller,
+                &Actor::of(&caller),
+                &id_owned,
+                action,
+                reconfirm,
+            )
+        })
+        .await?;
     store.flush().await?;
     if decided.published {
         state.notify_indexer();

@@ -105,11 +105,6 @@ fn rights(store: &Store, who: &Caller, doc_id: &str) -> Result<(Doc, Rights)> {
     ))
 }
 
-/// What the caller may do with the comments of a document they may see (404 otherwise).
-pub fn rights_of(store: &Store, who: &Caller, doc_id: &str) -> Result<Rights> {
-    Ok(rights(store, who, doc_id)?.1)
-}
-
 fn load_comment(store: &Store, id: &str) -> Result<Comment> {
     if !crate::model::valid_id(id) {
         return Err(Error::NotFound("comment"));
@@ -211,7 +206,12 @@ pub struct NewComment {
 /// Comments on a document the caller may see and comment on. A reply joins the thread of the
 /// comment it answers. The author starts watching the document (unless they switched it off);
 /// mentioned readers and watchers are notified.
-pub fn add(store: &Store, who: &Caller, doc_id: &str, new: NewComment) -> Result<Comment> {
+pub fn add(
+    store: &Store,
+    who: &Caller,
+    doc_id: &str,
+    new: NewComment,
+) -> Result<(Comment, Rights)> {
     let (doc, rights) = rights(store, who, doc_id)?;
     if !rights.comment {
         return Err(Error::Forbidden(
@@ -329,7 +329,7 @@ pub fn add(store: &Store, who: &Caller, doc_id: &str, new: NewComment) -> Result
         Ok(())
     })?;
     comment.notified = mentioned;
-    Ok(comment)
+    Ok((comment, rights))
 }
 
 /// A change to a comment.
@@ -341,8 +341,14 @@ pub struct CommentChange {
     pub resolved: Option<bool>,
 }
 
-/// Edits a comment (its author; new mentions are notified) or resolves its thread.
-pub fn change(store: &Store, who: &Caller, id: &str, ch: CommentChange) -> Result<Comment> {
+/// Edits a comment (its author; new mentions are notified) or resolves its thread. Answers it
+/// with what the caller may do with it.
+pub fn change(
+    store: &Store,
+    who: &Caller,
+    id: &str,
+    ch: CommentChange,
+) -> Result<(Comment, Rights)> {
     let c = load_comment(store, id)?;
     let (doc, rights) = rights(store, who, &c.doc_id).map_err(|_| Error::NotFound("comment"))?;
     if c.deleted.is_some() {
@@ -411,34 +417,36 @@ pub fn change(store: &Store, who: &Caller, id: &str, ch: CommentChange) -> Resul
     );
     let by = who.id().to_owned();
     let outbox_seq = store.next_seq()?;
-    store.transact(|tx| {
-        let Some(mut cur) = tx.comments.get(id)? else {
-            return abort(Error::NotFound("comment"));
-        };
-        if cur.deleted.is_some() {
-            return abort(Error::NotFound("comment"));
-        }
-        if let Some(b) = &body {
-            cur.body = b.clone();
-            cur.edited_at = Some(now);
-            cur.notified = notified.clone();
-        }
-        match ch.resolved {
-            Some(true) if cur.resolved.is_none() => {
-                cur.resolved = Some(Stamp {
-                    by: by.clone(),
-                    at: now,
-                });
+    store
+        .transact(|tx| {
+            let Some(mut cur) = tx.comments.get(id)? else {
+                return abort(Error::NotFound("comment"));
+            };
+            if cur.deleted.is_some() {
+                return abort(Error::NotFound("comment"));
             }
-            Some(false) => cur.resolved = None,
-            _ => {}
-        }
-        tx.comments.put(&cur)?;
-        tx_deliver(tx, &notes)?;
-        tx_audit(tx, &ev)?;
-        tx_outbox(tx, outbox_seq, &cur.doc_id)?;
-        Ok(cur)
-    })
+            if let Some(b) = &body {
+                cur.body = b.clone();
+                cur.edited_at = Some(now);
+                cur.notified = notified.clone();
+            }
+            match ch.resolved {
+                Some(true) if cur.resolved.is_none() => {
+                    cur.resolved = Some(Stamp {
+                        by: by.clone(),
+                        at: now,
+                    });
+                }
+                Some(false) => cur.resolved = None,
+                _ => {}
+            }
+            tx.comments.put(&cur)?;
+            tx_deliver(tx, &notes)?;
+            tx_audit(tx, &ev)?;
+            tx_outbox(tx, outbox_seq, &cur.doc_id)?;
+            Ok(cur)
+        })
+        .map(|c| (c, rights))
 }
 
 /// Deletes a comment (its author, or a moderator). Replies stay; a deleted comment with replies
@@ -611,6 +619,18 @@ pub fn watch_as_author(store: &Store, user: &str, doc_id: &str) -> Result<()> {
 /// Active accounts watching the document (directly, or through its space without having switched
 /// the document off) who may see its current visible version, except `exclude`.
 fn watchers(store: &Store, dir: &Directory, doc: &Doc, exclude: &[&str]) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for user in watching_ids(store, doc, exclude)? {
+        if sees(store, dir, &user, doc)?.is_some() {
+            out.push(user);
+        }
+    }
+    Ok(out)
+}
+
+/// Who watches the document (directly, or through its space without having switched the
+/// document off), except `exclude`: user ids, before any check of who may see it.
+fn watching_ids(store: &Store, doc: &Doc, exclude: &[&str]) -> Result<BTreeSet<String>> {
     let mut on = BTreeSet::new();
     let mut off = BTreeSet::new();
     for (user, w) in store.watches.of_target(&doc_target(&doc.id))? {
@@ -625,16 +645,8 @@ fn watchers(store: &Store, dir: &Directory, doc: &Doc, exclude: &[&str]) -> Resu
             on.insert(user);
         }
     }
-    let mut out = Vec::new();
-    for user in on {
-        if exclude.contains(&user.as_str()) {
-            continue;
-        }
-        if sees(store, dir, &user, doc)?.is_some() {
-            out.push(user);
-        }
-    }
-    Ok(out)
+    on.retain(|u| !exclude.contains(&u.as_str()));
+    Ok(on)
 }
 
 /// The version of `doc` an active account sees, if any.
@@ -665,13 +677,33 @@ fn mentioned_readers(
     doc: &Doc,
     author: &str,
 ) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    for login in mentions(text).into_iter().take(MAX_MENTIONS) {
+    Ok(
+        mentioned_with_versions(store, dir, mentions(text), doc, author)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    )
+}
+
+/// The accounts of `logins` who may see the document, except `author`, with the version each
+/// sees.
+fn mentioned_with_versions(
+    store: &Store,
+    dir: &Directory,
+    logins: Vec<String>,
+    doc: &Doc,
+    author: &str,
+) -> Result<Vec<(String, u64)>> {
+    let mut out: Vec<(String, u64)> = Vec::new();
+    for login in logins.into_iter().take(MAX_MENTIONS) {
         let Some(id) = store.usernames.get(&login)? else {
             continue;
         };
-        if id != author && !out.contains(&id) && sees(store, dir, &id, doc)?.is_some() {
-            out.push(id);
+        if id == author || out.iter().any(|(x, _)| *x == id) {
+            continue;
+        }
+        if let Some(v) = sees(store, dir, &id, doc)? {
+            out.push((id, v));
         }
     }
     Ok(out)
@@ -702,6 +734,17 @@ fn try_published(
     } else {
         docs::published_view(store, doc.clone(), version)?
     };
+    // Who might hear of it, before anything costlier: most saves have no watcher and mention
+    // nobody new, and then nothing more is read.
+    let before: BTreeSet<String> = mentions(previous_body).into_iter().collect();
+    let new_mentions: Vec<String> = mentions(&shown.body)
+        .into_iter()
+        .filter(|l| !before.contains(l))
+        .collect();
+    let watching = watching_ids(store, doc, &[actor])?;
+    if new_mentions.is_empty() && watching.is_empty() {
+        return Ok(());
+    }
     let dir = Directory::load(store)?;
     let now = Utc::now();
     let who = dir
@@ -709,15 +752,10 @@ fn try_published(
         .map_or_else(|| actor.to_owned(), |u| u.display_name.clone());
     let title = shown.title.clone();
     let mut notes = Vec::new();
-    let before: BTreeSet<String> = mentions(previous_body).into_iter().collect();
     let mut mentioned = Vec::new();
-    for user in mentioned_readers(store, &dir, &shown.body, doc, actor)? {
-        let login = dir.user(&user).map(|u| u.username.to_ascii_lowercase());
-        if login.is_some_and(|l| before.contains(&l)) {
-            continue;
-        }
-        if sees(store, &dir, &user, doc)?.is_none_or(|v| v < version) {
-            continue;
+    for (user, seen) in mentioned_with_versions(store, &dir, new_mentions, doc, actor)? {
+        if seen < version {
+            continue; // they see an older version, which does not mention them
         }
         notes.push(Outgoing::new(
             store,
@@ -737,28 +775,27 @@ fn try_published(
     } else {
         format!("#/doc/{}", doc.id)
     };
-    for user in watchers(store, &dir, doc, &[actor])? {
-        if mentioned.contains(&user) {
+    let summary = store
+        .versions
+        .newest_first(&doc.id)
+        .find_map(|r| r.ok().filter(|r| r.version <= version))
+        .filter(|r| r.version == version)
+        .map(|r| r.message)
+        .filter(|m| !m.is_empty());
+    let text = match &summary {
+        Some(m) => format!("{who} 发布了《{title}》的版本 {version}：{m}"),
+        None => format!("{who} 发布了《{title}》的版本 {version}"),
+    };
+    for user in watching {
+        if mentioned.contains(&user) || sees(store, &dir, &user, doc)?.is_none() {
             continue;
         }
-        let summary = store
-            .versions
-            .newest_first(&doc.id)
-            .next()
-            .transpose()?
-            .filter(|r| r.version == version)
-            .map(|r| r.message)
-            .filter(|m| !m.is_empty());
-        let text = match &summary {
-            Some(m) => format!("{who} 发布了《{title}》的版本 {version}：{m}"),
-            None => format!("{who} 发布了《{title}》的版本 {version}"),
-        };
         notes.push(grouped(
             store,
             &user,
             note(
                 NotificationKind::Published,
-                text,
+                text.clone(),
                 link.clone(),
                 &doc.id,
                 now,

@@ -40,16 +40,6 @@ impl Comments {
         }
         Ok(out)
     }
-
-    /// How many comments there are (deleted ones included).
-    pub fn len(&self) -> usize {
-        self.by_id.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.by_id.is_empty()
-    }
 }
 
 /// [`Comments`] inside a transaction.

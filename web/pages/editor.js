@@ -1,7 +1,8 @@
 import { h, append, clear, toast, debounce, parseTags, formatTime, trustedHtml } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, put, del, ApiError } from '../api.js';
-import { mentionPicker, editingLine } from '../collab.js';
+import { mentionPicker } from '../collab.js';
+import { editingLine } from '../collabbar.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
 import { markdownToolbar } from '../mdtoolbar.js';

@@ -237,7 +237,13 @@ pub fn save(store: &Store, who: &Caller, id: &str, input: SaveInput) -> Result<S
         )?;
     }
     let needs_review = needs_review(store, &doc.space_id, target_category.as_deref())?;
-    let previous_body = store.bodies.get(id)?.unwrap_or_default();
+    // Mentions new since the version before are told on publish: that text is only needed when
+    // the new one mentions anyone.
+    let previous_body = if input.content.body.contains('@') {
+        store.bodies.get(id)?.unwrap_or_default()
+    } else {
+        String::new()
+    };
     let update = |input: SaveInput| {
         let saved = super::update(
             store,
@@ -353,14 +359,11 @@ fn merged_onto(store: &Store, who: &Subject, head: &Doc, input: &SaveInput) -> R
     let body = match (&merged, fields.is_empty()) {
         (Merged::Clean(body), true) => body.clone(),
         _ => {
+            let conflicts = merged.conflicts();
             let parts = match merged {
                 Merged::Clean(text) => vec![merge::Part::Clean { text }],
                 Merged::Conflicts(parts) => parts,
             };
-            let conflicts = parts
-                .iter()
-                .filter(|p| matches!(p, merge::Part::Conflict { .. }))
-                .count();
             let author_name = store
                 .users
                 .get(&head.updated_by)?
