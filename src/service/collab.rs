@@ -551,7 +551,7 @@ pub fn watching(store: &Store, who: &Caller, doc: &Doc) -> Result<bool> {
         |t: &str| -> Result<Option<bool>> { Ok(store.watches.get(t, who.id())?.map(|w| w.on)) };
     Ok(match on(&doc_target(&doc.id))? {
         Some(v) => v,
-        None => on(&space_target(&doc.space_id))?.unwrap_or(false),
+        None => doc.created_by == who.id() || on(&space_target(&doc.space_id))?.unwrap_or(false),
     })
 }
 
@@ -596,26 +596,6 @@ fn set_watch(store: &Store, who: &Caller, target: &str, on: bool) -> Result<()> 
     Ok(())
 }
 
-/// The author of a new document watches it (automatic; switched off with the watch button).
-pub fn watch_as_author(store: &Store, user: &str, doc_id: &str) -> Result<()> {
-    let target = doc_target(doc_id);
-    if store.watches.get(&target, user)?.is_some() {
-        return Ok(());
-    }
-    let w = Watch {
-        on: true,
-        auto: true,
-        at: Utc::now(),
-    };
-    store.transact(|tx| {
-        if tx.watches.get(&target, user)?.is_none() {
-            tx.watches.put(&target, user, &w)?;
-        }
-        Ok(())
-    })?;
-    Ok(())
-}
-
 /// Active accounts watching the document (directly, or through its space without having switched
 /// the document off) who may see its current visible version, except `exclude`.
 fn watchers(store: &Store, dir: &Directory, doc: &Doc, exclude: &[&str]) -> Result<Vec<String>> {
@@ -639,6 +619,11 @@ fn watching_ids(store: &Store, doc: &Doc, exclude: &[&str]) -> Result<BTreeSet<S
         } else {
             off.insert(user);
         }
+    }
+    // The author watches without a record (no write when a document is created), until they
+    // switch it off.
+    if !off.contains(&doc.created_by) {
+        on.insert(doc.created_by.clone());
     }
     for (user, w) in store.watches.of_target(&space_target(&doc.space_id))? {
         if w.on && !off.contains(&user) {

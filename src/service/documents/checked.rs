@@ -134,9 +134,6 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
         },
     )?;
     after_publish(store, who, &doc, "");
-    if let Err(e) = collab::watch_as_author(store, who.id(), &doc.id) {
-        tracing::warn!(doc = %doc.id, error = %e, "author's watch not recorded");
-    }
     Ok(doc)
 }
 
