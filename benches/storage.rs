@@ -57,6 +57,7 @@ fn versions_bench() {
             category_id: None,
             content,
             kind: DocKind::Doc,
+            record_type: None,
             needs_review: false,
             message: String::new(),
             import_key: None,

@@ -91,6 +91,7 @@ fn saves(layout: Layout, text: &str) {
             category_id: None,
             content,
             kind: DocKind::Doc,
+            record_type: None,
             needs_review: false,
             message: String::new(),
             import_key: None,

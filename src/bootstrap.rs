@@ -56,6 +56,7 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
         grants: vec![Grant {
             principal: Principal::Everyone,
             role: Role::Reader,
+            record_types: Vec::new(),
         }],
         review_policy: None,
         created_at: now,
@@ -88,6 +89,7 @@ pub fn first_start(store: &Store, admin_password: Option<&str>) -> Result<()> {
             category_id: None,
             content,
             kind: DocKind::Doc,
+            record_type: None,
             needs_review: false,
             message: "初始化".into(),
             import_key: None,

@@ -200,6 +200,9 @@ codes! {
         /// Parameters: `index` (0-based), `doc_id`, `title`, `names` (up to ten people,
         /// "姓名（登录名）"), `count` (how many cannot read it).
         ItemNotReadable = "item_not_readable" => UNPROCESSABLE_ENTITY;
+        /// A record's fields do not follow its type's schema. Parameter: `errors`
+        /// (`[{path, message}]`: a JSON Pointer into the fields and a Chinese message each).
+        InvalidRecord = "invalid_record" => UNPROCESSABLE_ENTITY;
         /// The body is over a limit. Parameter: `limit` (bytes) when known.
         PayloadTooLarge = "payload_too_large" => PAYLOAD_TOO_LARGE;
         /// The request target is too long. Parameter: `limit` (bytes).
@@ -718,6 +721,7 @@ mod tests {
             ("invalid_policy", 422),
             ("no_eligible_reviewer", 422),
             ("item_not_readable", 422),
+            ("invalid_record", 422),
             ("payload_too_large", 413),
             ("uri_too_long", 414),
             ("headers_too_large", 431),

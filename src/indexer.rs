@@ -56,8 +56,10 @@ pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
     let space: Option<Space> = store.spaces.get(&doc.space_id)?;
     let chain = access::chain(store, doc.category_id.as_deref()).unwrap_or_default();
     let (author, _) = user_names(store, &doc.updated_by);
-    let mut body = plain_text(&doc.body);
-    let mut sections = sections(&doc.body, &body);
+    // A record is searched as the Markdown rendered from its fields (its type's name first).
+    let shown = crate::service::records::shown_body(doc);
+    let mut body = plain_text(shown);
+    let mut sections = sections(shown, &body);
     // Comments are searched with the document, under its permissions, after its text (so the
     // sections, which point into the body, stay where they are).
     let comments = crate::service::collab::searchable_text(store, &doc.id)?;
@@ -150,6 +152,11 @@ pub fn drain(store: &Store, index: &SearchIndex) -> Result<usize> {
         }
         let mut upserts = Vec::new();
         for id in &ids {
+            // 我的待办 follows the same changes (a save refreshed it already; this catches
+            // approvals, trash, imports, and whatever a crash interrupted).
+            if let Err(e) = crate::service::actions::refresh(store, id) {
+                tracing::warn!(doc = %id, error = %e, "could not refresh action items");
+            }
             match index_doc(store, id)? {
                 Some(d) => upserts.push(d),
                 None => index.delete(id)?,

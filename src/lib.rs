@@ -54,8 +54,6 @@ pub struct Inner {
     pub indexer_wake: Notify,
     /// Rendered HTML of document versions.
     pub renders: markdown::RenderCache,
-    /// Record types from `schemas/`, compiled.
-    pub records: records::RecordSchemas,
     /// Where CPU-heavy request work runs (never on an async worker).
     pub cpu: cpu::CpuPool,
     /// The time onboarding deadlines and reminders follow (tests move it).
@@ -108,7 +106,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         }
     }
     text::warm_up();
-    let records = records::RecordSchemas::load()?;
+    records::init()?;
     Ok(AppState(Arc::new(Inner {
         store,
         config,
@@ -117,7 +115,6 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         index: Arc::new(index),
         indexer_wake: Notify::new(),
         renders: markdown::RenderCache::default(),
-        records,
         cpu: cpu::CpuPool::default(),
         clock: clock::Clock::default(),
         presence: service::presence::Presence::default(),
@@ -159,6 +156,7 @@ pub async fn serve(
     let backups = tokio::spawn(service::backups::daily(state.clone()));
     let stats = tokio::spawn(service::stats::run(state.clone()));
     let reminders = tokio::spawn(service::onboarding::reminders(state.clone()));
+    let action_reminders = tokio::spawn(service::actions::reminders(state.clone()));
     let robots = tokio::spawn(service::webhooks::run(state.clone()));
     let metrics = match state.config.metrics_bind {
         Some(addr) => {
@@ -187,6 +185,7 @@ pub async fn serve(
     let today = chrono::Utc::now().date_naive();
     let _ = tokio::task::spawn_blocking(move || service::stats::write(&st, today)).await;
     reminders.abort();
+    action_reminders.abort();
     robots.abort();
     if let Some(m) = metrics {
         m.abort();

@@ -179,6 +179,10 @@ pub struct Doc {
     /// Document or record.
     #[serde(default)]
     pub kind: DocKind,
+    /// A record's type (`meeting-minutes`…; the fields travel in each version's body, see
+    /// [`crate::records::split`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_type: Option<String>,
     /// The space.
     pub space_id: String,
     /// The category, or none at the space root.
@@ -332,6 +336,12 @@ pub enum NotificationKind {
     Commented,
     /// A document you watch has a newly published version.
     Published,
+    /// An action item was assigned to you.
+    ActionAssigned,
+    /// An action item of yours is due in three days.
+    ActionDueSoon,
+    /// An action item of yours is overdue.
+    ActionOverdue,
 }
 
 /// One in-app notification. key = user id ‖ 0x00 ‖ seq (u64 big-endian).
@@ -585,6 +595,8 @@ pub enum RobotEvent {
     Published,
     /// A version published by the final approval of its review.
     Approved,
+    /// An action item in the document is overdue.
+    Overdue,
 }
 
 /// A message waiting to be delivered to one robot, in the webhook queue. key = sequence (u64 BE).
@@ -606,10 +618,89 @@ pub struct QueuedDelivery {
     pub author: String,
     /// Who gave the final approval (display name), for [`RobotEvent::Approved`].
     pub approver: Option<String>,
+    /// The overdue action item (`事项（负责人，截止日期）`), for [`RobotEvent::Overdue`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
     /// Attempts made so far.
     pub attempts: u32,
     /// Not before this time.
     pub next_at: DateTime<Utc>,
     /// When it was queued.
     pub queued_at: DateTime<Utc>,
+}
+
+/// A template a new document or record starts from. Built-in ones are in code
+/// (`service::templates`); these are the ones space managers and administrators add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    /// Opaque id.
+    pub id: String,
+    /// Its name in the "New" menu.
+    pub name: String,
+    /// The space it belongs to; None: global (administrators).
+    pub space_id: Option<String>,
+    /// For a record template: the record type.
+    pub record_type: Option<String>,
+    /// The title a new document gets (document templates; variables allowed).
+    #[serde(default)]
+    pub title: String,
+    /// Markdown body (document templates), with `{date}`-style variables.
+    #[serde(default)]
+    pub body: String,
+    /// Record fields (record templates), variables in string values.
+    #[serde(default)]
+    pub fields: Option<serde_json::Value>,
+    /// Who added it (user id).
+    pub created_by: String,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// Where an action item comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemSource {
+    /// A row of a record (minutes' action items, tracker tasks).
+    Record,
+    /// A Markdown task line.
+    Task,
+}
+
+/// One action item of a document's published version, as stored for 我的待办 and reminders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredItem {
+    /// `doc id-16 hex` (see `domain::actions::item_id`).
+    pub id: String,
+    /// Record row or task line.
+    pub source: ItemSource,
+    /// Where in the source: a JSON Pointer (`/action_items/1`) or the line number.
+    pub at: String,
+    /// The task.
+    pub text: String,
+    /// The owner's account (user id), when the owner names one.
+    pub assignee: Option<String>,
+    /// The owner as written.
+    pub owner: String,
+    /// Due date.
+    pub due: Option<NaiveDate>,
+    /// Done.
+    pub done: bool,
+    /// Reminders sent (`soon`, `overdue`).
+    #[serde(default)]
+    pub reminded: Vec<String>,
+}
+
+/// The action items of one document's published version. key = doc id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocActions {
+    /// The document.
+    pub doc_id: String,
+    /// Its space.
+    pub space_id: String,
+    /// The version they were read from.
+    pub version: u64,
+    /// That version's title.
+    pub title: String,
+    /// The items.
+    pub items: Vec<StoredItem>,
 }

@@ -1,6 +1,7 @@
 //! Pure rules, no I/O: versions and their storage, diffs, three-way merges, permission decisions, the review state
 //! machine.
 
+pub mod actions;
 pub mod diff;
 pub mod merge;
 pub mod permission;

@@ -215,6 +215,10 @@ pub struct Grant {
     pub principal: Principal,
     /// What they may do there.
     pub role: Role,
+    /// Record types (`requirement`…) they may also create here whatever their role: how an
+    /// external guest files a 外部需求登记表 in a project space and does nothing more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub record_types: Vec<String>,
 }
 
 /// The account a decision is about, as loaded by the server for the request.
@@ -410,6 +414,37 @@ fn role_down_chain(subject: &Subject, space: &SpaceAcl, chain: &[CategoryAcl]) -
                 subject.role_in(&category.grants),
             )
         })
+}
+
+/// The record types `subject` may create at the end of `chain` through the `record_types` of
+/// grants that apply to it there (inherited down the chain like roles: `inherit: false` drops
+/// the ones above), external guests included. Empty for an inactive account.
+pub fn record_types_granted(
+    subject: &Subject,
+    space: &SpaceAcl,
+    chain: &[CategoryAcl],
+    now: DateTime<Utc>,
+) -> Vec<String> {
+    if !subject.is_active(now) {
+        return Vec::new();
+    }
+    let named = |grants: &[Grant]| -> Vec<String> {
+        grants
+            .iter()
+            .filter(|g| subject.is_named_by(&g.principal))
+            .flat_map(|g| g.record_types.iter().cloned())
+            .collect()
+    };
+    let mut types = named(&space.grants);
+    for c in chain {
+        if !c.inherit {
+            types.clear();
+        }
+        types.extend(named(&c.grants));
+    }
+    types.sort();
+    types.dedup();
+    types
 }
 
 /// The subject's role at the end of `chain` (the space root when `chain` is empty), from grants
@@ -712,7 +747,11 @@ mod tests {
     }
 
     fn g(principal: Principal, role: Role) -> Grant {
-        Grant { principal, role }
+        Grant {
+            principal,
+            role,
+            record_types: Vec::new(),
+        }
     }
 
     fn subject(id: &str, kind: AccountKind, groups: &[&str]) -> Subject {
@@ -1385,7 +1424,11 @@ mod tests {
             prop_oneof![
                 2 => Just(vec![]),
                 1 => prop::collection::vec(
-                    (principal(), role()).prop_map(|(principal, role)| Grant { principal, role }),
+                    (principal(), role()).prop_map(|(principal, role)| Grant {
+                        principal,
+                        role,
+                        record_types: Vec::new(),
+                    }),
                     1..3,
                 ),
             ]

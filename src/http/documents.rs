@@ -19,10 +19,14 @@ use crate::{
     http::openapi::INVALID_INPUT_422,
     markdown::{Rendered, TocEntry},
     model::{Doc, DocKind, DocStatus},
-    service::documents::{
-        self as docs,
-        checked::{self, CreateInput, ListFilter, SaveInput},
-        user_names,
+    service::{
+        actions,
+        documents::{
+            self as docs,
+            checked::{self, CreateInput, ListFilter, SaveInput},
+            user_names,
+        },
+        records, templates,
     },
     store::Store,
 };
@@ -75,6 +79,9 @@ pub struct DocSummary {
     id: String,
     /// Document or record.
     kind: DocKind,
+    /// A record's type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_type: Option<String>,
     /// Title.
     title: String,
     /// Tags.
@@ -126,9 +133,19 @@ pub struct DocView {
     id: String,
     /// Document or record.
     kind: DocKind,
+    /// A record's type (`meeting-minutes`…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_type: Option<String>,
+    /// A record type's Chinese name (会议纪要…).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_name: Option<String>,
+    /// A record's fields at this version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    fields: Option<serde_json::Value>,
     /// Title.
     title: String,
-    /// Body (Markdown).
+    /// Body (Markdown; a record's is rendered from its fields).
     body: String,
     /// Tags.
     tags: Vec<String>,
@@ -195,6 +212,7 @@ fn summary(store: &Store, doc: &Doc) -> DocSummary {
     DocSummary {
         id: doc.id.clone(),
         kind: doc.kind,
+        record_type: doc.record_type.clone(),
         title: doc.title.clone(),
         tags: doc.tags.clone(),
         space_id: doc.space_id.clone(),
@@ -219,8 +237,9 @@ struct CreateRequest {
     /// The category, or none at the space root.
     #[serde(default)]
     category_id: Option<String>,
-    /// Title.
-    title: String,
+    /// Title (a record's defaults to its title, item or project field).
+    #[serde(default)]
+    title: Option<String>,
     /// Body (Markdown).
     #[serde(default)]
     body: String,
@@ -230,6 +249,17 @@ struct CreateRequest {
     /// Save message of version 1.
     #[serde(default)]
     message: Option<String>,
+    /// Makes a record of this type (`GET /record-types`), its body rendered from `fields`.
+    #[serde(default)]
+    record_type: Option<String>,
+    /// A record's fields (422 `invalid_record` with `errors` when they do not follow the type).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    fields: Option<serde_json::Value>,
+    /// Start from this template (`GET /templates`): its variables resolved; `fields` given too
+    /// replace the template's top-level fields, a `title` its title.
+    #[serde(default)]
+    template_id: Option<String>,
 }
 
 /// Create a document (version 1)
@@ -240,7 +270,7 @@ struct CreateRequest {
     operation_id = "create_document",
     request_body = CreateRequest,
     responses((status = 200, description = "The document (without `html` and `toc`)", body = DocView)),
-    extensions(("x-error-codes" = json!([Code::NotFound, Code::Forbidden, INVALID_INPUT_422, Code::ServerBusy]))),
+    extensions(("x-error-codes" = json!([Code::NotFound, Code::Forbidden, INVALID_INPUT_422, Code::InvalidRecord, Code::ServerBusy]))),
 )]
 async fn create(
     State(state): State<AppState>,
@@ -249,22 +279,67 @@ async fn create(
 ) -> Result<Json<DocView>> {
     // Validation parses the body and a save encodes it: CPU work, off the async workers.
     let (st, caller) = (state.clone(), who.clone());
+    let now = state.clock.now();
     let doc = state
         .cpu
         .run(move || {
-            let content =
-                docs::validate(&req.title, &req.body, &req.tags, st.config.max_body_bytes)?;
+            let max = st.config.max_body_bytes;
+            let store = &st.store;
+            let mut req = req;
+            if let Some(t) = req.template_id.take() {
+                let t = templates::resolved(store, &caller, &t, Some(&req.space_id), now)?;
+                if req.title.as_deref().is_none_or(|s| s.trim().is_empty()) && !t.title.is_empty() {
+                    req.title = Some(t.title.clone());
+                }
+                match (t.record_type, t.fields) {
+                    (Some(kind), Some(mut fields)) => {
+                        if let (Some(serde_json::Value::Object(mine)), Some(base)) =
+                            (req.fields.take(), fields.as_object_mut())
+                        {
+                            base.extend(mine);
+                        }
+                        req.record_type = Some(kind);
+                        req.fields = Some(fields);
+                    }
+                    _ if req.body.is_empty() => req.body = t.body,
+                    _ => {}
+                }
+            }
+            let content = match (&req.record_type, &req.fields) {
+                (Some(kind), Some(fields)) => {
+                    records::content(store, kind, fields, req.title.as_deref(), &req.tags, max)?
+                }
+                (Some(_), None) => {
+                    return Err(Error::invalid("fields", "a record needs its fields")
+                        .because(Reason::Required)
+                        .unprocessable());
+                }
+                (None, Some(_)) => {
+                    return Err(Error::invalid("record_type", "fields need a record type")
+                        .because(Reason::Required)
+                        .unprocessable());
+                }
+                (None, None) => docs::validate(
+                    req.title.as_deref().unwrap_or(""),
+                    &req.body,
+                    &req.tags,
+                    max,
+                )?,
+            };
             let message = docs::validate_message(req.message.as_deref())?;
-            checked::create(
-                &st.store,
+            let doc = checked::create(
+                store,
                 &caller,
                 CreateInput {
                     space_id: req.space_id,
                     category_id: req.category_id,
                     content,
                     message,
+                    record_type: req.record_type,
                 },
-            )
+            )?;
+            actions::refresh(store, &doc.id)?;
+            Ok(doc)
         })
         .await?;
     state.store.flush().await?;
@@ -305,11 +380,21 @@ fn view(
             name: c.name,
         })
         .collect();
+    let fields = records::fields_of(&doc).map(|(_, f)| f);
+    let body = records::shown_body(&doc).to_owned();
+    let record_name = doc
+        .record_type
+        .as_deref()
+        .and_then(|t| crate::records::schemas().get(t).ok())
+        .map(|t| t.title.clone());
     Ok(DocView {
         id: doc.id,
         kind: doc.kind,
+        record_type: doc.record_type,
+        record_name,
+        fields,
         title: doc.title,
-        body: doc.body,
+        body,
         tags: doc.tags,
         space_id: doc.space_id,
         category_id: doc.category_id,
@@ -350,7 +435,9 @@ async fn rendered_view(state: &AppState, who: &CurrentUser, id: &str) -> Result<
         .cpu
         .run(move || {
             let (doc, may_edit) = r.into_view(&st.store)?;
-            let html = st.renders.get(&doc.id, doc.version, &doc.body);
+            let html = st
+                .renders
+                .get(&doc.id, doc.version, records::shown_body(&doc));
             view(&st, &caller, doc, may_edit, Some(&html))
         })
         .await
@@ -382,10 +469,16 @@ async fn read(
 #[serde(deny_unknown_fields)]
 #[schema(as = SaveDocument)]
 struct SaveRequest {
-    /// Title.
-    title: String,
-    /// Body (Markdown).
-    body: String,
+    /// Title (required for documents; a record's defaults to one taken from its fields).
+    #[serde(default)]
+    title: Option<String>,
+    /// Body (Markdown; documents only).
+    #[serde(default)]
+    body: Option<String>,
+    /// A record's fields (records only, instead of `body`).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    fields: Option<serde_json::Value>,
     /// Tags.
     #[serde(default)]
     tags: Vec<String>,
@@ -417,7 +510,7 @@ struct SaveRequest {
     params(("id" = String, Path, description = "Document id")),
     request_body = SaveRequest,
     responses((status = 200, description = "The document (without `html` and `toc`)", body = DocView)),
-    extensions(("x-error-codes" = json!([Code::Forbidden, Code::EditConflict, INVALID_INPUT_422, Code::ServerBusy]))),
+    extensions(("x-error-codes" = json!([Code::Forbidden, Code::EditConflict, INVALID_INPUT_422, Code::InvalidRecord, Code::ServerBusy]))),
 )]
 async fn save(
     State(state): State<AppState>,
@@ -430,10 +523,38 @@ async fn save(
     let saved = state
         .cpu
         .run(move || {
-            let content =
-                docs::validate(&req.title, &req.body, &req.tags, st.config.max_body_bytes)?;
+            let max = st.config.max_body_bytes;
+            let (content, record) = match req.fields {
+                // A record's content is built from its fields once the caller may edit it.
+                Some(fields) => {
+                    if req.body.is_some() {
+                        return Err(Error::invalid("body", "a record is saved with its fields")
+                            .because(Reason::BadValue)
+                            .unprocessable());
+                    }
+                    let tags = docs::validate_fields("-", "", &req.tags, max)?.tags;
+                    (
+                        docs::DocContent {
+                            title: req.title.clone().unwrap_or_default(),
+                            body: String::new(),
+                            tags,
+                        },
+                        Some(checked::RecordInput {
+                            fields,
+                            title_given: req.title.as_deref().is_some_and(|t| !t.trim().is_empty()),
+                        }),
+                    )
+                }
+                None => {
+                    let body = req.body.ok_or_else(|| {
+                        Error::invalid("body", "the body is missing").because(Reason::Required)
+                    })?;
+                    let title = req.title.unwrap_or_default();
+                    (docs::validate(&title, &body, &req.tags, max)?, None)
+                }
+            };
             let message = docs::validate_message(req.message.as_deref())?;
-            checked::save(
+            let saved = checked::save(
                 &st.store,
                 &caller,
                 &id,
@@ -444,9 +565,14 @@ async fn save(
                     message,
                     reconfirm: req.reconfirm,
                     merge: req.merge,
-                    max_body_bytes: st.config.max_body_bytes,
+                    max_body_bytes: max,
+                    record,
                 },
-            )
+            )?;
+            if saved.changed {
+                actions::refresh(&st.store, &id)?;
+            }
+            Ok(saved)
         })
         .await?;
     if saved.changed {
@@ -683,6 +809,10 @@ pub struct VersionDiff {
     /// The body changes.
     #[serde(flatten)]
     changes: TextChanges,
+    /// A record's changed fields, in form order (the body changes are those of the Markdown
+    /// rendered from them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    field_changes: Vec<crate::records::FieldChange>,
 }
 
 impl From<docs::VersionDiff> for VersionDiff {
@@ -703,6 +833,7 @@ impl From<docs::VersionDiff> for VersionDiff {
             tags_added,
             tags_removed,
             changes,
+            field_changes: Vec::new(),
         }
     }
 }
@@ -736,12 +867,29 @@ async fn diff(
     let d = state
         .cpu
         .run(move || {
-            let a = docs::version(&st.store, &head, from)?;
-            let b = docs::version(&st.store, &head, to)?;
-            Ok(docs::diff_versions(&a, &b, &crate::text::words))
+            let mut a = docs::version(&st.store, &head, from)?;
+            let mut b = docs::version(&st.store, &head, to)?;
+            if head.kind != DocKind::Record {
+                return Ok(docs::diff_versions(&a, &b, &crate::text::words).into());
+            }
+            // A record: the rendered Markdown line by line, and its fields one by one.
+            let (ta, fa) = crate::records::split(&a.body);
+            let (tb, fb) = crate::records::split(&b.body);
+            let field_changes =
+                match (fa, fb, head.record_type.as_deref()) {
+                    (Some((_, x)), Some((_, y)), Some(t)) => crate::records::schemas()
+                        .get(t)?
+                        .changes(&x, &y, &records::names(&st.store)),
+                    _ => Vec::new(),
+                };
+            (a.body, b.body) = (ta.to_owned(), tb.to_owned());
+            Ok(VersionDiff {
+                field_changes,
+                ..docs::diff_versions(&a, &b, &crate::text::words).into()
+            })
         })
         .await?;
-    Ok(Json(d.into()))
+    Ok(Json(d))
 }
 
 /// Which version to restore.
@@ -779,7 +927,13 @@ async fn restore(
     // Rebuilding the old version is CPU work: on the pool.
     let saved = state
         .cpu
-        .run(move || checked::restore(&st.store, &caller, &id, req.version, req.base_version))
+        .run(move || {
+            let saved = checked::restore(&st.store, &caller, &id, req.version, req.base_version)?;
+            if saved.changed {
+                actions::refresh(&st.store, &id)?;
+            }
+            Ok(saved)
+        })
         .await?;
     if saved.changed {
         state.store.flush().await?;

@@ -263,7 +263,8 @@ pub struct ReviewList {
 /// Sends due `waiting_too_long` notifications (lazily, on queue and inbox reads).
 async fn catch_up_waiting(state: &AppState) -> Result<()> {
     let sent = reviews::notify_waiting(&state.store, Utc::now())?
-        + crate::service::onboarding::catch_up(&state.store, state.clock.now())?;
+        + crate::service::onboarding::catch_up(&state.store, state.clock.now())?
+        + crate::service::actions::remind(&state.store, state.clock.now())?;
     if sent > 0 {
         state.store.flush().await?;
     }
@@ -1051,6 +1052,12 @@ pub enum NotificationKind {
     Commented,
     /// A document you watch has a newly published version.
     Published,
+    /// An action item was assigned to you.
+    ActionAssigned,
+    /// An action item of yours is due in three days.
+    ActionDueSoon,
+    /// An action item of yours is overdue.
+    ActionOverdue,
 }
 
 impl From<reviews::NotificationKind> for NotificationKind {
@@ -1067,6 +1074,9 @@ impl From<reviews::NotificationKind> for NotificationKind {
             reviews::NotificationKind::Mentioned => NotificationKind::Mentioned,
             reviews::NotificationKind::Commented => NotificationKind::Commented,
             reviews::NotificationKind::Published => NotificationKind::Published,
+            reviews::NotificationKind::ActionAssigned => NotificationKind::ActionAssigned,
+            reviews::NotificationKind::ActionDueSoon => NotificationKind::ActionDueSoon,
+            reviews::NotificationKind::ActionOverdue => NotificationKind::ActionOverdue,
         }
     }
 }

@@ -82,6 +82,13 @@ pub struct SpaceView {
     /// Whether the caller watches the space (`GET /spaces/{id}` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     watching: Option<bool>,
+    /// Whether the caller may create documents at its root (`GET /spaces/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    can_create: Option<bool>,
+    /// The record types the caller may create at its root: every type for those who may
+    /// create documents, else those a record grant names (`GET /spaces/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record_types_allowed: Option<Vec<String>>,
     /// Who may do what in the whole space (managers and admins only).
     #[serde(skip_serializing_if = "Option::is_none")]
     grants: Option<Vec<Grant>>,
@@ -101,6 +108,8 @@ fn space_view(space: &Space, role: Option<&str>, full: bool) -> SpaceView {
         created_at: space.created_at,
         comments: !space.comments_off,
         watching: None,
+        can_create: None,
+        record_types_allowed: None,
         grants: full.then(|| space.grants.clone()),
         review_policy: full.then(|| space.review_policy.clone()),
     }
@@ -178,8 +187,11 @@ async fn read(
     let (space, role) = spaces::get(&state.store, &who, &id)?;
     let full = matches!(role, Some("admin" | "manager"));
     let watching = crate::service::collab::watching_space(&state.store, &who, &id)?;
+    let (can_create, types) = crate::service::records::creatable(&state.store, &who, &space, None)?;
     Ok(Json(SpaceView {
         watching: Some(watching),
+        can_create: Some(can_create),
+        record_types_allowed: Some(types),
         ..space_view(&space, role, full)
     }))
 }

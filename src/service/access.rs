@@ -124,6 +124,23 @@ pub fn decide_at(
     ))
 }
 
+/// The record types the subject may create at a space root or category through record grants
+/// (beyond what its role allows).
+pub fn record_types_at(
+    store: &Store,
+    who: &Subject,
+    space: &Space,
+    category_id: Option<&str>,
+) -> Result<Vec<String>> {
+    let chain = chain(store, category_id)?;
+    Ok(permission::record_types_granted(
+        who,
+        &acl(space),
+        &chain_acl(&chain),
+        Utc::now(),
+    ))
+}
+
 /// Requires `action` at a space root or category; 404 when the caller may not even read there.
 pub fn require_at(
     store: &Store,

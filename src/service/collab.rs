@@ -72,6 +72,25 @@ pub fn mentions(text: &str) -> Vec<String> {
     out
 }
 
+/// The mentions of a document body, except on task lines with an owner (`- [ ] 文本 @login`):
+/// those assign an action item, whose owner hears of it as such (`service::actions`).
+fn body_mentions(body: &str) -> Vec<String> {
+    let tasks: BTreeSet<usize> = crate::domain::actions::task_lines(body)
+        .into_iter()
+        .filter(|t| t.assignee.is_some())
+        .map(|t| t.line)
+        .collect();
+    if tasks.is_empty() {
+        return mentions(body);
+    }
+    let rest: Vec<&str> = body
+        .lines()
+        .enumerate()
+        .map(|(n, l)| if tasks.contains(&n) { "" } else { l })
+        .collect();
+    mentions(&rest.join("\n"))
+}
+
 // ---- who may do what --------------------------------------------------------------------------
 
 /// What the caller may do with a document's comments.
@@ -502,6 +521,18 @@ pub struct Mentionable {
 /// Most accounts the picker lists.
 pub const MAX_PICKER: usize = 10;
 
+/// Whether a people picker's query (lower-cased, without `@`) names an account: a prefix of
+/// its login, part of its name, or a prefix of the name's full pinyin or initials (张伟:
+/// `zhang`, `zhangwei`, `zw`); an empty query names everyone.
+pub fn picked_by(u: &crate::model::User, q: &str) -> bool {
+    q.is_empty()
+        || u.username.to_lowercase().starts_with(q)
+        || u.display_name.to_lowercase().contains(q)
+        || hanlin_index::quick::title_keys(&u.display_name)
+            .iter()
+            .any(|k| k.starts_with(q))
+}
+
 /// Active accounts who may see the document, matching `q` by login, display name, its full
 /// pinyin or its initials (张伟: `zhang`, `zhangwei`, `zw`); only for callers who may see it.
 pub fn mentionable(store: &Store, who: &Caller, doc_id: &str, q: &str) -> Result<Vec<Mentionable>> {
@@ -518,13 +549,7 @@ pub fn mentionable(store: &Store, who: &Caller, doc_id: &str, q: &str) -> Result
         if u.id == who.id() {
             continue;
         }
-        let matches = q.is_empty()
-            || u.username.to_lowercase().starts_with(&q)
-            || u.display_name.to_lowercase().contains(&q)
-            || hanlin_index::quick::title_keys(&u.display_name)
-                .iter()
-                .any(|k| k.starts_with(&q));
-        if matches && sees(store, &dir, &u.id, &r.head)?.is_some() {
+        if picked_by(u, &q) && sees(store, &dir, &u.id, &r.head)?.is_some() {
             out.push(Mentionable {
                 id: u.id.clone(),
                 username: u.username.clone(),
@@ -721,8 +746,8 @@ fn try_published(
     };
     // Who might hear of it, before anything costlier: most saves have no watcher and mention
     // nobody new, and then nothing more is read.
-    let before: BTreeSet<String> = mentions(previous_body).into_iter().collect();
-    let new_mentions: Vec<String> = mentions(&shown.body)
+    let before: BTreeSet<String> = body_mentions(previous_body).into_iter().collect();
+    let new_mentions: Vec<String> = body_mentions(&shown.body)
         .into_iter()
         .filter(|l| !before.contains(l))
         .collect();

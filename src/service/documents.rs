@@ -353,6 +353,8 @@ pub struct NewDoc {
     pub content: DocContent,
     /// Kind.
     pub kind: DocKind,
+    /// A record's type.
+    pub record_type: Option<String>,
     /// Does publishing need a review?
     pub needs_review: bool,
     /// Save message.
@@ -389,6 +391,7 @@ pub fn prepare_create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Prepa
     let doc = Doc {
         id: id.clone(),
         kind: new.kind,
+        record_type: new.record_type,
         space_id: new.space_id,
         category_id: new.category_id,
         title: new.content.title.clone(),

@@ -560,6 +560,7 @@ fn plan(store: &Store, actor: &Actor, space: &Space, files: &[CheckedFile]) -> R
                         category_id: parent,
                         content: f.content.clone(),
                         kind: DocKind::Doc,
+                        record_type: None,
                         needs_review: false,
                         message: format!("导入 {}", f.rel_path),
                         import_key: Some(key),

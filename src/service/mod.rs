@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod actions;
 pub mod audit;
 pub mod backups;
 pub mod collab;
@@ -12,12 +13,14 @@ pub mod gauges;
 pub mod import;
 pub mod onboarding;
 pub mod presence;
+pub mod records;
 pub mod reviews;
 pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod spaces;
 pub mod stats;
+pub mod templates;
 pub mod webhooks;
 
 use chrono::Utc;

@@ -88,6 +88,7 @@ pub fn create_space(
         grants: vec![Grant {
             principal: Principal::User(actor.id.clone()),
             role: permission::Role::Manager,
+            record_types: Vec::new(),
         }],
         review_policy: None,
         created_at: Utc::now(),
@@ -375,6 +376,15 @@ pub fn validate_grants(store: &Store, grants: &[Grant]) -> Result<()> {
             .because(Reason::TooMany)
             .with("limit", MAX_GRANTS));
     }
+    for g in grants {
+        for t in &g.record_types {
+            if crate::records::schemas().get(t).is_err() {
+                return Err(Error::invalid("grants", format!("unknown record type {t}"))
+                    .because(Reason::NoSuch)
+                    .with("name", t));
+            }
+        }
+    }
     Ok(permission::validate_grants(grants, lookup)?)
 }
 
@@ -419,6 +429,7 @@ fn check_policy(store: &Store, p: &Policy, space: &Space, category_id: Option<&s
             .map(|r| Grant {
                 principal: r.clone(),
                 role: permission::Role::Reader,
+                record_types: Vec::new(),
             })
             .collect();
         validate_grants(store, &grants).map_err(|e| e.on_field("stages").with("stage", i + 1))?;

@@ -360,6 +360,7 @@ pub fn published(store: &Store, doc: &Doc) {
         version: doc.version,
         author,
         approver: None,
+        item: None,
     };
     if let Err(e) = queue(store, doc, event) {
         tracing::warn!(doc = %doc.id, error = %e, "could not queue group robot messages");
@@ -387,6 +388,7 @@ pub fn approved(
             version,
             author: display_name(store, author),
             approver: Some(approver.user.display_name.clone()),
+            item: None,
         };
         queue(store, &doc, event)
     })();
@@ -395,8 +397,25 @@ pub fn approved(
     }
 }
 
+/// An action item of a published document became overdue: as [`published`], for version
+/// `version` titled `title`, naming the item (`事项（负责人，截止日期）`).
+pub fn overdue(store: &Store, doc: &Doc, version: u64, title: &str, item: &str) {
+    let event = Event {
+        kind: RobotEvent::Overdue,
+        title: title.to_owned(),
+        version,
+        author: display_name(store, &doc.updated_by),
+        approver: None,
+        item: Some(item.to_owned()),
+    };
+    if let Err(e) = queue(store, doc, event) {
+        tracing::warn!(doc = %doc.id, error = %e, "could not queue group robot messages");
+    }
+}
+
 struct Event {
     kind: RobotEvent,
+    item: Option<String>,
     title: String,
     version: u64,
     author: String,
@@ -444,6 +463,7 @@ fn queue(store: &Store, doc: &Doc, event: Event) -> Result<()> {
                 version: event.version,
                 author: event.author.clone(),
                 approver: event.approver.clone(),
+                item: event.item.clone(),
                 attempts: 0,
                 next_at: now,
                 queued_at: now,
@@ -468,6 +488,11 @@ fn headline(d: &QueuedDelivery) -> String {
         RobotEvent::Published => {
             format!("《{}》发布了版本 {}（{}）", d.title, d.version, d.author)
         }
+        RobotEvent::Overdue => format!(
+            "《{}》的待办已逾期：{}",
+            d.title,
+            d.item.as_deref().unwrap_or("")
+        ),
         RobotEvent::Approved => format!(
             "《{}》版本 {} 审核通过并发布（作者 {}，审核 {}）",
             d.title,

@@ -201,6 +201,7 @@ mod tests {
                     category_id: None,
                     content: docs::validate(&format!("文档 {d}"), &body, &[], usize::MAX).unwrap(),
                     kind: DocKind::Doc,
+                    record_type: None,
                     needs_review: false,
                     message: String::new(),
                     import_key: None,

@@ -24,8 +24,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 use crate::{
     error::{Error, Result},
     model::{
-        Assignment, Category, Collection, Device, Doc, Group, Session, Space, SpaceWebhooks,
-        StoredReview, User,
+        Assignment, Category, Collection, Device, Doc, DocActions, Group, Session, Space,
+        SpaceWebhooks, StoredReview, Template, User,
     },
 };
 pub use table::{Encoded, Table, TxTable};
@@ -103,6 +103,13 @@ pub const WEBHOOKS: &str = "webhooks";
 /// Robot messages waiting for delivery (or a retry), drained by `service::webhooks::run`.
 /// key = sequence (u64 big-endian); value = [`crate::model::QueuedDelivery`].
 pub const WEBHOOK_QUEUE: &str = "webhook_queue";
+/// Templates added by space managers and administrators. key = template id; value =
+/// [`crate::model::Template`].
+pub const TEMPLATES: &str = "templates";
+/// The action items of each document's published version (我的待办, reminders), kept by
+/// `service::actions::refresh` from the indexer and after saves. key = doc id; value =
+/// [`crate::model::DocActions`].
+pub const ACTION_ITEMS: &str = "action_items";
 
 // Storage errors become internal API errors here, where sled is named (and only here).
 impl From<sled::Error> for Error {
@@ -292,6 +299,10 @@ pub struct Store {
     pub webhooks: Table<SpaceWebhooks>,
     /// See [`WEBHOOK_QUEUE`].
     pub webhook_queue: WebhookQueue,
+    /// See [`TEMPLATES`].
+    pub templates: Table<Template>,
+    /// See [`ACTION_ITEMS`].
+    pub action_items: Table<DocActions>,
 }
 
 /// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
@@ -361,6 +372,10 @@ pub struct Tx<'a> {
     pub webhooks: TxTable<'a, SpaceWebhooks>,
     /// See [`WEBHOOK_QUEUE`].
     pub webhook_queue: TxWebhookQueue<'a>,
+    /// See [`TEMPLATES`].
+    pub templates: TxTable<'a, Template>,
+    /// See [`ACTION_ITEMS`].
+    pub action_items: TxTable<'a, DocActions>,
 }
 
 /// Error type inside a transaction closure.
@@ -462,6 +477,8 @@ impl Store {
             watches: collab::Watches(t(WATCHES)?),
             webhooks: Table::new(t(WEBHOOKS)?),
             webhook_queue: WebhookQueue::new(t(WEBHOOK_QUEUE)?),
+            templates: Table::new(t(TEMPLATES)?),
+            action_items: Table::new(t(ACTION_ITEMS)?),
             db,
             catalog: catalog::CatalogCache::default(),
         };
@@ -531,7 +548,7 @@ impl Store {
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 26] = [
+        let trees: [&sled::Tree; 28] = [
             &self.users.tree,
             &self.usernames.0,
             &self.sessions.tree,
@@ -558,6 +575,8 @@ impl Store {
             &self.watches.0,
             &self.webhooks.tree,
             &self.webhook_queue.tree,
+            &self.templates.tree,
+            &self.action_items.tree,
         ];
         use sled::Transactional;
         let touched = std::cell::Cell::new(false);
@@ -593,6 +612,8 @@ impl Store {
                     watches: collab::TxWatches(&v[23]),
                     webhooks: TxTable::new(&v[24], None),
                     webhook_queue: TxWebhookQueue(&v[25]),
+                    templates: TxTable::new(&v[26], None),
+                    action_items: TxTable::new(&v[27], None),
                 })
             })
         })?;

@@ -42,6 +42,7 @@ async fn store_unchecked(
                 tags: vec![],
             },
             kind: hanlin::model::DocKind::Doc,
+            record_type: None,
             needs_review: false,
             message: String::new(),
             import_key: None,

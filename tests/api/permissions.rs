@@ -437,6 +437,24 @@ const ROWS: &[Row] = &[
     ),
     // records.rs (the forms' schemas: no resource)
     row("GET", "/record-types", &[(IN, SIGNED_IN)]),
+    // A list filtered to a space nobody but the admin reads is empty, not an error: the
+    // leak check proves it names nothing.
+    row("GET", "/records", &[(IN, SIGNED_IN), (OUT, SIGNED_IN)]),
+    row("GET", "/action-items", &[(IN, SIGNED_IN), (OUT, SIGNED_IN)]),
+    // An item of the admin's: editors tick it; readers and guests, not its owner, may not.
+    // (Not in the hidden category: its review policy keeps a new document unpublished, and
+    // only published versions hold items.)
+    row("PATCH", "/action-items/{id}", &[(IN, EDIT), (OUT, HIDDEN)]),
+    row("GET", "/templates", &[(IN, SIGNED_IN), (OUT, HIDDEN)]),
+    row("POST", "/templates", &[(IN, MANAGE), (OUT, HIDDEN)]),
+    row("GET", "/templates/{id}", &[(IN, SIGNED_IN), (OUT, HIDDEN)]),
+    row("DELETE", "/templates/{id}", &[(IN, MANAGE), (OUT, HIDDEN)]),
+    row("GET", "/people", &[(IN, SIGNED_IN), (OUT, HIDDEN)]),
+    row(
+        "GET",
+        "/spaces/{id}/members",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN)],
+    ),
     // openapi.rs
     row("GET", "/openapi.json", &[(IN, PUBLIC)]),
     // mod.rs
@@ -1095,6 +1113,54 @@ impl Fixture {
         )
     }
 
+    /// An action item of the admin's in a fresh document at the target.
+    async fn admin_item(&self, t: Target, n: usize) -> String {
+        let title = match t {
+            IN => format!("待办文档{n}"),
+            _ => format!("机密标题XYZ待办{n}"),
+        };
+        let body = json!({"space_id": self.space(t), "category_id": self.category(t), "title": title,
+                          "body": format!("- [ ] 事项{n} @admin 截止:2030-01-01\n"), "tags": []});
+        let doc = id_of(&ok(self.admin.post("/api/v1/documents", body).await, "item doc").await);
+        let items = ok(
+            self.admin
+                .get(&format!(
+                    "/api/v1/action-items?assignee=all&space_id={}",
+                    self.space(t)
+                ))
+                .await,
+            "items",
+        )
+        .await;
+        items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["doc_id"] == doc.as_str())
+            .map(id_of)
+            .unwrap_or_else(|| panic!("no item of {doc}: {items}"))
+    }
+
+    /// A template of the admin's in the target's space.
+    async fn admin_template(&self, t: Target, n: usize) -> String {
+        let name = match t {
+            IN => format!("公开模板{n}"),
+            _ => format!("机密标题XYZ模板{n}"),
+        };
+        id_of(
+            &ok(
+                self.admin
+                    .post(
+                        "/api/v1/templates",
+                        json!({"name": name, "space_id": self.space(t), "body": "x"}),
+                    )
+                    .await,
+                "admin template",
+            )
+            .await,
+        )
+    }
+
     async fn fresh_doc(&self, t: Target, n: usize, trashed: bool) -> String {
         let (title, body, tags) = match t {
             IN => (format!("临时文档{n}"), "季度报告 临时\n", json!([])),
@@ -1352,6 +1418,32 @@ impl Fixture {
                 get(format!("/documents/{}/related", self.doc(t)))
             }
             ("GET", "/record-types") => get("/record-types".into()),
+            ("GET", "/records") => get(format!("/records?space_id={}", self.space(t))),
+            ("GET", "/action-items") => get(format!(
+                "/action-items?assignee=all&status=all&space_id={}",
+                self.space(t)
+            )),
+            ("PATCH", "/action-items/{id}") => with(
+                Method::PATCH,
+                format!("/action-items/{}", self.admin_item(t, n).await),
+                json!({"done": true}),
+            ),
+            ("GET", "/templates") => get(format!("/templates?space_id={}", self.space(t))),
+            ("POST", "/templates") => with(
+                Method::POST,
+                "/templates".into(),
+                json!({"name": format!("模板{n}"), "space_id": self.space(t), "body": "x"}),
+            ),
+            ("GET", "/templates/{id}") => {
+                get(format!("/templates/{}", self.admin_template(t, n).await))
+            }
+            ("DELETE", "/templates/{id}") => Req::new(
+                Method::DELETE,
+                api(format!("/templates/{}", self.admin_template(t, n).await)),
+                None,
+            ),
+            ("GET", "/people") => get(format!("/people?q=&space_id={}", self.space(t))),
+            ("GET", "/spaces/{id}/members") => get(format!("/spaces/{}/members", self.space(t))),
             ("GET", "/documents/{id}/comments") => {
                 get(format!("/documents/{}/comments", self.doc(t)))
             }

@@ -245,6 +245,7 @@ async fn outbox_left_by_a_crash_is_replayed_at_start() {
                 category_id: None,
                 content,
                 kind: hanlin::model::DocKind::Doc,
+                record_type: None,
                 needs_review: false,
                 message: String::new(),
                 import_key: None,

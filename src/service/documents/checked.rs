@@ -91,6 +91,8 @@ pub struct CreateInput {
     pub content: DocContent,
     /// Validated save message of version 1.
     pub message: String,
+    /// A record's type (its content built from fields by `service::records::content`).
+    pub record_type: Option<String>,
 }
 
 /// Creates a document (version 1) where the caller may create. A space or category that does not
@@ -107,18 +109,33 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
         return Err(Error::NotFound("space"));
     }
     check_category(store, &subject, &space.id, new.category_id.as_deref())?;
-    access::require_at(
+    let what = if new.category_id.is_some() {
+        "category"
+    } else {
+        "space"
+    };
+    let allowed = access::require_at(
         store,
         &subject,
         Action::Create,
         &space,
         new.category_id.as_deref(),
-        if new.category_id.is_some() {
-            "category"
-        } else {
-            "space"
-        },
-    )?;
+        what,
+    );
+    if let Err(refused) = allowed {
+        // A record grant lets its holder (an external guest too) create records of its types
+        // here, and nothing more.
+        let granted = match &new.record_type {
+            Some(t) if !matches!(refused, Error::NotFound(_)) => {
+                access::record_types_at(store, &subject, &space, new.category_id.as_deref())?
+                    .contains(t)
+            }
+            _ => false,
+        };
+        if !granted {
+            return Err(refused);
+        }
+    }
     let needs_review = needs_review(store, &space.id, new.category_id.as_deref())?;
     let doc = super::create(
         store,
@@ -127,7 +144,12 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
             space_id: space.id.clone(),
             category_id: new.category_id,
             content: new.content,
-            kind: DocKind::Doc,
+            kind: if new.record_type.is_some() {
+                DocKind::Record
+            } else {
+                DocKind::Doc
+            },
+            record_type: new.record_type,
             needs_review,
             message: new.message,
             import_key: None,
@@ -206,6 +228,49 @@ pub struct SaveInput {
     pub merge: bool,
     /// The body size limit (the merged body is checked against it).
     pub max_body_bytes: usize,
+    /// A record's new fields (its content is built from them once the caller may edit; the
+    /// title in `content` is kept only when given).
+    pub record: Option<RecordInput>,
+}
+
+/// The fields of a record save.
+pub struct RecordInput {
+    /// The fields.
+    pub fields: serde_json::Value,
+    /// Whether the title was given (else it is taken from the fields).
+    pub title_given: bool,
+}
+
+/// A record is saved with its fields and an ordinary document with its body: the other way
+/// round is refused (422 on `fields` or `body`). Builds a record's content from its fields.
+fn record_content(store: &Store, doc: &Doc, input: &mut SaveInput) -> Result<()> {
+    match (doc.kind, input.record.take()) {
+        (DocKind::Record, Some(r)) => {
+            let kind = doc.record_type.clone().unwrap_or_default();
+            input.content = crate::service::records::content(
+                store,
+                &kind,
+                &r.fields,
+                r.title_given.then_some(input.content.title.as_str()),
+                &input.content.tags,
+                input.max_body_bytes,
+            )?;
+            Ok(())
+        }
+        (DocKind::Record, None) => Err(Error::invalid(
+            "fields",
+            "a record is saved with its fields, not a body",
+        )
+        .because(Reason::Required)
+        .unprocessable()),
+        (DocKind::Doc, Some(_)) => Err(Error::invalid(
+            "fields",
+            "only records have fields; save a document with its body",
+        )
+        .because(Reason::BadValue)
+        .unprocessable()),
+        (DocKind::Doc, None) => Ok(()),
+    }
 }
 
 /// How often a merged save is tried again when yet another version lands while it is merged.
@@ -213,10 +278,11 @@ const MERGE_ATTEMPTS: usize = 3;
 
 /// Saves a new version of a document the caller may edit; a move to another category also needs
 /// the right to create there.
-pub fn save(store: &Store, who: &Caller, id: &str, input: SaveInput) -> Result<Saved> {
+pub fn save(store: &Store, who: &Caller, id: &str, mut input: SaveInput) -> Result<Saved> {
     let doc = super::load_meta(store, id)?;
     let subject = who.subject();
     access::require_seen_doc(store, &subject, Action::Edit, &doc)?;
+    record_content(store, &doc, &mut input)?;
     let target_category = input
         .category_id
         .clone()
@@ -337,6 +403,9 @@ fn merged_onto(store: &Store, who: &Subject, head: &Doc, input: &SaveInput) -> R
         return Err(stale());
     }
     let base = super::version(store, head, n)?;
+    if head.kind == DocKind::Record {
+        return merged_record(store, head, &base, input);
+    }
     let mine = &input.content;
     let mut fields = Vec::new();
     let title = pick("title", &base.title, &head.title, &mine.title, &mut fields);
@@ -401,6 +470,118 @@ fn merged_onto(store: &Store, who: &Subject, head: &Doc, input: &SaveInput) -> R
         reconfirm: input.reconfirm,
         merge: false,
         max_body_bytes: input.max_body_bytes,
+        record: None,
+    })
+}
+
+/// A record's save merged onto `head` field by field: a top-level field changed on one side
+/// only takes that side's value; changed differently on both, it is a conflict (409 with
+/// `fields`). The merged fields must still follow the type.
+fn merged_record(
+    store: &Store,
+    head: &Doc,
+    base: &super::FullVersion,
+    input: &SaveInput,
+) -> Result<SaveInput> {
+    let fields_of = |body: &str| {
+        crate::records::split(body)
+            .1
+            .map(|(_, f)| f)
+            .unwrap_or(serde_json::Value::Null)
+    };
+    let (b, t, m) = (
+        fields_of(&base.body),
+        fields_of(&head.body),
+        fields_of(&input.content.body),
+    );
+    let mut conflicts = Vec::new();
+    let mut keys: Vec<&String> = Vec::new();
+    for v in [&b, &t, &m] {
+        for k in v.as_object().into_iter().flat_map(|o| o.keys()) {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    let null = serde_json::Value::Null;
+    let mut merged = serde_json::Map::new();
+    for k in keys {
+        let (x, y, z) = (
+            b.get(k).unwrap_or(&null),
+            t.get(k).unwrap_or(&null),
+            m.get(k).unwrap_or(&null),
+        );
+        let v = if z == x || z == y {
+            y
+        } else if y == x {
+            z
+        } else {
+            conflicts.push(serde_json::json!({"field": k, "base": x, "theirs": y, "mine": z}));
+            z
+        };
+        if !v.is_null() {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    let title = pick(
+        "title",
+        &base.title,
+        &head.title,
+        &input.content.title,
+        &mut conflicts,
+    );
+    let tags = pick(
+        "tags",
+        &base.tags,
+        &head.tags,
+        &input.content.tags,
+        &mut conflicts,
+    );
+    if !conflicts.is_empty() {
+        let author_name = store
+            .users
+            .get(&head.updated_by)?
+            .map_or_else(|| head.updated_by.clone(), |u| u.display_name);
+        let mut detail = serde_json::Map::new();
+        detail.insert("base_version".into(), serde_json::json!(base.version));
+        detail.insert("conflicts".into(), serde_json::json!(conflicts.len()));
+        detail.insert("fields".into(), serde_json::Value::Array(conflicts));
+        detail.insert(
+            "current".into(),
+            serde_json::json!({
+                "version": head.version,
+                "author": head.updated_by,
+                "author_name": author_name,
+                "updated_at": head.updated_at,
+            }),
+        );
+        return Err(Error::EditConflict {
+            current_version: head.version,
+            detail: Some(Box::new(detail)),
+        });
+    }
+    let kind = head.record_type.clone().unwrap_or_default();
+    let content = crate::service::records::content(
+        store,
+        &kind,
+        &serde_json::Value::Object(merged),
+        Some(&title),
+        &tags,
+        input.max_body_bytes,
+    )?;
+    Ok(SaveInput {
+        content,
+        category_id: input.category_id.clone(),
+        base_version: head.version,
+        message: if input.message.is_empty() {
+            format!("与版本 {} 合并", head.version)
+        } else {
+            input.message.clone()
+        },
+        reconfirm: input.reconfirm,
+        merge: false,
+        max_body_bytes: input.max_body_bytes,
+        record: None,
     })
 }
 
@@ -456,6 +637,43 @@ pub fn restore(
             message: format!("恢复到版本 {version}"),
             needs_review,
             action: "document.restore",
+            reconfirm: false,
+        },
+    )?;
+    if saved.changed {
+        after_publish(store, who, &saved.doc, &head.body);
+    }
+    Ok(saved)
+}
+
+/// Saves a ticked action item as a new version of `head` (the document as loaded for it), in
+/// place, reviewed where its place asks for review. `service::actions::set_done` decided that
+/// the caller may (`allowed`: an editor of the document, or the item's owner who reads it).
+pub fn save_tick(
+    store: &Store,
+    who: &Caller,
+    head: &Doc,
+    content: DocContent,
+    message: String,
+    allowed: bool,
+) -> Result<Saved> {
+    if !allowed {
+        return Err(Error::Forbidden(
+            "only the owner of an action item or an editor may tick it".into(),
+        ));
+    }
+    let needs_review = needs_review(store, &head.space_id, head.category_id.as_deref())?;
+    let saved = super::update(
+        store,
+        &Actor::of(who),
+        &head.id,
+        Update {
+            content,
+            category_id: None,
+            base_version: head.version,
+            message,
+            needs_review,
+            action: "action_item.tick",
             reconfirm: false,
         },
     )?;
