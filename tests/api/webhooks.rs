@@ -704,3 +704,49 @@ async fn robots_may_not_point_at_this_machine_unless_allowed() {
         )
         .await);
 }
+
+#[tokio::test]
+async fn an_overdue_action_item_is_posted_once_to_the_spaces_robot() {
+    let w = world().await;
+    let r = Receiver::ok_robot().await;
+    w.hooks(json!([{
+        "kind": "feishu",
+        "url": format!("{}/open-apis/bot/v2/hook/abc", r.base),
+    }]))
+    .await;
+    let clock = &w.srv.state.clock;
+    let due = clock.now().date_naive() + chrono::Duration::days(1);
+    let d = w
+        .editor
+        .new_doc(
+            &w.space,
+            None,
+            "上线清单",
+            &format!("- [ ] 准备回滚脚本 @mgr 截止:{due}\n"),
+        )
+        .await;
+    // The publish itself is announced first.
+    let got = r.next().await;
+    assert!(
+        s(&got.body["content"]["text"]).contains("《上线清单》发布了版本 1"),
+        "{}",
+        got.body
+    );
+    // Not overdue yet: nothing more.
+    ok(w.manager.get("/api/v1/action-items").await);
+    assert!(r.quiet_for(Duration::from_millis(300)).await);
+    clock.set(clock.now() + chrono::Duration::days(3));
+    let items = ok(w.manager.get("/api/v1/action-items").await);
+    assert_eq!(items["items"][0]["overdue"], true, "{items}");
+    let got = r.next().await;
+    let text = s(&got.body["content"]["text"]);
+    assert!(
+        text.contains("《上线清单》的待办已逾期：准备回滚脚本（王经理，截止"),
+        "{text}"
+    );
+    assert!(text.contains(&s(&d["id"])), "{text}");
+    // Once only.
+    ok(w.manager.get("/api/v1/action-items").await);
+    ok(w.manager.get("/api/v1/notifications").await);
+    assert!(r.quiet_for(Duration::from_millis(300)).await);
+}
