@@ -178,6 +178,10 @@ pub fn check(data_dir: &Path) -> Result<ExitCode> {
     report
         .problems
         .extend(crate::service::webhooks::verify(&store)?);
+    let blobs = crate::store::blobs::Blobs::new(data_dir);
+    report
+        .problems
+        .extend(crate::service::attachments::verify(&store, &blobs)?);
     println!(
         "checked {} documents, {} versions",
         report.docs, report.versions

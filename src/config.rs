@@ -40,6 +40,23 @@ pub enum Command {
     /// Restore a backup into an empty directory: a working data directory, the search index
     /// rebuilt and every version verified.
     Restore(RestoreArgs),
+    /// Extract one file's text and print it as JSON (run by the server in a child process,
+    /// with memory and CPU limits, for each attachment).
+    #[command(hide = true)]
+    ExtractWorker(ExtractWorkerArgs),
+}
+
+/// Options of `hanlin extract-worker`.
+#[derive(Debug, Clone, Args)]
+pub struct ExtractWorkerArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// Its name as uploaded (the extension chooses the reader).
+    #[arg(long)]
+    pub name: String,
+    /// Text kept, in bytes.
+    #[arg(long, default_value_t = 20 * 1024 * 1024)]
+    pub max_text: usize,
 }
 
 /// Options of `hanlin backup`.
@@ -133,6 +150,16 @@ pub struct ServeConfig {
     /// always allowed: some companies run their chat on premises.
     #[arg(long, env = "HANLIN_WEBHOOK_ALLOW_LOOPBACK")]
     pub webhook_allow_loopback: bool,
+    /// Largest attachment accepted, in bytes (413 beyond).
+    #[arg(long, env = "HANLIN_MAX_ATTACHMENT_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub max_attachment_bytes: u64,
+    /// The program that extracts attachments' text (`PROGRAM extract-worker FILE`); default:
+    /// this one. Tests that run the server inside another binary point it at `hanlin`.
+    #[arg(long, env = "HANLIN_EXTRACT_WORKER")]
+    pub extract_worker: Option<PathBuf>,
+    /// Seconds an extraction may take before its worker is killed.
+    #[arg(long, env = "HANLIN_EXTRACT_TIMEOUT_SECS", default_value_t = 120)]
+    pub extract_timeout_secs: u64,
 }
 
 /// When the daily backup runs.
@@ -173,6 +200,9 @@ impl ServeConfig {
             backup_keep_days: 30,
             webhook_retry_base_ms: 1000,
             webhook_allow_loopback: false,
+            max_attachment_bytes: 100 * 1024 * 1024,
+            extract_worker: None,
+            extract_timeout_secs: 120,
         }
     }
 

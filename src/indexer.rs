@@ -60,6 +60,41 @@ pub fn to_index_doc(store: &Store, doc: &Doc) -> Result<IndexDoc> {
     let shown = crate::service::records::shown_body(doc);
     let mut body = plain_text(shown);
     let mut sections = sections(shown, &body);
+    // Attachments' text is searched with the document too, a section per page (anchor
+    // `attachment-<id>` or `attachment-<id>-p<N>`), so a hit there names the file and the page.
+    for (a, t) in crate::service::attachments::searchable(store, &doc.id)? {
+        let starts: Vec<usize> = std::iter::once(0).chain(t.pages.iter().copied()).collect();
+        for (i, &from) in starts.iter().enumerate() {
+            let to = starts.get(i + 1).copied().unwrap_or(t.text.len());
+            let (Some(page), true) = (t.text.get(from..to.max(from)), to >= from) else {
+                continue;
+            };
+            if page.trim().is_empty() {
+                continue;
+            }
+            body.push_str("\n\n");
+            let (heading, anchor) = if starts.len() > 1 {
+                (
+                    format!("附件 {} 第 {} 页", a.filename, i + 1),
+                    format!("{}{}-p{}", hanlin_index::ATTACHMENT_ANCHOR, a.id, i + 1),
+                )
+            } else {
+                (
+                    format!("附件 {}", a.filename),
+                    format!("{}{}", hanlin_index::ATTACHMENT_ANCHOR, a.id),
+                )
+            };
+            sections.push(Section {
+                heading: heading.clone(),
+                anchor,
+                level: 2,
+                start: body.len(),
+            });
+            body.push_str(&heading);
+            body.push('\n');
+            body.push_str(page);
+        }
+    }
     // Comments are searched with the document, under its permissions, after its text (so the
     // sections, which point into the body, stay where they are).
     let comments = crate::service::collab::searchable_text(store, &doc.id)?;

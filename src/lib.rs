@@ -14,6 +14,7 @@ pub mod cpu;
 pub mod docx;
 pub mod domain;
 pub mod error;
+pub mod extraction;
 pub mod http;
 pub mod indexer;
 pub mod markdown;
@@ -60,6 +61,10 @@ pub struct Inner {
     pub clock: clock::Clock,
     /// Who has which document's editor open (heartbeats, in memory).
     pub presence: service::presence::Presence,
+    /// Attachment bytes (`attachments/` in the data directory).
+    pub blobs: store::blobs::Blobs,
+    /// Wakes the attachment text extraction after an upload.
+    pub extract_wake: Notify,
 }
 
 impl Deref for AppState {
@@ -73,6 +78,19 @@ impl AppState {
     /// Tells the indexer there is work in the outbox.
     pub fn notify_indexer(&self) {
         self.indexer_wake.notify_one();
+    }
+
+    /// How attachments' text is extracted: the configured worker program, else this one.
+    pub fn extract_worker(&self) -> service::attachments::Worker {
+        service::attachments::Worker {
+            program: self
+                .config
+                .extract_worker
+                .clone()
+                .or_else(|| std::env::current_exe().ok())
+                .unwrap_or_else(|| "hanlin".into()),
+            timeout: std::time::Duration::from_secs(self.config.extract_timeout_secs.max(1)),
+        }
     }
 
     /// The departments a user belongs to.
@@ -107,6 +125,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
     }
     text::warm_up();
     records::init()?;
+    let config_dir = config.data_dir.clone();
     Ok(AppState(Arc::new(Inner {
         store,
         config,
@@ -118,6 +137,8 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         cpu: cpu::CpuPool::default(),
         clock: clock::Clock::default(),
         presence: service::presence::Presence::default(),
+        blobs: store::blobs::Blobs::new(&config_dir),
+        extract_wake: Notify::new(),
     })))
 }
 
@@ -157,6 +178,7 @@ pub async fn serve(
     let stats = tokio::spawn(service::stats::run(state.clone()));
     let reminders = tokio::spawn(service::onboarding::reminders(state.clone()));
     let action_reminders = tokio::spawn(service::actions::reminders(state.clone()));
+    let extraction = tokio::spawn(service::attachments::run(state.clone()));
     let robots = tokio::spawn(service::webhooks::run(state.clone()));
     let metrics = match state.config.metrics_bind {
         Some(addr) => {
@@ -186,6 +208,7 @@ pub async fn serve(
     let _ = tokio::task::spawn_blocking(move || service::stats::write(&st, today)).await;
     reminders.abort();
     action_reminders.abort();
+    extraction.abort();
     robots.abort();
     if let Some(m) = metrics {
         m.abort();

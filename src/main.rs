@@ -23,6 +23,10 @@ fn main() -> ExitCode {
         Command::User(u) => hanlin::cli::user(u),
         Command::Backup(a) => hanlin::cli::backup(&a),
         Command::Restore(a) => hanlin::cli::restore(&a),
+        Command::ExtractWorker(a) => {
+            hanlin::service::attachments::worker_main(&a.file, &a.name, a.max_text)
+                .map(|()| ExitCode::SUCCESS)
+        }
     };
     match result {
         Ok(code) => code,

@@ -704,3 +704,59 @@ pub struct DocActions {
     /// The items.
     pub items: Vec<StoredItem>,
 }
+
+/// Where an attachment's text extraction stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TextStatus {
+    /// Waiting for the extraction worker.
+    Pending,
+    /// Text extracted and searchable.
+    Ok,
+    /// No text in it (an image, a scanned PDF, a format without text).
+    NoText,
+    /// The file could not be read (`text_error` says why).
+    Failed,
+}
+
+/// A file attached to a document. Its bytes are in the data directory's `attachments/` by
+/// SHA-256 (the same file twice is stored once). key = attachment id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Opaque id.
+    pub id: String,
+    /// The document it belongs to (read exactly when that document may be read).
+    pub doc_id: String,
+    /// The name it was uploaded under.
+    pub filename: String,
+    /// Bytes.
+    pub size: u64,
+    /// Its type, from the name (and checked against the bytes for the ones shown inline).
+    pub content_type: String,
+    /// SHA-256 of the bytes, hex: the blob's name.
+    pub sha256: String,
+    /// Whether browsers may show it inline (PDF and raster images whose bytes say so).
+    #[serde(default)]
+    pub inline: bool,
+    /// Text extraction.
+    pub text_status: TextStatus,
+    /// Why extraction failed or found nothing (Chinese).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_error: Option<String>,
+    /// Pages (PDF), slides or sheets, when the format has them.
+    #[serde(default)]
+    pub pages: u32,
+    /// Uploaded at.
+    pub created_at: DateTime<Utc>,
+    /// Uploaded by (user id).
+    pub uploaded_by: String,
+}
+
+/// An attachment's extracted text. key = attachment id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentText {
+    /// Plain text (NFKC).
+    pub text: String,
+    /// Byte offsets in `text` where page (slide, sheet) 2, 3… start, after page 1 at 0.
+    pub pages: Vec<usize>,
+}

@@ -147,6 +147,10 @@ pub struct SearchRequest {
 /// Largest page size.
 pub const MAX_LIMIT: usize = 100;
 
+/// Sections whose anchor starts with this hold an attachment's text (`attachment-<id>`, with
+/// `-p<N>` for page N): their documents also answer `type:attachment`.
+pub const ATTACHMENT_ANCHOR: &str = "attachment-";
+
 /// Matching documents counted exactly (total and facets); beyond this the total is a lower bound.
 pub const COUNT_CAP: usize = 10_000;
 

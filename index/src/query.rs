@@ -25,6 +25,8 @@ pub enum KindFilter {
     Doc,
     /// `type:record`
     Record,
+    /// `type:attachment`: documents with an attachment whose text is indexed.
+    Attachment,
 }
 
 impl KindFilter {
@@ -33,6 +35,7 @@ impl KindFilter {
         match self {
             KindFilter::Doc => "doc",
             KindFilter::Record => "record",
+            KindFilter::Attachment => "attachment",
         }
     }
 }
@@ -220,12 +223,15 @@ pub fn parse(input: &str) -> Result<ParsedQuery, QueryError> {
                     "type" => q.kinds.push(match lower.as_str() {
                         "doc" | "docs" | "document" | "文档" => KindFilter::Doc,
                         "record" | "records" | "记录" => KindFilter::Record,
+                        "attachment" | "attachments" | "file" | "附件" => KindFilter::Attachment,
                         _ => {
                             return Err(QueryError {
-                                message: format!("type: expects doc or record, got {value:?}"),
+                                message: format!(
+                                    "type: expects doc, record or attachment, got {value:?}"
+                                ),
                                 filter: "type".to_owned(),
                                 value: value.clone(),
-                                expected: "doc, record".to_owned(),
+                                expected: "doc, record, attachment".to_owned(),
                             });
                         }
                     }),

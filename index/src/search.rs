@@ -49,6 +49,7 @@ use tantivy::{
     SegmentOrdinal, SegmentReader, TERMINATED, TantivyDocument, Term,
 };
 
+use crate::ATTACHMENT_ANCHOR;
 use crate::query::{self, ParsedQuery};
 use crate::schema::Section;
 use crate::schema::{Fields, IndexDoc, build_schema, exact_key};
@@ -398,6 +399,14 @@ impl SearchIndex {
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, &d.id);
         doc.add_text(f.kind, &d.kind);
+        // A document whose attachments' text is indexed (as sections `attachment-<id>…`) also
+        // answers `type:attachment`.
+        if d.sections
+            .iter()
+            .any(|s| s.anchor.starts_with(ATTACHMENT_ANCHOR))
+        {
+            doc.add_text(f.kind, "attachment");
+        }
         doc.add_text(f.space_id, &d.space_id);
         doc.add_text(f.space_name, &d.space_name);
         doc.add_text(f.space_key, d.space_id.to_lowercase());

@@ -1,6 +1,7 @@
 //! The HTTP API: one module per resource, each owning its `router()`; this module merges them and
 //! adds the middleware (request spans, body limit, security headers).
 
+pub mod attachments;
 pub mod auth;
 pub mod backups;
 pub mod collab;
@@ -162,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .merge(onboarding::router())
         .merge(collab::router())
         .merge(records::router())
+        .merge(attachments::router())
         .merge(webhooks::router())
         .fallback(|| async { Error::NotFound("route") })
         .method_not_allowed_fallback(|| async { method_not_allowed() })

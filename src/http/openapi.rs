@@ -114,6 +114,11 @@ const MODULES: &[(&str, &str, Describe)] = &[
         <super::records::ApiDoc as OpenApi>::openapi,
     ),
     (
+        "attachments",
+        PREFIX,
+        <super::attachments::ApiDoc as OpenApi>::openapi,
+    ),
+    (
         "collaboration",
         PREFIX,
         <super::collab::ApiDoc as OpenApi>::openapi,

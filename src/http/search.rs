@@ -85,8 +85,38 @@ pub struct SearchHit {
     /// from it and the page opens at its anchor.
     #[serde(skip_serializing_if = "Option::is_none")]
     section: Option<HitSection>,
+    /// When the best match lies in an attachment's text: which file (and page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachment: Option<HitAttachment>,
     /// Display name of the author.
     author_name: String,
+}
+
+/// The attachment a hit was found in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HitAttachment {
+    /// Attachment id.
+    id: String,
+    /// Its file name.
+    filename: String,
+    /// The page (PDF), slide or sheet, 1-based, when the file has pages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    page: Option<u32>,
+}
+
+/// The attachment an anchor `attachment-<id>[-p<N>]` names.
+fn attachment_of(store: &crate::store::Store, anchor: &str) -> Option<HitAttachment> {
+    let rest = anchor.strip_prefix(hanlin_index::ATTACHMENT_ANCHOR)?;
+    let (id, page) = match rest.split_once("-p") {
+        Some((id, p)) => (id, p.parse().ok()),
+        None => (rest, None),
+    };
+    let a = store.attachments.get(id).ok()??;
+    Some(HitAttachment {
+        id: a.id,
+        filename: a.filename,
+        page,
+    })
 }
 
 /// The best-matching section of a hit.
@@ -274,6 +304,9 @@ async fn search(
                 updated_at,
                 // As before: the index's f32, widened exactly.
                 score: f64::from(score),
+                attachment: section
+                    .as_ref()
+                    .and_then(|s| attachment_of(&state.store, &s.anchor)),
                 section: section.map(|s| {
                     let hanlin_index::HitSection { heading, anchor } = s;
                     HitSection { heading, anchor }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod accounts;
 pub mod actions;
+pub mod attachments;
 pub mod audit;
 pub mod backups;
 pub mod collab;

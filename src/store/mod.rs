@@ -3,7 +3,9 @@
 //!
 //! Values are JSON, except versions, which are postcard (compact: they are most of the bytes).
 
+pub mod attachments;
 pub mod backup;
+pub mod blobs;
 pub mod catalog;
 pub mod collab;
 mod commit;
@@ -110,6 +112,13 @@ pub const TEMPLATES: &str = "templates";
 /// `service::actions::refresh` from the indexer and after saves. key = doc id; value =
 /// [`crate::model::DocActions`].
 pub const ACTION_ITEMS: &str = "action_items";
+/// Attachments. key = attachment id; value = [`crate::model::Attachment`].
+pub const ATTACHMENTS: &str = "attachments";
+/// The attachments of each document. key = doc id ‖ 0x00 ‖ attachment id; value = empty.
+pub const DOC_ATTACHMENTS: &str = "doc_attachments";
+/// Extracted text of attachments. key = attachment id; value =
+/// [`crate::model::AttachmentText`].
+pub const ATTACHMENT_TEXTS: &str = "attachment_texts";
 
 // Storage errors become internal API errors here, where sled is named (and only here).
 impl From<sled::Error> for Error {
@@ -303,6 +312,8 @@ pub struct Store {
     pub templates: Table<Template>,
     /// See [`ACTION_ITEMS`].
     pub action_items: Table<DocActions>,
+    /// See [`ATTACHMENTS`], [`DOC_ATTACHMENTS`], [`ATTACHMENT_TEXTS`].
+    pub attachments: attachments::Attachments,
 }
 
 /// Sequence numbers `next..reserved` may be handed out; `reserved` is stored in [`META`] before any
@@ -376,6 +387,8 @@ pub struct Tx<'a> {
     pub templates: TxTable<'a, Template>,
     /// See [`ACTION_ITEMS`].
     pub action_items: TxTable<'a, DocActions>,
+    /// See [`ATTACHMENTS`], [`DOC_ATTACHMENTS`], [`ATTACHMENT_TEXTS`].
+    pub attachments: attachments::TxAttachments<'a>,
 }
 
 /// Error type inside a transaction closure.
@@ -479,6 +492,11 @@ impl Store {
             webhook_queue: WebhookQueue::new(t(WEBHOOK_QUEUE)?),
             templates: Table::new(t(TEMPLATES)?),
             action_items: Table::new(t(ACTION_ITEMS)?),
+            attachments: attachments::Attachments {
+                by_id: t(ATTACHMENTS)?,
+                by_doc: t(DOC_ATTACHMENTS)?,
+                texts: t(ATTACHMENT_TEXTS)?,
+            },
             db,
             catalog: catalog::CatalogCache::default(),
         };
@@ -548,7 +566,7 @@ impl Store {
     /// more than once on conflict.
     pub fn transact<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T> {
         // A slice, not a tuple: sled's tuples stop at 14 trees.
-        let trees: [&sled::Tree; 28] = [
+        let trees: [&sled::Tree; 31] = [
             &self.users.tree,
             &self.usernames.0,
             &self.sessions.tree,
@@ -577,6 +595,9 @@ impl Store {
             &self.webhook_queue.tree,
             &self.templates.tree,
             &self.action_items.tree,
+            &self.attachments.by_id,
+            &self.attachments.by_doc,
+            &self.attachments.texts,
         ];
         use sled::Transactional;
         let touched = std::cell::Cell::new(false);
@@ -614,6 +635,11 @@ impl Store {
                     webhook_queue: TxWebhookQueue(&v[25]),
                     templates: TxTable::new(&v[26], None),
                     action_items: TxTable::new(&v[27], None),
+                    attachments: attachments::TxAttachments {
+                        by_id: &v[28],
+                        by_doc: &v[29],
+                        texts: &v[30],
+                    },
                 })
             })
         })?;

@@ -32,6 +32,8 @@ impl Server {
     ) -> Server {
         let mut cfg = hanlin::ServeConfig::for_data_dir(dir.path());
         cfg.admin_password = Some(ADMIN_PASSWORD.into());
+        // The server runs inside this test binary: attachments' text is extracted by `hanlin`.
+        cfg.extract_worker = Some(env!("CARGO_BIN_EXE_hanlin").into());
         tweak(&mut cfg);
         let state = hanlin::open(cfg).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

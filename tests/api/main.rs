@@ -1,5 +1,6 @@
 //! Integration tests over real HTTP against servers started on 127.0.0.1:0.
 
+mod attachments;
 mod auth;
 mod backups;
 mod collab;

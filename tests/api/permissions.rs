@@ -455,6 +455,32 @@ const ROWS: &[Row] = &[
         "/spaces/{id}/members",
         &[(IN, SIGNED_IN), (OUT, HIDDEN)],
     ),
+    // attachments.rs: an attachment is read exactly when its document is.
+    row(
+        "POST",
+        "/documents/{id}/attachments",
+        &[(IN, EDIT), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "GET",
+        "/documents/{id}/attachments",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "GET",
+        "/attachments/{id}",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "GET",
+        "/attachments/{id}/content",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
+        "DELETE",
+        "/attachments/{id}",
+        &[(IN, EDIT), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
     // openapi.rs
     row("GET", "/openapi.json", &[(IN, PUBLIC)]),
     // mod.rs
@@ -1141,6 +1167,25 @@ impl Fixture {
             .unwrap_or_else(|| panic!("no item of {doc}: {items}"))
     }
 
+    /// An attachment of the admin's on the target's document.
+    async fn admin_attachment(&self, t: Target, n: usize) -> String {
+        let text = match t {
+            IN => format!("公开附件{n}"),
+            _ => format!("机密正文QWE附件{n}"),
+        };
+        let r = ok(
+            crate::attachments::attach(
+                &self.admin,
+                self.doc(t),
+                &[(&format!("a{n}.txt"), text.as_bytes())],
+            )
+            .await,
+            "admin attachment",
+        )
+        .await;
+        id_of(&r["attachments"][0])
+    }
+
     /// A template of the admin's in the target's space.
     async fn admin_template(&self, t: Target, n: usize) -> String {
         let name = match t {
@@ -1440,6 +1485,39 @@ impl Fixture {
             ("DELETE", "/templates/{id}") => Req::new(
                 Method::DELETE,
                 api(format!("/templates/{}", self.admin_template(t, n).await)),
+                None,
+            ),
+            ("POST", "/documents/{id}/attachments") => {
+                let (ct, body) = crate::attachments::multipart(&[(
+                    &format!("附件{n}.txt"),
+                    "附件正文".as_bytes(),
+                )]);
+                let mut r = Req::new(
+                    Method::POST,
+                    api(format!("/documents/{}/attachments", self.doc(t))),
+                    None,
+                );
+                r.raw = Some(body);
+                r.raw_type = Some(ct);
+                r
+            }
+            ("GET", "/documents/{id}/attachments") => {
+                get(format!("/documents/{}/attachments", self.doc(t)))
+            }
+            ("GET", "/attachments/{id}") => get(format!(
+                "/attachments/{}",
+                self.admin_attachment(t, n).await
+            )),
+            ("GET", "/attachments/{id}/content") => get(format!(
+                "/attachments/{}/content",
+                self.admin_attachment(t, n).await
+            )),
+            ("DELETE", "/attachments/{id}") => Req::new(
+                Method::DELETE,
+                api(format!(
+                    "/attachments/{}",
+                    self.admin_attachment(t, n).await
+                )),
                 None,
             ),
             ("GET", "/people") => get(format!("/people?q=&space_id={}", self.space(t))),
@@ -1806,6 +1884,8 @@ struct Req {
     then_unauthenticated: bool,
     /// A zip body instead of JSON.
     raw: Option<Vec<u8>>,
+    /// The raw body's type, when it is not a zip.
+    raw_type: Option<String>,
 }
 
 impl Req {
@@ -1817,6 +1897,7 @@ impl Req {
             client: None,
             then_unauthenticated: false,
             raw: None,
+            raw_type: None,
         }
     }
 }
@@ -1857,7 +1938,7 @@ async fn permission_matrix() {
                             .raw(
                                 req.method.clone(),
                                 &req.path,
-                                "application/zip",
+                                req.raw_type.as_deref().unwrap_or("application/zip"),
                                 bytes.clone(),
                             )
                             .await

@@ -1,0 +1,385 @@
+//! Attachments over HTTP (issue 11): upload (multipart), the same bytes stored once, text
+//! extracted in a child process and found by search with the document, downloads with their
+//! Chinese names, only PDFs and images inline (an uploaded .html never renders), a reader who
+//! may not read the document gets 404 for everything, a file over the limit is 413 while the
+//! server keeps serving, deleting removes an unshared blob, and `check` finds a damaged one.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::{Client, Server, assert_error, ok, s};
+
+/// A multipart body with one `file` part per (name, bytes).
+pub fn multipart(files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----hanlin-test-boundary-7d1f";
+    let mut body = Vec::new();
+    for (name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+pub async fn attach(c: &Client, doc: &str, files: &[(&str, &[u8])]) -> (StatusCode, Value) {
+    let (ct, body) = multipart(files);
+    c.raw(
+        Method::POST,
+        &format!("/api/v1/documents/{doc}/attachments"),
+        &ct,
+        body,
+    )
+    .await
+}
+
+/// Waits until an attachment's text status is no longer pending (bounded: 20 s).
+pub async fn settled(c: &Client, id: &str) -> Value {
+    for _ in 0..400 {
+        let a = ok(c.get(&format!("/api/v1/attachments/{id}")).await);
+        if a["text_status"] != "pending" {
+            return a;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("attachment {id} stayed pending");
+}
+
+/// GET with the client's token, answering status, headers and raw bytes.
+pub async fn download(c: &Client, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let mut rb = c.http.get(format!("{}{}", c.base, path));
+    if let Some(t) = &c.token {
+        rb = rb.bearer_auth(t);
+    }
+    let r = rb.send().await.unwrap();
+    let (st, h) = (r.status(), r.headers().clone());
+    (st, h, r.bytes().await.unwrap().to_vec())
+}
+
+struct World {
+    srv: Server,
+    admin: Client,
+    space: String,
+    editor: Client,
+    reader: Client,
+    outsider: Client,
+    closed_doc: String,
+}
+
+async fn world_with(tweak: impl FnOnce(&mut hanlin::ServeConfig)) -> World {
+    let srv = Server::start_with(tweak).await;
+    let admin = srv.admin().await;
+    let (editor_id, editor) = srv
+        .user(&admin, "editor", json!({"display_name": "王编辑"}))
+        .await;
+    let (reader_id, reader) = srv
+        .user(&admin, "reader", json!({"display_name": "李读者"}))
+        .await;
+    let (_, outsider) = srv
+        .user(&admin, "outsider", json!({"display_name": "外人"}))
+        .await;
+    let space = admin.new_space("资料库").await;
+    ok(admin
+        .put(
+            &format!("/api/v1/spaces/{space}/grants"),
+            json!([
+                {"principal": format!("user:{editor_id}"), "role": "editor"},
+                {"principal": format!("user:{reader_id}"), "role": "reader"},
+            ]),
+        )
+        .await);
+    let closed = admin.new_category(&space, "保密", None).await;
+    ok(admin
+        .put(
+            &format!("/api/v1/categories/{closed}/grants"),
+            json!({"inherit": false, "grants": [{"principal": format!("user:{editor_id}"), "role": "editor"}]}),
+        )
+        .await);
+    let closed_doc = s(&editor
+        .new_doc(&space, Some(&closed), "保密合同", "合同正文\n")
+        .await["id"]);
+    World {
+        srv,
+        admin,
+        space,
+        editor,
+        reader,
+        outsider,
+        closed_doc,
+    }
+}
+
+async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+#[tokio::test]
+async fn an_attached_text_is_searchable_with_its_document_and_downloads_by_its_chinese_name() {
+    let w = world().await;
+    let d = w
+        .editor
+        .new_doc(&w.space, None, "季度资料", "见附件。\n")
+        .await;
+    let id = s(&d["id"]);
+    let text = "第三季度营收同比增长百分之十二，主要来自华东区域的新客户。\n";
+    let r = ok(attach(&w.editor, &id, &[("季度报告（终稿）.txt", text.as_bytes())]).await);
+    let a = &r["attachments"][0];
+    assert_eq!(a["filename"], "季度报告（终稿）.txt");
+    assert_eq!(a["size"], text.len());
+    assert_eq!(a["text_status"], "pending");
+    let aid = s(&a["id"]);
+    let a = settled(&w.editor, &aid).await;
+    assert_eq!(a["text_status"], "ok", "{a}");
+    assert_eq!(a["uploaded_by"], "editor");
+    // Found by its text, the hit naming the attachment.
+    let r = w.reader.search_until("华东区域", &id, true).await;
+    let hit = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(hit["attachment"]["id"], aid.as_str(), "{hit}");
+    assert_eq!(hit["attachment"]["filename"], "季度报告（终稿）.txt");
+    assert!(s(&hit["snippet"]).contains("华东"), "{hit}");
+    let r = w
+        .reader
+        .search_until("type:attachment 营收", &id, true)
+        .await;
+    assert_eq!(r["hits"].as_array().unwrap().len(), 1, "{r}");
+    // Downloads keep the name and the bytes; text is never shown inline.
+    let (st, h, bytes) = download(&w.reader, &format!("/api/v1/attachments/{aid}/content")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(bytes, text.as_bytes());
+    let cd = h["content-disposition"].to_str().unwrap();
+    assert!(cd.starts_with("attachment;"), "{cd}");
+    assert!(
+        cd.contains("filename*=UTF-8''%E5%AD%A3%E5%BA%A6%E6%8A%A5%E5%91%8A%EF%BC%88%E7%BB%88%E7%A8%BF%EF%BC%89.txt"),
+        "{cd}"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["content-type"], "application/octet-stream");
+    // Listed on the document.
+    let l = ok(w
+        .reader
+        .get(&format!("/api/v1/documents/{id}/attachments"))
+        .await);
+    assert_eq!(l["attachments"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn only_pdfs_and_images_open_inline_and_html_never_renders() {
+    let w = world().await;
+    let id = s(&w.editor.new_doc(&w.space, None, "文件", "x\n").await["id"]);
+    let html = b"<html><script>alert(1)</script></html>";
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+    let fake_png = b"<svg onload=alert(1)></svg>";
+    let r = ok(attach(
+        &w.editor,
+        &id,
+        &[
+            ("page.html", html),
+            ("logo.png", png),
+            ("trick.png", fake_png),
+            ("pic.svg", fake_png),
+        ],
+    )
+    .await);
+    let items = r["attachments"].as_array().unwrap();
+    let inline: Vec<bool> = items
+        .iter()
+        .map(|a| a["inline"].as_bool().unwrap())
+        .collect();
+    assert_eq!(inline, vec![false, true, false, false]);
+    for a in items {
+        let (st, h, _) = download(
+            &w.editor,
+            &format!("/api/v1/attachments/{}/content", s(&a["id"])),
+        )
+        .await;
+        assert_eq!(st, StatusCode::OK);
+        let cd = h["content-disposition"].to_str().unwrap();
+        let ct = h["content-type"].to_str().unwrap();
+        if a["inline"] == true {
+            assert!(cd.starts_with("inline;"), "{cd}");
+            assert_eq!(ct, "image/png");
+        } else {
+            assert!(cd.starts_with("attachment;"), "{cd}");
+            assert_eq!(ct, "application/octet-stream", "{}", a["filename"]);
+        }
+        assert_eq!(h["x-content-type-options"], "nosniff");
+    }
+}
+
+#[tokio::test]
+async fn what_the_reader_may_not_read_answers_404_everywhere() {
+    let w = world().await;
+    let r = ok(attach(
+        &w.editor,
+        &w.closed_doc,
+        &[("机密附件.txt", "保密条款：违约金一百万。".as_bytes())],
+    )
+    .await);
+    let aid = s(&r["attachments"][0]["id"]);
+    assert_eq!(settled(&w.editor, &aid).await["text_status"], "ok");
+    w.editor.search_until("违约金", &w.closed_doc, true).await;
+    for c in [&w.reader, &w.outsider] {
+        assert_error(
+            &c.get(&format!("/api/v1/attachments/{aid}")).await,
+            404,
+            "not_found",
+        );
+        let (st, _, body) = download(c, &format!("/api/v1/attachments/{aid}/content")).await;
+        assert_eq!(st, StatusCode::NOT_FOUND);
+        assert!(!String::from_utf8_lossy(&body).contains("违约金"));
+        assert_error(
+            &c.get(&format!("/api/v1/documents/{}/attachments", w.closed_doc))
+                .await,
+            404,
+            "not_found",
+        );
+        assert_error(
+            &c.delete(&format!("/api/v1/attachments/{aid}")).await,
+            404,
+            "not_found",
+        );
+        assert_error(
+            &attach(c, &w.closed_doc, &[("x.txt", b"x")]).await,
+            404,
+            "not_found",
+        );
+        let hits = ok(c.get("/api/v1/search?q=违约金").await);
+        assert_eq!(hits["total"], 0, "{hits}");
+    }
+    // A reader of the space sees the public document's attachments but may not add or remove.
+    let open = s(&w.editor.new_doc(&w.space, None, "公开", "x\n").await["id"]);
+    let r = ok(attach(&w.editor, &open, &[("公开.txt", b"hello")]).await);
+    let pub_id = s(&r["attachments"][0]["id"]);
+    ok(w.reader.get(&format!("/api/v1/attachments/{pub_id}")).await);
+    assert_error(
+        &attach(&w.reader, &open, &[("x.txt", b"x")]).await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &w.reader
+            .delete(&format!("/api/v1/attachments/{pub_id}"))
+            .await,
+        403,
+        "forbidden",
+    );
+    // Trashing the document hides its attachments with it.
+    ok(w.editor.delete(&format!("/api/v1/documents/{open}")).await);
+    assert_error(
+        &w.reader.get(&format!("/api/v1/attachments/{pub_id}")).await,
+        404,
+        "not_found",
+    );
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_is_413_and_the_server_keeps_serving() {
+    let w = world_with(|c| c.max_attachment_bytes = 1024 * 1024).await;
+    let id = s(&w.editor.new_doc(&w.space, None, "大文件", "x\n").await["id"]);
+    let big = vec![b'a'; 1024 * 1024 + 1];
+    let r = attach(&w.editor, &id, &[("big.bin", &big)]).await;
+    assert_error(&r, 413, "payload_too_large");
+    let l = ok(w
+        .editor
+        .get(&format!("/api/v1/documents/{id}/attachments"))
+        .await);
+    assert!(l["attachments"].as_array().unwrap().is_empty(), "{l}");
+    // No temporary file is left behind, and the server still answers.
+    let tmp = w.srv.dir.path().join("attachments/tmp");
+    let left = std::fs::read_dir(&tmp).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(left, 0);
+    ok(w.editor.get(&format!("/api/v1/documents/{id}")).await);
+    let exact = vec![b'b'; 1024 * 1024];
+    ok(attach(&w.editor, &id, &[("exact.bin", &exact)]).await);
+}
+
+#[tokio::test]
+async fn the_same_file_is_stored_once_and_removed_with_its_last_attachment() {
+    let w = world().await;
+    let a = s(&w.editor.new_doc(&w.space, None, "甲", "x\n").await["id"]);
+    let b = s(&w.editor.new_doc(&w.space, None, "乙", "x\n").await["id"]);
+    let bytes = "同一份文件".repeat(100);
+    let x = ok(attach(&w.editor, &a, &[("同一份.txt", bytes.as_bytes())]).await);
+    let y = ok(attach(&w.editor, &b, &[("副本.txt", bytes.as_bytes())]).await);
+    let sha = s(&x["attachments"][0]["sha256"]);
+    assert_eq!(y["attachments"][0]["sha256"], sha.as_str());
+    let blob = w
+        .srv
+        .dir
+        .path()
+        .join("attachments")
+        .join(&sha[..2])
+        .join(&sha);
+    assert!(blob.exists());
+    ok(w.editor
+        .delete(&format!(
+            "/api/v1/attachments/{}",
+            s(&x["attachments"][0]["id"])
+        ))
+        .await);
+    assert!(blob.exists(), "still held by the other document");
+    ok(w.editor
+        .delete(&format!(
+            "/api/v1/attachments/{}",
+            s(&y["attachments"][0]["id"])
+        ))
+        .await);
+    assert!(!blob.exists(), "no attachment holds it any more");
+    let _ = &w.admin;
+}
+
+#[tokio::test]
+async fn check_finds_a_damaged_or_missing_attachment_file() {
+    let w = world().await;
+    let id = s(&w.editor.new_doc(&w.space, None, "核对", "x\n").await["id"]);
+    let r = ok(attach(&w.editor, &id, &[("a.txt", b"original bytes")]).await);
+    let sha = s(&r["attachments"][0]["sha256"]);
+    settled(&w.editor, &s(&r["attachments"][0]["id"])).await;
+    let dir = w.srv.stop().await;
+    let blob = dir.path().join("attachments").join(&sha[..2]).join(&sha);
+    std::fs::write(&blob, b"tampered").unwrap();
+    std::fs::write(
+        dir.path()
+            .join("attachments")
+            .join(&sha[..2])
+            .join("0".repeat(64)),
+        b"x",
+    )
+    .unwrap();
+    // The stopped server's last tasks may hold the database a moment longer (bounded: 10 s).
+    let mut out = None;
+    for _ in 0..100 {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_hanlin"))
+            .args(["check", "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        if !String::from_utf8_lossy(&o.stderr).contains("could not acquire lock") {
+            out = Some(o);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let out = out.expect("the database was released");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("does not match its hash"), "{text}");
+    assert!(text.contains("orphaned attachment file"), "{text}");
+}
