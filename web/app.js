@@ -5,8 +5,8 @@ import { t, getLang, setLang } from './i18n.js';
 import { get, del, setCsrf, onUnauthenticated, getOptional, ApiError } from './api.js';
 import { state, isAdmin, userName, invalidateCaches, errorState, loadSpaces, offerWriting } from './ui.js';
 import { loginPage } from './pages/login.js';
-import { homePage, notificationsPage } from './pages/home.js';
-import { docPage, trashPage } from './pages/doc.js';
+import { homePage } from './pages/home.js';
+import { docPage } from './pages/doc.js';
 
 // Pages that are not on the first screen load on demand (keeps the first page light).
 const lazy = (load, name) => async (main, ctx) => {
@@ -27,6 +27,10 @@ const learnPage = lazy(() => import('./pages/learn.js'), 'learnPage');
 const learnReadPage = lazy(() => import('./pages/learn.js'), 'learnReadPage');
 const learnProgressPage = lazy(() => import('./pages/learn.js'), 'learnProgressPage');
 const learnEditPage = lazy(() => import('./pages/learn.js'), 'learnEditPage');
+const notificationsPage = lazy(() => import('./pages/notifications.js'), 'notificationsPage');
+const trashPage = lazy(() => import('./pages/trash.js'), 'trashPage');
+const todoPage = lazy(() => import('./pages/todo.js'), 'todoPage');
+const recordsPage = lazy(() => import('./pages/records.js'), 'recordsPage');
 
 const routes = [
   [/^\/login$/, loginPage, { public: true }],
@@ -44,6 +48,8 @@ const routes = [
   [/^\/notifications$/, notificationsPage],
   [/^\/admin(?:\/([\w-]+))?$/, adminPage],
   [/^\/dashboard$/, dashboardPage],
+  [/^\/todo$/, todoPage],
+  [/^\/records$/, recordsPage],
   [/^\/learn$/, learnListPage],
   [/^\/learn\/new$/, learnEditPage],
   [/^\/learn\/([^/]+)$/, learnPage],
@@ -155,6 +161,7 @@ function buildShell() {
     navLink('#/spaces', t('nav.spaces')),
     navLink('#/search', t('nav.search')),
     navLink('#/reviews', t('nav.reviews')),
+    navLink('#/todo', t('nav.todo')),
     h('a', { class: 'nav-link nav-dash', href: '#/dashboard', 'data-nav': '#/dashboard', hidden: !isAdmin() }, t('nav.dashboard')),
     isAdmin() ? navLink('#/admin', t('nav.admin')) : null,
     h('span', { class: 'nav-sep' }),

@@ -3,7 +3,7 @@
 const zh = {
   'app.name': '翰林',
   'app.tagline': '企业知识库',
-  'nav.home': '首页', 'nav.spaces': '知识空间', 'nav.search': '搜索', 'nav.reviews': '审核',
+  'nav.home': '首页', 'nav.todo': '我的待办', 'nav.spaces': '知识空间', 'nav.search': '搜索', 'nav.reviews': '审核',
   'nav.admin': '管理', 'nav.trash': '回收站', 'nav.menu': '菜单', 'nav.new': '新建文档', 'nav.upload': '上传',
   'nav.notifications': '通知', 'nav.logout': '退出登录', 'nav.lang': 'English', 'nav.skip': '跳到正文',
   'nav.searchPlaceholder': '搜索文档、标签…',
@@ -40,6 +40,7 @@ const zh = {
   'err.invalid_policy': '审核流程设置有误，请管理员检查后再提交', 'err.no_eligible_reviewer': '第 {stage} 阶段除了提交人没有其他审核人，无法审核',
   'err.uri_too_long': '请求地址太长（上限 {limit} 字节）', 'err.headers_too_large': '请求头太大（上限 {limit} 字节），请清除本站 Cookie 后重试',
   'err.server_busy': '服务器正忙，请稍后再试',
+  'err.invalid_record': '记录的内容不符合要求，请按字段旁的提示修改',
   'err.item_not_readable': '《{title}》有受众无法阅读（共 {count} 人）：{names}。请先授予他们阅读权限，或从合集中移除该文档。',
   // Why an input was refused (src/error.rs `Reason`, the `reason` of invalid_input).
   'reason.required': '请填写“{field}”', 'reason.too_short': '“{field}”至少需要 {limit} 个字符',
@@ -369,7 +370,7 @@ const zh = {
 const en = {
   'app.name': 'Hanlin',
   'app.tagline': 'Company knowledge base',
-  'nav.home': 'Home', 'nav.spaces': 'Spaces', 'nav.search': 'Search', 'nav.reviews': 'Reviews',
+  'nav.home': 'Home', 'nav.todo': 'My to-dos', 'nav.spaces': 'Spaces', 'nav.search': 'Search', 'nav.reviews': 'Reviews',
   'nav.admin': 'Admin', 'nav.trash': 'Trash', 'nav.menu': 'Menu', 'nav.new': 'New document', 'nav.upload': 'Upload',
   'nav.notifications': 'Notifications', 'nav.logout': 'Sign out', 'nav.lang': '中文', 'nav.skip': 'Skip to content',
   'nav.searchPlaceholder': 'Search documents, tags…',
@@ -405,6 +406,7 @@ const en = {
   'err.invalid_policy': 'The review policy is not valid; ask an administrator to check it', 'err.no_eligible_reviewer': 'Stage {stage} has no reviewer other than the author',
   'err.uri_too_long': 'The request address is too long (limit {limit} bytes)', 'err.headers_too_large': 'The request headers are too large (limit {limit} bytes); clear this site\'s cookies and try again',
   'err.server_busy': 'The server is busy; try again in a moment',
+  'err.invalid_record': 'Some fields of the record need fixing: see the notes beside them',
   'err.item_not_readable': 'Some of the audience cannot read “{title}” ({count} people): {names}. Grant them read access first, or remove the document from the collection.',
   'reason.required': 'Please fill in “{field}”', 'reason.too_short': '“{field}” needs at least {limit} characters',
   'reason.too_long': '“{field}” is at most {limit} characters', 'reason.too_many': '“{field}” takes at most {limit} items',
@@ -755,6 +757,9 @@ export function setLang(l) {
   try { localStorage.setItem(KEY, lang); } catch { /* ignore */ }
   document.documentElement.lang = lang;
 }
+
+/** Strings of a module loaded on demand (i18n-records.js), merged into both tables. */
+export function addStrings(z, e) { Object.assign(zh, z); Object.assign(en, e); }
 
 /** Is there a string for this key in the current language? */
 export function has(key) { return key in tables[lang]; }

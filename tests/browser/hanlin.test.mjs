@@ -163,10 +163,11 @@ test('the UI is served with a strict CSP and stays small', async () => {
   walk(path.join(ROOT, 'web'));
   // The whole UI, every page and both languages, with no build step: pages beyond the first screen
   // load on demand, so the budget that users feel is the first screen's (below). The whole was
-  // 300 KiB until the dashboard, onboarding and quick open (332 KB); 400 KiB leaves room for
-  // the next few pages, not for bloat.
+  // 300 KiB until the dashboard, onboarding and quick open (332 KB); 400 KiB until the record
+  // pages of issue 12 (form, lists, 我的待办, templates, project home: 50 KB, 373 KB before
+  // them, 427 KB after); 448 KiB leaves room for the next few pages, not for bloat.
   const total = files.reduce((n, f) => n + fs.statSync(f).size, 0);
-  assert.ok(total < 400 * 1024, `web assets are ${total} bytes`);
+  assert.ok(total < 448 * 1024, `web assets are ${total} bytes`);
   // The first screen: the page, its script and stylesheet, and the modules it preloads, as sent
   // (gzip). 48.7 KB when this budget was set.
   const first = [...new Set(['index.html', 'app.js', 'app.css',

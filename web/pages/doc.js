@@ -1,13 +1,13 @@
 import { h, append, clear, trustedHtml, formatTime, fullTime, toast, confirmDialog } from '../dom.js';
 import { t, getLang } from '../i18n.js';
-import { get, put, post, del, items, ApiError } from '../api.js';
+import { get, put, post, del } from '../api.js';
 import { setTitle, navigate } from '../app.js';
 import { latestReview, reviewNotice } from '../reviewinfo.js';
 import { watchButton, editingLine } from '../collabbar.js';
 import { loadSpaceDocs, spaceTree, neighbours, rememberViewed, forgetSpaceDocs } from '../spacetree.js';
 import {
   loadSpaces, loadCategories, spaceName, statusBadge, tagChips, userName, reportError,
-  enc, errorState, emptyState, pageHeader, fill, authorOf, breadcrumbs, placeCrumbs, categoryTree, state,
+  enc, errorState, authorOf, breadcrumbs, placeCrumbs, categoryTree, state,
 } from '../ui.js';
 
 function buildToc(doc, article) {
@@ -174,6 +174,7 @@ export async function docPage(main, { params, query, alive, signal }) {
       h('h1', { class: 'doc-title' }, doc.title || t('doc.untitled')),
       h('div', { class: 'doc-meta' },
         statusBadge(doc.status),
+        doc.record_type ? h('a', { class: 'badge badge-soft', href: '#/records?space=' + enc(doc.space_id) + '&type=' + enc(doc.record_type) }, doc.record_name || doc.record_type) : null,
         h('span', { class: 'doc-version' }, t('doc.version', { v: doc.version })),
         doc.published_version && doc.published_version !== doc.version ? h('span', { class: 'muted' }, t('doc.publishedVersion', { v: doc.published_version })) : null,
         doc.author ? h('span', null, authorOf(doc)) : null,
@@ -298,30 +299,4 @@ function followReading(toc, signal) {
   window.addEventListener('scroll', onScroll, { passive: true, signal });
   window.addEventListener('resize', onScroll, { passive: true, signal });
   requestAnimationFrame(update);
-}
-
-export async function trashPage(main) {
-  setTitle(t('trash.title'));
-  append(main, pageHeader(t('trash.title')));
-  const body = h('div', { class: 'card' });
-  append(main, body);
-  await loadSpaces().catch(() => []);
-  const load = () => fill(body, async () => {
-    let data;
-    try { data = await get('/trash'); } catch (e) {
-      if (e instanceof ApiError && e.unavailable) return emptyState(t('common.unavailable'));
-      throw e;
-    }
-    const list = items(data);
-    if (!list.length) return emptyState(t('trash.emptyHint'));
-    return h('ul', { class: 'doc-list' }, list.map((d) => h('li', { class: 'doc-row' },
-      h('span', { class: 'doc-row-title' }, d.title || t('doc.untitled')),
-      h('div', { class: 'doc-row-meta' },
-        h('span', null, spaceName(d.space_id)),
-        d.deleted_at || d.updated_at ? h('span', null, t('trash.deletedAt', { t: formatTime(d.deleted_at || d.updated_at, getLang()) })) : null,
-        h('button', { class: 'btn btn-sm', type: 'button', onclick: async () => {
-          try { await post(`/documents/${enc(d.id)}/undelete`, {}); toast(t('trash.restored'), 'success'); load(); } catch (e) { reportError(e); }
-        } }, t('trash.restore'))))));
-  });
-  await load();
 }

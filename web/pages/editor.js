@@ -1,4 +1,4 @@
-import { h, append, clear, toast, debounce, parseTags, formatTime, trustedHtml } from '../dom.js';
+import { h, append, clear, toast, debounce, parseTags, formatTime, trustedHtml, confirmDialog } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, put, del, ApiError } from '../api.js';
 import { mentionPicker } from '../collab.js';
@@ -21,14 +21,24 @@ function dropLocal(key) {
   try { localStorage.removeItem(key); } catch { /* ignore */ }
 }
 
-export async function editorPage(main, { params, query, alive, signal }) {
+export async function editorPage(main, ctx) {
+  const { params, query, alive, signal } = ctx;
   const id = params[0] || null;
   let doc = null;
+  let template = null;
   const spaces = await loadSpaces().catch(() => []);
   if (id) {
     try { doc = await get('/documents/' + enc(id)); } catch (e) { append(main, errorState(e)); return; }
+  } else if (query.template) {
+    try { template = await get('/templates/' + enc(query.template), { space_id: query.space }); } catch (e) { append(main, errorState(e)); return; }
   }
   if (!alive()) return;
+  // Records (and 新建 of a record type or from a record template) get the form of their type.
+  if ((doc && (doc.kind === 'record' || doc.record_type)) || (!doc && (query.type || (template && template.kind === 'record')))) {
+    const { recordPage } = await import('../recordform.js');
+    if (alive()) await recordPage(main, ctx, { doc, template });
+    return;
+  }
   const isNew = !doc;
   setTitle(isNew ? t('editor.newTitle') : t('editor.editTitle') + ' · ' + doc.title);
   main.classList.add('main-wide');
@@ -37,7 +47,10 @@ export async function editorPage(main, { params, query, alive, signal }) {
   let spaceId = doc ? doc.space_id : (query.space || (spaces.find((s) => ['editor', 'manager'].includes(s.my_role) || isAdmin()) || spaces[0] || {}).id || '');
   const draftKey = DRAFT_PREFIX + (id || 'new');
 
-  const titleIn = h('input', { class: 'title-input', name: 'title', maxlength: 200, placeholder: t('editor.titlePlaceholder'), value: doc ? doc.title : '', required: true, 'aria-label': t('editor.title') });
+  // A document template fills the editor with its body (variables resolved), its first heading the title.
+  const fromTemplate = (tp) => ({ title: (/^#\s+(.+)$/m.exec(tp.body || '') || [])[1] || tp.name || '', body: tp.body || '' });
+  const seed = template ? fromTemplate(template) : null;
+  const titleIn = h('input', { class: 'title-input', name: 'title', maxlength: 200, placeholder: t('editor.titlePlaceholder'), value: doc ? doc.title : seed ? seed.title.trim() : '', required: true, 'aria-label': t('editor.title') });
   const tagsIn = h('input', { name: 'tags', placeholder: t('editor.tagsPlaceholder'), value: doc && doc.tags ? doc.tags.join(', ') : '' });
   const catSel = h('select', { name: 'category' });
   const spaceSel = h('select', { name: 'space', disabled: !isNew },
@@ -45,7 +58,7 @@ export async function editorPage(main, { params, query, alive, signal }) {
   if (!isNew && !spaces.some((s) => s.id === spaceId)) append(spaceSel, h('option', { value: spaceId, selected: true }, spaceName(spaceId) || spaceId));
   const messageIn = h('input', { class: 'message-input', name: 'message', maxlength: 200, placeholder: t('editor.message'), title: t('editor.messagePlaceholder'), 'aria-label': t('editor.message'), autocomplete: 'off' });
   const bodyIn = h('textarea', { class: 'body-input', name: 'body', spellcheck: 'false', placeholder: t('editor.bodyPlaceholder'), 'aria-label': t('editor.body') });
-  bodyIn.value = doc ? (doc.body || '') : '';
+  bodyIn.value = doc ? (doc.body || '') : seed ? seed.body : '';
   const preview = h('div', { class: 'markdown-body preview', 'aria-live': 'off' });
   const status = h('span', { class: 'save-status muted', role: 'status' });
   const notice = h('div');
@@ -343,5 +356,22 @@ export async function editorPage(main, { params, query, alive, signal }) {
     tabs, split);
   form.addEventListener('submit', (e) => { e.preventDefault(); save(false); });
   append(main, form);
+  if (seed) markDirty();
+  // 从模板开始: the space's templates first; a record template opens its form.
+  if (isNew) {
+    import('../recordform.js').then(({ templateBar }) => {
+      if (!alive()) return;
+      const bar = templateBar({ onDocument: async (tp) => {
+        if (bodyIn.value.trim() && bodyIn.value !== (seed && seed.body) && !await confirmDialog({ title: t('tpl.use'), message: t('tpl.replace', { name: tp.name }), ok: t('tpl.use'), cancel: t('common.cancel') })) return;
+        const s = fromTemplate(tp);
+        titleIn.value = s.title.trim(); bodyIn.value = s.body;
+        markDirty(); renderPreview();
+        toast(t('tpl.applied', { name: tp.name }), 'success');
+      } });
+      notice.before(bar.el);
+      bar.load(spaceId);
+      spaceSel.addEventListener('change', () => bar.load(spaceId));
+    }, () => {});
+  }
   (isNew ? titleIn : bodyIn).focus();
 }

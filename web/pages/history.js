@@ -77,7 +77,14 @@ export async function historyPage(main, { params, query, alive }) {
   } else if (from && to && from !== to) {
     await fill(diffEl, async () => {
       const d = await get(`/documents/${enc(id)}/diff`, { from, to });
-      return h('div', null, h('h2', { class: 'card-title' }, t('history.diffTitle', { a: d.from ?? from, b: d.to ?? to })), renderDiff(d));
+      // A record's diff names its changed fields, before and after, above the lines.
+      const fc = d.field_changes || [];
+      if (fc.length) await import('../i18n-records.js');
+      return h('div', null, h('h2', { class: 'card-title' }, t('history.diffTitle', { a: d.from ?? from, b: d.to ?? to })),
+        fc.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table field-changes' },
+          h('thead', null, h('tr', null, ['rec.field', 'rec.before', 'rec.after'].map((k) => h('th', null, t(k))))),
+          h('tbody', null, fc.map((c) => h('tr', null, h('td', null, c.label || c.path), h('td', null, h('del', null, c.before ?? '')), h('td', null, h('ins', null, c.after ?? ''))))))) : null,
+        renderDiff(d));
     });
   } else {
     diffEl.remove();

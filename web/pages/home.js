@@ -1,4 +1,4 @@
-import { h, append, clear, formatTime, toast } from '../dom.js';
+import { h, append, clear, formatTime } from '../dom.js';
 import { t, getLang } from '../i18n.js';
 import { get, post, getOptional, items } from '../api.js';
 import { setTitle, setUnread, navigate } from '../app.js';
@@ -15,7 +15,7 @@ function card(title, body, { id, action, count } = {}) {
     body);
 }
 
-async function section(el, load, renderItems, emptyText, { hideCard = true } = {}) {
+export async function section(el, load, renderItems, emptyText, { hideCard = true } = {}) {
   append(el, loading());
   try {
     const data = await load();
@@ -125,6 +125,7 @@ export async function homePage(main) {
   const drafts = h('div');
   const reviews = h('div');
   const notifs = h('div');
+  const todo = h('div');
   const markRead = h('button', { class: 'link-btn', type: 'button', hidden: true }, t('home.markRead'));
   const quick = h('form', { class: 'hero-search', role: 'search', onsubmit: (e) => { e.preventDefault(); navigate('#/search?q=' + enc(q.value.trim())); } });
   const q = h('input', { type: 'search', placeholder: t('search.placeholder'), 'aria-label': t('nav.search') });
@@ -144,6 +145,7 @@ export async function homePage(main) {
         card(t('home.recent'), recent, { id: 'home-recent' }),
         offerWriting() ? card(t('home.drafts'), drafts, { id: 'home-drafts' }) : null),
       h('div', { class: 'home-side' },
+        card(t('nav.todo'), todo, { id: 'home-todo', action: h('a', { class: 'link-btn', href: '#/todo' }, t('common.more')) }),
         card(t('home.reviews'), reviews, { id: 'home-reviews', action: h('a', { class: 'link-btn', href: '#/reviews' }, t('common.more')) }),
         card(t('home.notifications'), notifs, { id: 'home-notifs', action: markRead }),
         card(t('home.favourites'), favs, { id: 'home-favs' }))));
@@ -174,20 +176,6 @@ export async function homePage(main) {
         r.created_at ? h('time', null, formatTime(r.created_at, getLang())) : null)))), t('home.noReviews')),
     loadNotifs(),
     learn.load().catch(() => {}),
+    import('./todo.js').then((m) => m.todoHome(todo), () => {}),
   ]);
-}
-
-export async function notificationsPage(main) {
-  setTitle(t('notif.title'));
-  const body = h('div');
-  append(main, h('div', { class: 'page-head' }, h('h1', { class: 'page-title' }, t('notif.title')),
-    h('div', { class: 'page-actions' }, h('button', { class: 'btn', type: 'button', onclick: async () => {
-      try { await post('/notifications/read', {}); setUnread(0); toast(t('common.saved'), 'success'); load(); } catch (e) { reportError(e); }
-    } }, t('home.markRead')))), h('div', { class: 'card' }, body));
-  const load = () => section(clear(body), async () => {
-    const d = await getOptional('/notifications', { limit: 100 }, null);
-    if (d) setUnread(d.unread || 0);
-    return d;
-  }, (list) => notificationList(list, async (ids) => { try { await post('/notifications/read', { ids }); } catch { /* ignore */ } }), t('notif.none'), { hideCard: false });
-  await load();
 }

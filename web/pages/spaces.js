@@ -123,6 +123,18 @@ export async function spacesPage(main, { params, query, alive, signal }) {
   watchBtn.title = t('collab.watchSpaceHint');
   watchBtn.hidden = true;
   get('/spaces/' + enc(spaceId)).then((s) => { if (alive()) { watchBtn.setWatching(!!s.watching); watchBtn.hidden = false; } }, () => {});
+  // The record lists of the space (side column), and a project space's home above its documents.
+  const side = h('aside', { class: 'side', id: 'space-side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm, robotsEl);
+  const projectBox = h('div', { class: 'proj-slot' });
+  import('./records.js').then(async ({ recordLinks, projectHome }) => {
+    const links = await recordLinks(spaceId);
+    if (!alive()) return;
+    side.append(links);
+    if (space.kind === 'project' && !cat) {
+      const home = await projectHome(space, { alive, signal });
+      if (alive()) projectBox.append(home);
+    }
+  }).catch(() => {});
   append(main, 
     breadcrumbs(cat ? placeCrumbs(spaceId, catId).slice(0, -1).concat([[cat.name]]) : [[t('spaces.title'), '#/spaces'], [space.name]]),
     pageHeader(cat ? cat.name : space.name,
@@ -130,9 +142,10 @@ export async function spacesPage(main, { params, query, alive, signal }) {
       canEdit(space) ? h('a', { class: 'btn', href: '#/upload?' + newQs }, t('nav.upload')) : null,
       canEdit(space) ? h('a', { class: 'btn btn-primary', href: '#/new?' + newQs }, '+ ', t('nav.new')) : null),
     space.description && !cat ? h('p', { class: 'page-lead' }, space.description) : null,
+    projectBox,
     sideToggle,
     h('div', { class: 'two-col' },
-      h('aside', { class: 'side', id: 'space-side' }, h('h2', { class: 'side-title' }, t('spaces.categories')), treeEl, catForm, robotsEl),
+      side,
       h('section', { class: 'col-main card' }, docsEl)));
   await fill(docsEl, async () => {
     if (catId && allDocs) {
