@@ -623,7 +623,7 @@ impl RecordType {
     }
 
     /// The action items the fields hold: each row of an item table with an owner, not
-    /// cancelled.
+    /// cancelled (rows of other tables than `action_items`, a tracker's tasks, with a due date).
     pub fn action_items(&self, fields: &Value) -> Vec<RecordItem> {
         let mut out = Vec::new();
         for table in self.item_tables() {
@@ -639,14 +639,20 @@ impl RecordType {
                     continue;
                 };
                 let status = get("status").unwrap_or("");
-                if owner.is_empty() || status == "cancelled" {
+                let due = get("due").filter(|d| !d.is_empty());
+                // Minutes' action items are items with an owner; a tracker's tasks need a due
+                // date too (a task without one is a plan, not something to chase).
+                if owner.is_empty()
+                    || status == "cancelled"
+                    || (table != "action_items" && due.is_none())
+                {
                     continue;
                 }
                 out.push(RecordItem {
                     path: format!("/{table}/{i}"),
                     text: text.to_owned(),
                     owner: owner.to_owned(),
-                    due: get("due").filter(|d| !d.is_empty()).map(str::to_owned),
+                    due: due.map(str::to_owned),
                     done: status == "done",
                 });
             }

@@ -110,6 +110,10 @@ struct RecordQuery {
     sort: Option<String>,
     /// `asc` or `desc` (default: recent first; otherwise ascending).
     order: Option<String>,
+    /// At most this many (1 to 500; default: all).
+    limit: Option<usize>,
+    /// Skip this many first.
+    offset: Option<usize>,
 }
 
 /// A record in a list.
@@ -143,7 +147,7 @@ pub struct RecordItem {
 /// Records.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RecordList {
-    /// How many.
+    /// How many match (`items` may be one page of them).
     total: usize,
     /// The records.
     items: Vec<RecordItem>,
@@ -179,6 +183,18 @@ async fn list_records(
         descending: false,
     };
     let mut order = None;
+    let (mut limit, mut offset) = (usize::MAX, 0usize);
+    let number = |k: &str, v: &str, max: usize| -> Result<usize> {
+        v.parse::<usize>()
+            .ok()
+            .filter(|n| *n <= max)
+            .ok_or_else(|| {
+                Error::invalid(k, format!("a number from 0 to {max}"))
+                    .because(Reason::OutOfRange)
+                    .with("min", 0)
+                    .with("max", max)
+            })
+    };
     for (k, v) in pairs {
         match k.as_str() {
             "space_id" => f.space_id = Some(v),
@@ -196,6 +212,8 @@ async fn list_records(
                 }
             }
             "order" => order = Some(v),
+            "limit" => limit = number("limit", &v, 500)?.max(1),
+            "offset" => offset = number("offset", &v, 1_000_000)?,
             k if k.starts_with("field.") && k.len() > 6 => {
                 if f.fields.len() >= MAX_FIELD_FILTERS {
                     return Err(Error::invalid("field", "at most 20 field filters")
@@ -251,9 +269,10 @@ async fn list_records(
                 .collect::<Vec<_>>())
         })
         .await?;
+    let total = items.len();
     Ok(Json(RecordList {
-        total: items.len(),
-        items,
+        total,
+        items: items.into_iter().skip(offset).take(limit).collect(),
     }))
 }
 

@@ -350,6 +350,11 @@ async fn bad_fields_are_refused_with_their_paths_and_nothing_is_stored() {
         .await);
     let id = s(&d["id"]);
     assert_eq!(d["title"], "翰林 项目进度跟踪");
+    // A tracker's task without a due date is a plan, not an action item.
+    assert!(
+        !texts(&todo(&p.wang, "").await).contains(&"附件".to_owned()),
+        "no due date, no item"
+    );
     assert_error(
         &p.wang
             .put(
@@ -433,6 +438,20 @@ async fn an_external_guest_submits_a_requirement_and_nothing_more() {
         ))
         .await);
     assert_eq!(none["total"], 0);
+    let paged = ok(p
+        .wang
+        .get(&format!(
+            "/api/v1/records?space_id={}&limit=1&offset=1",
+            p.space
+        ))
+        .await);
+    assert_eq!(paged["total"], 1, "{paged}");
+    assert!(paged["items"].as_array().unwrap().is_empty(), "{paged}");
+    assert_error(
+        &p.wang.get("/api/v1/records?limit=9999").await,
+        400,
+        "invalid_input",
+    );
     // Nothing more: no other record type, no document, no edit, no other space.
     assert_error(
         &p.guest
