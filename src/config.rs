@@ -57,6 +57,9 @@ pub struct ExtractWorkerArgs {
     /// Text kept, in bytes.
     #[arg(long, default_value_t = 20 * 1024 * 1024)]
     pub max_text: usize,
+    /// Convert a .docx to Markdown (with its images) instead of extracting its text.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// Options of `hanlin backup`.

@@ -13,8 +13,7 @@ pub fn extract(name: &str, bytes: &[u8], max_text: usize) -> WorkerOutput {
         return WorkerOutput {
             status: TextStatus::NoText,
             error: Some("暂不支持提取这种文件的文字".into()),
-            text: String::new(),
-            pages: Vec::new(),
+            ..WorkerOutput::failed("")
         };
     }
     let mut text = String::from_utf8_lossy(bytes).into_owned();
@@ -30,5 +29,17 @@ pub fn extract(name: &str, bytes: &[u8], max_text: usize) -> WorkerOutput {
         error: None,
         text,
         pages: Vec::new(),
+        markdown: None,
+        images: Vec::new(),
     }
+}
+
+/// A .docx as Markdown with its images.
+pub fn to_markdown(_name: &str, _bytes: &[u8], _max_text: usize) -> WorkerOutput {
+    WorkerOutput::failed("暂不支持转换 Word 文档")
+}
+
+/// A text file's bytes as text, whatever its encoding.
+pub fn decode_text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

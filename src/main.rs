@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         Command::Backup(a) => hanlin::cli::backup(&a),
         Command::Restore(a) => hanlin::cli::restore(&a),
         Command::ExtractWorker(a) => {
-            hanlin::service::attachments::worker_main(&a.file, &a.name, a.max_text)
+            hanlin::service::attachments::worker_main(&a.file, &a.name, a.max_text, a.markdown)
                 .map(|()| ExitCode::SUCCESS)
         }
     };

@@ -34,7 +34,7 @@ const MAX_FILES: usize = 20;
 
 /// The operations of this module, for the API description.
 #[derive(OpenApi)]
-#[openapi(paths(upload, list, read, content, remove))]
+#[openapi(paths(upload, list, read, content, remove, upload_documents))]
 pub struct ApiDoc;
 
 /// Routes of this module.
@@ -46,6 +46,149 @@ pub fn router() -> Router<AppState> {
         )
         .route("/attachments/{id}", get(read).delete(remove))
         .route("/attachments/{id}/content", get(content))
+        .route(
+            "/spaces/{id}/upload",
+            post(upload_documents).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
+}
+
+/// Largest request of files that become documents.
+const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+/// Most files that become documents in one request.
+const MAX_DOCUMENT_FILES: usize = 100;
+
+/// A document made from a file.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadedDocument {
+    /// Document id.
+    id: String,
+    /// Its title.
+    title: String,
+    /// The file it came from.
+    filename: String,
+}
+
+/// A file that did not become a document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadError {
+    /// The file.
+    filename: String,
+    /// Stable code.
+    code: String,
+    /// Why.
+    message: String,
+}
+
+/// What an upload made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadReport {
+    /// One per file that became a document.
+    documents: Vec<UploadedDocument>,
+    /// One per file that did not.
+    errors: Vec<UploadError>,
+}
+
+/// Files that become documents (multipart `file` parts: .md, .markdown, .txt, .docx; optional `category_id`)
+#[utoipa::path(
+    post,
+    path = "/spaces/{id}/upload",
+    tag = "attachments",
+    operation_id = "upload_documents",
+    params(("id" = String, Path, description = "Space id")),
+    request_body(content = String, content_type = "multipart/form-data", description = "`file` parts and an optional `category_id`"),
+    responses((status = 200, body = UploadReport)),
+    extensions(("x-error-codes" = json!([Code::Forbidden, Code::InvalidInput, Code::PayloadTooLarge, Code::ServerBusy]))),
+)]
+async fn upload_documents(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+    mut multipart: Multipart,
+) -> Result<Json<UploadReport>> {
+    check_id(&id, "space")?;
+    // Before reading the files: a hidden space is 404. (Whether the caller may create there,
+    // in the category named in the body, is checked once that is read.)
+    crate::service::records::visible_space(&state.store, &who, &id)?;
+    let mut files = Vec::new();
+    let mut category_id = None;
+    while let Some(field) = multipart.next_field().await.map_err(|e| {
+        Error::invalid("file", format!("not a readable multipart body: {e}"))
+            .because(Reason::Malformed)
+    })? {
+        match field.name() {
+            Some("category_id") => {
+                let v = field.text().await.map_err(|e| {
+                    Error::invalid("category_id", format!("unreadable: {e}"))
+                        .because(Reason::Malformed)
+                })?;
+                category_id = Some(v.trim().to_owned()).filter(|v| !v.is_empty());
+            }
+            Some("file") => {
+                if files.len() >= MAX_DOCUMENT_FILES {
+                    return Err(Error::invalid(
+                        "file",
+                        format!("at most {MAX_DOCUMENT_FILES} files at once"),
+                    )
+                    .because(Reason::TooMany)
+                    .with("limit", MAX_DOCUMENT_FILES));
+                }
+                let filename = field.file_name().unwrap_or("").to_owned();
+                let bytes = field.bytes().await.map_err(|e| match e.status().as_u16() {
+                    413 => Error::PayloadTooLarge {
+                        limit: MAX_UPLOAD_BYTES,
+                    },
+                    _ => Error::invalid("file", format!("the upload broke off: {e}"))
+                        .because(Reason::Malformed),
+                })?;
+                files.push(crate::service::uploads::File {
+                    filename,
+                    bytes: bytes.to_vec(),
+                });
+            }
+            _ => {}
+        }
+    }
+    if files.is_empty() {
+        return Err(
+            Error::invalid("file", "no `file` part in the upload").because(Reason::Required)
+        );
+    }
+    let (st, caller) = (state.clone(), who.clone());
+    // Mostly waiting on the extraction worker (a .docx): a blocking thread, not the CPU pool.
+    let (made, failed) = tokio::task::spawn_blocking(move || {
+        crate::service::uploads::upload(
+            &st.store,
+            &st.blobs,
+            &st.extract_worker(),
+            &caller,
+            &id,
+            category_id,
+            files,
+            st.config.max_body_bytes,
+        )
+    })
+    .await
+    .map_err(Error::internal)??;
+    state.store.flush().await?;
+    state.notify_indexer();
+    Ok(Json(UploadReport {
+        documents: made
+            .into_iter()
+            .map(|m| UploadedDocument {
+                id: m.id,
+                title: m.title,
+                filename: m.filename,
+            })
+            .collect(),
+        errors: failed
+            .into_iter()
+            .map(|f| UploadError {
+                filename: f.filename,
+                code: f.code,
+                message: f.message,
+            })
+            .collect(),
+    }))
 }
 
 /// An attachment.

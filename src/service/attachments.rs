@@ -61,7 +61,7 @@ fn content_type(name: &str) -> String {
 
 /// Whether the bytes are what a browser may show inline: a PDF or a raster image whose first
 /// bytes say so (never HTML, SVG or anything that runs).
-fn inline_kind(head: &[u8], content_type: &str) -> bool {
+pub fn inline_kind(head: &[u8], content_type: &str) -> bool {
     match content_type {
         "application/pdf" => head.starts_with(b"%PDF-"),
         "image/png" => head.starts_with(b"\x89PNG\r\n\x1a\n"),
@@ -233,11 +233,41 @@ pub struct WorkerOutput {
     /// Where pages 2, 3… start in it.
     #[serde(default)]
     pub pages: Vec<usize>,
+    /// With `--markdown`, for a .docx: the document as Markdown, its images linked as
+    /// `attachment:NAME`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+    /// Those images.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<WorkerImage>,
+}
+
+/// An image of a converted .docx.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerImage {
+    /// Its name in the document (`image1.png`).
+    pub name: String,
+    /// Its bytes, base64.
+    pub data: String,
+}
+
+impl WorkerOutput {
+    /// A failed extraction.
+    pub fn failed(why: &str) -> WorkerOutput {
+        WorkerOutput {
+            status: TextStatus::Failed,
+            error: Some(why.to_owned()),
+            text: String::new(),
+            pages: Vec::new(),
+            markdown: None,
+            images: Vec::new(),
+        }
+    }
 }
 
 /// `hanlin extract-worker FILE --name NAME`: limits itself (memory, CPU), reads one file and
 /// prints what it holds as [`WorkerOutput`] JSON.
-pub fn worker_main(file: &Path, name: &str, max_text: usize) -> Result<()> {
+pub fn worker_main(file: &Path, name: &str, max_text: usize, markdown: bool) -> Result<()> {
     use rustix::process::{Resource, Rlimit, setrlimit};
     let _ = setrlimit(
         Resource::As,
@@ -255,7 +285,11 @@ pub fn worker_main(file: &Path, name: &str, max_text: usize) -> Result<()> {
     );
     let bytes = std::fs::read(file)
         .map_err(|e| Error::internal(format!("cannot read {}: {e}", file.display())))?;
-    let out = crate::extraction::extract(name, &bytes, max_text);
+    let out = if markdown {
+        crate::extraction::to_markdown(name, &bytes, max_text)
+    } else {
+        crate::extraction::extract(name, &bytes, max_text)
+    };
     let json = serde_json::to_string(&out).map_err(Error::internal)?;
     println!("{json}");
     Ok(())
@@ -273,14 +307,23 @@ pub struct Worker {
 impl Worker {
     /// Runs the worker on one blob; whatever goes wrong is a failed extraction with a reason.
     pub fn run(&self, file: &Path, name: &str) -> WorkerOutput {
-        let failed = |why: &str| WorkerOutput {
-            status: TextStatus::Failed,
-            error: Some(why.to_owned()),
-            text: String::new(),
-            pages: Vec::new(),
-        };
-        let child = Command::new(&self.program)
-            .arg("extract-worker")
+        self.run_mode(file, name, false)
+    }
+
+    /// Runs the worker converting a .docx to Markdown (with its images).
+    pub fn markdown(&self, file: &Path, name: &str) -> WorkerOutput {
+        self.run_mode(file, name, true)
+    }
+
+    fn run_mode(&self, file: &Path, name: &str, markdown: bool) -> WorkerOutput {
+        let failed = WorkerOutput::failed;
+        let mut cmd = Command::new(&self.program);
+        if markdown {
+            cmd.arg("extract-worker").arg("--markdown");
+        } else {
+            cmd.arg("extract-worker");
+        }
+        let child = cmd
             .arg(file)
             .arg("--name")
             .arg(name)

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod spaces;
 pub mod stats;
 pub mod templates;
+pub mod uploads;
 pub mod webhooks;
 
 use chrono::Utc;

@@ -383,3 +383,90 @@ async fn check_finds_a_damaged_or_missing_attachment_file() {
     assert!(text.contains("does not match its hash"), "{text}");
     assert!(text.contains("orphaned attachment file"), "{text}");
 }
+
+/// A multipart body with `file` parts and a `category_id`.
+fn upload_body(category: Option<&str>, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let (ct, mut body) = multipart(files);
+    if let Some(c) = category {
+        let boundary = ct.split("boundary=").nth(1).unwrap().to_owned();
+        let mut head = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"category_id\"\r\n\r\n{c}\r\n"
+        )
+        .into_bytes();
+        head.append(&mut body);
+        body = head;
+    }
+    (ct, body)
+}
+
+#[tokio::test]
+async fn uploaded_files_become_documents_with_their_front_matter() {
+    let w = world().await;
+    let cat = w.admin.new_category(&w.space, "制度", None).await;
+    let md = "---\ntitle: 差旅报销制度\ntags: [财务, 报销]\n---\n\n# 不是标题\n\n出差住宿标准为每晚五百元。\n";
+    let txt = "年假规定\n\n入职满一年享有五天年假。\n";
+    let (ct, body) = upload_body(
+        Some(&cat),
+        &[
+            ("差旅.md", md.as_bytes()),
+            ("年假.txt", txt.as_bytes()),
+            ("照片.exe", b"MZ\0\0"),
+        ],
+    );
+    let r = ok(w
+        .editor
+        .raw(
+            Method::POST,
+            &format!("/api/v1/spaces/{}/upload", w.space),
+            &ct,
+            body,
+        )
+        .await);
+    let docs = r["documents"].as_array().unwrap();
+    assert_eq!(docs.len(), 2, "{r}");
+    assert_eq!(docs[0]["title"], "差旅报销制度");
+    assert_eq!(docs[0]["filename"], "差旅.md");
+    assert_eq!(docs[1]["title"], "年假");
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{r}");
+    assert_eq!(errors[0]["filename"], "照片.exe");
+    assert_eq!(errors[0]["code"], "invalid_input");
+    let d = ok(w
+        .reader
+        .get(&format!("/api/v1/documents/{}", s(&docs[0]["id"])))
+        .await);
+    assert_eq!(d["tags"], json!(["财务", "报销"]));
+    assert_eq!(d["category_id"], cat.as_str());
+    let body = s(&d["body"]);
+    assert!(
+        !body.contains("title:"),
+        "the front matter is not shown: {body}"
+    );
+    assert!(body.contains("每晚五百元"), "{body}");
+    // A reader may not upload; a hidden space is 404.
+    let (ct, body) = upload_body(None, &[("a.md", b"# a\n")]);
+    assert_error(
+        &w.reader
+            .raw(
+                Method::POST,
+                &format!("/api/v1/spaces/{}/upload", w.space),
+                &ct,
+                body.clone(),
+            )
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &w.outsider
+            .raw(
+                Method::POST,
+                &format!("/api/v1/spaces/{}/upload", w.space),
+                &ct,
+                body,
+            )
+            .await,
+        404,
+        "not_found",
+    );
+}

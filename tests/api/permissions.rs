@@ -455,7 +455,9 @@ const ROWS: &[Row] = &[
         "/spaces/{id}/members",
         &[(IN, SIGNED_IN), (OUT, HIDDEN)],
     ),
-    // attachments.rs: an attachment is read exactly when its document is.
+    // attachments.rs: files that become documents need the right to create there.
+    row("POST", "/spaces/{id}/upload", &[(IN, EDIT), (OUT, HIDDEN)]),
+    // An attachment is read exactly when its document is.
     row(
         "POST",
         "/documents/{id}/attachments",
@@ -1487,6 +1489,21 @@ impl Fixture {
                 api(format!("/templates/{}", self.admin_template(t, n).await)),
                 None,
             ),
+            ("POST", "/spaces/{id}/upload") => {
+                let boundary = "----hanlin-matrix-upload";
+                let body = format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"category_id\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"上传{n}.md\"\r\n\r\n# 上传文档{n}\n\n季度报告 上传\n\r\n--{boundary}--\r\n",
+                    self.category(t)
+                );
+                let mut r = Req::new(
+                    Method::POST,
+                    api(format!("/spaces/{}/upload", self.space(t))),
+                    None,
+                );
+                r.raw = Some(body.into_bytes());
+                r.raw_type = Some(format!("multipart/form-data; boundary={boundary}"));
+                r
+            }
             ("POST", "/documents/{id}/attachments") => {
                 let (ct, body) = crate::attachments::multipart(&[(
                     &format!("附件{n}.txt"),

@@ -49,6 +49,7 @@ fn corrupt(detail: impl Into<String>) -> ExtractError {
 fn lex_err(e: LexError, what: &str) -> ExtractError {
     match e {
         LexError::TooDeep => ExtractError::TooDeep,
+        LexError::TooLarge => ExtractError::TooComplex("array too large".into()),
         LexError::Eof => corrupt(format!("{what}: unexpected end of file")),
         LexError::Syntax(at) => corrupt(format!("{what}: syntax error at {at}")),
     }

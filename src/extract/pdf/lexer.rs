@@ -115,8 +115,13 @@ pub(crate) enum Tok<'a> {
 pub(crate) enum LexError {
     Eof,
     TooDeep,
+    /// An array or dictionary with more items than any real file has.
+    TooLarge,
     Syntax(usize),
 }
+
+/// Items in one array (a page tree's `/Kids`, a CID font's `/W`): real files stay far below.
+const MAX_ITEMS: usize = 1 << 21;
 
 pub(crate) struct Lexer<'a> {
     pub data: &'a [u8],
@@ -317,6 +322,11 @@ impl<'a> Lexer<'a> {
         self.object_from(tok, max_depth, 0)
     }
 
+    /// Reads the rest of an object whose first token was already read.
+    pub fn object_after(&mut self, tok: Tok<'a>, max_depth: usize) -> Result<Obj, LexError> {
+        self.object_from(tok, max_depth, 0)
+    }
+
     fn object_from(&mut self, tok: Tok<'a>, max_depth: usize, depth: usize) -> Result<Obj, LexError> {
         if depth > max_depth {
             return Err(LexError::TooDeep);
@@ -358,6 +368,9 @@ impl<'a> Lexer<'a> {
                         }
                         t => items.push(self.object_from(t, max_depth, depth + 1)?),
                     }
+                    if items.len() > MAX_ITEMS {
+                        return Err(LexError::TooLarge);
+                    }
                 }
                 Obj::Array(items)
             }
@@ -375,6 +388,9 @@ impl<'a> Lexer<'a> {
                             }
                             let v = self.object_from(vt, max_depth, depth + 1)?;
                             d.push((k, v));
+                            if d.len() > MAX_ITEMS / 16 {
+                                return Err(LexError::TooLarge);
+                            }
                         }
                         // A key that is not a name: skip it.
                         Tok::Other => {}
