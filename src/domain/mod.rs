@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod diff;
+pub mod links;
 pub mod merge;
 pub mod permission;
 pub mod review;

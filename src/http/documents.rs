@@ -336,6 +336,7 @@ async fn create(
                     content,
                     message,
                     record_type: req.record_type,
+                    id: None,
                 },
             )?;
             actions::refresh(store, &doc.id)?;

@@ -377,8 +377,18 @@ pub struct PreparedCreate {
 
 /// Builds a new document with version 1, its outbox entry and audit event, without writing.
 pub fn prepare_create(store: &Store, actor: &Actor, new: NewDoc) -> Result<PreparedCreate> {
+    prepare_create_as(store, actor, new, new_id())
+}
+
+/// [`prepare_create`] with the id chosen beforehand (an import links its files to each other
+/// before any of them is written).
+pub fn prepare_create_as(
+    store: &Store,
+    actor: &Actor,
+    new: NewDoc,
+    id: String,
+) -> Result<PreparedCreate> {
     let now = Utc::now();
-    let id = new_id();
     let (record, chain) = build_version(NewVersion {
         version: 1,
         prev: None,
@@ -448,7 +458,12 @@ pub fn tx_create(tx: &Tx<'_>, p: &PreparedCreate) -> TxResult<()> {
 
 /// Creates a document with version 1, in one transaction with its outbox entry and audit event.
 pub fn create(store: &Store, actor: &Actor, new: NewDoc) -> Result<Doc> {
-    let p = prepare_create(store, actor, new)?;
+    create_as(store, actor, new, new_id())
+}
+
+/// [`create`] with the id chosen beforehand.
+pub fn create_as(store: &Store, actor: &Actor, new: NewDoc, id: String) -> Result<Doc> {
+    let p = prepare_create_as(store, actor, new, id)?;
     store.transact(|tx| tx_create(tx, &p))?;
     Ok(p.doc)
 }

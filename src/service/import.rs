@@ -509,7 +509,30 @@ fn plan(store: &Store, actor: &Actor, space: &Space, files: &[CheckedFile]) -> R
         updates: Vec::new(),
         report: ImportReport::default(),
     };
+    // Every file's document id first (the one it became on an earlier import, or a new one),
+    // so that links between the files can point at their documents in the first version.
+    let mut ids: HashMap<String, (String, bool)> = HashMap::new();
     for f in files {
+        let existing = store
+            .import_paths
+            .get(&space.id, &f.rel_path)?
+            .filter(|id| docs::load_meta(store, id).is_ok_and(|d| d.deleted.is_none()));
+        let entry = match existing {
+            Some(id) => (id, true),
+            None => (crate::model::new_id(), false),
+        };
+        ids.insert(fold(&f.rel_path), entry);
+    }
+    let resolve = |path: &str| -> Option<String> {
+        ids.get(&fold(path))
+            .map(|(id, _)| id.clone())
+            .or_else(|| store.import_paths.get(&space.id, path).ok().flatten())
+    };
+    for f in files {
+        let mut content = f.content.clone();
+        if content.body.contains(".md") || content.body.contains(".markdown") {
+            content.body = crate::domain::links::rewrite(&content.body, &f.rel_path, &resolve);
+        }
         let mut parent: Option<String> = None;
         let mut path = String::new();
         for folder in &f.folders {
@@ -531,11 +554,14 @@ fn plan(store: &Store, actor: &Actor, space: &Space, files: &[CheckedFile]) -> R
             parent = Some(id);
         }
         let key = (space.id.clone(), f.rel_path.clone());
-        let existing = store.import_paths.get(&space.id, &f.rel_path)?;
-        match existing.and_then(|id| docs::load_meta(store, &id).ok()) {
+        let (id, existed) = ids
+            .get(&fold(&f.rel_path))
+            .cloned()
+            .unwrap_or_else(|| (crate::model::new_id(), false));
+        match existed.then(|| docs::load_meta(store, &id).ok()).flatten() {
             Some(doc) if doc.deleted.is_none() => {
                 let up = Update {
-                    content: f.content.clone(),
+                    content,
                     category_id: Some(parent),
                     base_version: doc.version,
                     message: format!("导入 {}", f.rel_path),
@@ -552,19 +578,20 @@ fn plan(store: &Store, actor: &Actor, space: &Space, files: &[CheckedFile]) -> R
                 }
             }
             _ => {
-                plan.creates.push(docs::prepare_create(
+                plan.creates.push(docs::prepare_create_as(
                     store,
                     actor,
                     NewDoc {
                         space_id: space.id.clone(),
                         category_id: parent,
-                        content: f.content.clone(),
+                        content,
                         kind: DocKind::Doc,
                         record_type: None,
                         needs_review: false,
                         message: format!("导入 {}", f.rel_path),
                         import_key: Some(key),
                     },
+                    id,
                 )?);
                 plan.report.created += 1;
             }

@@ -104,19 +104,41 @@ pub fn upload(
     max_body: usize,
 ) -> Result<(Vec<Made>, Vec<Failed>)> {
     check_target(store, who, space_id, category_id.as_deref())?;
+    // Each file's document id first, so that links between the files (`[见](安装.md)`) point
+    // at the documents they become.
+    let ids: Vec<String> = files.iter().map(|_| new_id()).collect();
+    let names: std::collections::HashMap<String, String> = files
+        .iter()
+        .zip(&ids)
+        .filter_map(|(f, id)| {
+            let name = crate::service::attachments::clean_filename(&f.filename).ok()?;
+            let md = name.rsplit_once('.').map(|(s, _)| format!("{s}.md"))?;
+            Some([
+                (name.to_lowercase(), id.clone()),
+                (md.to_lowercase(), id.clone()),
+            ])
+        })
+        .flatten()
+        .collect();
+    let resolve = |path: &str| -> Option<String> {
+        names
+            .get(&path.to_lowercase())
+            .cloned()
+            .or_else(|| store.import_paths.get(space_id, path).ok().flatten())
+    };
     let mut made = Vec::new();
     let mut failed = Vec::new();
-    for f in files {
+    for (f, id) in files.into_iter().zip(ids) {
         let filename = f.filename.clone();
         match one(
             store,
             blobs,
             worker,
             who,
-            space_id,
-            category_id.clone(),
+            (space_id, category_id.clone()),
             f,
             max_body,
+            (id, &resolve),
         ) {
             Ok(m) => made.push(m),
             Err(e) => {
@@ -141,10 +163,10 @@ fn one(
     blobs: &Blobs,
     worker: &Worker,
     who: &Caller,
-    space_id: &str,
-    category_id: Option<String>,
+    (space_id, category_id): (&str, Option<String>),
     f: File,
     max_body: usize,
+    (id, resolve): (String, &dyn Fn(&str) -> Option<String>),
 ) -> Result<Made> {
     let filename = crate::service::attachments::clean_filename(&f.filename)?;
     let kind = kind_of(&filename).ok_or_else(|| {
@@ -191,7 +213,11 @@ fn one(
     let parsed = import::parse_markdown(&markdown, stem(&filename));
     // Images get their attachment ids before the document exists, so its first version links
     // them where they will be.
-    let mut body = parsed.body;
+    let mut body = if parsed.body.contains(".md") || parsed.body.contains(".markdown") {
+        crate::domain::links::rewrite(&parsed.body, &filename, resolve)
+    } else {
+        parsed.body
+    };
     let mut pictures = Vec::new();
     for img in images {
         let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(&img.data) else {
@@ -214,6 +240,7 @@ fn one(
             content,
             message: format!("上传自 {filename}"),
             record_type: None,
+            id: Some(id),
         },
     )?;
     for (id, name, bytes) in pictures {

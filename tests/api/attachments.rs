@@ -404,7 +404,7 @@ async fn uploaded_files_become_documents_with_their_front_matter() {
     let w = world().await;
     let cat = w.admin.new_category(&w.space, "制度", None).await;
     let md = "---\ntitle: 差旅报销制度\ntags: [财务, 报销]\n---\n\n# 不是标题\n\n出差住宿标准为每晚五百元。\n";
-    let txt = "年假规定\n\n入职满一年享有五天年假。\n";
+    let txt = "年假规定\n\n入职满一年享有五天年假，出差见[差旅](差旅.md)。\n";
     let (ct, body) = upload_body(
         Some(&cat),
         &[
@@ -443,6 +443,15 @@ async fn uploaded_files_become_documents_with_their_front_matter() {
         "the front matter is not shown: {body}"
     );
     assert!(body.contains("每晚五百元"), "{body}");
+    // A link between two files of the upload points at the document the other became.
+    let leave = ok(w
+        .reader
+        .get(&format!("/api/v1/documents/{}", s(&docs[1]["id"])))
+        .await);
+    assert!(
+        s(&leave["body"]).contains(&format!("[差旅](#/doc/{})", s(&docs[0]["id"]))),
+        "{leave}"
+    );
     // A reader may not upload; a hidden space is 404.
     let (ct, body) = upload_body(None, &[("a.md", b"# a\n")]);
     assert_error(

@@ -433,3 +433,71 @@ async fn first_start_through_import_sets_the_admin_password_like_serve() {
         assert_eq!(other, StatusCode::UNAUTHORIZED);
     }
 }
+
+#[tokio::test]
+async fn links_between_imported_files_point_at_their_documents() {
+    let srv = Server::start().await;
+    let admin = srv.admin().await;
+    let space = admin.new_space("链接空间").await;
+    let z = zip_of(&[
+        ("运维/安装.md", "# 安装\n\n## 步骤\n\n先装依赖。\n".as_bytes()),
+        (
+            "开发/指南.md",
+            "# 指南\n\n见 [安装步骤](../运维/安装.md#步骤)、[首页](/readme.md) 和 [旧文](旧文.md)。\n"
+                .as_bytes(),
+        ),
+        ("readme.md", "# 首页\n".as_bytes()),
+    ]);
+    let (st, r) = admin
+        .raw(
+            Method::POST,
+            &format!("/api/v1/spaces/{space}/import"),
+            "application/zip",
+            z.clone(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let (_, list) = admin
+        .get(&format!("/api/v1/documents?space_id={space}"))
+        .await;
+    let id_of = |title: &str| -> String {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["title"] == title)
+            .map(|d| d["id"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no {title} in {list}"))
+    };
+    let (_, guide) = admin
+        .get(&format!("/api/v1/documents/{}", id_of("指南")))
+        .await;
+    let body = guide["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("[安装步骤](#/doc/{}?h=步骤)", id_of("安装"))),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("[首页](#/doc/{})", id_of("首页"))),
+        "{body}"
+    );
+    assert!(
+        body.contains("旧文（链接的文档不存在：开发/旧文.md）"),
+        "{body}"
+    );
+    let html = guide["html"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("href=\"#/doc/{}", id_of("安装"))),
+        "the rendered link survives the sanitiser: {html}"
+    );
+    // A second import of the same files changes nothing: the links point at the same ids.
+    let (_, again) = admin
+        .raw(
+            Method::POST,
+            &format!("/api/v1/spaces/{space}/import"),
+            "application/zip",
+            z,
+        )
+        .await;
+    assert_eq!(again["unchanged"], 3, "{again}");
+}

@@ -93,6 +93,8 @@ pub struct CreateInput {
     pub message: String,
     /// A record's type (its content built from fields by `service::records::content`).
     pub record_type: Option<String>,
+    /// The id, when chosen beforehand (uploads link their files to each other).
+    pub id: Option<String>,
 }
 
 /// Creates a document (version 1) where the caller may create. A space or category that does not
@@ -137,7 +139,8 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
         }
     }
     let needs_review = needs_review(store, &space.id, new.category_id.as_deref())?;
-    let doc = super::create(
+    let id = new.id.clone().unwrap_or_else(crate::model::new_id);
+    let doc = super::create_as(
         store,
         &Actor::of(who),
         NewDoc {
@@ -154,6 +157,7 @@ pub fn create(store: &Store, who: &Caller, new: CreateInput) -> Result<Doc> {
             message: new.message,
             import_key: None,
         },
+        id,
     )?;
     after_publish(store, who, &doc, "");
     Ok(doc)
