@@ -4,8 +4,11 @@
 
 use pulldown_cmark::{Event, Options, Parser, Tag};
 
+/// A link's target: a path relative to the import root, and the fragment.
+type Target = (String, Option<String>);
+
 /// Where a link points: a path relative to the import root, and the fragment.
-fn target(from: &str, dest: &str) -> Option<(String, Option<String>)> {
+fn target(from: &str, dest: &str) -> Option<Target> {
     if dest.contains("://") || dest.starts_with("mailto:") || dest.starts_with('#') {
         return None;
     }
@@ -62,7 +65,7 @@ fn percent_decode(s: &str) -> String {
 /// `（链接的文档不存在：path）`. Links in code are left alone; other links are untouched.
 pub fn rewrite(body: &str, from: &str, resolve: &dyn Fn(&str) -> Option<String>) -> String {
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
-    let mut open: Option<(usize, String, Option<(String, Option<String>)>)> = None;
+    let mut open: Option<(usize, String, Option<Target>)> = None;
     for (ev, range) in Parser::new_ext(body, Options::all()).into_offset_iter() {
         match ev {
             Event::Start(Tag::Link { dest_url, .. }) if open.is_none() => {

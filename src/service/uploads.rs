@@ -48,6 +48,9 @@ pub struct Failed {
     pub message: String,
 }
 
+/// Resolves a linked file's path to a document id.
+type Resolve<'a> = &'a dyn Fn(&str) -> Option<String>;
+
 /// Which kind of file a name is.
 enum Kind {
     Markdown,
@@ -166,7 +169,7 @@ fn one(
     (space_id, category_id): (&str, Option<String>),
     f: File,
     max_body: usize,
-    (id, resolve): (String, &dyn Fn(&str) -> Option<String>),
+    (id, resolve): (String, Resolve<'_>),
 ) -> Result<Made> {
     let filename = crate::service::attachments::clean_filename(&f.filename)?;
     let kind = kind_of(&filename).ok_or_else(|| {
