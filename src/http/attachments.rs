@@ -22,6 +22,7 @@ use crate::{
     error::{Code, Error, Reason, Result},
     http::auth::CurrentUser,
     http::extract::{ApiPath, check_id},
+    http::openapi::Binary,
     model::{Attachment, TextStatus},
     service::{
         attachments::{self, Upload},
@@ -427,7 +428,7 @@ fn disposition(inline: bool, name: &str) -> String {
     tag = "attachments",
     operation_id = "attachment_content",
     params(("id" = String, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream")),
+    responses((status = 200, description = "The file", body = inline(Binary), content_type = "application/octet-stream")),
 )]
 async fn content(
     State(state): State<AppState>,
