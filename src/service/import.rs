@@ -753,7 +753,7 @@ pub fn read_folder(
             )),
             Ok(_) => out.push(SourceFile {
                 rel_path: rel,
-                text: String::from_utf8_lossy(&buf).into_owned(),
+                text: crate::extraction::decode_text(&buf),
             }),
         }
     }
@@ -856,7 +856,7 @@ pub fn read_zip(bytes: &[u8], limits: &ZipLimits) -> Result<ZipContents> {
         }
         out.files.push(SourceFile {
             rel_path: rel,
-            text: String::from_utf8_lossy(&buf).into_owned(),
+            text: crate::extraction::decode_text(&buf),
         });
     }
     out.files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
