@@ -5,8 +5,10 @@
 //! A backup is one zip file, `hanlin-backup-<UTC time>.zip`:
 //! - `trees/<n>.bin`, one per tree: records one after another, each
 //!   key length (u32 big-endian) ‖ key ‖ value length (u32 big-endian) ‖ value;
+//! - `blobs/<sha256>`: the bytes of every attachment the snapshot names (stored, not compressed:
+//!   office files and images are compressed already), each checked against its name;
 //! - `manifest.json` ([`Manifest`]): the format version, when, and per part the tree's name, its
-//!   record count, its size and the SHA-256 of its bytes;
+//!   record count, its size and the SHA-256 of its bytes; the blobs with their sizes;
 //! - the zip comment: the SHA-256 of the whole file (see [`DIGEST_PREFIX`]), so a damaged byte
 //!   anywhere fails verification, even in a header no zip reader looks at.
 //!
@@ -53,6 +55,24 @@ pub struct Manifest {
     pub hanlin: String,
     /// One part per tree.
     pub parts: Vec<Part>,
+    /// Attachment files (absent in backups from before attachments).
+    #[serde(default)]
+    pub blobs: Vec<BlobPart>,
+    /// Attachment files the snapshot names that could not be copied (gone or damaged when the
+    /// backup was written; `hanlin check` reports them too).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_blobs: Vec<String>,
+}
+
+/// One attachment file in a backup.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BlobPart {
+    /// SHA-256 of its bytes (its name), hex.
+    pub sha256: String,
+    /// Its entry in the zip.
+    pub file: String,
+    /// Size.
+    pub bytes: u64,
 }
 
 /// One tree in a backup.
@@ -150,7 +170,9 @@ impl Store {
         let name = file_name(created_at);
         let path = dir.join(&name);
         let tmp = dir.join(format!(".{name}.tmp"));
-        let result = write_file(&tmp, created_at, &trees).and_then(|manifest| {
+        let shas = blob_names(&trees);
+        let blobs = self.blobs();
+        let result = write_file(&tmp, created_at, &trees, &blobs, &shas).and_then(|manifest| {
             std::fs::rename(&tmp, &path).map_err(io("cannot rename", &tmp))?;
             fsync_dir(dir)?;
             Ok(manifest)
@@ -177,7 +199,27 @@ impl Store {
 
 type TreeDump = (String, Vec<(sled::IVec, sled::IVec)>);
 
-fn write_file(tmp: &Path, created_at: DateTime<Utc>, trees: &[TreeDump]) -> Result<Manifest> {
+/// The attachment files the snapshot's attachment records name, each once.
+fn blob_names(trees: &[TreeDump]) -> Vec<String> {
+    let mut out: Vec<String> = trees
+        .iter()
+        .filter(|(name, _)| name == super::ATTACHMENTS)
+        .flat_map(|(_, records)| records)
+        .filter_map(|(_, v)| serde_json::from_slice::<crate::model::Attachment>(v).ok())
+        .map(|a| a.sha256)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn write_file(
+    tmp: &Path,
+    created_at: DateTime<Utc>,
+    trees: &[TreeDump],
+    blobs: &super::blobs::Blobs,
+    shas: &[String],
+) -> Result<Manifest> {
     let file = File::create(tmp).map_err(io("cannot create", tmp))?;
     let mut zip = zip::ZipWriter::new(BufWriter::new(file));
     let opts = zip::write::SimpleFileOptions::default()
@@ -209,11 +251,51 @@ fn write_file(tmp: &Path, created_at: DateTime<Utc>, trees: &[TreeDump]) -> Resu
             sha256: hex::encode(hash.finalize()),
         });
     }
+    // Attachment files: immutable once named, so copied after the snapshot without holding
+    // writers; one deleted or damaged meanwhile is named in `missing_blobs`.
+    let stored = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(true);
+    let (mut blob_parts, mut missing) = (Vec::new(), Vec::new());
+    for sha in shas {
+        let Ok(mut f) = blobs.open(sha) else {
+            missing.push(sha.clone());
+            continue;
+        };
+        let entry = format!("blobs/{sha}");
+        zip.start_file(&entry, stored).map_err(zip_err)?;
+        let (mut hash, mut bytes) = (Sha256::new(), 0u64);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = f
+                .read(&mut buf)
+                .map_err(io("cannot read", &blobs.path(sha)))?;
+            if n == 0 {
+                break;
+            }
+            hash.update(&buf[..n]);
+            zip.write_all(&buf[..n]).map_err(io("cannot write", tmp))?;
+            bytes += n as u64;
+        }
+        if hex::encode(hash.finalize()) != *sha {
+            // The entry stays in the zip but is not listed: restore ignores it.
+            tracing::warn!(blob = %sha, "an attachment file does not match its hash; left out of the backup");
+            missing.push(sha.clone());
+            continue;
+        }
+        blob_parts.push(BlobPart {
+            sha256: sha.clone(),
+            file: entry,
+            bytes,
+        });
+    }
     let manifest = Manifest {
         format: FORMAT,
         created_at,
         hanlin: env!("CARGO_PKG_VERSION").into(),
         parts,
+        blobs: blob_parts,
+        missing_blobs: missing,
     };
     zip.start_file("manifest.json", opts).map_err(zip_err)?;
     zip.write_all(&serde_json::to_vec_pretty(&manifest).map_err(Error::internal)?)
@@ -404,7 +486,41 @@ pub fn verify(path: &Path) -> Result<Manifest> {
     for part in &manifest.parts {
         read_part(path, &mut zip, part, |_, _| Ok(()))?;
     }
+    for b in &manifest.blobs {
+        read_blob(path, &mut zip, b, &mut std::io::sink())?;
+    }
     Ok(manifest)
+}
+
+/// Copies one attachment file out of a backup into `out`, checking its size and hash.
+fn read_blob(
+    path: &Path,
+    zip: &mut zip::ZipArchive<BufReader<File>>,
+    b: &BlobPart,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let entry = zip
+        .by_name(&b.file)
+        .map_err(|_| bad(path, format!("the attachment file {} is missing", b.sha256)))?;
+    let mut r = entry.take(b.bytes + 1);
+    let (mut hash, mut bytes) = (Sha256::new(), 0u64);
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = r.read(&mut buf).map_err(|e| bad(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hash.update(&buf[..n]);
+        out.write_all(&buf[..n]).map_err(|e| bad(path, e))?;
+        bytes += n as u64;
+    }
+    if bytes != b.bytes || hex::encode(hash.finalize()) != b.sha256 {
+        return Err(bad(
+            path,
+            format!("the attachment file {} is damaged", b.sha256),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes a backup's records into the (new, empty) database at `db_dir`; `progress` gets
@@ -449,6 +565,21 @@ pub fn restore(path: &Path, db_dir: &Path, mut progress: impl FnMut(u64, u64)) -
         })?;
         flush(batch)?;
         progress(done, total);
+    }
+    // The attachment files, into the data directory beside the database.
+    let blobs = store.blobs();
+    for b in &manifest.blobs {
+        if blobs.path(&b.sha256).exists() {
+            continue;
+        }
+        let (tmp, mut f) = blobs.temp()?;
+        let r = read_blob(path, &mut zip, b, &mut f)
+            .and_then(|()| f.sync_all().map_err(io("cannot sync", &tmp)));
+        drop(f);
+        if let Err(e) = r.and_then(|()| blobs.commit(&tmp, &b.sha256)) {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
     }
     store.flush_blocking()?;
     Ok(manifest)

@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 pub(super) fn open(dir: &Path) -> Result<Store> {
     finish_interrupted(dir)?;
     let store = match open_db(dir, Layout::CURRENT)? {
-        Opened::Db(db) => Store::from_db(db)?,
+        Opened::Db(db) => Store::from_db(db, dir)?,
         Opened::OtherLayout(why) => {
             tracing::info!(dir = %dir.display(), %why, "migrating the store to the current layout");
             let kept = migrate(dir, Layout::Plain, Layout::CURRENT)?;

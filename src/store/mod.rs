@@ -249,6 +249,8 @@ fn open_db(dir: &Path, layout: Layout) -> Result<Opened> {
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
+    /// The database's directory (`<data>/db`).
+    dir: std::path::PathBuf,
     /// The write gate and the group-commit flusher: every write passes it (see [`commit`]).
     commit: Arc<commit::GroupCommit>,
     /// Sequence numbers handed out from a block reserved in [`META`].
@@ -429,7 +431,7 @@ impl Store {
     /// error if the directory holds another one. For the migration itself, tests and benches.
     pub fn open_layout(dir: &Path, layout: Layout) -> Result<Self> {
         match open_db(dir, layout)? {
-            Opened::Db(db) => Self::from_db(db),
+            Opened::Db(db) => Self::from_db(db, dir),
             Opened::OtherLayout(why) => Err(Error::internal(format!(
                 "the database at {} is not in the {} layout: {why}",
                 dir.display(),
@@ -438,7 +440,7 @@ impl Store {
         }
     }
 
-    fn from_db(db: sled::Db) -> Result<Self> {
+    fn from_db(db: sled::Db, dir: &Path) -> Result<Self> {
         let t = |name: &str| db.open_tree(name);
         let meta = t(META)?;
         // Above every number handed out before: sled's own generator (data directories from
@@ -450,6 +452,7 @@ impl Store {
             .unwrap_or(0);
         let start = stored.max(db.generate_id()? + 1);
         let store = Store {
+            dir: dir.to_path_buf(),
             commit: commit::GroupCommit::start(db.clone())?,
             seq: Arc::new(Mutex::new(SeqBlock {
                 next: start,
@@ -649,6 +652,12 @@ impl Store {
             self.catalog.invalidate();
         }
         Ok(r)
+    }
+
+    /// The attachment files of this database: `attachments/` beside its directory (the data
+    /// directory's, for `<data>/db`).
+    pub fn blobs(&self) -> blobs::Blobs {
+        blobs::Blobs::new(self.dir.parent().unwrap_or(&self.dir))
     }
 
     /// Spaces, categories, groups and account names, from memory unless a commit made them stale.

@@ -188,3 +188,42 @@ async fn a_backup_under_four_writers_restores_every_acknowledged_write_whole() {
     let bad = hanlin(&["backup", "verify", damaged.to_str().unwrap()]);
     assert!(!bad.status.success(), "a damaged backup passed verify");
 }
+
+#[tokio::test]
+async fn attachments_are_backed_up_and_restored_with_their_bytes() {
+    let backups = tempfile::tempdir().unwrap();
+    let dir = backups.path().to_owned();
+    let srv = Server::start_with(|c| c.backup_dir = Some(dir.clone())).await;
+    let admin = srv.admin().await;
+    let space = admin.new_space("附件备份").await;
+    let d = admin.new_doc(&space, None, "合同", "见附件\n").await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let r = crate::attachments::attach(&admin, &id, &[("合同扫描件.bin", &bytes)]).await;
+    assert_eq!(r.0, 200, "{}", r.1);
+    let aid = r.1["attachments"][0]["id"].as_str().unwrap().to_owned();
+    let (st, b) = admin.post("/api/v1/admin/backups", json!({})).await;
+    assert_eq!(st, 200, "{b}");
+    let path = dir.join(b["file"].as_str().unwrap());
+    let target = tempfile::tempdir().unwrap();
+    let out = hanlin(&[
+        "restore",
+        path.to_str().unwrap(),
+        "--into",
+        target.path().to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("ok:"), "{text}");
+    let restored = Server::start_in(target, |_| {}).await;
+    let radmin = restored.admin().await;
+    let (st, _, got) =
+        crate::attachments::download(&radmin, &format!("/api/v1/attachments/{aid}/content")).await;
+    assert_eq!(st, 200);
+    assert_eq!(got, bytes, "the restored attachment has its bytes");
+    drop(srv);
+}
