@@ -91,6 +91,7 @@ async function loadMe() {
   try {
     const me = await get('/me', null, { noAuthRedirect: true });
     state.user = me.user || me;
+    state.canCreate = me.can_create;
     setCsrf(me.csrf_token);
     return true;
   } catch (e) {
@@ -101,6 +102,7 @@ async function loadMe() {
 
 export function setSession(data) {
   state.user = data.user;
+  state.canCreate = undefined;
   setCsrf(data.csrf_token);
   invalidateCaches();
   shell = null;

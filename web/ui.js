@@ -28,6 +28,8 @@ export function mayWriteIn(space) {
  */
 export function offerWriting() {
   if (isAdmin()) return true;
+  // The server says whether there is anywhere to write (GET /me).
+  if (typeof state.canCreate === 'boolean') return state.canCreate;
   const u = state.user || {};
   const spaces = state.spaces;
   if (!spaces) return u.kind !== 'external';

@@ -61,6 +61,10 @@ pub struct Me {
     user: UserView,
     /// What cookie-authenticated writes send in `X-CSRF-Token`.
     csrf_token: String,
+    /// Whether the caller may create documents anywhere (`GET /me` only): the browser offers
+    /// 新建文档 and 上传 only then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    can_create: Option<bool>,
 }
 
 /// A change that answers nothing more than that it happened.
@@ -288,10 +292,12 @@ async fn logout(State(state): State<AppState>, who: CurrentUser) -> Result<Respo
     operation_id = "me",
     responses((status = 200, body = Me)),
 )]
-async fn me(who: CurrentUser) -> Result<Json<Me>> {
+async fn me(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Me>> {
     let groups = who.groups.clone();
+    let can_create = crate::service::records::may_create_somewhere(&state.store, &who)?;
     Ok(Json(Me {
         user: UserView::new(&who.user, groups),
         csrf_token: who.session.csrf_token.clone(),
+        can_create: Some(can_create),
     }))
 }

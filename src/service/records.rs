@@ -311,3 +311,34 @@ pub fn creatable(
         access::record_types_at(store, &subject, space, category_id)?,
     ))
 }
+
+/// Whether the caller may create documents anywhere (a space root or a category): what the
+/// browser asks before offering 新建文档 and 上传. External guests never may (a record grant
+/// is not a right to write documents).
+pub fn may_create_somewhere(store: &Store, who: &Caller) -> Result<bool> {
+    let subject = who.subject();
+    let now = Utc::now();
+    if subject.is_effective_admin(now) {
+        return Ok(true);
+    }
+    if !subject.is_active(now) || subject.kind == crate::domain::permission::AccountKind::External {
+        return Ok(false);
+    }
+    let catalog = store.catalog()?;
+    for space in catalog.spaces.values() {
+        if access::decide_at(store, &subject, Action::Create, space, None)? == Decision::Allow {
+            return Ok(true);
+        }
+    }
+    for c in catalog.categories.values() {
+        let Some(space) = catalog.spaces.get(&c.space_id) else {
+            continue;
+        };
+        if access::decide_at(store, &subject, Action::Create, space, Some(&c.id))?
+            == Decision::Allow
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}

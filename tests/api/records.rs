@@ -405,6 +405,10 @@ async fn an_external_guest_submits_a_requirement_and_nothing_more() {
     let p = project().await;
     let sp = ok(p.guest.get(&format!("/api/v1/spaces/{}", p.space)).await);
     assert_eq!(sp["can_create"], false, "{sp}");
+    // Nowhere to write documents: the browser offers no 新建文档 (the editor has somewhere).
+    assert_eq!(ok(p.guest.get("/api/v1/me").await)["can_create"], false);
+    assert_eq!(ok(p.li.get("/api/v1/me").await)["can_create"], false);
+    assert_eq!(ok(p.wang.get("/api/v1/me").await)["can_create"], true);
     assert_eq!(sp["record_types_allowed"], json!(["requirement"]));
     let doc = p
         .wang
