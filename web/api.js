@@ -35,7 +35,8 @@ export async function api(method, path, body, opts = {}) {
   }
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin', signal: opts.signal, cache: 'no-store' };
-  if (body !== undefined && body !== null) {
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined && body !== null) {
     headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }

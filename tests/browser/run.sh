@@ -56,4 +56,4 @@ fi
 # 4. The tests (sequential: they share one server and build on each other).
 mkdir -p "$HERE/artifacts"
 cd "$HERE"
-exec node --test --test-concurrency=1 --test-reporter=spec "$@" hanlin.test.mjs ui17.test.mjs search15.test.mjs dashboard14.test.mjs onboarding.test.mjs print14.test.mjs robots16.test.mjs collab16.test.mjs records12.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec "$@" hanlin.test.mjs ui17.test.mjs search15.test.mjs dashboard14.test.mjs onboarding.test.mjs print14.test.mjs robots16.test.mjs collab16.test.mjs records12.test.mjs attachments11.test.mjs

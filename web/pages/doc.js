@@ -158,6 +158,8 @@ export async function docPage(main, { params, query, alive, signal }) {
     // A search hit found in the comments opens the page there.
     if (query && query.h === 'comments') comments.ready.then(() => { if (alive()) comments.el.scrollIntoView({ block: 'start' }); });
   }, () => {});
+  const attBox = h('div');
+  import('../attach.js').then((m) => { if (alive()) attBox.append(m.attachSection(doc, { signal, focus: query && query.h }).el); }, () => {});
   // The tree's column is there from the start when the space has categories, so the text does not
   // reflow (and a linked heading does not move away) when the tree arrives.
   const early = (state.categories.get(doc.space_id) || []).length > 0 || (doc.category_path || []).length > 0;
@@ -165,7 +167,7 @@ export async function docPage(main, { params, query, alive, signal }) {
   const layout = h('div', { class: ['doc-layout', toc ? 'has-toc' : null, early ? 'has-tree' : null] },
     treeBox,
     toc ? h('aside', { class: 'doc-toc' }, toc) : null,
-    h('div', { class: 'paper' }, article, pagerBox, relatedBox, commentsBox));
+    h('div', { class: 'paper' }, article, attBox, pagerBox, relatedBox, commentsBox));
 
   main.classList.add('main-doc');
   append(main, 

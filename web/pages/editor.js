@@ -6,6 +6,7 @@ import { editingLine } from '../collabbar.js';
 import { setTitle, navigate } from '../app.js';
 import { renderDiff } from '../diffview.js';
 import { markdownToolbar } from '../mdtoolbar.js';
+import { editorAttach, styles as attachStyles } from '../attach.js';
 import { forgetSpaceDocs } from '../spacetree.js';
 import { loadSpaces, loadCategories, categoryOptions, field, reportError, enc, errorState, errorMessage, spaceName, isAdmin, breadcrumbs, placeCrumbs } from '../ui.js';
 
@@ -323,11 +324,21 @@ export async function editorPage(main, ctx) {
   };
   document.addEventListener('keydown', onKey);
 
+  // Pasted or dropped files (images above all) become attachments, linked at the caret; a new
+  // document has none until it is saved.
+  attachStyles();
+  const attachPick = editorAttach(bodyIn, () => id, { signal });
+  const attachIn = h('input', { type: 'file', multiple: true, class: 'sr-only', tabindex: '-1', 'aria-hidden': 'true' });
+  attachIn.addEventListener('change', () => { const f = [...attachIn.files]; attachIn.value = ''; bodyIn.focus(); attachPick(f); });
+  const attachBar = h('div', { class: 'editor-attach' },
+    h('button', { class: 'btn btn-sm', type: 'button', disabled: !id, onclick: () => attachIn.click() }, '+ ', t('att.add')),
+    attachIn, isNew ? h('span', { class: 'muted small' }, t('att.saveFirst')) : null);
+
   const tabs = h('div', { class: 'editor-tabs', role: 'tablist' });
   const writeTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'true', class: 'active' }, t('editor.write'));
   const prevTab = h('button', { type: 'button', role: 'tab', 'aria-selected': 'false' }, t('editor.preview'));
   const split = h('div', { class: 'editor-split show-write' },
-    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), markdownToolbar(bodyIn),
+    h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.body')), markdownToolbar(bodyIn), attachBar,
       id ? h('div', { class: 'mention-wrap' }, bodyIn, mentionPicker(bodyIn, id, { signal })) : bodyIn),
     h('div', { class: 'editor-pane' }, h('div', { class: 'pane-label' }, t('editor.preview')), preview));
   const selectTab = (write) => {

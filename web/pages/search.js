@@ -2,6 +2,7 @@ import { h, append, clear, trustedHtml, formatTime, debounce, svgIcon } from '..
 import { t, getLang } from '../i18n.js';
 import { get } from '../api.js';
 import { setTitle, setHashQuiet, clearHeaderSearch } from '../app.js';
+import '../i18n-attach.js';
 import { loadSpaces, spaceName, authorOf, tagChips, errorState, enc, loading } from '../ui.js';
 
 const PAGE = 20;
@@ -73,15 +74,19 @@ export async function searchPage(main, { query, alive, signal }) {
 
   function renderHit(hit) {
     // A hit in one section of a long page opens the page at that section.
-    const anchor = hit.section && hit.section.anchor;
-    const title = h('a', { class: 'hit-title', href: '#/doc/' + enc(hit.id) + (anchor ? '?h=' + enc(anchor) : '') });
+    // One in an attached file opens it at that file in its attachments, and names it (and the PDF's page).
+    const att = hit.attachment;
+    const anchor = att ? 'attachment-' + att.id : hit.section && hit.section.anchor;
+    const href = '#/doc/' + enc(hit.id) + (anchor ? '?h=' + enc(anchor) : '');
+    const title = h('a', { class: 'hit-title', href });
     if (hit.title_html) trustedHtml(title, hit.title_html); else title.textContent = hit.title || t('doc.untitled');
     const snippet = h('p', { class: 'hit-snippet' });
     if (hit.snippet) trustedHtml(snippet, hit.snippet);
     const path = Array.isArray(hit.category_path) ? hit.category_path.join(' / ') : (hit.category_path || '');
     return h('li', { class: 'hit' },
       h('h2', { class: 'hit-head' }, title),
-      hit.section && hit.section.heading ? h('p', { class: 'hit-section muted' }, '§ ' + hit.section.heading) : null,
+      att ? h('p', { class: 'hit-section hit-attachment muted' }, h('a', { href }, '📎 ', t(att.page ? 'att.hitPage' : 'att.hit', { name: att.filename, page: att.page })))
+        : hit.section && hit.section.heading ? h('p', { class: 'hit-section muted' }, '§ ' + hit.section.heading) : null,
       hit.snippet ? snippet : null,
       h('div', { class: 'hit-meta' },
         h('span', { class: 'hit-where' }, [spaceName(hit.space_id) || (lastLabels[hit.space_id] || ''), path].filter(Boolean).join(' / ')),
