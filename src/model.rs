@@ -759,4 +759,7 @@ pub struct AttachmentText {
     pub text: String,
     /// Byte offsets in `text` where page (slide, sheet) 2, 3… start, after page 1 at 0.
     pub pages: Vec<usize>,
+    /// A Word file's text as Markdown (headings, lists, tables), to read it in the browser.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
 }

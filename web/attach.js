@@ -4,7 +4,7 @@
 // other file is a download: an HTML or SVG attachment is never shown.
 
 import './i18n-attach.js';
-import { h, clear, toast, confirmDialog, formatTime, fullTime, bytes } from './dom.js';
+import { h, clear, toast, confirmDialog, formatTime, fullTime, bytes, trustedHtml } from './dom.js';
 import { t, has, getLang } from './i18n.js';
 import { api, get, del, ApiError } from './api.js';
 import { errorMessage, enc } from './ui.js';
@@ -101,9 +101,25 @@ export function attachSection(doc, { signal, focus } = {}) {
           h('span', { class: 'att-size' }, bytes(a.size)),
           who ? h('span', null, t('att.by', { name: who })) : null,
           a.created_at ? h('time', { datetime: a.created_at, title: fullTime(a.created_at) }, formatTime(a.created_at, getLang())) : null,
-          statusChip(a))),
+          statusChip(a),
+          !a.inline && a.text_status === 'ok' ? h('button', { class: 'btn btn-sm btn-quiet att-read', type: 'button', 'aria-expanded': 'false', onclick: (ev) => readText(a, ev.currentTarget) }, t('att.readText')) : null)),
       canEdit ? h('button', { class: 'btn btn-sm btn-quiet att-del', type: 'button', 'aria-label': t('att.delete') + '：' + a.filename, onclick: () => remove(a) }, t('common.delete')) : null);
   };
+  // A Word file's converted text (its headings, lists and tables), other files' plain text,
+  // under the row; the server sanitised the HTML.
+  async function readText(a, btn) {
+    const li = btn.closest('li');
+    const open = li.querySelector('.att-text');
+    if (open) { open.remove(); btn.setAttribute('aria-expanded', 'false'); return; }
+    try {
+      const r = await get('/attachments/' + enc(a.id) + '/text', null, { signal });
+      const panel = h('div', { class: 'att-text', tabindex: '-1' });
+      if (typeof r.html === 'string') trustedHtml(panel, r.html); else panel.append(h('pre', null, r.text || ''));
+      if (r.truncated) panel.append(h('p', { class: 'muted small' }, t('att.textCut')));
+      li.append(panel);
+      btn.setAttribute('aria-expanded', 'true');
+    } catch (e) { if (e.name !== 'AbortError') toast(errorMessage(e), 'error'); }
+  }
   const render = () => {
     title.textContent = t('att.title') + (items.length ? ' (' + items.length + ')' : '');
     clear(list).append(...items.map(row));

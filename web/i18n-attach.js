@@ -6,7 +6,7 @@ import { addStrings } from './i18n.js';
 addStrings({
   'att.title': '附件', 'att.add': '添加附件', 'att.drop': '把文件拖到这里即可添加附件', 'att.uploading': '正在上传 {n} 个文件…',
   'att.added': '已添加 {n} 个附件', 'att.delete': '删除附件', 'att.deleteConfirm': '删除附件「{name}」？文档里指向它的链接将失效。',
-  'att.deleted': '已删除附件', 'att.by': '{name} 上传', 'att.open': '在新窗口打开', 'att.download': '下载',
+  'att.deleted': '已删除附件', 'att.readText': '查看文字', 'att.textCut': '文字较长，只显示前一部分；全文可以搜索。', 'att.by': '{name} 上传', 'att.open': '在新窗口打开', 'att.download': '下载',
   'att.st.pending': '提取中', 'att.st.ok': '已提取', 'att.st.no_text': '无文字', 'att.st.failed': '提取失败：{reason}',
   'att.pages': '{n} 页', 'att.tooBig': '文件太大：每个文件最大 {limit}', 'att.unknown': '未知原因',
   'att.saveFirst': '先保存文档，再粘贴图片或添加附件', 'att.inserted': '已上传并插入：{name}',
@@ -18,7 +18,7 @@ addStrings({
 }, {
   'att.title': 'Attachments', 'att.add': 'Attach files', 'att.drop': 'Drop files here to attach them', 'att.uploading': 'Uploading {n} files…',
   'att.added': '{n} attachments added', 'att.delete': 'Delete attachment', 'att.deleteConfirm': 'Delete the attachment “{name}”? Links to it in the document will break.',
-  'att.deleted': 'Attachment deleted', 'att.by': 'uploaded by {name}', 'att.open': 'Open in a new window', 'att.download': 'Download',
+  'att.deleted': 'Attachment deleted', 'att.readText': 'Read the text', 'att.textCut': 'Only the first part is shown; all of it is searchable.', 'att.by': 'uploaded by {name}', 'att.open': 'Open in a new window', 'att.download': 'Download',
   'att.st.pending': 'Extracting text', 'att.st.ok': 'Text extracted', 'att.st.no_text': 'No text', 'att.st.failed': 'Extraction failed: {reason}',
   'att.pages': '{n} pages', 'att.tooBig': 'File too large: at most {limit} per file', 'att.unknown': 'unknown reason',
   'att.saveFirst': 'Save the document first, then paste images or attach files', 'att.inserted': 'Uploaded and inserted: {name}',

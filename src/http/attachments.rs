@@ -35,7 +35,7 @@ const MAX_FILES: usize = 20;
 
 /// The operations of this module, for the API description.
 #[derive(OpenApi)]
-#[openapi(paths(upload, list, read, content, remove, upload_documents))]
+#[openapi(paths(upload, list, read, content, text, remove, upload_documents))]
 pub struct ApiDoc;
 
 /// Routes of this module.
@@ -47,6 +47,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/attachments/{id}", get(read).delete(remove))
         .route("/attachments/{id}/content", get(content))
+        .route("/attachments/{id}/text", get(text))
         .route(
             "/spaces/{id}/upload",
             post(upload_documents).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
@@ -462,6 +463,81 @@ async fn content(
         HeaderValue::from_static("private, no-cache"),
     );
     Ok(resp)
+}
+
+/// Text shown of an attachment, at most (the whole text stays searchable).
+const MAX_SHOWN_TEXT: usize = 2 * 1024 * 1024;
+
+/// An attachment's extracted text.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentTextView {
+    /// Where extraction stands.
+    text_status: TextStatus,
+    /// The plain text (the first 2 MB).
+    text: String,
+    /// Byte offsets in `text` where pages 2, 3… start.
+    pages: Vec<usize>,
+    /// Whether `text` was cut.
+    truncated: bool,
+    /// A Word file as sanitised HTML (headings, lists, tables; images left out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    html: Option<String>,
+}
+
+/// The text extracted from an attachment (a Word file also as HTML), for reading it in the browser
+#[utoipa::path(
+    get,
+    path = "/attachments/{id}/text",
+    tag = "attachments",
+    operation_id = "attachment_text",
+    params(("id" = String, Path, description = "Attachment id")),
+    responses((status = 200, body = AttachmentTextView)),
+    extensions(("x-error-codes" = json!([Code::ServerBusy]))),
+)]
+async fn text(
+    State(state): State<AppState>,
+    who: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<AttachmentTextView>> {
+    check_id(&id, "attachment")?;
+    let (a, t) = attachments::text(&state.store, &who, &id)?;
+    let Some(t) = t else {
+        return Ok(Json(AttachmentTextView {
+            text_status: a.text_status,
+            text: String::new(),
+            pages: Vec::new(),
+            truncated: false,
+            html: None,
+        }));
+    };
+    // Rendering a converted Word file is CPU work.
+    let view = state
+        .cpu
+        .run(move || {
+            let truncated = t.text.len() > MAX_SHOWN_TEXT;
+            let mut text = t.text;
+            if truncated {
+                let mut cut = MAX_SHOWN_TEXT;
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                text.truncate(cut);
+            }
+            let html = t.markdown.as_deref().map(|md| {
+                // Its images were not kept with an attached file: their alternative text only.
+                let md = md.replace("](attachment:", "](#");
+                crate::markdown::render(&md).html
+            });
+            Ok(AttachmentTextView {
+                text_status: a.text_status,
+                pages: t.pages.into_iter().filter(|p| *p <= text.len()).collect(),
+                text,
+                truncated,
+                html,
+            })
+        })
+        .await?;
+    Ok(Json(view))
 }
 
 /// The answer to removing an attachment.

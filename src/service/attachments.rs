@@ -201,6 +201,14 @@ pub fn delete(store: &Store, blobs: &Blobs, who: &Caller, id: &str) -> Result<()
     Ok(())
 }
 
+/// An attachment the caller may read, with its extracted text (None while pending or when it
+/// has none).
+pub fn text(store: &Store, who: &Caller, id: &str) -> Result<(Attachment, Option<AttachmentText>)> {
+    let a = get(store, who, id)?;
+    let t = store.attachments.text(&a.id)?;
+    Ok((a, t))
+}
+
 /// The indexed text of a document's attachments, oldest first (those with text only).
 pub fn searchable(store: &Store, doc_id: &str) -> Result<Vec<(Attachment, AttachmentText)>> {
     if !store.attachments.any_of_doc(doc_id)? {
@@ -384,6 +392,7 @@ pub fn extract_one(store: &Store, blobs: &Blobs, worker: &Worker, a: &Attachment
     let text = AttachmentText {
         text: out.text,
         pages: out.pages,
+        markdown: out.markdown,
     };
     let seq = store.next_seq()?;
     let done = store.transact(|tx| {

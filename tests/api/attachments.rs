@@ -138,6 +138,12 @@ async fn an_attached_text_is_searchable_with_its_document_and_downloads_by_its_c
     let a = settled(&w.editor, &aid).await;
     assert_eq!(a["text_status"], "ok", "{a}");
     assert_eq!(a["uploaded_by"], "editor");
+    let t = ok(w
+        .reader
+        .get(&format!("/api/v1/attachments/{aid}/text"))
+        .await);
+    assert_eq!(t["text"], text, "{t}");
+    assert_eq!(t["text_status"], "ok");
     // Found by its text, the hit naming the attachment.
     let r = w.reader.search_until("华东区域", &id, true).await;
     let hit = r["hits"]

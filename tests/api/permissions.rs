@@ -479,6 +479,11 @@ const ROWS: &[Row] = &[
         &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
     ),
     row(
+        "GET",
+        "/attachments/{id}/text",
+        &[(IN, SIGNED_IN), (OUT, HIDDEN), (HID, HIDDEN)],
+    ),
+    row(
         "DELETE",
         "/attachments/{id}",
         &[(IN, EDIT), (OUT, HIDDEN), (HID, HIDDEN)],
@@ -1527,6 +1532,10 @@ impl Fixture {
             )),
             ("GET", "/attachments/{id}/content") => get(format!(
                 "/attachments/{}/content",
+                self.admin_attachment(t, n).await
+            )),
+            ("GET", "/attachments/{id}/text") => get(format!(
+                "/attachments/{}/text",
                 self.admin_attachment(t, n).await
             )),
             ("DELETE", "/attachments/{id}") => Req::new(

@@ -136,6 +136,12 @@ test('11: attach by the file picker and by a drop; size, type, uploader, the .tx
   await reached(txtRow, TXT_NAME);
   assert.equal(await txtRow.locator('.att-status').textContent(), '已提取');
   assert.match(await page.textContent('#att-title'), /附件 \(1\)/);
+  // Its text can be read on the page (the same text search finds).
+  await txtRow.locator('.att-read').click();
+  await txtRow.locator('.att-text').waitFor();
+  assert.equal((await txtRow.locator('.att-text').textContent()).trim(), TXT.trim());
+  await txtRow.locator('.att-read').click();
+  assert.equal(await txtRow.locator('.att-text').count(), 0);
 
   // A drop on the section (a synthetic one: a DataTransfer holding a File).
   await page.evaluate(() => {
