@@ -14,6 +14,7 @@ pub mod cpu;
 pub mod docx;
 pub mod domain;
 pub mod error;
+pub mod extract;
 pub mod extraction;
 pub mod http;
 pub mod indexer;

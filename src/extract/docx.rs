@@ -7,7 +7,7 @@
 //!
 //! The same block model renders the plain searchable text.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::ooxml::{Package, Rel};
 use super::xml::{Ev, Xml};
@@ -21,7 +21,10 @@ pub(crate) struct Converted {
 }
 
 /// Converts a .docx to Markdown; the images it references come with it.
-pub fn docx_to_markdown(bytes: &[u8], limits: &Limits) -> Result<(String, Vec<Image>), ExtractError> {
+pub fn docx_to_markdown(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(String, Vec<Image>), ExtractError> {
     std::panic::catch_unwind(|| convert(bytes, limits))
         .unwrap_or_else(|_| Err(ExtractError::DocxCorrupt("panic during conversion".into())))
         .map(|c| (c.markdown, c.images))
@@ -49,13 +52,20 @@ struct Styles {
 /// `heading 1`, `Heading 1`, `标题 1`, `标题1` -> 1; `Title`/`标题` -> 1.
 fn level_from_name(name: &str) -> Option<u8> {
     let n = name.trim().to_lowercase();
+    if n == "title" {
+        return Some(1);
+    }
     let rest = n
         .strip_prefix("heading")
         .or_else(|| n.strip_prefix("标题"))?
         .trim();
     if rest.is_empty() {
         // "标题" alone is Word's localized "Title".
-        return if n.starts_with("标题") { Some(1) } else { None };
+        return if n.starts_with("标题") {
+            Some(1)
+        } else {
+            None
+        };
     }
     let d: u8 = rest.parse().ok()?;
     (1..=9).contains(&d).then_some(d.min(6))
@@ -76,7 +86,9 @@ impl Styles {
                     "style" => {
                         let id = t.attr("styleId").unwrap_or_default();
                         let ty = t.attr("type").unwrap_or_else(|| "paragraph".into());
-                        if ty == "paragraph" && t.attr("default").is_some_and(|d| d == "1" || d == "true") {
+                        if ty == "paragraph"
+                            && t.attr("default").is_some_and(|d| d == "1" || d == "true")
+                        {
                             styles.default_paragraph = Some(id.clone());
                         }
                         if t.empty {
@@ -110,7 +122,8 @@ impl Styles {
                     }
                     "ilvl" if in_numpr => {
                         if let Some((_, s, _)) = cur.as_mut() {
-                            s.num.get_or_insert((None, None)).1 = t.attr("val").and_then(|v| v.parse().ok());
+                            s.num.get_or_insert((None, None)).1 =
+                                t.attr("val").and_then(|v| v.parse().ok());
                         }
                     }
                     "b" if in_rpr => {
@@ -238,7 +251,11 @@ impl Numbering {
                         abs = Some((t.attr("abstractNumId").unwrap_or_default(), HashMap::new()));
                     }
                     "num" if !t.empty => {
-                        num = Some((t.attr("numId").unwrap_or_default(), String::new(), HashMap::new()));
+                        num = Some((
+                            t.attr("numId").unwrap_or_default(),
+                            String::new(),
+                            HashMap::new(),
+                        ));
                     }
                     "abstractNumId" => {
                         if let Some(n) = num.as_mut() {
@@ -249,7 +266,11 @@ impl Numbering {
                         override_lvl = t.attr("ilvl").and_then(|v| v.parse().ok());
                     }
                     "lvl" if !t.empty => {
-                        let i = t.attr("ilvl").and_then(|v| v.parse().ok()).or(override_lvl).unwrap_or(0);
+                        let i = t
+                            .attr("ilvl")
+                            .and_then(|v| v.parse().ok())
+                            .or(override_lvl)
+                            .unwrap_or(0);
                         lvl = Some((
                             i,
                             Level {
@@ -405,6 +426,29 @@ fn safe_url(url: &str) -> bool {
         .any(|p| u.starts_with(p))
 }
 
+/// Images one document may carry (a package cannot hold more entries anyway).
+const MAX_IMAGES: usize = 10_000;
+
+/// A file name safe in a Markdown link and on any disk: letters (any script), digits, `.`,
+/// `-` and `_`; the rest becomes `_`; never empty, never starting with a dot.
+fn safe_name(raw: &str) -> String {
+    let mut s: String = raw
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if s.is_empty() || s.starts_with('.') {
+        s.insert_str(0, "image");
+    }
+    s
+}
+
 fn content_type(name: &str) -> &'static str {
     let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
@@ -443,27 +487,29 @@ struct Reader<'s> {
     fields: Vec<Field>,
     /// Image target -> name, in first-seen order.
     images: Vec<(String, String)>,
+    image_names: HashMap<String, String>,
+    taken: HashSet<String>,
     text_bytes: usize,
     max_text: usize,
 }
 
 impl<'s> Reader<'s> {
     fn push_block(&mut self, b: Block) {
-        if let Some(t) = self.tables.last_mut() {
-            if let Some(c) = t.cell.as_mut() {
-                c.blocks.push(b);
-                return;
-            }
+        if let Some(t) = self.tables.last_mut()
+            && let Some(c) = t.cell.as_mut()
+        {
+            c.blocks.push(b);
+            return;
         }
         self.body.push(b);
     }
 
     fn current_link(&self) -> Option<String> {
         for f in self.fields.iter().rev() {
-            if f.in_result {
-                if let Some(u) = field_link(&f.instr) {
-                    return Some(u);
-                }
+            if f.in_result
+                && let Some(u) = field_link(&f.instr)
+            {
+                return Some(u);
             }
         }
         self.links.iter().rev().flatten().next().cloned()
@@ -489,11 +535,12 @@ impl<'s> Reader<'s> {
                 italic: i,
                 link: l,
             }) = p.inlines.last_mut()
+                && *b == bold
+                && *i == italic
+                && *l == link
             {
-                if *b == bold && *i == italic && *l == link {
-                    prev.push_str(s);
-                    return;
-                }
+                prev.push_str(s);
+                return;
             }
             p.inlines.push(Inline::Text {
                 s: s.to_owned(),
@@ -505,22 +552,28 @@ impl<'s> Reader<'s> {
     }
 
     fn image(&mut self, rid: &str) {
-        let Some(rel) = self.rels.get(rid) else { return };
+        let Some(rel) = self.rels.get(rid) else {
+            return;
+        };
         if rel.external {
             return;
         }
-        let target = rel.target.clone();
-        let name = if let Some((_, n)) = self.images.iter().find(|(t, _)| *t == target) {
+        let name = if let Some(n) = self.image_names.get(&rel.target) {
             n.clone()
         } else {
-            let base = target.rsplit('/').next().unwrap_or("image").to_owned();
+            if self.images.len() >= MAX_IMAGES {
+                return;
+            }
+            let base = safe_name(rel.target.rsplit('/').next().unwrap_or(""));
             let mut name = base.clone();
             let mut k = 1;
-            while self.images.iter().any(|(_, n)| *n == name) {
+            while self.taken.contains(&name) {
                 k += 1;
                 name = format!("{k}-{base}");
             }
-            self.images.push((target, name.clone()));
+            self.taken.insert(name.clone());
+            self.image_names.insert(rel.target.clone(), name.clone());
+            self.images.push((rel.target.clone(), name.clone()));
             name
         };
         self.push_inline(Inline::Image(name));
@@ -534,8 +587,8 @@ impl<'s> Reader<'s> {
                     match name {
                         // Alternatives repeat the same content for older readers; deleted and
                         // moved-away text is not the document's; old properties neither.
-                        "Fallback" | "del" | "moveFrom" | "pPrChange" | "rPrChange" | "tblPrChange"
-                        | "trPrChange" | "tcPrChange" | "sectPrChange"
+                        "Fallback" | "del" | "moveFrom" | "pPrChange" | "rPrChange"
+                        | "tblPrChange" | "trPrChange" | "tcPrChange" | "sectPrChange"
                             if !t.empty =>
                         {
                             x.skip()?
@@ -590,14 +643,10 @@ impl<'s> Reader<'s> {
                             }
                         }
                         "fldChar" => match t.attr("fldCharType").as_deref() {
-                            Some("begin") => {
-                                if self.fields.len() < 64 {
-                                    self.fields.push(Field {
-                                        instr: String::new(),
-                                        in_result: false,
-                                    })
-                                }
-                            }
+                            Some("begin") if self.fields.len() < 64 => self.fields.push(Field {
+                                instr: String::new(),
+                                in_result: false,
+                            }),
                             Some("separate") => {
                                 if let Some(f) = self.fields.last_mut() {
                                     f.in_result = true;
@@ -648,17 +697,22 @@ impl<'s> Reader<'s> {
                         }
                         "tcPr" if !t.empty => self.in_tcpr = true,
                         "gridSpan" if self.in_tcpr => {
-                            let span = t.attr("val").and_then(|v| v.parse::<usize>().ok()).unwrap_or(1);
-                            if let Some(c) = self.tables.last_mut().and_then(|tb| tb.cell.as_mut()) {
+                            let span = t
+                                .attr("val")
+                                .and_then(|v| v.parse::<usize>().ok())
+                                .unwrap_or(1);
+                            if let Some(c) = self.tables.last_mut().and_then(|tb| tb.cell.as_mut())
+                            {
                                 c.span = span.clamp(1, 64);
                             }
                         }
                         "vMerge" if self.in_tcpr => {
                             let v = t.attr("val").unwrap_or_default();
-                            if v != "restart" {
-                                if let Some(c) = self.tables.last_mut().and_then(|tb| tb.cell.as_mut()) {
-                                    c.merged = true;
-                                }
+                            if v != "restart"
+                                && let Some(c) =
+                                    self.tables.last_mut().and_then(|tb| tb.cell.as_mut())
+                            {
+                                c.merged = true;
                             }
                         }
                         _ => {}
@@ -690,17 +744,17 @@ impl<'s> Reader<'s> {
                     }
                     "tcPr" => self.in_tcpr = false,
                     "tc" => {
-                        if let Some(tb) = self.tables.last_mut() {
-                            if let Some(c) = tb.cell.take() {
-                                tb.row.get_or_insert_with(Vec::new).push(c);
-                            }
+                        if let Some(tb) = self.tables.last_mut()
+                            && let Some(c) = tb.cell.take()
+                        {
+                            tb.row.get_or_insert_with(Vec::new).push(c);
                         }
                     }
                     "tr" => {
-                        if let Some(tb) = self.tables.last_mut() {
-                            if let Some(r) = tb.row.take() {
-                                tb.rows.push(r);
-                            }
+                        if let Some(tb) = self.tables.last_mut()
+                            && let Some(r) = tb.row.take()
+                        {
+                            tb.rows.push(r);
                         }
                     }
                     "tbl" => {
@@ -713,12 +767,12 @@ impl<'s> Reader<'s> {
                 Ev::Text(s) => {
                     if self.in_t {
                         self.push_text(&s);
-                    } else if self.in_instr {
-                        if let Some(f) = self.fields.last_mut() {
-                            if !f.in_result && f.instr.len() < 4096 {
-                                f.instr.push_str(&s);
-                            }
-                        }
+                    } else if self.in_instr
+                        && let Some(f) = self.fields.last_mut()
+                        && !f.in_result
+                        && f.instr.len() < 4096
+                    {
+                        f.instr.push_str(&s);
                     }
                 }
                 Ev::Eof => break,
@@ -754,7 +808,10 @@ fn esc_inline(s: &str, out: &mut String, in_table: bool) {
                 out.push(c);
             }
             '|' if in_table => out.push_str("\\|"),
-            '&' if chars.peek().is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#') => {
+            '&' if chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphanumeric() || *n == '#') =>
+            {
                 out.push_str("\\&")
             }
             '\n' | '\r' => out.push(' '),
@@ -792,7 +849,7 @@ fn inline_md(inlines: &[Inline], plain: bool, in_table: bool) -> String {
             }
             Inline::Image(name) => {
                 out.push_str("![](attachment:");
-                out.push_str(&name.replace([' ', '(', ')'], "_"));
+                out.push_str(name);
                 out.push(')');
                 i += 1;
             }
@@ -807,7 +864,10 @@ fn inline_md(inlines: &[Inline], plain: bool, in_table: bool) -> String {
                 }
                 let mut inner = String::new();
                 for seg in &inlines[i..j] {
-                    if let Inline::Text { s, bold, italic, .. } = seg {
+                    if let Inline::Text {
+                        s, bold, italic, ..
+                    } = seg
+                    {
                         emphasis(s, *bold && !plain, *italic && !plain, in_table, &mut inner);
                     }
                 }
@@ -895,7 +955,10 @@ struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     fn kind(&mut self, p: &Para) -> ParaKind {
-        let style = p.style.clone().or_else(|| self.styles.default_paragraph.clone());
+        let style = p
+            .style
+            .clone()
+            .or_else(|| self.styles.default_paragraph.clone());
         if let Some(o) = p.outline {
             if let Some(l) = outline_to_level(o) {
                 return ParaKind::Heading(l);
@@ -905,11 +968,11 @@ impl<'a> Renderer<'a> {
         }
         // Numbering: the paragraph's own, else its style's; numId 0 means "no numbering".
         let (mut num_id, mut ilvl) = (p.num_id.clone(), p.ilvl);
-        if num_id.is_none() {
-            if let Some((n, l)) = style.as_deref().and_then(|s| self.styles.numbering(s)) {
-                num_id = n;
-                ilvl = ilvl.or(l);
-            }
+        if num_id.is_none()
+            && let Some((n, l)) = style.as_deref().and_then(|s| self.styles.numbering(s))
+        {
+            num_id = n;
+            ilvl = ilvl.or(l);
         }
         let Some(num_id) = num_id.filter(|n| n != "0") else {
             return ParaKind::Normal;
@@ -983,7 +1046,8 @@ impl<'a> Renderer<'a> {
                 self.md.push(' ');
                 // Continuation lines of a hard break stay inside the item.
                 let indent = " ".repeat(usize::from(level) * 4 + marker.len() + 1);
-                self.md.push_str(&body.trim().replace("\\\n", &format!("\\\n{indent}")));
+                self.md
+                    .push_str(&body.trim().replace("\\\n", &format!("\\\n{indent}")));
             }
             ParaKind::Normal => {
                 let body = inline_md(&p.inlines, false, false);
@@ -1131,13 +1195,19 @@ pub(crate) fn convert(bytes: &[u8], limits: &Limits) -> Result<Converted, Extrac
         links: Vec::new(),
         fields: Vec::new(),
         images: Vec::new(),
+        image_names: HashMap::new(),
+        taken: HashSet::new(),
         text_bytes: 0,
         max_text: limits.max_text_bytes,
     };
     let mut x = Xml::new(&doc, limits.max_xml_depth, "docx");
     reader.read(&mut x)?;
     drop(doc);
-    let Reader { body, images: image_refs, .. } = reader;
+    let Reader {
+        body,
+        images: image_refs,
+        ..
+    } = reader;
 
     let mut r = Renderer {
         styles: &styles,
@@ -1161,7 +1231,7 @@ pub(crate) fn convert(bytes: &[u8], limits: &Limits) -> Result<Converted, Extrac
         if let Some(bytes) = pkg.read(&target)? {
             images.push(Image {
                 content_type: content_type(&name).to_owned(),
-                name: name.replace([' ', '(', ')'], "_"),
+                name,
                 bytes,
             });
         }

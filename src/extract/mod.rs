@@ -35,7 +35,8 @@ pub struct Limits {
     /// The text is cut here (at a character boundary); `Extracted::truncated` says so.
     pub max_text_bytes: usize,
     /// Bytes inflated from a zip (.docx/.xlsx/.pptx), per entry and in total; also the cap for
-    /// one PDF stream (and four times it for all the streams of one PDF together).
+    /// one PDF stream, four times it for all the streams of one PDF together, and twice it
+    /// for the content a PDF's pages and forms make the interpreter read.
     pub max_unzipped_bytes: u64,
     /// Entries in a zip's central directory.
     pub max_zip_entries: usize,
@@ -87,12 +88,14 @@ pub struct Image {
     pub name: String,
     /// `image/png`, `image/jpeg`, ... (`application/octet-stream` when unknown).
     pub content_type: String,
+    /// The image file as stored in the package.
     pub bytes: Vec<u8>,
 }
 
 /// What [`extract`] found in one file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Extracted {
+    /// Whether text was found.
     pub status: TextStatus,
     /// When `Failed` (or `NoText`): a short Chinese reason the UI can show.
     pub error: Option<String>,
@@ -135,24 +138,34 @@ impl Extracted {
 /// technical one for logs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ExtractError {
+    /// A PDF that cannot be read: no header, no catalog, objects missing or cut off.
     #[error("PDF 文件已损坏或不完整")]
     PdfCorrupt(String),
+    /// A .docx that is not a readable zip of WordprocessingML.
     #[error("Word 文档已损坏或不完整")]
     DocxCorrupt(String),
+    /// Another broken file (.xlsx, .pptx).
     #[error("文件已损坏或不完整")]
     Corrupt(String),
+    /// Something inflates past `Limits::max_unzipped_bytes`: a zip or stream bomb.
     #[error("压缩内容过大（疑似压缩炸弹）")]
     TooBig(String),
+    /// A zip with more entries than `Limits::max_zip_entries`.
     #[error("压缩包内文件过多")]
     TooManyEntries(usize),
+    /// XML or PDF nesting past `Limits::max_xml_depth` (or a page tree too deep).
     #[error("嵌套层级过深")]
     TooDeep,
+    /// A PDF page tree or reference chain that loops.
     #[error("PDF 页面结构存在循环引用")]
     Cycle(String),
+    /// A PDF that would take too long: forms drawing forms, giant arrays.
     #[error("PDF 内容过于复杂，无法在限定时间内读取")]
     TooComplex(String),
+    /// A password-protected file.
     #[error("文件已加密，无法读取文字")]
     Encrypted,
+    /// Nothing we can read.
     #[error("不支持的文件格式")]
     Unsupported,
 }
@@ -209,9 +222,7 @@ fn kind_of(filename: &str, bytes: &[u8]) -> Kind {
                 Kind::Text
             }
         }
-        _ if bytes.starts_with(b"%PDF-") || (is_pdf && !is_zip && looks_binary(bytes)) => {
-            Kind::Pdf
-        }
+        _ if bytes.starts_with(b"%PDF-") || (is_pdf && !is_zip && looks_binary(bytes)) => Kind::Pdf,
         _ if is_zip => ooxml::sniff_kind(bytes).unwrap_or(Kind::Binary),
         _ if !looks_binary(bytes) => Kind::Text,
         _ => Kind::Binary,
@@ -269,7 +280,8 @@ fn extract_inner(filename: &str, bytes: &[u8], limits: &Limits) -> Extracted {
         Kind::Pdf => match pdf::extract_pages(bytes, limits) {
             Ok(out) => {
                 if out.glyphs == 0 {
-                    let mut e = Extracted::no_text(Some("PDF 中没有可提取的文字（可能是扫描件或图片）"));
+                    let mut e =
+                        Extracted::no_text(Some("PDF 中没有可提取的文字（可能是扫描件或图片）"));
                     e.pages = Vec::new();
                     return e;
                 }

@@ -61,11 +61,17 @@ fn zip_error(format: &'static str, e: ZipError) -> ExtractError {
 }
 
 impl<'a> Package<'a> {
-    pub fn open(bytes: &'a [u8], limits: &Limits, format: &'static str) -> Result<Self, ExtractError> {
-        if let Some(n) = declared_entries(bytes) {
-            if n > limits.max_zip_entries as u64 {
-                return Err(ExtractError::TooManyEntries(usize::try_from(n).unwrap_or(usize::MAX)));
-            }
+    pub fn open(
+        bytes: &'a [u8],
+        limits: &Limits,
+        format: &'static str,
+    ) -> Result<Self, ExtractError> {
+        if let Some(n) = declared_entries(bytes)
+            && n > limits.max_zip_entries as u64
+        {
+            return Err(ExtractError::TooManyEntries(
+                usize::try_from(n).unwrap_or(usize::MAX),
+            ));
         }
         let zip = ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_error(format, e))?;
         if zip.len() > limits.max_zip_entries {
@@ -95,7 +101,10 @@ impl<'a> Package<'a> {
     /// stops one byte past what is left of the budget: an entry that inflates further is a bomb,
     /// whatever its header says.
     pub fn read(&mut self, name: &str) -> Result<Option<Vec<u8>>, ExtractError> {
-        let Some(&index) = self.names.get(&name.trim_start_matches('/').to_ascii_lowercase()) else {
+        let Some(&index) = self
+            .names
+            .get(&name.trim_start_matches('/').to_ascii_lowercase())
+        else {
             return Ok(None);
         };
         let format = self.format;
@@ -124,7 +133,9 @@ impl<'a> Package<'a> {
         }
         let n = out.len() as u64;
         if n > cap {
-            return Err(ExtractError::TooBig(format!("{name} inflates past {cap} bytes")));
+            return Err(ExtractError::TooBig(format!(
+                "{name} inflates past {cap} bytes"
+            )));
         }
         self.budget = self.budget.saturating_sub(n);
         Ok(Some(out))
@@ -240,9 +251,16 @@ pub(crate) fn sniff_kind(bytes: &[u8]) -> Option<Kind> {
     }
 }
 
-/// Keeps a part list in the order the workbook/presentation gives, without repeats.
-fn push_unique(list: &mut Vec<(String, String)>, name: String, target: String) {
-    if !list.iter().any(|(_, t)| *t == target) {
+/// Keeps a part list in the order the workbook/presentation gives, without repeats, and no
+/// longer than `max`.
+fn push_unique(
+    list: &mut Vec<(String, String)>,
+    seen: &mut std::collections::HashSet<String>,
+    max: usize,
+    name: String,
+    target: String,
+) {
+    if list.len() < max && seen.insert(target.clone()) {
         list.push((name, target));
     }
 }
@@ -257,15 +275,25 @@ pub(crate) fn xlsx_text(bytes: &[u8], limits: &Limits) -> Result<Vec<String>, Ex
         return Err(ExtractError::Corrupt("no xl/workbook.xml".into()));
     };
     let mut sheets: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut x = Xml::new(&wb, limits.max_xml_depth, "xlsx");
     loop {
         match x.next()? {
             Ev::Start(t) if t.name() == "sheet" => {
                 let name = t.attr("name").unwrap_or_default();
-                if let Some(rel) = t.attr_q("r:id").or_else(|| t.attr("id")).and_then(|id| rels.get(&id)) {
-                    if !rel.external {
-                        push_unique(&mut sheets, name, rel.target.clone());
-                    }
+                if let Some(rel) = t
+                    .attr_q("r:id")
+                    .or_else(|| t.attr("id"))
+                    .and_then(|id| rels.get(&id))
+                    && !rel.external
+                {
+                    push_unique(
+                        &mut sheets,
+                        &mut seen,
+                        limits.max_pages,
+                        name,
+                        rel.target.clone(),
+                    );
                 }
             }
             Ev::Eof => break,
@@ -326,10 +354,10 @@ fn shared_strings(xml: &str, limits: &Limits) -> Result<Vec<String>, ExtractErro
                 _ => {}
             },
             Ev::Text(s) if in_t && in_rph == 0 => {
-                if let Some(c) = cur.as_mut() {
-                    if total.saturating_add(c.len()) <= limits.max_text_bytes {
-                        c.push_str(&s);
-                    }
+                if let Some(c) = cur.as_mut()
+                    && total.saturating_add(c.len()) <= limits.max_text_bytes
+                {
+                    c.push_str(&s);
                 }
             }
             Ev::Eof => break,
@@ -345,7 +373,9 @@ fn column_of(r: &str) -> Option<usize> {
     let mut any = false;
     for b in r.bytes() {
         if b.is_ascii_alphabetic() {
-            col = col.checked_mul(26)?.checked_add(usize::from(b.to_ascii_uppercase() - b'A' + 1))?;
+            col = col
+                .checked_mul(26)?
+                .checked_add(usize::from(b.to_ascii_uppercase() - b'A' + 1))?;
             any = true;
         } else {
             break;
@@ -464,14 +494,24 @@ pub(crate) fn pptx_text(bytes: &[u8], limits: &Limits) -> Result<Vec<String>, Ex
         return Err(ExtractError::Corrupt("no ppt/presentation.xml".into()));
     };
     let mut slides: Vec<(String, String)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     let mut x = Xml::new(&xml, limits.max_xml_depth, "pptx");
     loop {
         match x.next()? {
             Ev::Start(t) if t.name() == "sldId" => {
-                if let Some(rel) = t.attr_q("r:id").or_else(|| t.attr("id")).and_then(|id| rels.get(&id)) {
-                    if !rel.external {
-                        push_unique(&mut slides, String::new(), rel.target.clone());
-                    }
+                if let Some(rel) = t
+                    .attr_q("r:id")
+                    .or_else(|| t.attr("id"))
+                    .and_then(|id| rels.get(&id))
+                    && !rel.external
+                {
+                    push_unique(
+                        &mut slides,
+                        &mut seen,
+                        limits.max_pages,
+                        String::new(),
+                        rel.target.clone(),
+                    );
                 }
             }
             Ev::Eof => break,

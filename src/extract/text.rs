@@ -22,11 +22,12 @@ pub fn decode_text(bytes: &[u8]) -> String {
     if let Some(rest) = bytes.strip_prefix(b"\xFE\xFF") {
         return decode_with(UTF_16BE, rest);
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return s.to_owned();
-    }
+    // Before UTF-8: ASCII in UTF-16 is valid UTF-8 too, with a NUL every other byte.
     if let Some(enc) = utf16_without_bom(bytes) {
         return decode_with(enc, bytes);
+    }
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return s.to_owned();
     }
     let enc = detect(bytes);
     decode_with(enc, bytes)
@@ -44,19 +45,34 @@ fn detect(bytes: &[u8]) -> &'static Encoding {
     }
     let mut det = EncodingDetector::new(Iso2022JpDetection::Deny);
     det.feed(sample, true);
-    let enc = det.guess(Some(b"cn"), Utf8Detection::Allow);
-    if enc == encoding_rs::GBK || enc == GB18030 {
-        return GB18030;
+    let gbk_first = |e: &'static Encoding| if e == encoding_rs::GBK { GB18030 } else { e };
+    // The `.cn` hint makes GBK win its ties with Big5 and the single-byte encodings, as it
+    // should for most of our users; the generic guess and Big5 are the second opinions, taken
+    // when they decode with fewer bad characters (U+FFFD, or private-use code points, which is
+    // what Big5 read as GBK gives).
+    let first = gbk_first(det.guess(Some(b"cn"), Utf8Detection::Allow));
+    let mut best = (badness(first, sample), first);
+    if best.0 == 0 {
+        return first;
     }
-    // Western single-byte guesses on text that decodes cleanly as GB18030 are usually short
-    // Chinese text the detector could not be sure of; prefer GB18030 then.
-    if enc.is_single_byte() {
-        let (_, had_errors) = GB18030.decode_without_bom_handling(sample);
-        if !had_errors && sample.iter().any(|&b| b >= 0x81) {
-            return GB18030;
+    for cand in [
+        gbk_first(det.guess(None, Utf8Detection::Allow)),
+        encoding_rs::BIG5,
+        GB18030,
+    ] {
+        let b = badness(cand, sample);
+        if b < best.0 {
+            best = (b, cand);
         }
     }
-    enc
+    best.1
+}
+
+fn badness(enc: &'static Encoding, sample: &[u8]) -> usize {
+    let (s, _) = enc.decode_without_bom_handling(sample);
+    s.chars()
+        .filter(|&c| c == '\u{FFFD}' || ('\u{E000}'..='\u{F8FF}').contains(&c))
+        .count()
 }
 
 fn decode_with(enc: &'static Encoding, bytes: &[u8]) -> String {
@@ -69,7 +85,7 @@ fn decode_with(enc: &'static Encoding, bytes: &[u8]) -> String {
 /// writes that without a BOM).
 pub(crate) fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     let head = &bytes[..bytes.len().min(4096) & !1];
-    if head.len() < 4 || bytes.len() % 2 != 0 {
+    if head.len() < 4 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let (mut even_zero, mut odd_zero) = (0usize, 0usize);
@@ -82,9 +98,9 @@ pub(crate) fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
         }
     }
     let units = head.len() / 2;
-    if odd_zero * 10 >= units * 3 && even_zero * 20 < units {
+    if odd_zero * 10 >= units * 3 && even_zero * 10 < units {
         Some(UTF_16LE)
-    } else if even_zero * 10 >= units * 3 && odd_zero * 20 < units {
+    } else if even_zero * 10 >= units * 3 && odd_zero * 10 < units {
         Some(UTF_16BE)
     } else {
         None

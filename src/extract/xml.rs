@@ -177,10 +177,10 @@ pub(crate) fn part_text(bytes: &[u8]) -> Cow<'_, str> {
     if bytes.starts_with(b"\xFF\xFE") || bytes.starts_with(b"\xFE\xFF") {
         let mut s = super::decode_text(bytes);
         // The declaration still says UTF-16; quick-xml reads text, so drop it.
-        if s.starts_with("<?xml") {
-            if let Some(end) = s.find("?>") {
-                s.replace_range(..end + 2, "");
-            }
+        if s.starts_with("<?xml")
+            && let Some(end) = s.find("?>")
+        {
+            s.replace_range(..end + 2, "");
         }
         return Cow::Owned(s);
     }

@@ -142,7 +142,8 @@ async fn an_attached_text_is_searchable_with_its_document_and_downloads_by_its_c
         .reader
         .get(&format!("/api/v1/attachments/{aid}/text"))
         .await);
-    assert_eq!(t["text"], text, "{t}");
+    // NFKC-normalised, as it is indexed: the full-width comma becomes ','.
+    assert_eq!(t["text"], text.replace('，', ","), "{t}");
     assert_eq!(t["text_status"], "ok");
     // Found by its text, the hit naming the attachment.
     let r = w.reader.search_until("华东区域", &id, true).await;
@@ -484,4 +485,223 @@ async fn uploaded_files_become_documents_with_their_front_matter() {
         404,
         "not_found",
     );
+}
+
+// ---- real formats: PDF, Word, GBK, hostile files ------------------------------------------------
+
+/// A zip of the given entries (deflated).
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut w = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            w.start_file(*name, opts).unwrap();
+            std::io::Write::write_all(&mut w, data).unwrap();
+        }
+        w.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+/// A .docx the way Chinese Word writes it: style ids `1` and `2` named `heading 1`/`heading 2`,
+/// bold, a table.
+fn chinese_word_docx() -> Vec<u8> {
+    let styles = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:style w:type="paragraph" w:default="1" w:styleId="a"><w:name w:val="Normal"/></w:style>
+<w:style w:type="paragraph" w:styleId="1"><w:name w:val="heading 1"/><w:basedOn w:val="a"/><w:pPr><w:outlineLvl w:val="0"/></w:pPr></w:style>
+<w:style w:type="paragraph" w:styleId="2"><w:name w:val="heading 2"/><w:basedOn w:val="a"/><w:pPr><w:outlineLvl w:val="1"/></w:pPr></w:style>
+</w:styles>"#;
+    let doc = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>
+<w:p><w:pPr><w:pStyle w:val="1"/></w:pPr><w:r><w:t>设备采购管理办法</w:t></w:r></w:p>
+<w:p><w:pPr><w:pStyle w:val="2"/></w:pPr><w:r><w:t>第一章 总则</w:t></w:r></w:p>
+<w:p><w:r><w:t xml:space="preserve">采购金额超过五万元的，须经</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t>总经理审批</w:t></w:r><w:r><w:t>。</w:t></w:r></w:p>
+<w:tbl><w:tr><w:tc><w:p><w:r><w:t>金额</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>审批人</w:t></w:r></w:p></w:tc></w:tr>
+<w:tr><w:tc><w:p><w:r><w:t>五万元以下</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>部门经理</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
+</w:body></w:document>"#;
+    let types = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/>
+<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"#;
+    let rels = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"#;
+    zip_of(&[
+        ("[Content_Types].xml", types.as_bytes()),
+        ("_rels/.rels", rels.as_bytes()),
+        ("word/document.xml", doc.as_bytes()),
+        ("word/styles.xml", styles.as_bytes()),
+    ])
+}
+
+fn chromium_pdf() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/extract/testdata/chromium-zh.pdf"
+    ))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_chinese_pdf_is_found_by_search_with_its_page() {
+    let w = world().await;
+    let id = s(&w
+        .editor
+        .new_doc(&w.space, None, "测试资料", "见附件。\n")
+        .await["id"]);
+    let r = ok(attach(&w.editor, &id, &[("翰林测试.pdf", &chromium_pdf())]).await);
+    let aid = s(&r["attachments"][0]["id"]);
+    assert_eq!(
+        r["attachments"][0]["inline"], true,
+        "a real PDF opens inline"
+    );
+    let a = settled(&w.editor, &aid).await;
+    assert_eq!(a["text_status"], "ok", "{a}");
+    assert_eq!(a["pages"], 3, "{a}");
+    // A phrase from page 3 only.
+    let r = w.reader.search_until("繁體中文", &id, true).await;
+    let hit = r["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(hit["attachment"]["filename"], "翰林测试.pdf", "{hit}");
+    assert_eq!(hit["attachment"]["page"], 3, "{hit}");
+    // A word wrapped over lines on page 2 is found as one phrase.
+    w.reader.search_until("\"插入换行符\"", &id, true).await;
+    let t = ok(w
+        .reader
+        .get(&format!("/api/v1/attachments/{aid}/text"))
+        .await);
+    assert!(s(&t["text"]).contains("中华人民共和国的首都是北京"), "{t}");
+}
+
+#[tokio::test]
+async fn hostile_files_fail_with_a_reason_and_the_server_keeps_serving() {
+    let w = world().await;
+    let id = s(&w.editor.new_doc(&w.space, None, "坏文件", "x\n").await["id"]);
+    let pdf = chromium_pdf();
+    let truncated = &pdf[..pdf.len() / 3];
+    // 300 MiB of zeros inflate from a few hundred KB: a zip bomb inside a .docx.
+    let zeros = vec![0u8; 300 * 1024 * 1024];
+    let bomb = zip_of(&[("word/document.xml", &zeros)]);
+    drop(zeros);
+    let nested = format!("{}{}", "<w:p>".repeat(100_000), "</w:p>".repeat(100_000));
+    let deep = zip_of(&[(
+        "word/document.xml",
+        format!("<w:document xmlns:w=\"x\"><w:body>{nested}</w:body></w:document>").as_bytes(),
+    )]);
+    let r = ok(attach(
+        &w.editor,
+        &id,
+        &[
+            ("截断.pdf", truncated),
+            ("炸弹.docx", &bomb),
+            ("嵌套.docx", &deep),
+        ],
+    )
+    .await);
+    let ids: Vec<String> = r["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| s(&a["id"]))
+        .collect();
+    for aid in &ids {
+        let a = settled(&w.editor, aid).await;
+        assert_eq!(a["text_status"], "failed", "{a}");
+        assert!(
+            s(&a["text_error"])
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+            "a Chinese reason: {a}"
+        );
+        // Still served: the document and the file.
+        ok(w.reader.get(&format!("/api/v1/documents/{id}")).await);
+    }
+    let bomb_row = settled(&w.editor, &ids[1]).await;
+    assert!(s(&bomb_row["text_error"]).contains("压缩"), "{bomb_row}");
+    // A GBK text file comes out as the right Chinese.
+    let (gbk, _, _) = encoding_rs::GBK.encode("报销需要发票原件和审批单。");
+    let r = ok(attach(&w.editor, &id, &[("报销.txt", &gbk)]).await);
+    let a = settled(&w.editor, &s(&r["attachments"][0]["id"])).await;
+    assert_eq!(a["text_status"], "ok");
+    let t = ok(w
+        .editor
+        .get(&format!("/api/v1/attachments/{}/text", s(&a["id"])))
+        .await);
+    assert_eq!(t["text"], "报销需要发票原件和审批单。");
+}
+
+#[tokio::test]
+async fn a_200_mb_file_is_refused_while_the_server_keeps_serving() {
+    let w = world().await;
+    let id = s(&w.editor.new_doc(&w.space, None, "很大", "x\n").await["id"]);
+    let big = vec![7u8; 200 * 1024 * 1024];
+    let (ct, body) = multipart(&[("录像.mp4", &big)]);
+    drop(big);
+    let mut rb = w
+        .editor
+        .http
+        .post(format!(
+            "{}/api/v1/documents/{id}/attachments",
+            w.editor.base
+        ))
+        .header("content-type", ct)
+        .body(body);
+    if let Some(t) = &w.editor.token {
+        rb = rb.bearer_auth(t);
+    }
+    // The server answers 413 once it has read past the limit (or closes the connection).
+    match rb.send().await {
+        Ok(resp) => assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE),
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
+    ok(w.editor.get(&format!("/api/v1/documents/{id}")).await);
+    let l = ok(w
+        .editor
+        .get(&format!("/api/v1/documents/{id}/attachments"))
+        .await);
+    assert!(l["attachments"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_word_file_written_by_chinese_word_becomes_a_document() {
+    let w = world().await;
+    let (ct, body) = upload_body(None, &[("设备采购管理办法.docx", &chinese_word_docx())]);
+    let r = ok(w
+        .editor
+        .raw(
+            Method::POST,
+            &format!("/api/v1/spaces/{}/upload", w.space),
+            &ct,
+            body,
+        )
+        .await);
+    assert!(r["errors"].as_array().unwrap().is_empty(), "{r}");
+    let d = ok(w
+        .reader
+        .get(&format!(
+            "/api/v1/documents/{}",
+            s(&r["documents"][0]["id"])
+        ))
+        .await);
+    assert_eq!(d["title"], "设备采购管理办法", "{d}");
+    let body = s(&d["body"]);
+    assert!(body.contains("## 第一章 总则"), "{body}");
+    assert!(body.contains("**总经理审批**"), "{body}");
+    assert!(body.contains("| 五万元以下 | 部门经理 |"), "{body}");
+    // Attached, its text is searchable and readable as HTML.
+    let id = s(&d["id"]);
+    let r = ok(attach(&w.editor, &id, &[("原件.docx", &chinese_word_docx())]).await);
+    let aid = s(&r["attachments"][0]["id"]);
+    assert_eq!(settled(&w.editor, &aid).await["text_status"], "ok");
+    let t = ok(w
+        .reader
+        .get(&format!("/api/v1/attachments/{aid}/text"))
+        .await);
+    assert!(s(&t["html"]).contains("<table>"), "{t}");
+    assert!(s(&t["html"]).contains("<strong>总经理审批</strong>"), "{t}");
 }

@@ -139,7 +139,8 @@ test('11: attach by the file picker and by a drop; size, type, uploader, the .tx
   // Its text can be read on the page (the same text search finds).
   await txtRow.locator('.att-read').click();
   await txtRow.locator('.att-text').waitFor();
-  assert.equal((await txtRow.locator('.att-text').textContent()).trim(), TXT.trim());
+  // The extracted text, NFKC-normalised as it is indexed (the full-width colon becomes ':').
+  assert.equal((await txtRow.locator('.att-text').textContent()).trim(), TXT.normalize('NFKC').trim());
   await txtRow.locator('.att-read').click();
   assert.equal(await txtRow.locator('.att-text').count(), 0);
 
@@ -392,7 +393,7 @@ test('11: the upload page turns a .md with front matter into a document titled f
   noProblems(phone, 'upload phone');
 });
 
-test('11: the upload page turns a Word file into a document (headings through styles.xml, bold, a table)', async (t) => {
+test('11: the upload page turns a Word file into a document (headings through styles.xml, bold, a table)', async () => {
   const page = await H.page({ viewport: WIDE });
   await H.uiLogin(page, 'zhangwei', USER_PW);
   await page.goto(`${H.base}/#/upload?space=${S.space}`);
@@ -400,14 +401,8 @@ test('11: the upload page turns a Word file into a document (headings through st
   await page.setInputFiles('#upload-input', [{ name: '差旅管理办法.docx', mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', buffer: docx() }]);
   await page.click('.upload-card .btn-primary');
   await page.waitForSelector('.upload-state.ok, .upload-state.err');
-  const failed = await page.locator('.upload-state.err').count();
-  if (failed) {
-    // Said per file, in Chinese, whatever the reason.
-    const why = await page.textContent('.upload-state.err');
-    assert.match(why, /^失败：.*[\u4e00-\u9fff]/);
-    noProblems(page, 'docx upload');
-    if (/暂不支持/.test(why)) { t.todo('the server does not convert .docx yet: ' + why); return; }
-    assert.fail('the .docx did not become a document: ' + why);
+  if (await page.locator('.upload-state.err').count()) {
+    assert.fail('the .docx did not become a document: ' + await page.textContent('.upload-state.err'));
   }
   assert.match(await page.textContent('.upload-state.ok a'), /差旅管理办法/);
   await page.click('.upload-state.ok a');

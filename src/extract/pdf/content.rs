@@ -13,6 +13,7 @@ use super::font::{Font, Glyph};
 use super::lexer::{Dict, LexError, Lexer, Obj, Tok};
 
 type M = [f64; 6];
+type Point = (f64, f64);
 const IDENTITY: M = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
 
 fn mul(a: &M, b: &M) -> M {
@@ -69,13 +70,15 @@ struct Last {
 /// An open marked-content sequence; `Some` text when it carries `/ActualText`.
 struct Span {
     actual: Option<String>,
-    first: Option<((f64, f64), (f64, f64), f64)>,
+    /// Origin, direction and size of the first glyph inside.
+    first: Option<(Point, Point, f64)>,
     last_end: Option<(f64, f64)>,
 }
 
 /// Document-wide state: fonts already loaded, counters, work done.
 pub(crate) struct Shared {
     fonts: HashMap<u32, Option<Rc<Font>>>,
+    fonts_cost: usize,
     pub glyphs: usize,
     pub unmapped: usize,
     /// Content bytes interpreted (forms count each time they run).
@@ -90,6 +93,7 @@ impl Shared {
     pub fn new(work_cap: u64, max_text: usize) -> Shared {
         Shared {
             fonts: HashMap::new(),
+            fonts_cost: 0,
             glyphs: 0,
             unmapped: 0,
             work: 0,
@@ -101,10 +105,32 @@ impl Shared {
     }
 }
 
+/// What a content stream looked up in its resources: fonts by name, the XObject and
+/// Properties dictionaries.
+#[derive(Default)]
+struct ResCache {
+    dict: Option<Dict>,
+    /// The `/XObject` and `/Properties` dictionaries, once looked up.
+    xobjects: Option<Dict>,
+    properties: Option<Dict>,
+    by_name: HashMap<Vec<u8>, Option<Rc<Font>>>,
+}
+
+/// What one content stream runs against: its resources, the fonts found in them so far, how
+/// deep in forms it is.
+struct Scope<'r> {
+    res: &'r Dict,
+    cache: ResCache,
+    depth: usize,
+}
+
+/// Map entries the font cache holds before it starts over (a few hundred MB at worst).
+const FONT_CACHE_COST: usize = 4 << 20;
 const MAX_FORMS: usize = 500_000;
 const MAX_FORM_DEPTH: usize = 12;
 const MAX_OPERANDS: usize = 4096;
 const MAX_GS_STACK: usize = 512;
+const MAX_SPANS: usize = 256;
 
 pub(crate) struct Page<'s, 'd, 'a> {
     doc: &'d mut Doc<'a>,
@@ -118,7 +144,11 @@ pub(crate) struct Page<'s, 'd, 'a> {
     out: String,
     last: Option<Last>,
     right_edge: f64,
+    /// Where the current line started, along its direction.
+    line_start: f64,
     spans: Vec<Span>,
+    /// Marked-content sequences opened past the cap, so `EMC` closes in step.
+    span_overflow: usize,
     recent: VecDeque<(char, f64, f64)>,
     glyph_buf: Vec<Glyph>,
 }
@@ -137,17 +167,30 @@ fn is_cjk_punct(c: char) -> bool {
 /// PDFDocEncoding (Latin-1 near enough).
 pub(crate) fn text_string(b: &[u8]) -> String {
     if let Some(rest) = b.strip_prefix(&[0xFE, 0xFF]) {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
-        return char::decode_utf16(units).map(|r| r.unwrap_or('\u{FFFD}')).collect();
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_be_bytes([c[0], c[1]]))
+            .collect();
+        return char::decode_utf16(units)
+            .map(|r| r.unwrap_or('\u{FFFD}'))
+            .collect();
     }
     if let Some(rest) = b.strip_prefix(&[0xFF, 0xFE]) {
-        let units: Vec<u16> = rest.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
-        return char::decode_utf16(units).map(|r| r.unwrap_or('\u{FFFD}')).collect();
+        let units: Vec<u16> = rest
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        return char::decode_utf16(units)
+            .map(|r| r.unwrap_or('\u{FFFD}'))
+            .collect();
     }
     if let Some(rest) = b.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return String::from_utf8_lossy(rest).into_owned();
     }
-    encoding_rs::WINDOWS_1252.decode_without_bom_handling(b).0.into_owned()
+    encoding_rs::WINDOWS_1252
+        .decode_without_bom_handling(b)
+        .0
+        .into_owned()
 }
 
 fn lex_err(e: LexError) -> ExtractError {
@@ -171,7 +214,9 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
             out: String::new(),
             last: None,
             right_edge: f64::MIN,
+            line_start: 0.0,
             spans: Vec::new(),
+            span_overflow: 0,
             recent: VecDeque::new(),
             glyph_buf: Vec::new(),
         }
@@ -184,18 +229,58 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
         s
     }
 
-    fn font(&mut self, res: &Dict, name: &[u8]) -> Result<Option<Rc<Font>>, ExtractError> {
-        let fonts = self.doc.get_in(res, b"Font")?;
-        let Some(fonts) = fonts.as_dict() else { return Ok(None) };
-        let Some(entry) = fonts.get(name).cloned() else { return Ok(None) };
+    fn font(
+        &mut self,
+        res: &Dict,
+        cache: &mut ResCache,
+        name: &[u8],
+    ) -> Result<Option<Rc<Font>>, ExtractError> {
+        if let Some(f) = cache.by_name.get(name) {
+            return Ok(f.clone());
+        }
+        if cache.dict.is_none() {
+            cache.dict = Some(match self.doc.get_in(res, b"Font")? {
+                Obj::Dict(d) => d,
+                _ => Dict::default(),
+            });
+        }
+        let entry = cache.dict.as_ref().and_then(|d| d.get(name)).cloned();
+        let font = self.load_font(entry)?;
+        if cache.by_name.len() < 4096 {
+            cache.by_name.insert(name.to_vec(), font.clone());
+        }
+        Ok(font)
+    }
+
+    /// `res[key][name]`, with `res[key]` resolved once per content stream.
+    fn res_entry(
+        &mut self,
+        res: &Dict,
+        slot: &mut Option<Dict>,
+        key: &[u8],
+        name: &[u8],
+    ) -> Result<Option<Obj>, ExtractError> {
+        if slot.is_none() {
+            *slot = Some(match self.doc.get_in(res, key)? {
+                Obj::Dict(d) => d,
+                _ => Dict::default(),
+            });
+        }
+        Ok(slot.as_ref().and_then(|d| d.get(name)).cloned())
+    }
+
+    fn load_font(&mut self, entry: Option<Obj>) -> Result<Option<Rc<Font>>, ExtractError> {
+        let Some(entry) = entry else {
+            return Ok(None);
+        };
         let key = match entry {
             Obj::Ref(n, _) => Some(n),
             _ => None,
         };
-        if let Some(k) = key {
-            if let Some(f) = self.shared.fonts.get(&k) {
-                return Ok(f.clone());
-            }
+        if let Some(k) = key
+            && let Some(f) = self.shared.fonts.get(&k)
+        {
+            return Ok(f.clone());
         }
         let font = match self.doc.resolve_lenient(&entry)? {
             Obj::Dict(d) => match Font::load(self.doc, &d) {
@@ -206,13 +291,27 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
             _ => None,
         };
         if let Some(k) = key {
+            // The cache is bounded: past its budget it starts over (fonts are reloaded when a
+            // later page needs them), so a file of many large fonts cannot pile them all up.
+            let cost = font.as_ref().map_or(1, |f| f.size());
+            if self.shared.fonts_cost.saturating_add(cost) > FONT_CACHE_COST {
+                self.shared.fonts.clear();
+                self.shared.fonts_cost = 0;
+            }
+            self.shared.fonts_cost = self.shared.fonts_cost.saturating_add(cost);
             self.shared.fonts.insert(k, font.clone());
         }
         Ok(font)
     }
 
     /// Interprets one content stream with its resources.
-    pub fn run(&mut self, content: &[u8], res: &Dict, depth: usize, forms: &mut Vec<u32>) -> Result<(), ExtractError> {
+    pub fn run(
+        &mut self,
+        content: &[u8],
+        res: &Dict,
+        depth: usize,
+        forms: &mut Vec<u32>,
+    ) -> Result<(), ExtractError> {
         self.shared.work = self.shared.work.saturating_add(content.len() as u64);
         if self.shared.work > self.shared.work_cap {
             return Err(ExtractError::TooComplex(format!(
@@ -222,6 +321,11 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
         }
         let mut lx = Lexer::new(content, 0);
         let mut ops: Vec<Obj> = Vec::new();
+        let mut scope = Scope {
+            res,
+            cache: ResCache::default(),
+            depth,
+        };
         let max_depth = self.doc.max_depth;
         loop {
             if self.shared.text_len.saturating_add(self.out.len()) > self.shared.max_text {
@@ -279,7 +383,7 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
                 }
                 Tok::ArrayClose | Tok::DictClose | Tok::Other => continue,
             };
-            self.op(op, &ops, res, depth, forms, &mut lx)?;
+            self.op(op, &ops, &mut scope, forms, &mut lx)?;
             ops.clear();
         }
     }
@@ -304,11 +408,12 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
         &mut self,
         op: &[u8],
         ops: &[Obj],
-        res: &Dict,
-        depth: usize,
+        scope: &mut Scope<'_>,
         forms: &mut Vec<u32>,
         lx: &mut Lexer<'_>,
     ) -> Result<(), ExtractError> {
+        let res = scope.res;
+        let depth = scope.depth;
         let n = ops.len();
         let last_num = |k: usize| -> f64 { if n >= k { Self::num(ops, n - k) } else { 0.0 } };
         match op {
@@ -337,11 +442,10 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
             }
             b"Tf" => {
                 self.gs.size = last_num(1);
-                if n >= 2 {
-                    if let Some(name) = ops[n - 2].as_name() {
-                        let name = name.to_vec();
-                        self.gs.font = self.font(res, &name)?;
-                    }
+                if n >= 2
+                    && let Some(name) = ops[n - 2].as_name()
+                {
+                    self.gs.font = self.font(res, &mut scope.cache, name)?;
                 }
             }
             b"Tc" => self.gs.char_sp = last_num(1),
@@ -390,7 +494,8 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
                             o => {
                                 if let Some(v) = o.as_f64() {
                                     let tx = -finite(v) / 1000.0 * self.gs.size * self.gs.hscale;
-                                    let vertical = self.gs.font.as_ref().is_some_and(|f| f.vertical);
+                                    let vertical =
+                                        self.gs.font.as_ref().is_some_and(|f| f.vertical);
                                     if vertical {
                                         self.advance(0.0, -finite(v) / 1000.0 * self.gs.size);
                                     } else {
@@ -402,22 +507,20 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
                     }
                 }
             }
-            b"BMC" => self.spans.push(Span {
-                actual: None,
-                first: None,
-                last_end: None,
-            }),
+            b"BMC" => self.open_span(None),
             b"BDC" => {
                 let props = match ops.last() {
                     Some(Obj::Dict(d)) => Some(d.clone()),
                     Some(Obj::Name(name)) => {
                         let name = name.clone();
-                        match self.doc.get_in(res, b"Properties")? {
-                            Obj::Dict(p) => match p.get(&name) {
-                                Some(o) => self.doc.resolve_lenient(o)?.as_dict().cloned(),
-                                None => None,
-                            },
-                            _ => None,
+                        match self.res_entry(
+                            res,
+                            &mut scope.cache.properties,
+                            b"Properties",
+                            &name,
+                        )? {
+                            Some(o) => self.doc.resolve_lenient(&o)?.as_dict().cloned(),
+                            None => None,
                         }
                     }
                     _ => None,
@@ -426,42 +529,56 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
                     Some(Obj::Str(s)) => Some(text_string(s)),
                     _ => None,
                 });
-                // Only the outermost ActualText counts.
-                let inside = self.spans.iter().any(|s| s.actual.is_some());
-                self.spans.push(Span {
-                    actual: if inside { None } else { actual },
-                    first: None,
-                    last_end: None,
-                });
+                self.open_span(actual);
             }
             b"EMC" => {
-                if let Some(span) = self.spans.pop() {
-                    if let Some(text) = span.actual {
-                        if let Some((origin, dir, size)) = span.first {
-                            if let Some(c) = text.chars().next() {
-                                self.place(origin, dir, size, c);
-                            }
-                            self.out.push_str(&text);
-                            if let (Some(end), Some(ch)) = (span.last_end, text.chars().last()) {
-                                self.last = Some(Last { end, dir, size, ch });
-                                self.note_edge(end, dir);
-                            }
-                        } else {
-                            self.out.push_str(&text);
+                if self.span_overflow > 0 {
+                    self.span_overflow -= 1;
+                } else if let Some(span) = self.spans.pop()
+                    && let Some(text) = span.actual
+                {
+                    if let Some((origin, dir, size)) = span.first {
+                        if let Some(c) = text.chars().next() {
+                            self.place(origin, dir, size, c);
                         }
+                        self.out.push_str(&text);
+                        if let (Some(end), Some(ch)) = (span.last_end, text.chars().last()) {
+                            self.last = Some(Last { end, dir, size, ch });
+                            self.note_edge(end, dir);
+                        }
+                    } else {
+                        self.out.push_str(&text);
                     }
                 }
             }
             b"Do" => {
                 if let Some(Obj::Name(name)) = ops.last() {
                     let name = name.clone();
-                    self.form(res, &name, depth, forms)?;
+                    if let Some(entry) =
+                        self.res_entry(res, &mut scope.cache.xobjects, b"XObject", &name)?
+                    {
+                        self.form(res, entry, depth, forms)?;
+                    }
                 }
             }
             b"BI" => skip_inline_image(lx),
             _ => {}
         }
         Ok(())
+    }
+
+    fn open_span(&mut self, actual: Option<String>) {
+        if self.spans.len() >= MAX_SPANS {
+            self.span_overflow += 1;
+            return;
+        }
+        // Only the outermost ActualText counts.
+        let inside = self.spans.iter().any(|s| s.actual.is_some());
+        self.spans.push(Span {
+            actual: if inside { None } else { actual },
+            first: None,
+            last_end: None,
+        });
     }
 
     fn td(&mut self, tx: f64, ty: f64) {
@@ -476,11 +593,13 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
         t[5] = finite(t[5] + tx * t[1] + ty * t[3]);
     }
 
-    fn form(&mut self, res: &Dict, name: &[u8], depth: usize, forms: &mut Vec<u32>) -> Result<(), ExtractError> {
-        let xobjs = self.doc.get_in(res, b"XObject")?;
-        let Some(entry) = xobjs.as_dict().and_then(|d| d.get(name)).cloned() else {
-            return Ok(());
-        };
+    fn form(
+        &mut self,
+        res: &Dict,
+        entry: Obj,
+        depth: usize,
+        forms: &mut Vec<u32>,
+    ) -> Result<(), ExtractError> {
         let num = match entry {
             Obj::Ref(n, _) => Some(n),
             _ => None,
@@ -496,7 +615,9 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
         }
         self.shared.forms_run += 1;
         if self.shared.forms_run > MAX_FORMS {
-            return Err(ExtractError::TooComplex("too many form XObjects drawn".into()));
+            return Err(ExtractError::TooComplex(
+                "too many form XObjects drawn".into(),
+            ));
         }
         let data = self.doc.decode(&s)?;
         let form_res = match self.doc.get_in(&s.dict, b"Resources")? {
@@ -505,7 +626,10 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
         };
         let saved = (self.gs.clone(), self.stack.len(), self.overflow);
         if let Obj::Array(m) = self.doc.get_in(&s.dict, b"Matrix")? {
-            let v: Vec<f64> = m.iter().map(|o| o.as_f64().map(finite).unwrap_or(0.0)).collect();
+            let v: Vec<f64> = m
+                .iter()
+                .map(|o| o.as_f64().map(finite).unwrap_or(0.0))
+                .collect();
             if v.len() == 6 {
                 let mm = [v[0], v[1], v[2], v[3], v[4], v[5]];
                 self.gs.ctm = mul(&mm, &self.gs.ctm);
@@ -550,11 +674,23 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
                 }
                 (w * self.gs.hscale, 0.0)
             };
-            let (dx, dy) = if font.vertical { (-m[2], -m[3]) } else { (m[0], m[1]) };
+            let (dx, dy) = if font.vertical {
+                (-m[2], -m[3])
+            } else {
+                (m[0], m[1])
+            };
             let norm = (dx * dx + dy * dy).sqrt();
-            let dir = if norm > 1e-9 && norm.is_finite() { (dx / norm, dy / norm) } else { (1.0, 0.0) };
+            let dir = if norm > 1e-9 && norm.is_finite() {
+                (dx / norm, dy / norm)
+            } else {
+                (1.0, 0.0)
+            };
             let eff = (size * font.size_scale * (m[2] * m[2] + m[3] * m[3]).sqrt()).abs();
-            let eff = if eff.is_finite() && eff > 1e-6 { eff } else { 1.0 };
+            let eff = if eff.is_finite() && eff > 1e-6 {
+                eff
+            } else {
+                1.0
+            };
             let end = (
                 finite(origin.0 + tx * m[0] + ty * m[2]),
                 finite(origin.1 + tx * m[1] + ty * m[3]),
@@ -572,7 +708,14 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
         }
     }
 
-    fn glyph(&mut self, text: Option<&str>, origin: (f64, f64), end: (f64, f64), dir: (f64, f64), size: f64) {
+    fn glyph(
+        &mut self,
+        text: Option<&str>,
+        origin: (f64, f64),
+        end: (f64, f64),
+        dir: (f64, f64),
+        size: f64,
+    ) {
         self.shared.glyphs = self.shared.glyphs.saturating_add(1);
         if let Some(span) = self.spans.iter_mut().rev().find(|s| s.actual.is_some()) {
             if span.first.is_none() {
@@ -585,18 +728,18 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
             self.shared.unmapped = self.shared.unmapped.saturating_add(1);
             return;
         };
-        let Some(first) = text.chars().next() else { return };
+        let Some(first) = text.chars().next() else {
+            return;
+        };
         // Text drawn twice a hair apart (bold faked by overprinting): keep it once. Only
         // checked when the glyph starts behind the last one, which normal text never does.
         if let Some(l) = self.last {
             let back = (origin.0 - l.end.0) * l.dir.0 + (origin.1 - l.end.1) * l.dir.1;
             if back < -0.3 * size {
                 let tol = 0.3 * size;
-                if self
-                    .recent
-                    .iter()
-                    .any(|&(c, x, y)| c == first && (x - origin.0).abs() < tol && (y - origin.1).abs() < tol)
-                {
+                if self.recent.iter().any(|&(c, x, y)| {
+                    c == first && (x - origin.0).abs() < tol && (y - origin.1).abs() < tol
+                }) {
                     return;
                 }
             }
@@ -615,10 +758,12 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
     /// Puts a line break or a space before a glyph at `origin`, as its distance from the last
     /// one says.
     fn place(&mut self, origin: (f64, f64), dir: (f64, f64), size: f64, next: char) {
+        let here = origin.0 * dir.0 + origin.1 * dir.1;
         let Some(l) = self.last else {
             if !self.out.is_empty() && !self.out.ends_with('\n') {
                 self.out.push('\n');
             }
+            self.line_start = here;
             return;
         };
         let dx = origin.0 - l.end.0;
@@ -630,13 +775,19 @@ impl<'s, 'd, 'a> Page<'s, 'd, 'a> {
         if perp.abs() > 0.6 * s || turned {
             let same_size = (l.size - size).abs() <= 0.1 * s;
             let next_line = perp < 0.0 && -perp < 2.2 * s;
-            let line_full = l.end.0 * l.dir.0 + l.end.1 * l.dir.1 >= self.right_edge - 1.5 * s;
-            let wrapped = is_cjk(l.ch) && (is_cjk(next) || is_cjk_punct(next));
+            // A line that ran to the right edge seen so far, and is long: wrapped text.
+            let end_along = l.end.0 * l.dir.0 + l.end.1 * l.dir.1;
+            let line_full =
+                end_along >= self.right_edge - 1.5 * s && end_along - self.line_start >= 8.0 * s;
+            let wrapped =
+                (is_cjk(l.ch) || is_cjk_punct(l.ch)) && (is_cjk(next) || is_cjk_punct(next));
             if !(wrapped && same_size && next_line && line_full && !turned) {
                 self.newline();
             }
+            self.line_start = here;
         } else if along > 0.25 * s || along < -2.0 * s {
-            let both_cjk = (is_cjk(l.ch) || is_cjk_punct(l.ch)) && (is_cjk(next) || is_cjk_punct(next));
+            let both_cjk =
+                (is_cjk(l.ch) || is_cjk_punct(l.ch)) && (is_cjk(next) || is_cjk_punct(next));
             if (!both_cjk || along > 1.5 * s || along < -2.0 * s)
                 && !self.out.ends_with([' ', '\n', '\t'])
                 && next != ' '

@@ -40,6 +40,8 @@ pub(crate) struct Doc<'a> {
     pub max_depth: usize,
     /// Something needed was cut off or missing: the file is damaged.
     pub damaged: bool,
+    /// The table was rebuilt by scanning.
+    rebuilt: bool,
 }
 
 fn corrupt(detail: impl Into<String>) -> ExtractError {
@@ -70,6 +72,7 @@ impl<'a> Doc<'a> {
             total_cap: limits.max_unzipped_bytes.saturating_mul(4),
             max_depth: limits.max_xml_depth.clamp(8, 1024),
             damaged: false,
+            rebuilt: false,
         };
         if memchr::memmem::find(&data[..data.len().min(1024)], b"%PDF-").is_none() {
             return Err(corrupt("no %PDF- header"));
@@ -116,12 +119,11 @@ impl<'a> Doc<'a> {
                 break;
             }
             let trailer = self.read_xref_section(off)?;
-            if let Some(Obj::Int(stm)) = trailer.get(b"XRefStm") {
-                if let Ok(stm) = usize::try_from(*stm) {
-                    if seen.insert(stm) {
-                        let _ = self.read_xref_section(stm);
-                    }
-                }
+            if let Some(Obj::Int(stm)) = trailer.get(b"XRefStm")
+                && let Ok(stm) = usize::try_from(*stm)
+                && seen.insert(stm)
+            {
+                let _ = self.read_xref_section(stm);
             }
             next = match trailer.get(b"Prev") {
                 Some(o) => o.as_i64().and_then(|v| usize::try_from(v).ok()),
@@ -160,11 +162,13 @@ impl<'a> Doc<'a> {
                             else {
                                 return Err(corrupt("xref entry"));
                             };
-                            let Some(num) = start.checked_add(i) else { break };
-                            if kind == b"n" {
-                                if let Ok(o) = usize::try_from(o) {
-                                    self.xref.entry(num).or_insert(Entry::Offset(o));
-                                }
+                            let Some(num) = start.checked_add(i) else {
+                                break;
+                            };
+                            if kind == b"n"
+                                && let Ok(o) = usize::try_from(o)
+                            {
+                                self.xref.entry(num).or_insert(Entry::Offset(o));
                             }
                         }
                     }
@@ -195,7 +199,12 @@ impl<'a> Doc<'a> {
         let w: Vec<usize> = match s.dict.get(b"W") {
             Some(Obj::Array(a)) => a
                 .iter()
-                .map(|o| o.as_i64().and_then(|v| usize::try_from(v).ok()).unwrap_or(0).min(8))
+                .map(|o| {
+                    o.as_i64()
+                        .and_then(|v| usize::try_from(v).ok())
+                        .unwrap_or(0)
+                        .min(8)
+                })
                 .collect(),
             _ => return Err(corrupt("xref stream /W")),
         };
@@ -251,6 +260,7 @@ impl<'a> Doc<'a> {
     /// Rebuilds the table by finding every `n g obj` in the file (the last definition wins),
     /// and the trailer from the last `trailer` dictionary with a `/Root`, or from the catalog.
     fn rebuild(&mut self) -> Result<(), ExtractError> {
+        self.rebuilt = true;
         self.xref.clear();
         self.cache.clear();
         self.objstms.clear();
@@ -270,18 +280,30 @@ impl<'a> Doc<'a> {
         ends.reverse();
         for at in ends.into_iter().take(64) {
             let mut lx = Lexer::new(data, at + 7);
-            if let Ok(Obj::Dict(d)) = lx.object(self.max_depth) {
-                if d.get(b"Root").is_some() {
-                    trailer = Some(d);
-                    break;
-                }
+            if let Ok(Obj::Dict(d)) = lx.object(self.max_depth)
+                && d.get(b"Root").is_some()
+            {
+                trailer = Some(d);
+                break;
             }
         }
         let mut nums: Vec<u32> = self.xref.keys().copied().collect();
         nums.sort_unstable();
         // Object streams: their objects count unless defined directly; xref streams may hold
         // the trailer keys.
+        // Only objects that name these types near their start are parsed (a file of a million
+        // objects is not read a million times over).
+        let mentions = |start: usize, pat: &[u8]| {
+            let end = start.saturating_add(4096).min(data.len());
+            memchr::memmem::find(&data[start.min(end)..end], pat).is_some()
+        };
         for &n in &nums {
+            let Some(Entry::Offset(start)) = self.xref.get(&n).copied() else {
+                continue;
+            };
+            if !(mentions(start, b"ObjStm") || mentions(start, b"XRef")) {
+                continue;
+            }
             if let Ok(Obj::Stream(s)) = self.get(n) {
                 match s.dict.name(b"Type") {
                     Some(b"ObjStm") => objstreams.push(n),
@@ -305,11 +327,17 @@ impl<'a> Doc<'a> {
             let mut all: Vec<u32> = self.xref.keys().copied().collect();
             all.sort_unstable();
             for n in all {
-                if let Ok(Obj::Dict(d)) = self.get(n) {
-                    if d.name(b"Type") == Some(b"Catalog") && d.get(b"Pages").is_some() {
-                        trailer.0.push((b"Root".to_vec(), Obj::Ref(n, 0)));
-                        break;
-                    }
+                if let Some(Entry::Offset(start)) = self.xref.get(&n).copied()
+                    && !mentions(start, b"Catalog")
+                {
+                    continue;
+                }
+                if let Ok(Obj::Dict(d)) = self.get(n)
+                    && d.name(b"Type") == Some(b"Catalog")
+                    && d.get(b"Pages").is_some()
+                {
+                    trailer.0.push((b"Root".to_vec(), Obj::Ref(n, 0)));
+                    break;
                 }
             }
         }
@@ -321,23 +349,31 @@ impl<'a> Doc<'a> {
     }
 
     /// Parses `n g obj ... endobj` at `off`; `expect` checks the number.
-    fn parse_indirect_at(&mut self, off: usize, expect: Option<u32>) -> Result<(u32, Obj), ExtractError> {
+    fn parse_indirect_at(
+        &mut self,
+        off: usize,
+        expect: Option<u32>,
+    ) -> Result<(u32, Obj), ExtractError> {
         let data = self.data;
         let mut lx = Lexer::new(data, off);
-        let (Ok(Tok::Int(n)), Ok(Tok::Int(_)), Ok(Tok::Kw(b"obj"))) = (lx.next(), lx.next(), lx.next()) else {
+        let (Ok(Tok::Int(n)), Ok(Tok::Int(_)), Ok(Tok::Kw(b"obj"))) =
+            (lx.next(), lx.next(), lx.next())
+        else {
             return Err(corrupt(format!("no object at {off}")));
         };
         let n = u32::try_from(n).map_err(|_| corrupt("object number"))?;
         if expect.is_some_and(|e| e != n) {
-            return Err(corrupt(format!("object {n} found where {expect:?} was expected")));
+            return Err(corrupt(format!(
+                "object {n} found where {expect:?} was expected"
+            )));
         }
-        let obj = lx.object(self.max_depth).map_err(|e| lex_err(e, "object"))?;
+        let obj = lx
+            .object(self.max_depth)
+            .map_err(|e| lex_err(e, "object"))?;
         let Obj::Dict(dict) = obj else {
             return Ok((n, obj));
         };
-        let save = lx.pos;
         if !matches!(lx.next(), Ok(Tok::Kw(b"stream"))) {
-            lx.pos = save;
             return Ok((n, Obj::Dict(dict)));
         }
         // The data starts after the EOL that follows `stream`.
@@ -362,6 +398,7 @@ impl<'a> Doc<'a> {
         let end = declared
             .and_then(|len| start.checked_add(len))
             .filter(|&end| end <= data.len() && followed_by_endstream(data, end));
+        let mut truncated = false;
         let end = match end {
             Some(e) => e,
             None => match memchr::memmem::find(&data[start..], b"endstream") {
@@ -377,12 +414,20 @@ impl<'a> Doc<'a> {
                     e
                 }
                 None => {
-                    self.damaged = true;
+                    truncated = true;
                     data.len()
                 }
             },
         };
-        Ok((n, Obj::Stream(Rc::new(Stream { dict, start, end }))))
+        Ok((
+            n,
+            Obj::Stream(Rc::new(Stream {
+                dict,
+                start,
+                end,
+                truncated,
+            })),
+        ))
     }
 
     fn objstm(&mut self, num: u32) -> Result<Rc<ObjStm>, ExtractError> {
@@ -393,8 +438,18 @@ impl<'a> Doc<'a> {
             return Err(corrupt("object stream is not a stream"));
         };
         let data = self.decode(&s)?;
-        let n = s.dict.get(b"N").and_then(Obj::as_i64).unwrap_or(0).clamp(0, 1_000_000) as usize;
-        let first = s.dict.get(b"First").and_then(Obj::as_i64).unwrap_or(0).max(0) as usize;
+        let n = s
+            .dict
+            .get(b"N")
+            .and_then(Obj::as_i64)
+            .unwrap_or(0)
+            .clamp(0, 1_000_000) as usize;
+        let first = s
+            .dict
+            .get(b"First")
+            .and_then(Obj::as_i64)
+            .unwrap_or(0)
+            .max(0) as usize;
         let mut offsets = Vec::with_capacity(n.min(data.len() / 2 + 1));
         let mut lx = Lexer::new(&data, 0);
         for _ in 0..n {
@@ -433,6 +488,11 @@ impl<'a> Doc<'a> {
 
     fn load(&mut self, num: u32) -> Result<Obj, ExtractError> {
         let Some(entry) = self.xref.get(&num).copied() else {
+            // Null, as the format says; in a file whose table had to be rebuilt, a reference
+            // to nothing means the object was cut off.
+            if self.rebuilt {
+                self.damaged = true;
+            }
             return Ok(Obj::Null);
         };
         match entry {
@@ -443,7 +503,9 @@ impl<'a> Doc<'a> {
                     // A wrong offset: look for the object where it really is (one scan of the
                     // file for all such objects).
                     match self.scanned_offset(num) {
-                        Some(at) if at != off => self.parse_indirect_at(at, Some(num)).map(|(_, o)| o),
+                        Some(at) if at != off => {
+                            self.parse_indirect_at(at, Some(num)).map(|(_, o)| o)
+                        }
                         _ => Err(e),
                     }
                 }
@@ -470,7 +532,8 @@ impl<'a> Doc<'a> {
                     return Ok(Obj::Null);
                 }
                 let mut lx = Lexer::new(&s.data, start);
-                lx.object(self.max_depth).map_err(|e| lex_err(e, "object in stream"))
+                lx.object(self.max_depth)
+                    .map_err(|e| lex_err(e, "object in stream"))
             }
         }
     }
@@ -491,7 +554,9 @@ impl<'a> Doc<'a> {
     pub fn resolve_lenient(&mut self, o: &Obj) -> Result<Obj, ExtractError> {
         match self.resolve(o) {
             Ok(v) => Ok(v),
-            Err(e @ (ExtractError::TooBig(_) | ExtractError::TooDeep | ExtractError::TooComplex(_))) => Err(e),
+            Err(
+                e @ (ExtractError::TooBig(_) | ExtractError::TooDeep | ExtractError::TooComplex(_)),
+            ) => Err(e),
             Err(_) => {
                 self.damaged = true;
                 Ok(Obj::Null)
@@ -510,15 +575,24 @@ impl<'a> Doc<'a> {
     /// A stream's decoded data. Image filters yield `None`-like empty data (we never need
     /// pixels); an oversized result is a bomb.
     pub fn decode(&mut self, s: &Stream) -> Result<Vec<u8>, ExtractError> {
+        if s.truncated {
+            self.damaged = true;
+        }
         let raw = self.data.get(s.start..s.end).unwrap_or(&[]);
         let filters: Vec<Vec<u8>> = match s.dict.get2(b"Filter", b"F") {
             Some(Obj::Name(n)) => vec![n.clone()],
-            Some(Obj::Array(a)) => a.iter().filter_map(|o| o.as_name().map(<[u8]>::to_vec)).collect(),
+            Some(Obj::Array(a)) => a
+                .iter()
+                .filter_map(|o| o.as_name().map(<[u8]>::to_vec))
+                .collect(),
             Some(Obj::Ref(..)) => {
                 let f = s.dict.get(b"Filter").cloned().unwrap_or(Obj::Null);
                 match self.resolve_lenient(&f)? {
                     Obj::Name(n) => vec![n],
-                    Obj::Array(a) => a.iter().filter_map(|o| o.as_name().map(<[u8]>::to_vec)).collect(),
+                    Obj::Array(a) => a
+                        .iter()
+                        .filter_map(|o| o.as_name().map(<[u8]>::to_vec))
+                        .collect(),
                     _ => Vec::new(),
                 }
             }
@@ -637,7 +711,12 @@ pub(crate) fn inflate(data: &[u8], cap: u64) -> Result<Vec<u8>, ExtractError> {
         && (u16::from(data[0]) << 8 | u16::from(data[1])) % 31 == 0;
     let mut d = Decompress::new(zlib);
     let limit = usize::try_from(cap).unwrap_or(usize::MAX);
-    let mut out: Vec<u8> = Vec::with_capacity(data.len().saturating_mul(4).clamp(64, 1 << 20).min(limit.saturating_add(1)));
+    let mut out: Vec<u8> = Vec::with_capacity(
+        data.len()
+            .saturating_mul(4)
+            .clamp(64, 1 << 20)
+            .min(limit.saturating_add(1)),
+    );
     loop {
         if out.len() == out.capacity() {
             if out.len() > limit {
@@ -650,7 +729,9 @@ pub(crate) fn inflate(data: &[u8], cap: u64) -> Result<Vec<u8>, ExtractError> {
         }
         let in_before = d.total_in();
         let out_before = d.total_out();
-        let consumed = usize::try_from(in_before).unwrap_or(usize::MAX).min(data.len());
+        let consumed = usize::try_from(in_before)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
         match d.decompress_vec(&data[consumed..], &mut out, FlushDecompress::None) {
             Ok(Status::StreamEnd) => break,
             Ok(_) => {
@@ -669,7 +750,9 @@ pub(crate) fn inflate(data: &[u8], cap: u64) -> Result<Vec<u8>, ExtractError> {
         }
     }
     if out.len() > limit {
-        return Err(ExtractError::TooBig(format!("a stream inflates past {cap} bytes")));
+        return Err(ExtractError::TooBig(format!(
+            "a stream inflates past {cap} bytes"
+        )));
     }
     Ok(out)
 }
@@ -681,9 +764,21 @@ fn predict(data: Vec<u8>, parm: Option<&Dict>, cap: u64) -> Result<Vec<u8>, Extr
     if predictor < 2 {
         return Ok(data);
     }
-    let colors = p.get(b"Colors").and_then(Obj::as_i64).unwrap_or(1).clamp(1, 32) as usize;
-    let bpc = p.get(b"BitsPerComponent").and_then(Obj::as_i64).unwrap_or(8).clamp(1, 16) as usize;
-    let columns = p.get(b"Columns").and_then(Obj::as_i64).unwrap_or(1).clamp(1, 1 << 20) as usize;
+    let colors = p
+        .get(b"Colors")
+        .and_then(Obj::as_i64)
+        .unwrap_or(1)
+        .clamp(1, 32) as usize;
+    let bpc = p
+        .get(b"BitsPerComponent")
+        .and_then(Obj::as_i64)
+        .unwrap_or(8)
+        .clamp(1, 16) as usize;
+    let columns = p
+        .get(b"Columns")
+        .and_then(Obj::as_i64)
+        .unwrap_or(1)
+        .clamp(1, 1 << 20) as usize;
     let bpp = (colors * bpc).div_ceil(8).max(1);
     // A row longer than the data is a lie; do not allocate for it.
     let row_len = (colors * bpc * columns).div_ceil(8).min(data.len().max(1));
@@ -702,7 +797,9 @@ fn predict(data: Vec<u8>, parm: Option<&Dict>, cap: u64) -> Result<Vec<u8>, Extr
     let mut out = Vec::with_capacity(data.len());
     let mut prev = vec![0u8; row_len];
     for chunk in data.chunks(row_len + 1) {
-        let Some((&ty, row)) = chunk.split_first() else { break };
+        let Some((&ty, row)) = chunk.split_first() else {
+            break;
+        };
         let mut cur = row.to_vec();
         cur.resize(row_len, 0);
         for i in 0..row_len {
@@ -785,12 +882,12 @@ fn lzw(data: &[u8], early: bool, cap: u64) -> Result<Vec<u8>, ExtractError> {
             if out.len() as u64 > cap {
                 return Err(ExtractError::TooBig("LZW output".into()));
             }
-            if let Some(p) = prev {
-                if dict.len() < 4096 {
-                    let mut e = dict[p].clone();
-                    e.push(entry.first().copied().unwrap_or(0));
-                    dict.push(e);
-                }
+            if let Some(p) = prev
+                && dict.len() < 4096
+            {
+                let mut e = dict[p].clone();
+                e.push(entry.first().copied().unwrap_or(0));
+                dict.push(e);
             }
             prev = Some(code.min(dict.len() - 1));
             let threshold = dict.len() + usize::from(early);

@@ -64,9 +64,15 @@ impl CodeRange {
 
 /// Total codes expanded from `bfrange`s per CMap; larger ranges are looked up lazily.
 const EXPAND_CAP: u64 = 1 << 18;
+/// Entries one CMap keeps at most (explicit ones and lazy ranges): real maps have tens of
+/// thousands; a hostile one gets no more memory than this.
+const MAX_ENTRIES: usize = 1 << 20;
 
 fn be(bytes: &[u8]) -> u32 {
-    bytes.iter().take(4).fold(0u32, |a, &b| a << 8 | u32::from(b))
+    bytes
+        .iter()
+        .take(4)
+        .fold(0u32, |a, &b| a << 8 | u32::from(b))
 }
 
 fn utf16_units(bytes: &[u8]) -> Vec<u16> {
@@ -75,7 +81,13 @@ fn utf16_units(bytes: &[u8]) -> Vec<u16> {
     }
     bytes
         .chunks(2)
-        .map(|c| if c.len() == 2 { u16::from_be_bytes([c[0], c[1]]) } else { u16::from(c[0]) })
+        .map(|c| {
+            if c.len() == 2 {
+                u16::from_be_bytes([c[0], c[1]])
+            } else {
+                u16::from(c[0])
+            }
+        })
         .collect()
 }
 
@@ -93,117 +105,122 @@ impl CMap {
         let mut lx = Lexer::new(data, 0);
         let mut expanded: u64 = 0;
         let mut last_name: Option<Vec<u8>> = None;
-        loop {
-            let tok = match lx.next() {
-                Ok(t) => t,
-                Err(super::lexer::LexError::Eof) => break,
-                Err(_) => continue,
-            };
+        while let Ok(tok) = lx.next() {
             match tok {
                 Tok::Name(n) => last_name = Some(n),
                 Tok::Kw(b"usecmap") => cm.usecmap = last_name.take(),
-                Tok::Kw(b"begincodespacerange") => loop {
-                    match (lx.next(), lx.next()) {
-                        (Ok(Tok::Str(lo)), Ok(Tok::Str(hi))) => {
-                            if let Some(r) = CodeRange::new(&lo, &hi) {
-                                cm.codespace.push(r);
+                Tok::Kw(b"begincodespacerange") => {
+                    while let (Ok(Tok::Str(lo)), Ok(Tok::Str(hi))) = (lx.next(), lx.next()) {
+                        if let Some(r) = CodeRange::new(&lo, &hi) {
+                            cm.codespace.push(r);
+                        }
+                    }
+                }
+                Tok::Kw(b"beginbfchar") => {
+                    while let Ok(Tok::Str(src)) = lx.next() {
+                        match lx.next() {
+                            Ok(Tok::Str(dst)) => {
+                                cm.put(be(&src), units_to_string(&utf16_units(&dst)));
                             }
-                        }
-                        _ => break,
-                    }
-                },
-                Tok::Kw(b"beginbfchar") => loop {
-                    let Ok(Tok::Str(src)) = lx.next() else { break };
-                    match lx.next() {
-                        Ok(Tok::Str(dst)) => {
-                            cm.map.insert(be(&src), units_to_string(&utf16_units(&dst)));
-                        }
-                        Ok(Tok::Name(n)) => {
-                            if let Some(s) = glyph_to_unicode(&n) {
-                                cm.map.insert(be(&src), s);
-                            }
-                        }
-                        _ => break,
-                    }
-                },
-                Tok::Kw(b"beginbfrange") => loop {
-                    let (Ok(Tok::Str(lo)), Ok(Tok::Str(hi))) = (lx.next(), lx.next()) else {
-                        break;
-                    };
-                    let (lo, hi) = (be(&lo), be(&hi));
-                    if hi < lo {
-                        // Skip its destination.
-                        let _ = lx.object(4);
-                        continue;
-                    }
-                    match lx.next() {
-                        Ok(Tok::Str(dst)) => {
-                            let base = utf16_units(&dst);
-                            let span = u64::from(hi - lo) + 1;
-                            if expanded + span <= EXPAND_CAP {
-                                expanded += span;
-                                for (k, code) in (lo..=hi).enumerate() {
-                                    cm.map.insert(code, offset_units(&base, k as u32));
+                            Ok(Tok::Name(n)) => {
+                                if let Some(s) = glyph_to_unicode(&n) {
+                                    cm.put(be(&src), s);
                                 }
-                            } else {
-                                cm.lazy.push((lo, hi, base));
                             }
+                            _ => break,
                         }
-                        Ok(Tok::ArrayOpen) => {
-                            let mut code = lo;
-                            loop {
-                                match lx.next() {
-                                    Ok(Tok::Str(d)) => {
-                                        if code <= hi {
-                                            cm.map.insert(code, units_to_string(&utf16_units(&d)));
-                                        }
-                                        code = code.saturating_add(1);
+                    }
+                }
+                Tok::Kw(b"beginbfrange") => {
+                    while let (Ok(Tok::Str(lo)), Ok(Tok::Str(hi))) = (lx.next(), lx.next()) {
+                        let (lo, hi) = (be(&lo), be(&hi));
+                        if hi < lo {
+                            // Skip its destination.
+                            let _ = lx.object(4);
+                            continue;
+                        }
+                        match lx.next() {
+                            Ok(Tok::Str(dst)) => {
+                                let base = utf16_units(&dst);
+                                let span = u64::from(hi - lo) + 1;
+                                if expanded + span <= EXPAND_CAP {
+                                    expanded += span;
+                                    for (k, code) in (lo..=hi).enumerate() {
+                                        cm.put(code, offset_units(&base, k as u32));
                                     }
-                                    Ok(Tok::ArrayClose) | Err(_) => break,
-                                    Ok(_) => {}
+                                } else if cm.lazy.len() < MAX_ENTRIES / 16 {
+                                    cm.lazy.push((lo, hi, base));
                                 }
                             }
-                        }
-                        _ => break,
-                    }
-                },
-                Tok::Kw(b"begincidrange") => loop {
-                    match (lx.next(), lx.next(), lx.next()) {
-                        (Ok(Tok::Str(lo)), Ok(Tok::Str(hi)), Ok(Tok::Int(cid))) => {
-                            if let Ok(cid) = u32::try_from(cid) {
-                                if cm.cids.len() < 100_000 {
-                                    cm.cids.push((be(&lo), be(&hi), cid));
+                            Ok(Tok::ArrayOpen) => {
+                                let mut code = lo;
+                                loop {
+                                    match lx.next() {
+                                        Ok(Tok::Str(d)) => {
+                                            if code <= hi {
+                                                cm.put(code, units_to_string(&utf16_units(&d)));
+                                            }
+                                            code = code.saturating_add(1);
+                                        }
+                                        Ok(Tok::ArrayClose) | Err(_) => break,
+                                        Ok(_) => {}
+                                    }
                                 }
                             }
+                            _ => break,
                         }
-                        _ => break,
                     }
-                },
-                Tok::Kw(b"begincidchar") => loop {
-                    match (lx.next(), lx.next()) {
-                        (Ok(Tok::Str(c)), Ok(Tok::Int(cid))) => {
-                            if let Ok(cid) = u32::try_from(cid) {
-                                if cm.cids.len() < 100_000 {
-                                    let c = be(&c);
-                                    cm.cids.push((c, c, cid));
-                                }
-                            }
+                }
+                Tok::Kw(b"begincidrange") => {
+                    while let (Ok(Tok::Str(lo)), Ok(Tok::Str(hi)), Ok(Tok::Int(cid))) =
+                        (lx.next(), lx.next(), lx.next())
+                    {
+                        if let Ok(cid) = u32::try_from(cid)
+                            && cm.cids.len() < 100_000
+                        {
+                            cm.cids.push((be(&lo), be(&hi), cid));
                         }
-                        _ => break,
                     }
-                },
+                }
+                Tok::Kw(b"begincidchar") => {
+                    while let (Ok(Tok::Str(c)), Ok(Tok::Int(cid))) = (lx.next(), lx.next()) {
+                        if let Ok(cid) = u32::try_from(cid)
+                            && cm.cids.len() < 100_000
+                        {
+                            let c = be(&c);
+                            cm.cids.push((c, c, cid));
+                        }
+                    }
+                }
                 _ => {}
             }
         }
+        cm.lazy.sort_by_key(|r| r.0);
+        cm.cids.sort_by_key(|r| r.0);
         cm
+    }
+
+    fn put(&mut self, code: u32, s: String) {
+        if self.map.len() < MAX_ENTRIES {
+            self.map.insert(code, s);
+        }
+    }
+
+    /// What this map costs to keep, in entries.
+    pub fn size(&self) -> usize {
+        self.map.len() + self.lazy.len() + self.cids.len()
     }
 
     pub fn get(&self, code: u32) -> Option<String> {
         if let Some(s) = self.map.get(&code) {
             return Some(s.clone());
         }
-        self.lazy
+        // Lazy ranges are sorted by start; look at the few that start at or before the code.
+        let idx = self.lazy.partition_point(|r| r.0 <= code);
+        self.lazy[..idx]
             .iter()
+            .rev()
+            .take(16)
             .find(|(lo, hi, _)| *lo <= code && code <= *hi)
             .map(|(lo, _, base)| offset_units(base, code - lo))
     }
@@ -213,9 +230,11 @@ impl CMap {
     }
 
     fn cid(&self, code: u32) -> Option<u32> {
-        self.cids
+        let idx = self.cids.partition_point(|r| r.0 <= code);
+        self.cids[..idx]
             .iter()
             .rev()
+            .take(16)
             .find(|(lo, hi, _)| *lo <= code && code <= *hi)
             .and_then(|(lo, _, cid)| cid.checked_add(code - lo))
     }
@@ -379,20 +398,24 @@ impl Font {
         }
         let mut scale = 0.001;
         let mut size_scale = 1.0;
-        if subtype == b"Type3" {
-            if let Obj::Array(m) = doc.get_in(fd, b"FontMatrix")? {
-                let v: Vec<f64> = m.iter().map(|o| o.as_f64().unwrap_or(0.0)).collect();
-                if v.len() >= 4 {
-                    if v[0].abs() > 1e-9 && v[0].is_finite() {
-                        scale = v[0];
-                    }
-                    if v[3].abs() > 1e-9 && v[3].is_finite() {
-                        size_scale = (v[3] * 1000.0).abs();
-                    }
+        if subtype == b"Type3"
+            && let Obj::Array(m) = doc.get_in(fd, b"FontMatrix")?
+        {
+            let v: Vec<f64> = m.iter().map(|o| o.as_f64().unwrap_or(0.0)).collect();
+            if v.len() >= 4 {
+                if v[0].abs() > 1e-9 && v[0].is_finite() {
+                    scale = v[0];
+                }
+                if v[3].abs() > 1e-9 && v[3].is_finite() {
+                    size_scale = (v[3] * 1000.0).abs();
                 }
             }
         }
-        let first = doc.get_in(fd, b"FirstChar")?.as_i64().unwrap_or(0).clamp(0, 255) as u32;
+        let first = doc
+            .get_in(fd, b"FirstChar")?
+            .as_i64()
+            .unwrap_or(0)
+            .clamp(0, 255) as u32;
         let widths: Vec<f64> = match doc.get_in(fd, b"Widths")? {
             Obj::Array(a) => {
                 let mut w = Vec::with_capacity(a.len().min(256));
@@ -449,10 +472,10 @@ impl Font {
                         match o {
                             Obj::Int(i) => code = *i,
                             Obj::Name(n) => {
-                                if let Ok(c) = usize::try_from(code) {
-                                    if let Some(slot) = table.get_mut(c) {
-                                        *slot = glyph_to_unicode(n);
-                                    }
+                                if let Ok(c) = usize::try_from(code)
+                                    && let Some(slot) = table.get_mut(c)
+                                {
+                                    *slot = glyph_to_unicode(n);
                                 }
                                 code = code.saturating_add(1);
                             }
@@ -481,7 +504,11 @@ impl Font {
         })
     }
 
-    fn load_composite(doc: &mut Doc<'_>, fd: &Dict, to_unicode: Option<CMap>) -> Result<Font, ExtractError> {
+    fn load_composite(
+        doc: &mut Doc<'_>,
+        fd: &Dict,
+        to_unicode: Option<CMap>,
+    ) -> Result<Font, ExtractError> {
         let mut enc = CodeEnc::Cid;
         let mut codespace = Vec::new();
         let mut vertical = false;
@@ -556,7 +583,10 @@ impl Font {
                             i += 2;
                         }
                         n => {
-                            let last = n.as_i64().and_then(|l| u32::try_from(l).ok()).unwrap_or(first);
+                            let last = n
+                                .as_i64()
+                                .and_then(|l| u32::try_from(l).ok())
+                                .unwrap_or(first);
                             let width = match w.get(i + 2) {
                                 Some(o) => doc.resolve_lenient(o)?.as_f64().unwrap_or(default),
                                 None => default,
@@ -583,6 +613,17 @@ impl Font {
         })
     }
 
+    /// What this font costs to keep, roughly in map entries.
+    pub fn size(&self) -> usize {
+        let widths = match &self.widths {
+            Widths::Simple { widths, .. } => widths.len(),
+            Widths::Cid { ranges, .. } => ranges.len(),
+        };
+        256 + widths
+            + self.to_unicode.as_ref().map_or(0, CMap::size)
+            + self.encoding_cmap.as_ref().map_or(0, CMap::size)
+    }
+
     /// Splits a string into codes: by the code space (longest-first per the ranges that
     /// match), one byte for simple fonts.
     pub fn glyphs(&self, s: &[u8], out: &mut Vec<Glyph>) {
@@ -598,9 +639,7 @@ impl Font {
                         break;
                     }
                 }
-                found.unwrap_or_else(|| {
-                    self.codespace.iter().map(|r| r.len).min().unwrap_or(1)
-                })
+                found.unwrap_or_else(|| self.codespace.iter().map(|r| r.len).min().unwrap_or(1))
             } else {
                 1
             };
@@ -620,12 +659,11 @@ impl Font {
     }
 
     fn unicode(&self, code: u32, bytes: &[u8]) -> Option<String> {
-        if let Some(tu) = &self.to_unicode {
-            if let Some(s) = tu.get(code) {
-                if useful(&s) {
-                    return Some(s);
-                }
-            }
+        if let Some(tu) = &self.to_unicode
+            && let Some(s) = tu.get(code)
+            && useful(&s)
+        {
+            return Some(s);
         }
         if self.composite {
             match self.enc {
@@ -694,7 +732,8 @@ fn single_byte_table(enc: &'static Encoding) -> Vec<Option<String>> {
             if b < 0x20 {
                 return None;
             }
-            let (s, bad) = enc.decode_without_bom_handling(&[b]);
+            let byte = [b];
+            let (s, bad) = enc.decode_without_bom_handling(&byte);
             (!bad).then(|| s.into_owned())
         })
         .collect()
@@ -729,29 +768,38 @@ pub(crate) fn glyph_to_unicode(name: &[u8]) -> Option<String> {
         return None;
     }
     if base.contains('_') {
-        let parts: Option<String> = base.split('_').map(|p| glyph_to_unicode(p.as_bytes())).collect();
+        let parts: Option<String> = base
+            .split('_')
+            .map(|p| glyph_to_unicode(p.as_bytes()))
+            .collect();
         return parts;
     }
-    if let Some(hex) = base.strip_prefix("uni") {
-        if hex.len() >= 4 && hex.len() % 4 == 0 && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            let units: Vec<u16> = hex
-                .as_bytes()
-                .chunks(4)
-                .filter_map(|c| u16::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
-                .collect();
-            return Some(units_to_string(&units));
-        }
+    if let Some(hex) = base.strip_prefix("uni")
+        && hex.len() >= 4
+        && hex.len() % 4 == 0
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        let units: Vec<u16> = hex
+            .as_bytes()
+            .chunks(4)
+            .filter_map(|c| u16::from_str_radix(std::str::from_utf8(c).ok()?, 16).ok())
+            .collect();
+        return Some(units_to_string(&units));
     }
-    if let Some(hex) = base.strip_prefix('u') {
-        if (4..=6).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return u32::from_str_radix(hex, 16).ok().and_then(char::from_u32).map(String::from);
-        }
+    if let Some(hex) = base.strip_prefix('u')
+        && (4..=6).contains(&hex.len())
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return u32::from_str_radix(hex, 16)
+            .ok()
+            .and_then(char::from_u32)
+            .map(String::from);
     }
     let mut chars = base.chars();
-    if let (Some(c), None) = (chars.next(), chars.next()) {
-        if c.is_ascii_alphabetic() {
-            return Some(c.to_string());
-        }
+    if let (Some(c), None) = (chars.next(), chars.next())
+        && c.is_ascii_alphabetic()
+    {
+        return Some(c.to_string());
     }
     GLYPHS
         .binary_search_by(|(n, _)| n.cmp(&base))

@@ -44,6 +44,8 @@ pub(crate) struct Stream {
     pub dict: Dict,
     pub start: usize,
     pub end: usize,
+    /// No `endstream` before the end of the file: the data runs to the end.
+    pub truncated: bool,
 }
 
 impl Obj {
@@ -164,11 +166,6 @@ impl<'a> Lexer<'a> {
                 break;
             }
         }
-    }
-
-    pub fn at_end(&mut self) -> bool {
-        self.skip_ws();
-        self.pos >= self.data.len()
     }
 
     pub fn next(&mut self) -> Result<Tok<'a>, LexError> {
@@ -327,7 +324,12 @@ impl<'a> Lexer<'a> {
         self.object_from(tok, max_depth, 0)
     }
 
-    fn object_from(&mut self, tok: Tok<'a>, max_depth: usize, depth: usize) -> Result<Obj, LexError> {
+    fn object_from(
+        &mut self,
+        tok: Tok<'a>,
+        max_depth: usize,
+        depth: usize,
+    ) -> Result<Obj, LexError> {
         if depth > max_depth {
             return Err(LexError::TooDeep);
         }
@@ -335,14 +337,12 @@ impl<'a> Lexer<'a> {
             Tok::Int(i) => {
                 // `n g R`?
                 let save = self.pos;
-                if let (Ok(num), Ok(gen_)) = (u32::try_from(i), self.next()) {
-                    if let Tok::Int(g) = gen_ {
-                        if let Ok(Tok::Kw(b"R")) = self.next() {
-                            if let Ok(g) = u16::try_from(g) {
-                                return Ok(Obj::Ref(num, g));
-                            }
-                        }
-                    }
+                if let (Ok(num), Ok(gen_)) = (u32::try_from(i), self.next())
+                    && let Tok::Int(g) = gen_
+                    && let Ok(Tok::Kw(b"R")) = self.next()
+                    && let Ok(g) = u16::try_from(g)
+                {
+                    return Ok(Obj::Ref(num, g));
                 }
                 self.pos = save;
                 Obj::Int(i)
@@ -446,6 +446,10 @@ fn number(word: &[u8]) -> Option<Tok<'static>> {
     if !seen_dot && !overflow {
         return Some(Tok::Int(if neg { -int } else { int }));
     }
-    let v = if overflow { f64::MAX } else { int as f64 + frac };
+    let v = if overflow {
+        f64::MAX
+    } else {
+        int as f64 + frac
+    };
     Some(Tok::Real(if neg { -v } else { v }))
 }
