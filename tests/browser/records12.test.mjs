@@ -9,7 +9,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Harness, ART, USER_PW, WIDE, PHONE, shot, noProblems, noHorizontalOverflow, compose } from './lib.mjs';
+import { Harness, ART, ADMIN_PW, USER_PW, WIDE, PHONE, shot, noProblems, noHorizontalOverflow, compose } from './lib.mjs';
 
 const H = new Harness('records12');
 const S = {};
@@ -338,4 +338,35 @@ test('12: a document template fills the editor with its variables resolved', asy
   await page.waitForSelector('#doc-body');
   assert.match(await page.textContent('.doc-title'), /星火项目周报/);
   noProblems(page, 'document template');
+});
+
+test('12: the grants editor shows which record types a principal may submit, keeps them and changes them', async () => {
+  const page = await H.page({ viewport: WIDE });
+  await H.uiLogin(page, 'admin', ADMIN_PW);
+  await page.goto(`${H.base}/#/admin/spaces?space=${S.proj}`);
+  await page.waitForSelector('.grants-editor .grant-row');
+  const guestRow = page.locator('.grant-row', { has: page.locator(`option[value="user:${S.guest.id}"]:checked`) });
+  await guestRow.locator('.grant-rt summary').click();
+  assert.equal(await guestRow.locator('.grant-rt-count').textContent(), ' (1)');
+  assert.equal(await guestRow.locator('label', { hasText: '需求登记' }).locator('input').isChecked(), true);
+  // Saving without a change keeps the record grant.
+  const save = page.locator('.grants-editor + .form-actions .btn-primary').first();
+  await save.click();
+  await page.waitForSelector('.toast');
+  let grants = await H.api(H.admin, 'GET', `/spaces/${S.proj}/grants`);
+  assert.deepEqual(grants.find((g) => g.principal === 'user:' + S.guest.id).record_types, ['requirement']);
+  // Ticking one more gives both.
+  await guestRow.locator('label', { hasText: '员工反馈处理记录' }).locator('input').check();
+  assert.equal(await guestRow.locator('.grant-rt-count').textContent(), ' (2)');
+  await save.click();
+  for (let i = 0; i < 50; i++) {
+    grants = await H.api(H.admin, 'GET', `/spaces/${S.proj}/grants`);
+    if ((grants.find((g) => g.principal === 'user:' + S.guest.id).record_types || []).length === 2) break;
+    await page.waitForTimeout(100);
+  }
+  assert.deepEqual(grants.find((g) => g.principal === 'user:' + S.guest.id).record_types.sort(), ['feedback', 'requirement']);
+  await snap(page, 'records12-grants-desktop');
+  // Back as it was, for the other tests.
+  await H.api(H.admin, 'PUT', `/spaces/${S.proj}/grants`, grants.map((g) => g.principal === 'user:' + S.guest.id ? { ...g, record_types: ['requirement'] } : g));
+  noProblems(page, 'grants editor');
 });

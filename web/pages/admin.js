@@ -12,10 +12,10 @@ const TABS = ['users', 'groups', 'spaces', 'policies', 'words', 'synonyms', 'aud
 const ROLES = ['reader', 'editor', 'reviewer', 'manager'];
 const KINDS = ['employee', 'intern', 'external'];
 
-let directory = { users: [], groups: [] };
+let directory = { users: [], groups: [], types: [] };
 async function loadDirectory() {
-  const [u, g] = await Promise.all([getOptional('/users', null, []), getOptional('/groups', null, [])]);
-  directory = { users: items(u), groups: items(g) };
+  const [u, g, rt] = await Promise.all([getOptional('/users', null, []), getOptional('/groups', null, []), getOptional('/record-types', null, [])]);
+  directory = { users: items(u), groups: items(g), types: items(rt) };
   return directory;
 }
 
@@ -35,8 +35,23 @@ function grantsEditor(initial) {
   const addRow = (g) => {
     const p = h('select', { 'aria-label': t('grants.principal') }, principalOptions(g ? g.principal : 'everyone'));
     const r = h('select', { 'aria-label': t('grants.role') }, ROLES.map((x) => h('option', { value: x, selected: g && g.role === x }, roleLabel(x))));
-    const row = h('div', { class: 'grant-row' }, p, r, h('button', { class: 'btn btn-sm btn-quiet', type: 'button', 'aria-label': t('common.remove'), onclick: () => row.remove() }, '✕'));
-    row._value = () => ({ principal: p.value, role: r.value });
+    // Record types this principal may also submit here (an external guest filing 需求登记).
+    const kept = new Set((g && g.record_types) || []);
+    const boxes = directory.types.map((x) => h('input', { type: 'checkbox', value: x.type, checked: kept.has(x.type) }));
+    const count = h('span', { class: 'grant-rt-count' });
+    const recount = () => { const n = boxes.filter((b) => b.checked).length; count.textContent = n ? ' (' + n + ')' : ''; };
+    recount();
+    const rt = boxes.length ? h('details', { class: 'grant-rt' },
+      h('summary', null, t('grants.recordTypes'), count),
+      ...directory.types.map((x, i) => h('label', { class: 'check' }, boxes[i], ' ', x.name))) : null;
+    rt?.addEventListener('change', recount);
+    const row = h('div', { class: 'grant-row' }, p, r, rt, h('button', { class: 'btn btn-sm btn-quiet', type: 'button', 'aria-label': t('common.remove'), onclick: () => row.remove() }, '✕'));
+    row._value = () => {
+      const types = boxes.filter((b) => b.checked).map((b) => b.value);
+      // Types a record grant named that this server no longer knows are kept as they were.
+      for (const k of kept) if (!directory.types.some((x) => x.type === k)) types.push(k);
+      return types.length ? { principal: p.value, role: r.value, record_types: types } : { principal: p.value, role: r.value };
+    };
     append(rows, row);
     return row;
   };
