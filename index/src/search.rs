@@ -93,6 +93,9 @@ const MAX_SECTION_COVERAGE: f32 = 1.5;
 const MAX_SECTION_BONUS: f32 = SECTION_BONUS * MAX_SECTION_COVERAGE;
 /// Bytes of a body scanned for section matching.
 const SECTION_SCAN_BYTES: usize = 512 * 1024;
+/// Bytes scanned when nothing matched in the first [`SECTION_SCAN_BYTES`]: a long attachment's
+/// text (a 500-page PDF) whose match lies on a late page still names that page.
+const SECTION_DEEP_SCAN_BYTES: usize = 16 * 1024 * 1024;
 /// Matches considered for section matching.
 const SECTION_MAX_MATCHES: usize = 4000;
 /// Writer heap.
@@ -1217,7 +1220,12 @@ impl SearchIndex {
         let mut seg_masks = vec![0u64; starts.len()];
         let mut head_masks = vec![0u64; starts.len()];
         let mut seg = 0;
-        for (s, e, c) in hl.concept_matches(body, SECTION_SCAN_BYTES, SECTION_MAX_MATCHES) {
+        let mut matches = hl.concept_matches(body, SECTION_SCAN_BYTES, SECTION_MAX_MATCHES);
+        if matches.is_empty() && body.len() > SECTION_SCAN_BYTES {
+            // Rare (a match only deep in a long text), and paid only by that document.
+            matches = hl.concept_matches(body, SECTION_DEEP_SCAN_BYTES, SECTION_MAX_MATCHES);
+        }
+        for (s, e, c) in matches {
             if c >= 64 || c >= weights.len() {
                 continue;
             }

@@ -695,6 +695,43 @@ fn best_section_is_named_and_gives_the_snippet() {
 }
 
 #[test]
+fn a_match_deep_in_a_long_attachment_still_names_its_page() {
+    // 600 pages of 2 KB: the word is on the last one, past the first scan of 512 KB.
+    let page = "无关的说明文字。".repeat(85);
+    let mut body = String::from("合同附件\n");
+    let mut sections = Vec::new();
+    for n in 1..=600 {
+        let heading = format!("附件 合同.pdf 第 {n} 页");
+        sections.push(crate::Section {
+            heading: heading.clone(),
+            anchor: format!("attachment-x-p{n}"),
+            level: 2,
+            start: body.len(),
+        });
+        body.push_str(&heading);
+        body.push('\n');
+        body.push_str(&page);
+        if n == 600 {
+            body.push_str("违约金为合同总额的百分之二十。");
+        }
+        body.push('\n');
+    }
+    assert!(body.len() > 1024 * 1024);
+    let mut d = doc("c", "采购合同", &body);
+    d.sections = sections;
+    let idx = index_with(vec![d]);
+    let r = idx.search(&req("违约金")).unwrap();
+    assert_eq!(ids(&r), vec!["c"]);
+    let s = r.hits[0].section.as_ref().expect("a section");
+    assert_eq!(s.anchor, "attachment-x-p600");
+    assert!(
+        r.hits[0].snippet.contains("<mark>违约金</mark>"),
+        "{}",
+        r.hits[0].snippet
+    );
+}
+
+#[test]
 fn quick_open_by_title_pinyin_and_initials() {
     let mut hidden = doc("h1", "扩容审批流程", "只给管理层看的扩容审批。");
     hidden.scope = "secret".into();
