@@ -12,25 +12,7 @@ use crate::common::{ADMIN_PASSWORD, Client};
 
 /// Starts the real binary on a data directory; returns the child and its base URL.
 pub fn spawn(dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_hanlin"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("HANLIN_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("Hanlin listening on ")
-        .expect("listening line")
-        .to_owned();
-    (child, base)
+    spawn_with(dir, &[])
 }
 
 /// Logs in as admin over a fresh client.
@@ -134,4 +116,68 @@ async fn acknowledged_writes_survive_sigkill_and_check_detects_corruption() {
     let out = String::from_utf8_lossy(&check.stdout);
     assert_eq!(check.status.code(), Some(1), "check must fail: {out}");
     assert!(out.contains("CORRUPT") && out.contains(&ids[3]), "{out}");
+}
+
+/// Starts the real binary with extra environment.
+fn spawn_with(dir: &std::path::Path, env: &[(&str, &str)]) -> (Child, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hanlin"));
+    cmd.args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("HANLIN_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("Hanlin listening on ")
+        .expect("listening line")
+        .to_owned();
+    (child, base)
+}
+
+#[tokio::test]
+async fn an_extraction_cut_off_by_sigkill_resumes_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    // A worker that never finishes: the server is killed while the attachment is pending.
+    let stuck = dir.path().join("stuck-worker.sh");
+    std::fs::write(&stuck, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    let mut perms = std::fs::metadata(&stuck).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+    std::fs::set_permissions(&stuck, perms).unwrap();
+    let data = dir.path().join("data");
+    let (mut child, base) =
+        spawn_with(&data, &[("HANLIN_EXTRACT_WORKER", stuck.to_str().unwrap())]);
+    let c = login(&base).await;
+    let space = c.first_space().await;
+    let d = c.new_doc(&space, None, "断电附件", "见附件\n").await;
+    let id = d["id"].as_str().unwrap().to_owned();
+    let r = crate::attachments::attach(
+        &c,
+        &id,
+        &[("重启.txt", "重启之后继续提取的文字。".as_bytes())],
+    )
+    .await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let aid = r.1["attachments"][0]["id"].as_str().unwrap().to_owned();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (_, a) = c.get(&format!("/api/v1/attachments/{aid}")).await;
+    assert_eq!(a["text_status"], "pending", "{a}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // Restarted with the real worker: the pending extraction is done, and searchable.
+    let (mut child, base) = spawn_with(&data, &[]);
+    let c = login(&base).await;
+    let a = crate::attachments::settled(&c, &aid).await;
+    assert_eq!(a["text_status"], "ok", "{a}");
+    c.search_until("继续提取", &id, true).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
