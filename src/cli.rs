@@ -95,7 +95,19 @@ fn open_store(data_dir: &Path) -> Result<Store> {
             data_dir.display()
         )));
     }
-    Store::open(&db)
+    // A command that has just closed the database (restore, then reindex and check) may find
+    // sled's file lock not yet released: wait for it a moment (bounded: 5 s) rather than fail.
+    // A running server holds it for good, and is named after the wait.
+    let mut tries = 0;
+    loop {
+        match Store::open(&db) {
+            Err(e) if tries < 50 && e.to_string().contains("could not acquire lock") => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            r => return r,
+        }
+    }
 }
 
 /// `hanlin backup [--out DIR]` (the server must be stopped: sled allows one process) and
