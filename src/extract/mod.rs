@@ -22,6 +22,8 @@ mod text;
 mod xml;
 
 #[cfg(test)]
+mod testgen;
+#[cfg(test)]
 mod tests;
 
 use serde::{Deserialize, Serialize};
