@@ -66,6 +66,8 @@ pub struct Inner {
     pub blobs: store::blobs::Blobs,
     /// Wakes the attachment text extraction after an upload.
     pub extract_wake: Notify,
+    /// When action item reminders last ran (clock seconds; see `service::actions::remind_due`).
+    pub actions_reminded: std::sync::atomic::AtomicI64,
 }
 
 impl Deref for AppState {
@@ -140,6 +142,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         presence: service::presence::Presence::default(),
         blobs: store::blobs::Blobs::new(&config_dir),
         extract_wake: Notify::new(),
+        actions_reminded: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
     })))
 }
 

@@ -110,7 +110,7 @@ async fn upload_documents(
     check_id(&id, "space")?;
     // Before reading the files: a hidden space is 404. (Whether the caller may create there,
     // in the category named in the body, is checked once that is read.)
-    crate::service::records::visible_space(&state.store, &who, &id)?;
+    crate::service::spaces::visible(&state.store, &who, &id)?;
     let mut files = Vec::new();
     let mut category_id = None;
     while let Some(field) = multipart.next_field().await.map_err(|e| {

@@ -287,23 +287,21 @@ async fn create(
             let store = &st.store;
             let mut req = req;
             if let Some(t) = req.template_id.take() {
-                let t = templates::resolved(store, &caller, &t, Some(&req.space_id), now)?;
-                if req.title.as_deref().is_none_or(|s| s.trim().is_empty()) && !t.title.is_empty() {
-                    req.title = Some(t.title.clone());
-                }
-                match (t.record_type, t.fields) {
-                    (Some(kind), Some(mut fields)) => {
-                        if let (Some(serde_json::Value::Object(mine)), Some(base)) =
-                            (req.fields.take(), fields.as_object_mut())
-                        {
-                            base.extend(mine);
-                        }
-                        req.record_type = Some(kind);
-                        req.fields = Some(fields);
-                    }
-                    _ if req.body.is_empty() => req.body = t.body,
-                    _ => {}
-                }
+                let d = templates::apply(
+                    store,
+                    &caller,
+                    &t,
+                    &req.space_id,
+                    templates::Draft {
+                        title: req.title.take(),
+                        body: std::mem::take(&mut req.body),
+                        record_type: req.record_type.take(),
+                        fields: req.fields.take(),
+                    },
+                    now,
+                )?;
+                (req.title, req.body, req.record_type, req.fields) =
+                    (d.title, d.body, d.record_type, d.fields);
             }
             let content = match (&req.record_type, &req.fields) {
                 (Some(kind), Some(fields)) => {

@@ -381,7 +381,7 @@ async fn action_items(
     let (items, sent) = state
         .cpu
         .run(move || {
-            let sent = actions::remind(&st.store, now)?;
+            let sent = actions::remind_due(&st.store, &st.actions_reminded, now)?;
             let items = actions::list(
                 &st.store,
                 &caller,

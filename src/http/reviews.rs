@@ -264,7 +264,11 @@ pub struct ReviewList {
 async fn catch_up_waiting(state: &AppState) -> Result<()> {
     let sent = reviews::notify_waiting(&state.store, Utc::now())?
         + crate::service::onboarding::catch_up(&state.store, state.clock.now())?
-        + crate::service::actions::remind(&state.store, state.clock.now())?;
+        + crate::service::actions::remind_due(
+            &state.store,
+            &state.actions_reminded,
+            state.clock.now(),
+        )?;
     if sent > 0 {
         state.store.flush().await?;
     }

@@ -392,7 +392,7 @@ pub fn set_done(store: &Store, who: &Caller, item: &str, done: bool) -> Result<I
             if done { "完成" } else { "重新打开" },
             current.text
         );
-        checked::save_tick(store, who, &head, content, message, r.may_edit || owner)?;
+        checked::save_tick(store, who, &head, content, message)?;
         refresh(store, doc_id)?;
     }
     let e = store.action_items.get(doc_id)?;
@@ -519,6 +519,26 @@ pub fn remind(store: &Store, now: DateTime<Utc>) -> Result<usize> {
         }
     }
     Ok(sent)
+}
+
+/// [`remind`], at most once a minute of `now` (the inbox and 我的待办 ask on every read; `last`
+/// holds when it last ran, in seconds).
+pub fn remind_due(
+    store: &Store,
+    last: &std::sync::atomic::AtomicI64,
+    now: DateTime<Utc>,
+) -> Result<usize> {
+    use std::sync::atomic::Ordering;
+    let t = now.timestamp();
+    let prev = last.load(Ordering::Relaxed);
+    if (t - prev).abs() < 60
+        || last
+            .compare_exchange(prev, t, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+    {
+        return Ok(0);
+    }
+    remind(store, now)
 }
 
 /// Records a reminder on its item and writes its notice (when the owner may read the

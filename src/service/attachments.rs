@@ -416,29 +416,35 @@ pub fn extract_one(store: &Store, blobs: &Blobs, worker: &Worker, a: &Attachment
     Ok(done)
 }
 
-/// Extracts pending attachments one at a time (2 cores: one worker), at start-up (what a
-/// restart left pending) and whenever woken.
+/// Extracts pending attachments one at a time (2 cores: one worker): at start-up every pending
+/// one (what a restart left), then, when woken, those added since (ids are time-ordered, so
+/// no wake reads every record again).
 pub async fn run(state: crate::AppState) {
+    let mut cursor: Option<String> = None;
     loop {
-        let st = state.clone();
-        let r = tokio::task::spawn_blocking(move || -> Result<usize> {
+        let (st, from) = (state.clone(), cursor.clone());
+        let r = tokio::task::spawn_blocking(move || -> Result<(usize, Option<String>)> {
+            let (pending, last) = st.store.attachments.pending_after(from.as_deref())?;
             let mut n = 0;
-            for a in st.store.attachments.pending()? {
+            for a in pending {
                 if extract_one(&st.store, &st.blobs, &st.extract_worker(), &a)? {
                     n += 1;
                 }
             }
-            Ok(n)
+            Ok((n, last))
         })
         .await;
         match r {
-            Ok(Ok(n)) if n > 0 => {
-                let _ = state.store.flush().await;
-                state.notify_indexer();
-                continue; // more may have arrived meanwhile
+            Ok(Ok((n, last))) => {
+                cursor = last;
+                if n > 0 {
+                    let _ = state.store.flush().await;
+                    state.notify_indexer();
+                    continue; // more may have arrived meanwhile
+                }
             }
             Ok(Err(e)) => tracing::warn!(error = %e, "attachment extraction"),
-            _ => {}
+            Err(_) => {}
         }
         tokio::select! {
             _ = state.extract_wake.notified() => {}

@@ -197,7 +197,7 @@ pub struct Person {
 /// initials, at most ten (the people picker of record forms). The space must be one the
 /// caller sees (else 404).
 pub fn people(store: &Store, who: &Caller, space_id: &str, q: &str) -> Result<Vec<Person>> {
-    let space = visible_space(store, who, space_id)?;
+    let space = crate::service::spaces::visible(store, who, space_id)?;
     let q = q.trim().trim_start_matches('@').to_lowercase();
     let dir = Directory::load(store)?;
     let mut users: Vec<&crate::model::User> = dir.users.iter().collect();
@@ -225,20 +225,6 @@ pub fn people(store: &Store, who: &Caller, space_id: &str, q: &str) -> Result<Ve
     Ok(out)
 }
 
-/// A space the caller sees, else 404.
-pub fn visible_space(store: &Store, who: &Caller, space_id: &str) -> Result<crate::model::Space> {
-    if !crate::model::valid_id(space_id) {
-        return Err(Error::NotFound("space"));
-    }
-    let subject = who.subject();
-    let space = access::load_space(store, space_id)?;
-    let scopes = access::readable_scopes(store, &subject)?;
-    if !access::space_visible(store, &subject, &space, &scopes)? {
-        return Err(Error::NotFound("space"));
-    }
-    Ok(space)
-}
-
 /// A member of a space: someone its own grants name (directly or through a department).
 pub struct Member {
     /// User id.
@@ -254,7 +240,7 @@ pub struct Member {
 /// The members of a space (the accounts its grants name, by user or department; `everyone` is
 /// not a list of members), highest role first, active accounts only; for those who see it.
 pub fn members(store: &Store, who: &Caller, space_id: &str) -> Result<Vec<Member>> {
-    let space = visible_space(store, who, space_id)?;
+    let space = crate::service::spaces::visible(store, who, space_id)?;
     let dir = Directory::load(store)?;
     let now = Utc::now();
     let mut out: Vec<Member> = Vec::new();

@@ -280,6 +280,14 @@ pub fn create(
 
 /// One space the caller can see, with the caller's role (`not_found` otherwise).
 pub fn get(store: &Store, who: &Caller, id: &str) -> Result<(Space, Option<&'static str>)> {
+    let space = visible(store, who, id)?;
+    let role = my_role(store, who, &space)?;
+    Ok((space, role))
+}
+
+/// A space the caller sees (something in it is readable); else 404, like one that does not
+/// exist.
+pub fn visible(store: &Store, who: &Caller, id: &str) -> Result<Space> {
     if !crate::model::valid_id(id) {
         return Err(Error::NotFound("space"));
     }
@@ -289,8 +297,7 @@ pub fn get(store: &Store, who: &Caller, id: &str) -> Result<(Space, Option<&'sta
     if !access::space_visible(store, &subject, &space, &scopes)? {
         return Err(Error::NotFound("space"));
     }
-    let role = my_role(store, who, &space)?;
-    Ok((space, role))
+    Ok(space)
 }
 
 /// A change to a space; absent fields stay.

@@ -14,7 +14,6 @@ use crate::{
     service::{
         Caller, access,
         documents::{Actor, tx_audit},
-        records::visible_space,
     },
     store::Store,
 };
@@ -213,7 +212,7 @@ impl Vars {
 /// global ones, then the built-in ones. A space the caller does not see is 404.
 pub fn list(store: &Store, who: &Caller, space_id: Option<&str>) -> Result<Vec<Template>> {
     if let Some(s) = space_id {
-        visible_space(store, who, s)?;
+        crate::service::spaces::visible(store, who, s)?;
     }
     let mut own = Vec::new();
     let mut global = Vec::new();
@@ -246,7 +245,7 @@ pub fn get(store: &Store, who: &Caller, id: &str) -> Result<Template> {
         .get(id)?
         .ok_or(Error::NotFound("template"))?;
     if let Some(s) = &t.space_id {
-        visible_space(store, who, s).map_err(|_| Error::NotFound("template"))?;
+        crate::service::spaces::visible(store, who, s).map_err(|_| Error::NotFound("template"))?;
     }
     Ok(t)
 }
@@ -261,7 +260,7 @@ pub fn resolved(
 ) -> Result<Template> {
     let mut t = get(store, who, id)?;
     let space = match space_id.or(t.space_id.as_deref()) {
-        Some(s) => Some(visible_space(store, who, s)?),
+        Some(s) => Some(crate::service::spaces::visible(store, who, s)?),
         None => None,
     };
     let vars = Vars::new(store, who, space.as_ref(), now);
@@ -269,6 +268,49 @@ pub fn resolved(
     t.body = vars.fill(&t.body);
     t.fields = t.fields.as_ref().map(|f| vars.fill_value(f));
     Ok(t)
+}
+
+/// What a request to create a document says, before and after a template fills it in.
+pub struct Draft {
+    /// Title given (a template's fills an empty one).
+    pub title: Option<String>,
+    /// Body given (a document template's fills an empty one).
+    pub body: String,
+    /// Record type (a record template sets its own).
+    pub record_type: Option<String>,
+    /// Fields given: they replace the record template's top-level fields.
+    pub fields: Option<Value>,
+}
+
+/// A create request filled in from a template, its variables resolved for the caller creating
+/// in `space_id`: an empty title takes the template's, a record template gives its type and
+/// fields (the request's top-level fields win), a document template an empty body.
+pub fn apply(
+    store: &Store,
+    who: &Caller,
+    template_id: &str,
+    space_id: &str,
+    mut d: Draft,
+    now: DateTime<Utc>,
+) -> Result<Draft> {
+    let t = resolved(store, who, template_id, Some(space_id), now)?;
+    if d.title.as_deref().is_none_or(|s| s.trim().is_empty()) && !t.title.is_empty() {
+        d.title = Some(t.title);
+    }
+    match (t.record_type, t.fields) {
+        (Some(kind), Some(mut fields)) => {
+            if let (Some(Value::Object(mine)), Some(base)) =
+                (d.fields.take(), fields.as_object_mut())
+            {
+                base.extend(mine);
+            }
+            d.record_type = Some(kind);
+            d.fields = Some(fields);
+        }
+        _ if d.body.is_empty() => d.body = t.body,
+        _ => {}
+    }
+    Ok(d)
 }
 
 /// What a new template holds.
@@ -289,7 +331,7 @@ pub struct NewTemplate {
 fn require_manage(store: &Store, who: &Caller, space_id: Option<&str>) -> Result<()> {
     match space_id {
         Some(s) => {
-            let space = visible_space(store, who, s)?;
+            let space = crate::service::spaces::visible(store, who, s)?;
             access::require_at(
                 store,
                 &who.subject(),

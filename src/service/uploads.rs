@@ -84,7 +84,7 @@ pub fn check_target(
     space_id: &str,
     category_id: Option<&str>,
 ) -> Result<()> {
-    let space = records::visible_space(store, who, space_id)?;
+    let space = crate::service::spaces::visible(store, who, space_id)?;
     let (can_create, _) = records::creatable(store, who, &space, category_id)?;
     if !can_create {
         return Err(Error::Forbidden(

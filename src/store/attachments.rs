@@ -60,13 +60,26 @@ impl Attachments {
         self.by_id.iter().values().map(|v| from_json(&v?)).collect()
     }
 
-    /// Attachments waiting for extraction, oldest first.
-    pub fn pending(&self) -> Result<Vec<Attachment>> {
-        Ok(self
-            .all()?
-            .into_iter()
-            .filter(|a| a.text_status == TextStatus::Pending)
-            .collect())
+    /// Attachments waiting for extraction, oldest first, among those added after `after` (an
+    /// attachment id; ids are time-ordered), or all of them; with the newest id looked at.
+    pub fn pending_after(&self, after: Option<&str>) -> Result<(Vec<Attachment>, Option<String>)> {
+        let range = match after {
+            Some(a) => self.by_id.range::<&[u8], _>((
+                std::ops::Bound::Excluded(a.as_bytes()),
+                std::ops::Bound::Unbounded,
+            )),
+            None => self.by_id.iter(),
+        };
+        let (mut out, mut last) = (Vec::new(), after.map(str::to_owned));
+        for kv in range {
+            let (k, v) = kv?;
+            last = Some(String::from_utf8_lossy(&k).into_owned());
+            let a: Attachment = from_json(&v)?;
+            if a.text_status == TextStatus::Pending {
+                out.push(a);
+            }
+        }
+        Ok((out, last))
     }
 
     /// How many attachments hold the blob with this hash.
