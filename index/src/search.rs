@@ -29,7 +29,8 @@
 //! kept as per-segment bitsets for the current searcher generation ([`SCOPE_CACHE_ENTRIES`]
 //! sets), so a user's searches do not redo the union of their scopes' posting lists.
 
-use std::collections::{BTreeMap, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -102,6 +103,8 @@ const SECTION_MAX_MATCHES: usize = 4000;
 const WRITER_HEAP: usize = 50_000_000;
 /// Scope sets whose visible documents are cached (a bit per document each).
 const SCOPE_CACHE_ENTRIES: usize = 32;
+/// Bytes of stored text kept parsed by [`DocCache`].
+const DOC_CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 /// Question and filler words dropped from the scoring query (unless nothing else is left).
 pub(crate) const STOP_WORDS: &[&str] = &[
@@ -299,6 +302,8 @@ pub struct SearchIndex {
     scope_cache: Mutex<Vec<(u64, Vec<String>, VisibleDocs)>>,
     /// Related-document answers ([`crate::quick`]).
     related_cache: Mutex<crate::quick::RelatedCache>,
+    /// Stored documents read for re-ranking, parsed once ([`DocCache`]).
+    doc_cache: Mutex<DocCache>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -389,6 +394,7 @@ impl SearchIndex {
             synonyms: RwLock::new(Arc::new(SynonymMap::with_extra(&[]))),
             scope_cache: Mutex::new(Vec::new()),
             related_cache: Mutex::new(Default::default()),
+            doc_cache: Mutex::new(DocCache::new(DOC_CACHE_BYTES)),
         })
     }
 
@@ -1157,29 +1163,37 @@ impl SearchIndex {
                 hits.push(self.hit(&doc, score, &highlighter, None));
             }
         } else {
-            // The section bonus is at most `MAX_SECTION_BONUS`: a document scoring that much below
-            // the last one the page needs can never climb into it (at least that many score
-            // higher after re-ranking too), so it is neither loaded nor scanned. Exact: the page
-            // is the same as re-ranking the whole window.
+            // The section bonus is at most `MAX_SECTION_BONUS`. Once the page's worth of
+            // documents is re-ranked, a candidate whose score plus that bonus does not pass the
+            // page's last re-ranked score can never climb into it (those ahead of it in the
+            // window win ties), nor can any after it (scores only fall): it is neither loaded
+            // nor scanned. Exact: the page is the same as re-ranking the whole window, and the
+            // bar rises with the bonuses the leading documents earn.
             let needed = (offset + limit).min(docs.len());
-            let floor = docs
-                .get(needed.saturating_sub(1))
-                .map_or(f32::MIN, |(s, _)| s - MAX_SECTION_BONUS);
+            let mut page_scores: BinaryHeap<Reverse<ByScore>> =
+                BinaryHeap::with_capacity(needed + 1);
             let mut ranked = Vec::with_capacity(docs.len());
             for (i, (score, addr)) in docs.into_iter().enumerate() {
-                if i >= needed && score < floor {
-                    break;
+                if i >= needed {
+                    let bar = page_scores.peek().map_or(f32::MAX, |r| r.0.0);
+                    if score + MAX_SECTION_BONUS <= bar {
+                        break;
+                    }
                 }
-                let doc: TantivyDocument = searcher.doc(addr)?;
+                let doc = self.stored(&searcher, addr)?;
                 let pick = self.best_section(&doc, &highlighter, &weights);
                 let score = score + SECTION_BONUS * pick.as_ref().map_or(0.0, |p| p.coverage);
+                page_scores.push(Reverse(ByScore(score)));
+                if page_scores.len() > needed {
+                    page_scores.pop();
+                }
                 ranked.push((score, doc, pick));
             }
             // Stable: equal scores keep the index order.
             ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
             shown = ranked.len().saturating_sub(offset).min(limit);
             for (score, doc, pick) in ranked.into_iter().skip(offset).take(limit) {
-                hits.push(self.hit(&doc, score, &highlighter, pick));
+                hits.push(self.hit(&doc.doc, score, &highlighter, pick));
             }
         }
         // A deep page past the counted matches: the total is at least what precedes its hits.
@@ -1196,9 +1210,42 @@ impl SearchIndex {
 
     /// The section of `doc` that covers most of the query (weighted by concept; a concept in
     /// the heading counts half again), from the stored body and section list.
+    /// The stored document at `addr` with its sections parsed, from [`DocCache`] when it was
+    /// read before.
+    fn stored(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<Arc<StoredDoc>> {
+        let key = (
+            searcher.segment_reader(addr.segment_ord).segment_id(),
+            addr.doc_id,
+        );
+        if let Some(d) = self.doc_cache.lock().ok().and_then(|mut c| c.get(&key)) {
+            return Ok(d);
+        }
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let f = &self.fields;
+        let sections: Vec<Section> = doc
+            .get_first(f.sections)
+            .and_then(|v| v.as_str())
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_default();
+        let size = doc
+            .get_first(f.body)
+            .and_then(|v| v.as_str())
+            .map_or(0, str::len)
+            + 256 * (sections.len() + 1);
+        let d = Arc::new(StoredDoc {
+            doc,
+            sections,
+            size,
+        });
+        if let Ok(mut c) = self.doc_cache.lock() {
+            c.put(key, d.clone());
+        }
+        Ok(d)
+    }
+
     fn best_section(
         &self,
-        doc: &TantivyDocument,
+        stored: &StoredDoc,
         hl: &Highlighter,
         weights: &[f32],
     ) -> Option<SectionPick> {
@@ -1207,12 +1254,12 @@ impl SearchIndex {
         if total <= 0.0 {
             return None;
         }
-        let body = doc.get_first(f.body).and_then(|v| v.as_str()).unwrap_or("");
-        let sections: Vec<Section> = doc
-            .get_first(f.sections)
+        let body = stored
+            .doc
+            .get_first(f.body)
             .and_then(|v| v.as_str())
-            .and_then(|s| serde_json::from_str(s).ok())
-            .unwrap_or_default();
+            .unwrap_or("");
+        let sections = &stored.sections;
         // Segment 0 is what precedes the first heading (empty when the body opens with one);
         // segment k + 1 is section k.
         let mut starts: Vec<usize> = vec![0];
@@ -1413,6 +1460,74 @@ impl Weight for VisibleDocs {
 }
 
 /// Does any live document match `query`?
+/// A stored document as re-ranking reads it: the document and its parsed sections.
+struct StoredDoc {
+    doc: TantivyDocument,
+    sections: Vec<Section>,
+    /// What it holds in memory, roughly: the body and the sections.
+    size: usize,
+}
+
+/// Stored documents read for re-ranking, parsed once and kept while they fit in a byte budget
+/// (least recently used out first). Reading a stored document means decompressing it, checking
+/// its text is UTF-8 and parsing its sections: on the corpus that was half the time of a search
+/// (the long pages every question about settings lands on were read for each one). A segment
+/// never changes, so (segment, doc) names one content for good: no entry goes stale, and one of a
+/// merged-away segment is never asked for again and falls out.
+struct DocCache {
+    map: lru::LruCache<(tantivy::index::SegmentId, tantivy::DocId), Arc<StoredDoc>>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl DocCache {
+    fn new(budget: usize) -> Self {
+        DocCache {
+            map: lru::LruCache::unbounded(),
+            bytes: 0,
+            budget,
+        }
+    }
+
+    fn get(&mut self, key: &(tantivy::index::SegmentId, tantivy::DocId)) -> Option<Arc<StoredDoc>> {
+        self.map.get(key).cloned()
+    }
+
+    fn put(&mut self, key: (tantivy::index::SegmentId, tantivy::DocId), doc: Arc<StoredDoc>) {
+        if doc.size > self.budget / 8 {
+            return; // one huge text would push out everything else
+        }
+        self.bytes += doc.size;
+        if let Some(old) = self.map.put(key, doc) {
+            self.bytes -= old.size;
+        }
+        while self.bytes > self.budget {
+            match self.map.pop_lru() {
+                Some((_, d)) => self.bytes -= d.size,
+                None => break,
+            }
+        }
+    }
+}
+
+/// A score ordered by `total_cmp`, for a heap of the page's re-ranked scores.
+#[derive(PartialEq)]
+struct ByScore(f32);
+
+impl Eq for ByScore {}
+
+impl PartialOrd for ByScore {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByScore {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
 fn first_match(searcher: &tantivy::Searcher, query: &dyn Query) -> Result<bool> {
     let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
     for reader in searcher.segment_readers() {
@@ -1575,5 +1690,40 @@ impl SegmentCollector for FacetSegment {
             categories,
             spaces,
         }
+    }
+}
+
+#[cfg(test)]
+mod doc_cache_tests {
+    use super::*;
+
+    fn stored(size: usize) -> Arc<StoredDoc> {
+        Arc::new(StoredDoc {
+            doc: TantivyDocument::default(),
+            sections: Vec::new(),
+            size,
+        })
+    }
+
+    #[test]
+    fn the_cache_stays_within_its_budget_and_drops_the_least_recently_used() {
+        let seg = tantivy::index::SegmentId::generate_random();
+        let mut c = DocCache::new(1000);
+        for d in 0..10 {
+            c.put((seg, d), stored(100));
+        }
+        assert_eq!(c.bytes, 1000);
+        assert!(c.get(&(seg, 0)).is_some()); // 0 is now the most recently used
+        c.put((seg, 10), stored(100));
+        assert_eq!(c.bytes, 1000);
+        assert!(c.get(&(seg, 1)).is_none(), "the least recently used went");
+        assert!(c.get(&(seg, 0)).is_some());
+        // Putting the same key again does not count it twice.
+        c.put((seg, 0), stored(100));
+        assert_eq!(c.bytes, 1000);
+        // A text over an eighth of the budget is not kept at all.
+        c.put((seg, 99), stored(200));
+        assert!(c.get(&(seg, 99)).is_none());
+        assert_eq!(c.bytes, 1000);
     }
 }

@@ -629,6 +629,35 @@ fn every_lexicon_group_finds_its_other_terms() {
     );
 }
 
+/// Someone who names a product wants that product: the lexicon takes a kind to its products,
+/// never a product to its siblings.
+#[test]
+fn a_product_finds_neither_its_kind_alone_nor_its_siblings() {
+    let idx = index_with(vec![
+        doc("s3", "备份到 S3", "使用 BR 把备份写到 Amazon S3。"),
+        doc("az", "备份到 Azure Blob", "使用 BR 把备份写到 Azure Blob。"),
+        doc("kafka", "同步到 Kafka", "下游是 Kafka 集群。"),
+        doc("pulsar", "同步到 Pulsar", "下游是 Pulsar 集群。"),
+    ]);
+    assert_eq!(ids(&idx.search(&req("S3")).unwrap()), vec!["s3"]);
+    assert_eq!(ids(&idx.search(&req("azure blob")).unwrap()), vec!["az"]);
+    assert_eq!(ids(&idx.search(&req("kafka")).unwrap()), vec!["kafka"]);
+    let sorted = |q: &str| {
+        let mut v: Vec<String> = ids(&idx.search(&req(q)).unwrap())
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        sorted("对象存储"),
+        ["az", "s3"],
+        "the kind finds its products"
+    );
+    assert_eq!(sorted("消息队列"), ["kafka", "pulsar"]);
+}
+
 #[test]
 fn unmatched_words_empty_the_answer_unless_two_others_match() {
     let idx = index_with(vec![
@@ -692,6 +721,87 @@ fn best_section_is_named_and_gives_the_snippet() {
     // A match at the top of the page (the title section) names no section.
     let r = idx.search(&req("计算属性")).unwrap();
     assert!(r.hits[0].section.is_none(), "{:?}", r.hits[0].section);
+}
+
+/// Documents that cannot reach the page are not re-ranked by section, and that changes nothing:
+/// every page, from one hit to ten, is the prefix of the fully re-ranked window (30 hits).
+#[test]
+fn pages_skip_documents_that_cannot_reach_them_and_stay_exact() {
+    let mut docs = Vec::new();
+    for i in 0..45 {
+        // The same words in every document, a little more filler in each (scores fall slowly):
+        // every third holds both words in one section (a large bonus), the others apart.
+        let filler = "说明".repeat(i);
+        let body = if i % 3 == 2 {
+            format!("概述\n第一节\n扩容 监控 {filler}\n第二节\n其他\n")
+        } else {
+            format!("概述\n第一节\n扩容 {filler}\n第二节\n监控\n")
+        };
+        let mut d = doc(&format!("d{i}"), &format!("运维手册 {i}"), &body);
+        d.sections = ["第一节", "第二节"]
+            .iter()
+            .enumerate()
+            .map(|(k, h)| crate::Section {
+                heading: h.to_string(),
+                anchor: format!("s{k}"),
+                level: 2,
+                start: body.find(&format!("{h}\n")).unwrap(),
+            })
+            .collect();
+        docs.push(d);
+    }
+    let idx = index_with(docs);
+    for q in ["扩容 监控", "扩容", "监控 扩容 概述"] {
+        let all = SearchRequest {
+            limit: 30,
+            ..req(q)
+        };
+        let full = idx.search(&all).unwrap();
+        assert!(full.hits.len() >= 20, "{q}: {}", full.hits.len());
+        let full: Vec<(String, f32)> = full.hits.iter().map(|h| (h.id.clone(), h.score)).collect();
+        for limit in 1..=10 {
+            for offset in [0, 3] {
+                let r = idx
+                    .search(&SearchRequest {
+                        limit,
+                        offset,
+                        ..req(q)
+                    })
+                    .unwrap();
+                let got: Vec<(String, f32)> =
+                    r.hits.iter().map(|h| (h.id.clone(), h.score)).collect();
+                assert_eq!(
+                    got,
+                    full[offset..offset + limit],
+                    "{q} limit {limit} offset {offset}"
+                );
+            }
+        }
+    }
+}
+
+/// Re-ranking keeps parsed documents between searches; a new version is a new document of a
+/// new segment, so the old text is never what a search shows.
+#[test]
+fn an_updated_document_is_never_answered_from_its_old_text() {
+    let idx = index_with(vec![doc("a", "扩容手册", "第一版：扩容前先备份。")]);
+    let r = idx.search(&req("扩容")).unwrap();
+    assert!(
+        r.hits[0].snippet.contains("第一版"),
+        "{}",
+        r.hits[0].snippet
+    );
+    idx.upsert(vec![doc("a", "扩容手册", "第二版：扩容前先检查磁盘。")])
+        .unwrap();
+    idx.commit().unwrap();
+    let r = idx.search(&req("扩容")).unwrap();
+    assert_eq!(ids(&r), vec!["a"]);
+    assert!(
+        r.hits[0].snippet.contains("第二版"),
+        "{}",
+        r.hits[0].snippet
+    );
+    assert!(idx.search(&req("备份")).unwrap().hits.is_empty());
 }
 
 #[test]
