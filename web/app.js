@@ -5,14 +5,15 @@ import { t, getLang, setLang } from './i18n.js';
 import { get, del, setCsrf, onUnauthenticated, getOptional, ApiError } from './api.js';
 import { state, isAdmin, userName, invalidateCaches, errorState, loadSpaces, offerWriting } from './ui.js';
 import { loginPage } from './pages/login.js';
-import { homePage } from './pages/home.js';
-import { docPage } from './pages/doc.js';
 
-// Pages that are not on the first screen load on demand (keeps the first page light).
+// Pages load on demand (keeps the first page light). The home and document pages, where most
+// visits begin, are preloaded by the page (src/http/web.rs) without holding up the login page.
 const lazy = (load, name) => async (main, ctx) => {
   const mod = await load();
   if (ctx.alive()) await mod[name](main, ctx);
 };
+const homePage = lazy(() => import('./pages/home.js'), 'homePage');
+const docPage = lazy(() => import('./pages/doc.js'), 'docPage');
 const spacesPage = lazy(() => import('./pages/spaces.js'), 'spacesPage');
 const searchPage = lazy(() => import('./pages/search.js'), 'searchPage');
 const editorPage = lazy(() => import('./pages/editor.js'), 'editorPage');
@@ -87,7 +88,24 @@ export function setHashQuiet(hash) {
   highlightNav();
 }
 
+// The page carries GET /me's answer for the first look (src/http/web.rs): no round trip of its own.
+let boot = (() => {
+  const el = document.getElementById('hanlin-boot');
+  if (!el) return null;
+  el.remove();
+  try { const d = JSON.parse(el.textContent); return d && 'user' in d ? d : null; } catch { return null; }
+})();
+
 async function loadMe() {
+  const first = boot;
+  boot = null;
+  if (first) {
+    if (!first.user) return false;
+    state.user = first.user;
+    state.canCreate = first.can_create;
+    setCsrf(first.csrf_token);
+    return true;
+  }
   try {
     const me = await get('/me', null, { noAuthRedirect: true });
     state.user = me.user || me;
@@ -101,6 +119,7 @@ async function loadMe() {
 }
 
 export function setSession(data) {
+  boot = null;
   state.user = data.user;
   state.canCreate = undefined;
   setCsrf(data.csrf_token);
@@ -111,6 +130,7 @@ export function setSession(data) {
 export async function logout() {
   try { await del('/session'); } catch { /* already gone */ }
   state.user = null;
+  boot = null;
   setCsrf(null);
   invalidateCaches();
   shell = null;
@@ -320,22 +340,30 @@ export function setTitle(s) {
   document.title = s ? `${s} · ${t('app.name')}` : t('app.name');
 }
 
-window.addEventListener('hashchange', () => render());
-document.addEventListener('keydown', (e) => {
-  // "/" focuses the search box, like many tools people know.
-  if (e.key === '/' && shell && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName) && !document.activeElement.isContentEditable) {
-    e.preventDefault();
-    shell.searchInput.focus();
-  }
-  if (e.key === 'Escape' && shell) {
+// A tab left open over an upgrade that loads a page on demand evaluates the new version of this
+// script under a new address: it is not the page's entry script, and it reloads the tab instead of
+// starting a second app beside the old one.
+const entry = document.querySelector('script[type="module"][src]');
+if (entry && entry.src !== import.meta.url) {
+  location.reload();
+} else {
+  window.addEventListener('hashchange', () => render());
+  document.addEventListener('keydown', (e) => {
+    // "/" focuses the search box, like many tools people know.
+    if (e.key === '/' && shell && !/^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName) && !document.activeElement.isContentEditable) {
+      e.preventDefault();
+      shell.searchInput.focus();
+    }
+    if (e.key === 'Escape' && shell) {
+      const menu = shell.header.querySelector('.user-menu');
+      if (menu && menu.open) { menu.open = false; menu.querySelector('summary').focus(); }
+    }
+  });
+  document.addEventListener('click', (e) => {
+    if (!shell) return;
     const menu = shell.header.querySelector('.user-menu');
-    if (menu && menu.open) { menu.open = false; menu.querySelector('summary').focus(); }
-  }
-});
-document.addEventListener('click', (e) => {
-  if (!shell) return;
-  const menu = shell.header.querySelector('.user-menu');
-  if (menu && menu.open && !menu.contains(e.target)) menu.open = false;
-});
+    if (menu && menu.open && !menu.contains(e.target)) menu.open = false;
+  });
 
-render();
+  render();
+}

@@ -293,11 +293,16 @@ async fn logout(State(state): State<AppState>, who: CurrentUser) -> Result<Respo
     responses((status = 200, body = Me)),
 )]
 async fn me(State(state): State<AppState>, who: CurrentUser) -> Result<Json<Me>> {
+    Ok(Json(me_view(&state, &who)?))
+}
+
+/// What `GET /me` answers; the UI's page carries it too, so a first load needs no extra round trip.
+pub(crate) fn me_view(state: &AppState, who: &CurrentUser) -> Result<Me> {
     let groups = who.groups.clone();
-    let can_create = crate::service::records::may_create_somewhere(&state.store, &who)?;
-    Ok(Json(Me {
+    let can_create = crate::service::records::may_create_somewhere(&state.store, who)?;
+    Ok(Me {
         user: UserView::new(&who.user, groups),
         csrf_token: who.session.csrf_token.clone(),
         can_create: Some(can_create),
-    }))
+    })
 }

@@ -3,11 +3,15 @@
 //! No build step, and still quick on a slow network: the UI's version is a hash over every embedded
 //! file. `index.html` names the modules the first screen needs as `<link rel="modulepreload">` (the
 //! static import graph of `app.js`), so the browser fetches them at once instead of one import
-//! level after another, and every relative import inside the JavaScript is served as
-//! `./x.js?v=<version>`. A request that names the current version is answered with a year-long
-//! `immutable` cache; everything else (the page itself, `app.js`, an old version) with an ETag and
-//! `Cache-Control: no-cache`, so browsers revalidate (a cheap 304) and never mix modules of two
-//! versions after an upgrade. With `--web-dir` files are served as they are, without versions.
+//! level after another, and every relative import inside the JavaScript, the entry script's
+//! included, is served as `./x.js?v=<version>`. A request that names the current version is
+//! answered with a year-long `immutable` cache; anything else (an unversioned address, an old
+//! version) with an ETag and `Cache-Control: no-cache`, so browsers revalidate (a cheap 304). A tab
+//! left open over an upgrade that loads a page on demand gets the new `app.js` under a new address;
+//! that script sees it is not the page's entry script and reloads the tab rather than mix versions.
+//! The page itself is built per request and never stored: it carries `GET /me`'s answer, so the
+//! first screen needs no round trip of its own to learn who is there. With `--web-dir` files are
+//! served as they are, without versions.
 
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Mutex, OnceLock};
@@ -15,14 +19,15 @@ use std::time::{Duration, Instant};
 
 use axum::{
     Router,
-    extract::{Path, RawQuery, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    extract::{FromRequestParts, Path, Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
     routing::get,
 };
 use rust_embed::RustEmbed;
 use sha2::Digest as _;
 
+use super::auth::CurrentUser;
 use crate::AppState;
 
 #[derive(RustEmbed)]
@@ -34,18 +39,50 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/",
-            get(|s: State<AppState>, h: HeaderMap, q: RawQuery| async move {
-                file(s, h, "index.html".into(), q.0).await
+            get(|s: State<AppState>, req: Request| async move {
+                let (mut parts, _) = req.into_parts();
+                let q = parts.uri.query().map(str::to_owned);
+                let boot = boot_data(&s, &mut parts).await;
+                file(s, parts.headers, "index.html".into(), q, Some(boot)).await
             }),
         )
         .route(
             "/{*path}",
             get(
-                |s: State<AppState>, h: HeaderMap, Path(p): Path<String>, q: RawQuery| async move {
-                    file(s, h, p, q.0).await
+                |s: State<AppState>, Path(p): Path<String>, req: Request| async move {
+                    let (mut parts, _) = req.into_parts();
+                    let q = parts.uri.query().map(str::to_owned);
+                    let boot = if p == "index.html" {
+                        Some(boot_data(&s, &mut parts).await)
+                    } else {
+                        None
+                    };
+                    file(s, parts.headers, p, q, boot).await
                 },
             ),
         )
+}
+
+/// What the page carries for the script's first look (`GET /me`'s answer, or `{"user":null}`
+/// without a session), as JSON safe inside `<script type="application/json">`: a data block,
+/// never run, so the strict CSP needs no exception. A failure only means the script asks `/me`.
+async fn boot_data(state: &AppState, parts: &mut Parts) -> String {
+    let json = match CurrentUser::from_request_parts(parts, state).await {
+        Ok(who) => super::session::me_view(state, &who)
+            .ok()
+            .and_then(|me| serde_json::to_string(&me).ok()),
+        Err(crate::error::Error::Unauthenticated) => Some("{\"user\":null}".to_owned()),
+        Err(_) => None,
+    };
+    json.map_or_else(|| "{}".to_owned(), |j| script_safe(&j))
+}
+
+/// JSON that cannot end the `<script>` element it sits in: `<`, `>` and `&` only occur inside
+/// JSON strings, where their `\u` escapes mean the same.
+fn script_safe(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 /// The version of the embedded UI: a hash over the name and content of every file. Debug builds
@@ -135,16 +172,13 @@ fn module_specifiers(src: &str) -> Vec<(usize, usize, bool)> {
     out
 }
 
-/// The script at `path` with `?v=<version>` after every relative module specifier, except those
-/// naming the entry script `app.js`: the page loads it as plain `app.js`, and a module is one
-/// module only under one address.
-fn version_imports(path: &str, src: &str, version: &str) -> String {
+/// A script with `?v=<version>` after every relative module specifier. The entry
+/// script is loaded as `app.js?v=<version>` too, so every import of it names the one address a
+/// module has.
+fn version_imports(src: &str, version: &str) -> String {
     let mut out = String::with_capacity(src.len() + 64);
     let mut last = 0;
-    for (start, end, _) in module_specifiers(src) {
-        if resolve(path, &src[start..end]).as_deref() == Some("app.js") {
-            continue;
-        }
+    for (_, end, _) in module_specifiers(src) {
         out.push_str(&src[last..end]);
         out.push_str("?v=");
         out.push_str(version);
@@ -154,55 +188,75 @@ fn version_imports(path: &str, src: &str, version: &str) -> String {
     out
 }
 
-/// The modules `app.js` loads before the first screen: its static import graph, in a stable order.
+/// Pages `app.js` loads on demand that most visits begin with: preloaded after what the login
+/// page needs, so they are at hand without holding it up.
+const FIRST_PAGES: [&str; 2] = ["pages/home.js", "pages/doc.js"];
+
+/// The modules of the first screen: the static import graph of `app.js`, then those of
+/// [`FIRST_PAGES`], in a stable order (what the login page needs comes first).
 fn first_screen_modules() -> Vec<String> {
     let mut seen = BTreeSet::new();
     let mut order = Vec::new();
-    let mut queue = VecDeque::from(["app.js".to_owned()]);
-    while let Some(path) = queue.pop_front() {
-        if !seen.insert(path.clone()) {
-            continue;
-        }
-        let Some(f) = Assets::get(&path) else {
-            continue;
-        };
-        let src = String::from_utf8_lossy(&f.data).into_owned();
-        order.push(path.clone());
-        for (s, e, is_static) in module_specifiers(&src) {
-            if let (true, Some(p)) = (is_static, resolve(&path, &src[s..e])) {
-                queue.push_back(p);
+    for start in std::iter::once("app.js").chain(FIRST_PAGES) {
+        let mut queue = VecDeque::from([start.to_owned()]);
+        while let Some(path) = queue.pop_front() {
+            if !seen.insert(path.clone()) {
+                continue;
+            }
+            let Some(f) = Assets::get(&path) else {
+                continue;
+            };
+            let src = String::from_utf8_lossy(&f.data).into_owned();
+            order.push(path.clone());
+            for (s, e, is_static) in module_specifiers(&src) {
+                if let (true, Some(p)) = (is_static, resolve(&path, &src[s..e])) {
+                    queue.push_back(p);
+                }
             }
         }
     }
     order
 }
 
-/// `index.html` for this version: the stylesheet and icon versioned, the first screen's modules
-/// preloaded ahead of the entry script.
+/// `index.html` for this version: the stylesheet, icon and entry script versioned, the first
+/// screen's modules preloaded ahead of the entry script.
 fn versioned_index(html: &str, version: &str) -> String {
     let mut preload = String::new();
     for m in first_screen_modules() {
-        let href = if m == "app.js" {
-            m.clone()
-        } else {
-            format!("{m}?v={version}")
-        };
-        preload.push_str(&format!("<link rel=\"modulepreload\" href=\"{href}\">\n"));
+        preload.push_str(&format!(
+            "<link rel=\"modulepreload\" href=\"{m}?v={version}\">\n"
+        ));
     }
-    let script = "<script type=\"module\" src=\"app.js\"></script>";
     html.replace("href=\"app.css\"", &format!("href=\"app.css?v={version}\""))
         .replace(
             "href=\"favicon.svg\"",
             &format!("href=\"favicon.svg?v={version}\""),
         )
-        .replacen(script, &format!("{preload}{script}"), 1)
+        .replacen(
+            ENTRY_SCRIPT,
+            &format!("{preload}<script type=\"module\" src=\"app.js?v={version}\"></script>"),
+            1,
+        )
 }
 
+const ENTRY_SCRIPT: &str = "<script type=\"module\" src=\"app.js\"></script>";
+
+/// The page with the data of [`boot_data`] ahead of its entry script.
+fn with_boot(html: &str, boot: &str) -> String {
+    let data = format!("<script type=\"application/json\" id=\"hanlin-boot\">{boot}</script>\n");
+    match html.find("<script type=\"module\"") {
+        Some(at) => format!("{}{data}{}", &html[..at], &html[at..]),
+        None => html.to_owned(),
+    }
+}
+
+/// One file of the UI; `boot` (for `index.html`) is what the page carries for the script.
 async fn file(
     State(state): State<AppState>,
     headers: HeaderMap,
     path: String,
     query: Option<String>,
+    boot: Option<String>,
 ) -> Response {
     if path.starts_with("api/")
         || path
@@ -226,7 +280,7 @@ async fn file(
                 let html = versioned_index(&String::from_utf8_lossy(&bytes), &v);
                 (html.into_bytes(), format!("{tag}-{v}"))
             } else if path.ends_with(".js") {
-                let js = version_imports(&path, &String::from_utf8_lossy(&bytes), &v);
+                let js = version_imports(&String::from_utf8_lossy(&bytes), &v);
                 (js.into_bytes(), format!("{tag}-{v}"))
             } else {
                 (bytes, tag)
@@ -236,6 +290,21 @@ async fn file(
     let Some((bytes, tag)) = found else {
         return (StatusCode::NOT_FOUND, "not found").into_response();
     };
+    if let Some(boot) = boot {
+        // The page names the caller and their CSRF token: built per request, never stored.
+        let html = with_boot(&String::from_utf8_lossy(&bytes), &boot);
+        let mut r = html.into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, no-store, private"),
+        );
+        return r;
+    }
     let etag = format!("\"{tag}\"");
     let mut resp = if headers
         .get(header::IF_NONE_MATCH)
@@ -275,7 +344,7 @@ mod tests {
         let src = "import { h } from './dom.js';\nimport {t} from \"../i18n.js\";\nimport './side.js';\n\
                    const p = import('./pages/editor.js');\nconst s = 'see ./not-an-import.js';\n\
                    fetch('/api/v1/x'); const u = './x.js';\n";
-        let out = version_imports("x.js", src, "abc");
+        let out = version_imports(src, "abc");
         assert!(out.contains("from './dom.js?v=abc'"), "{out}");
         assert!(out.contains("from \"../i18n.js?v=abc\""), "{out}");
         assert!(out.contains("import './side.js?v=abc'"), "{out}");
@@ -289,11 +358,35 @@ mod tests {
     }
 
     #[test]
-    fn the_entry_script_keeps_its_one_address() {
+    fn the_entry_script_is_imported_under_the_address_the_page_loads() {
         let src = "import { navigate } from '../app.js';\nimport { h } from '../dom.js';\n";
-        let out = version_imports("pages/doc.js", src, "abc");
-        assert!(out.contains("from '../app.js';"), "{out}");
+        let out = version_imports(src, "abc");
+        assert!(out.contains("from '../app.js?v=abc';"), "{out}");
         assert!(out.contains("from '../dom.js?v=abc';"), "{out}");
+        let html = versioned_index(ENTRY_SCRIPT, "abc");
+        assert!(
+            html.contains("<script type=\"module\" src=\"app.js?v=abc\"></script>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn the_boot_data_goes_before_the_entry_script_and_cannot_close_its_tag() {
+        let page = format!("<head>{ENTRY_SCRIPT}</head>");
+        let out = with_boot(&page, "{\"user\":null}");
+        assert_eq!(
+            out,
+            format!(
+                "<head><script type=\"application/json\" id=\"hanlin-boot\">{{\"user\":null}}</script>\n{ENTRY_SCRIPT}</head>"
+            )
+        );
+        let name = serde_json::to_string("</script><script>alert(1)</script>&").unwrap();
+        let safe = script_safe(&name);
+        assert!(!safe.contains('<') && !safe.contains('>'), "{safe}");
+        assert_eq!(
+            serde_json::from_str::<String>(&safe).unwrap(),
+            "</script><script>alert(1)</script>&"
+        );
     }
 
     #[test]
@@ -314,10 +407,14 @@ mod tests {
         let v = version();
         let html = String::from_utf8(Assets::get("index.html").unwrap().data.into_owned()).unwrap();
         let out = versioned_index(&html, &v);
-        assert!(out.contains("<script type=\"module\" src=\"app.js\"></script>"));
+        assert!(out.contains(&format!(
+            "<script type=\"module\" src=\"app.js?v={v}\"></script>"
+        )));
         assert!(out.contains(&format!("href=\"app.css?v={v}\"")), "{out}");
         assert!(
-            out.contains("<link rel=\"modulepreload\" href=\"app.js\">"),
+            out.contains(&format!(
+                "<link rel=\"modulepreload\" href=\"app.js?v={v}\">"
+            )),
             "{out}"
         );
         for m in [
@@ -333,7 +430,11 @@ mod tests {
                 "{m}: {out}"
             );
         }
-        // Pages loaded on demand are not preloaded.
+        // What the login page needs comes before the pages preloaded for later.
+        let at = |m: &str| out.find(&format!("href=\"{m}?v=")).unwrap();
+        assert!(at("pages/login.js") < at("pages/home.js"), "{out}");
+        assert!(at("ui.js") < at("pages/doc.js"), "{out}");
+        // Other pages loaded on demand are not preloaded.
         assert!(!out.contains("pages/admin.js"), "{out}");
         assert!(!out.contains("pages/editor.js"), "{out}");
     }

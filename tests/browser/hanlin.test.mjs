@@ -153,7 +153,10 @@ test('the UI is served with a strict CSP and stays small', async () => {
   const res = await fetch(base + '/');
   assert.equal(res.status, 200);
   const html = await res.text();
-  assert.match(html, /<script type="module" src="app.js"><\/script>/);
+  assert.match(html, /<script type="module" src="app.js\?v=[0-9a-f]+"><\/script>/);
+  // The page says who is there (nobody, here) in a data block, which the CSP lets be: no script.
+  assert.match(html, /<script type="application\/json" id="hanlin-boot">\{"user":null\}<\/script>/);
+  assert.match(res.headers.get('cache-control') || '', /no-store/, 'the page is built per request');
   const csp = res.headers.get('content-security-policy') || '';
   assert.match(csp, /script-src 'self'/, 'Content-Security-Policy header with script-src self');
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);

@@ -757,27 +757,73 @@ test('9: the first screen\'s modules are preloaded at once and cached for good; 
   const old = await fetch(`${base}/dom.js?v=0000`);
   assert.match(old.headers.get('cache-control') || '', /no-cache/, 'another version is not cached for good');
 
-  const page = await H.page();
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: -1, uploadThroughput: -1 });
-  let t0 = Date.now();
-  await page.goto(base + '/#/login', { waitUntil: 'commit' });
-  await page.waitForSelector('.login-form input[name=username]');
-  const login = Date.now() - t0;
-  console.log(`# login page, cold, 150 ms RTT: ${login} ms`);
-  assert.ok(login < 1100, `the first page shows within about 1 s at 150 ms RTT (${login} ms; 1.26 s before)`);
+  // A cold first visit (a new browser context: nothing cached), at 150 ms round trip. The better
+  // of two visits: the first connection's set-up on this machine varies by 100 ms or so.
+  const slowPage = async () => {
+    const p = await H.page();
+    const c = await p.context().newCDPSession(p);
+    await c.send('Network.enable');
+    await c.send('Network.emulateNetworkConditions', { offline: false, latency: 150, downloadThroughput: -1, uploadThroughput: -1 });
+    return [p, c];
+  };
+  let page, cdp, t0, login = Infinity;
+  for (let visit = 0; visit < 2; visit++) {
+    [page, cdp] = await slowPage();
+    const timeline = [];
+    const onDone = (r) => timeline.push(`${Date.now() - t0}:${new URL(r.url()).pathname}`);
+    page.on('requestfinished', onDone);
+    t0 = Date.now();
+    await page.goto(base + '/#/login', { waitUntil: 'commit' });
+    await page.waitForSelector('.login-form input[name=username]');
+    const took = Date.now() - t0;
+    page.off('requestfinished', onDone);
+    console.log(`# login page, cold, 150 ms RTT: ${took} ms (${timeline.join(' ')})`);
+    login = Math.min(login, took);
+  }
+  assert.ok(login < 1000, `the first page shows within 1 s at 150 ms RTT (${login} ms; 1.26 s before)`);
   await page.fill('input[name=username]', 'admin');
   await page.fill('input[name=password]', ADMIN_PW);
   await page.press('input[name=password]', 'Enter');
   await page.waitForSelector('.hero-title');
+  // What went over the network (not served from the browser's cache) until the title showed.
+  const sent = new Map();
+  const cached = new Set();
+  let counting = true;
+  cdp.on('Network.requestWillBeSent', (e) => { if (counting) sent.set(e.requestId, new URL(e.request.url)); });
+  cdp.on('Network.requestServedFromCache', (e) => cached.add(e.requestId));
+  cdp.on('Network.responseReceived', (e) => { if (e.response.fromDiskCache || e.response.fromPrefetchCache) cached.add(e.requestId); });
   t0 = Date.now();
   await page.goto(`${base}/?reload#/doc/${S.steps[1]}`, { waitUntil: 'commit' });
   await page.waitForSelector('.doc-title');
   const doc = Date.now() - t0;
-  console.log(`# document page, reloaded, 150 ms RTT: ${doc} ms`);
-  assert.ok(doc < 1500, `a document opens within 1.5 s at 150 ms RTT (${doc} ms; 1.7 s before)`);
+  counting = false;
+  const asked = [...sent].filter(([id]) => !cached.has(id)).map(([, u]) => u.pathname + u.search);
+  console.log(`# document page, reloaded, 150 ms RTT: ${doc} ms (${asked.length} requests: ${asked.join(' ')})`);
+  assert.ok(doc < 1000, `a document opens within 1 s at 150 ms RTT (${doc} ms; 1.7 s before)`);
+  // The page carried who is there, and every module, the entry script included, came from the
+  // cache: the page and the document are the only round trips before the title shows.
+  assert.ok(!asked.some((u) => u.startsWith('/api/v1/me')), 'no GET /me: ' + asked.join(' '));
+  const firstScreen = [...html.matchAll(/<link rel="modulepreload" href="([^"?]+)/g)].map((m) => '/' + m[1]);
+  assert.ok(firstScreen.includes('/app.js') && firstScreen.length >= 6, firstScreen.join(' '));
+  assert.ok(!asked.some((u) => firstScreen.includes(u.split('?')[0]) || u.startsWith('/app.css')), 'no module of the first screen asked again: ' + asked.join(' '));
+  const boot = await page.evaluate(async () => {
+    const r = await fetch('/');
+    return { html: await r.text(), cache: r.headers.get('cache-control') };
+  });
+  assert.match(boot.cache, /no-store/);
+  assert.match(boot.html, /<script type="application\/json" id="hanlin-boot">\{"user":\{[^<]*"username":"admin"[^<]*"csrf_token":"[^"]+"/);
+  assert.equal(await page.evaluate(() => document.getElementById('hanlin-boot')), null, 'read once and removed');
   await cdp.detach();
+  // A tab left open over an upgrade: a page loaded on demand brings the entry script under a new
+  // address, which reloads the tab instead of starting a second app beside the old one.
+  await page.evaluate(() => { window.oldTab = true; });
+  await Promise.all([
+    page.waitForEvent('load'),
+    page.evaluate(() => { import('/app.js?v=0ld').catch(() => {}); }),
+  ]);
+  assert.equal(await page.evaluate(() => window.oldTab), undefined, 'the tab reloaded');
+  await page.waitForSelector('.doc-title');
+  assert.equal(await page.locator('main').count(), 1, 'one app, one page');
   noProblems(page, 'slow network');
 });
 
