@@ -96,19 +96,14 @@ let boot = (() => {
   try { const d = JSON.parse(el.textContent); return d && 'user' in d ? d : null; } catch { return null; }
 })();
 
+/** Who is there, from the page's data block the first time and from GET /me after that. */
 async function loadMe() {
   const first = boot;
   boot = null;
-  if (first) {
-    if (!first.user) return false;
-    state.user = first.user;
-    state.canCreate = first.can_create;
-    setCsrf(first.csrf_token);
-    return true;
-  }
   try {
-    const me = await get('/me', null, { noAuthRedirect: true });
-    state.user = me.user || me;
+    const me = first || await get('/me', null, { noAuthRedirect: true });
+    if (!me.user) return false;
+    state.user = me.user;
     state.canCreate = me.can_create;
     setCsrf(me.csrf_token);
     return true;
@@ -340,13 +335,8 @@ export function setTitle(s) {
   document.title = s ? `${s} · ${t('app.name')}` : t('app.name');
 }
 
-// A tab left open over an upgrade that loads a page on demand evaluates the new version of this
-// script under a new address: it is not the page's entry script, and it reloads the tab instead of
-// starting a second app beside the old one.
-const entry = document.querySelector('script[type="module"][src]');
-if (entry && entry.src !== import.meta.url) {
-  location.reload();
-} else {
+/** Starts the app: the document-wide listeners and the first render. */
+function start() {
   window.addEventListener('hashchange', () => render());
   document.addEventListener('keydown', (e) => {
     // "/" focuses the search box, like many tools people know.
@@ -367,3 +357,10 @@ if (entry && entry.src !== import.meta.url) {
 
   render();
 }
+
+// A tab left open over an upgrade that loads a page on demand evaluates the new version of this
+// script under a new address: it is not the page's entry script, and it reloads the tab instead of
+// starting a second app beside the old one.
+const entry = document.querySelector('script[type="module"][src]');
+if (entry && entry.src !== import.meta.url) location.reload();
+else start();
