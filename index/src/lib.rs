@@ -49,6 +49,8 @@
 //! ```
 #![warn(missing_docs)]
 
+mod concept;
+mod prune;
 pub mod query;
 pub mod quick;
 mod schema;

@@ -22,7 +22,9 @@
 //! # Execution
 //!
 //! A search runs two passes over the same filters (permission scope included). The page comes
-//! from a top-K pass with the scoring query alone (tantivy prunes by score threshold). The total
+//! from a top-K pass with the scoring query alone: each concept is one pass over its terms and
+//! phrases ([`crate::concept`]), and the sum of concepts is collected with MaxScore pruning
+//! ([`crate::prune`]), so a common word's documents are only looked up, not visited. The total
 //! and the facets come from a non-scoring pass over an equivalent match-only query (each distinct
 //! term or phrase once, no bonus structure) that stops after [`COUNT_CAP`](crate::COUNT_CAP)
 //! visible documents and then sets `total_is_lower_bound`. A scope set's visible documents are
@@ -40,9 +42,9 @@ use tantivy::columnar::StrColumn;
 use tantivy::directory::MmapDirectory;
 use tantivy::index::SegmentId;
 use tantivy::query::{
-    AllQuery, BitSetDocSet, BooleanQuery, BoostQuery, ConstScoreQuery, ConstScorer,
-    DisjunctionMaxQuery, EmptyScorer, EnableScoring, Explanation, Occur, PhraseQuery, Query,
-    RangeQuery, Scorer, TermQuery, TermSetQuery, Weight,
+    AllQuery, BitSetDocSet, BooleanQuery, BoostQuery, ConstScoreQuery, ConstScorer, EmptyScorer,
+    EnableScoring, Explanation, Occur, PhraseQuery, Query, RangeQuery, Scorer, TermQuery,
+    TermSetQuery, Weight,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::{
@@ -51,6 +53,7 @@ use tantivy::{
 };
 
 use crate::ATTACHMENT_ANCHOR;
+use crate::prune::MaxScoreQuery;
 use crate::query::{self, ParsedQuery};
 use crate::schema::Section;
 use crate::schema::{Fields, IndexDoc, build_schema, exact_key};
@@ -315,7 +318,7 @@ impl std::fmt::Debug for SearchIndex {
 }
 
 /// One query alternative: a term or a phrase (index terms with their positions).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 enum Alt {
     Term(String),
     Phrase(Vec<(usize, String)>),
@@ -649,6 +652,19 @@ impl SearchIndex {
                 }
             }
         }
+        // Two synonym groups may give the same alternative (`partition table` for 分区表):
+        // scoring it twice would only cost time and count it double.
+        // The first place is kept, with the larger weight.
+        for c in &mut concepts {
+            let mut alts: Vec<(Alt, f32)> = Vec::with_capacity(c.alts.len());
+            for (a, w) in c.alts.drain(..) {
+                match alts.iter_mut().find(|(b, _)| *b == a) {
+                    Some(kept) => kept.1 = kept.1.max(w),
+                    None => alts.push((a, w)),
+                }
+            }
+            c.alts = alts;
+        }
         concepts
     }
 
@@ -688,57 +704,53 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(clauses))
     }
 
-    /// Scoring query for one concept: BM25 over title and body plus coverage bonuses.
-    fn concept_query(&self, c: &Concept, weight: f32) -> Box<dyn Query> {
+    /// Scoring query for one concept: BM25 over title and body plus coverage bonuses, and an
+    /// upper bound of its score (for [`MaxScoreQuery`]).
+    fn concept_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        c: &Concept,
+        weight: f32,
+    ) -> (Box<dyn Query>, f32) {
+        use crate::concept::{ALT, SUB, TITLE_ALT};
         let f = &self.fields;
-        let mut bm25: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let boosted = |q: Box<dyn Query>, b: f32| -> (Occur, Box<dyn Query>) {
-            (Occur::Should, Box::new(BoostQuery::new(q, b)))
-        };
+        let scale = BM25_SCALE * weight.sqrt();
+        let mut children: Vec<(Box<dyn Query>, f32, u8)> = Vec::new();
+        let mut bm25_bound = 0.0f32;
         for (alt, w) in &c.alts {
-            bm25.push(boosted(self.alt_query(alt, f.title), TITLE_BOOST * w));
-            bm25.push(boosted(self.alt_query(alt, f.headings), HEADING_BOOST * w));
-            bm25.push(boosted(self.alt_query(alt, f.body), *w));
+            for (field, boost, flags) in [
+                (f.title, TITLE_BOOST, ALT | TITLE_ALT),
+                (f.headings, HEADING_BOOST, ALT),
+                (f.body, 1.0, ALT),
+            ] {
+                bm25_bound += boost * w * alt_bound(searcher, alt, field);
+                children.push((self.alt_query(alt, field), scale * boost * w, flags));
+            }
         }
-        let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
-        for t in &subs {
-            bm25.push(boosted(
-                self.alt_query(t, f.title),
-                TITLE_BOOST * SUBWORD_WEIGHT,
-            ));
-            bm25.push(boosted(self.alt_query(t, f.body), SUBWORD_WEIGHT));
+        for t in c.subs.iter().map(|s| Alt::Term(s.clone())) {
+            for (field, boost) in [(f.title, TITLE_BOOST), (f.body, 1.0)] {
+                bm25_bound += boost * SUBWORD_WEIGHT * alt_bound(searcher, &t, field);
+                children.push((
+                    self.alt_query(&t, field),
+                    scale * boost * SUBWORD_WEIGHT,
+                    SUB,
+                ));
+            }
         }
-        let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).collect();
-        let mut cover: Vec<Box<dyn Query>> = vec![Box::new(ConstScoreQuery::new(
-            self.presence(&alts, &[f.title, f.body]),
-            COVER_BONUS * weight,
-        ))];
-        if !subs.is_empty() {
-            let subs: Vec<&Alt> = subs.iter().collect();
-            cover.push(Box::new(ConstScoreQuery::new(
-                self.presence(&subs, &[f.title, f.body]),
-                COVER_SUB_BONUS * weight,
-            )));
-        }
-        let cover: Box<dyn Query> = if cover.len() == 1 {
-            cover.pop().expect("one element")
-        } else {
-            Box::new(DisjunctionMaxQuery::new(cover))
+        let bonuses = crate::concept::Bonuses {
+            cover: COVER_BONUS * weight,
+            cover_sub: if c.subs.is_empty() {
+                0.0
+            } else {
+                COVER_SUB_BONUS * weight
+            },
+            title_cover: TITLE_COVER_BONUS * weight,
         };
-        Box::new(BooleanQuery::new(vec![
-            boosted(
-                Box::new(BooleanQuery::new(bm25)),
-                BM25_SCALE * weight.sqrt(),
-            ),
-            (Occur::Should, cover),
-            (
-                Occur::Should,
-                Box::new(ConstScoreQuery::new(
-                    self.presence(&alts, &[f.title]),
-                    TITLE_COVER_BONUS * weight,
-                )),
-            ),
-        ]))
+        let bound = scale * bm25_bound + bonuses.cover.max(bonuses.cover_sub) + bonuses.title_cover;
+        (
+            Box::new(crate::concept::ConceptQuery { children, bonuses }),
+            bound,
+        )
     }
 
     /// Does any document `visible` holds (any at all when `None`) contain the concept, a synonym
@@ -799,16 +811,24 @@ impl SearchIndex {
         (idf / 3.0).clamp(0.3, 1.0)
     }
 
-    fn phrase_query(&self, text: &str) -> Option<Box<dyn Query>> {
+    /// A quoted phrase in title or body, and an upper bound of its score.
+    fn phrase_query(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &str,
+    ) -> Option<(Box<dyn Query>, f32)> {
         let alt = alt_from_text(text)?;
         let f = &self.fields;
-        Some(Box::new(BooleanQuery::new(vec![
+        let bound =
+            TITLE_BOOST * alt_bound(searcher, &alt, f.title) + alt_bound(searcher, &alt, f.body);
+        let query = Box::new(BooleanQuery::new(vec![
             (
                 Occur::Should,
                 Box::new(BoostQuery::new(self.alt_query(&alt, f.title), TITLE_BOOST)),
             ),
             (Occur::Should, self.alt_query(&alt, f.body)),
-        ])))
+        ]));
+        Some((query, bound))
     }
 
     /// Any of `values` in a raw field. A few terms: a disjunction of term queries (building a
@@ -933,6 +953,9 @@ impl SearchIndex {
         let mut patterns: Vec<(String, usize)> = Vec::new();
         let mut has_scoring = false;
         let mut weights: Vec<f32> = Vec::new();
+        // The concept parts with their score bounds, and the bound of the scored MUST clauses.
+        let mut parts: Vec<(Box<dyn Query>, f32)> = Vec::new();
+        let mut required_bound = 0.0f32;
 
         let visible = self.visible_query(searcher, access);
         let mut concepts = self.concepts(&q.text);
@@ -974,7 +997,6 @@ impl SearchIndex {
             }
         }
         if !concepts.is_empty() {
-            let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut exact_keys = vec![exact_key(&q.text)];
             let mut reduced = String::new();
             let mut seen = std::collections::HashSet::new();
@@ -982,7 +1004,8 @@ impl SearchIndex {
             for (ci, c) in concepts.iter().enumerate() {
                 let w = self.concept_weight(searcher, c) * c.weight;
                 weights.push(w);
-                should.push((Occur::Should, self.concept_query(c, w)));
+                let (part, bound) = self.concept_query(searcher, c, w);
+                parts.push((part, bound));
                 let subs = c.subs.iter().map(|t| Alt::Term(t.clone()));
                 for alt in c.alts.iter().map(|(a, _)| a.clone()).chain(subs) {
                     if seen.insert(format!("{alt:?}")) {
@@ -999,22 +1022,27 @@ impl SearchIndex {
             exact_keys.retain(|k| !k.is_empty());
             if !exact_keys.is_empty() {
                 any.push((Occur::Should, self.raw_terms(f.title_exact, &exact_keys)));
-                should.push((
-                    Occur::Should,
+                parts.push((
                     Box::new(ConstScoreQuery::new(
                         self.raw_terms(f.title_exact, &exact_keys),
                         EXACT_TITLE_BONUS,
                     )),
+                    EXACT_TITLE_BONUS,
                 ));
             }
+            let should = parts
+                .iter()
+                .map(|(q, _)| (Occur::Should, q.box_clone()))
+                .collect();
             clauses.push((Occur::Must, Box::new(BooleanQuery::new(should))));
             matcher = Some(Box::new(BooleanQuery::new(any)));
             has_scoring = true;
         }
         let base = concepts.len();
         for (pi, p) in q.phrases.iter().enumerate() {
-            if let Some(pq) = self.phrase_query(p) {
+            if let Some((pq, bound)) = self.phrase_query(searcher, p) {
                 clauses.push((Occur::Must, pq));
+                required_bound += bound;
                 weights.resize(base + pi, 1.0);
                 weights.push(1.0);
                 patterns.push((p.to_lowercase(), base + pi));
@@ -1083,7 +1111,34 @@ impl SearchIndex {
             m_clauses.extend(clauses.iter().skip(1).map(|(o, q)| (*o, q.box_clone())));
             Box::new(BooleanQuery::new(m_clauses)) as Box<dyn Query>
         });
-        let query: Box<dyn Query> = Box::new(BooleanQuery::new(clauses));
+        let query: Box<dyn Query> = if parts.is_empty() {
+            Box::new(BooleanQuery::new(clauses))
+        } else {
+            // The clauses after the parts' union: what every hit must match.
+            let mut rest: Vec<(Occur, Box<dyn Query>)> = clauses
+                .iter()
+                .skip(1)
+                .map(|(o, q)| (*o, q.box_clone()))
+                .collect();
+            let required = (!rest.is_empty()).then(|| {
+                if !rest.iter().any(|(o, _)| *o != Occur::MustNot) {
+                    // Exclusions alone match nothing: they exclude from everything (scoring 0).
+                    rest.push((
+                        Occur::Must,
+                        Box::new(ConstScoreQuery::new(Box::new(AllQuery), 0.0)),
+                    ));
+                }
+                (
+                    Box::new(BooleanQuery::new(rest)) as Box<dyn Query>,
+                    required_bound,
+                )
+            });
+            Box::new(MaxScoreQuery {
+                whole: Box::new(BooleanQuery::new(clauses)),
+                parts,
+                required,
+            })
+        };
         Some(Built {
             matcher: matcher.unwrap_or_else(|| query.box_clone()),
             query,
@@ -1400,6 +1455,29 @@ impl SearchIndex {
     }
 
     /// Counts of the documents the scoring query and the counting query match (they must agree).
+    /// The top `k` of a query by score, with MaxScore pruning and without (the plain query the
+    /// pruned one stands for).
+    #[cfg(test)]
+    pub(crate) fn top_pruned_and_plain(
+        &self,
+        query_text: &str,
+        access: &Access,
+        k: usize,
+    ) -> Result<[Vec<(f32, DocAddress)>; 2]> {
+        let parsed = query::parse(query_text)?;
+        let searcher = self.reader.searcher();
+        let Some(b) = self.build(&searcher, &parsed, access) else {
+            return Ok([Vec::new(), Vec::new()]);
+        };
+        let top = TopDocs::with_limit(k).order_by_score();
+        let pruned = searcher.search(&*b.query, &top)?;
+        let plain = match b.query.downcast_ref::<MaxScoreQuery>() {
+            Some(m) => searcher.search(&*m.whole, &top)?,
+            None => pruned.clone(),
+        };
+        Ok([pruned, plain])
+    }
+
     #[cfg(test)]
     pub(crate) fn match_counts(&self, query_text: &str, access: &Access) -> Result<(usize, usize)> {
         let parsed = query::parse(query_text)?;
@@ -1456,6 +1534,40 @@ impl Weight for VisibleDocs {
                 "document {doc} is not visible"
             ))),
         }
+    }
+}
+
+/// An upper bound of the BM25 score of `alt` in `field` (unboosted): its BM25 weight, the
+/// score of unbounded term frequency at the shortest field length (`Bm25Weight::max_score`
+/// assumes the longest, which a short field with a high frequency can pass). Unbounded when the
+/// statistics cannot be read.
+fn alt_bound(searcher: &tantivy::Searcher, alt: &Alt, field: tantivy::schema::Field) -> f32 {
+    let terms: Vec<Term> = match alt {
+        Alt::Term(t) => vec![Term::from_field_text(field, t)],
+        Alt::Phrase(ts) => ts
+            .iter()
+            .map(|(_, t)| Term::from_field_text(field, t))
+            .collect(),
+    };
+    // A term no document holds matches nothing (and an empty field's average length is 0,
+    // which would make the bound NaN).
+    if terms.is_empty()
+        || terms
+            .iter()
+            .any(|t| searcher.doc_freq(t).is_ok_and(|n| n == 0))
+    {
+        return 0.0;
+    }
+    match tantivy::query::Bm25Weight::for_terms(searcher, &terms) {
+        Ok(w) => {
+            let bound = w.score(0, u32::MAX);
+            if bound.is_finite() {
+                bound
+            } else {
+                f32::INFINITY
+            }
+        }
+        Err(_) => f32::INFINITY,
     }
 }
 

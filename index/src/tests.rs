@@ -968,3 +968,103 @@ fn tag_facets_ignore_case() {
     // And the filter takes any spelling.
     assert_eq!(idx.search(&req("#NaCoS")).unwrap().total, 4);
 }
+
+/// MaxScore pruning returns the plain query's top k: the same documents with the same scores
+/// (up to float summation order), over several segments, deleted documents, a permission
+/// scope, phrases, exclusions and synonyms, and many word frequencies.
+#[test]
+fn pruned_top_documents_are_the_plain_querys() {
+    // Words of falling frequency, and synonyms of two of them.
+    const WORDS: &[&str] = &[
+        "数据", "集群", "配置", "扩容", "备份", "监控", "删除", "节点", "副本", "日志", "索引",
+        "事务", "缓存", "告警", "迁移", "升级", "回滚", "权限",
+    ];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let idx = SearchIndex::open_in_ram().unwrap();
+    for batch in 0..4 {
+        let mut docs = Vec::new();
+        for i in 0..150 {
+            let mut body = String::new();
+            for _ in 0..(3 + next(40)) {
+                // Zipf-like: low indexes far more often.
+                let w = WORDS
+                    [(next(WORDS.len() as u64) * next(WORDS.len() as u64)) as usize / WORDS.len()];
+                body.push_str(w);
+                body.push_str(if next(4) == 0 { "。" } else { " " });
+            }
+            let title = format!(
+                "{} {}",
+                WORDS[next(WORDS.len() as u64) as usize],
+                WORDS[next(WORDS.len() as u64) as usize]
+            );
+            let mut d = doc(&format!("d{}", i + 100 * batch), &title, &body);
+            d.scope = format!("cat{}", next(3));
+            docs.push(d);
+        }
+        idx.upsert(docs).unwrap();
+        idx.commit().unwrap();
+    }
+    let scopes = Access::Scopes(std::sync::Arc::new(
+        ["cat0".to_string(), "cat2".to_string()].into(),
+    ));
+    let mut queries: Vec<String> = Vec::new();
+    for _ in 0..120 {
+        let n = 1 + next(4) as usize;
+        let words: Vec<&str> = (0..n)
+            .map(|_| WORDS[next(WORDS.len() as u64) as usize])
+            .collect();
+        queries.push(words.join(" "));
+    }
+    queries.extend(
+        [
+            "删掉 数据 怎么弄",
+            "\"数据 集群\" 扩容",
+            "扩容 -备份",
+            "监控 告警 \"副本\"",
+            "数据",
+            "数据 集群 配置",
+        ]
+        .map(String::from),
+    );
+    for q in &queries {
+        for access in [&Access::All, &scopes] {
+            for k in [1, 5, 30] {
+                let [pruned, plain] = idx.top_pruned_and_plain(q, access, k).unwrap();
+                assert_eq!(pruned.len(), plain.len(), "{q} k={k}");
+                let Some(kth) = plain.last().map(|p| p.0) else {
+                    continue;
+                };
+                let eps = 1e-3 * kth.abs().max(1.0);
+                for (i, (a, b)) in pruned.iter().zip(&plain).enumerate() {
+                    assert!(
+                        (a.0 - b.0).abs() <= eps,
+                        "{q} k={k} rank {i}: {a:?} vs {b:?}"
+                    );
+                }
+                // Documents clearly above the k-th score are the same; only near-ties may differ.
+                let clear = |v: &[(f32, tantivy::DocAddress)]| -> HashSet<tantivy::DocAddress> {
+                    v.iter().filter(|p| p.0 > kth + eps).map(|p| p.1).collect()
+                };
+                assert_eq!(clear(&pruned), clear(&plain), "{q} k={k}");
+            }
+        }
+    }
+    // Not vacuous: the pruned path skips documents. The rarest word beside the most common one,
+    // top 1: only documents holding the rare word are scored once the bar passes the common
+    // word's bound (about a third of the matches here).
+    let (matches, _) = idx.match_counts("数据 权限", &Access::All).unwrap();
+    crate::prune::SCORED.with(|c| c.set(0));
+    idx.top_pruned_and_plain("数据 权限", &Access::All, 1)
+        .unwrap();
+    let scored = crate::prune::SCORED.with(|c| c.get());
+    assert!(
+        scored > 0 && scored * 2 < matches,
+        "scored {scored} of {matches}"
+    );
+}
