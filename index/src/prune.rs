@@ -14,13 +14,18 @@
 //! the plain query, and the part scores are summed in one fixed order whatever was set aside.
 //! Outside top-k collection (counting, explaining, sorting by date) the plain query runs.
 
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use std::sync::Arc;
+
+use tantivy::query::{
+    BooleanWeight, EnableScoring, Explanation, Occur, Query, Scorer, SumCombiner, Weight,
+};
 use tantivy::{DocId, DocSet, Score, SegmentReader, TERMINATED};
 
 /// A query equal to `whole`, whose top-k collection prunes with the parts' score bounds.
 pub(crate) struct MaxScoreQuery {
     /// The same query as one tantivy query: a document matches when it matches at least one part
-    /// and the required clauses, and scores the sum of what it matches.
+    /// and the required clauses, and scores the sum of what it matches. Run as it is when scores
+    /// are not needed (the scoring weight rebuilds it from the parts' weights).
     pub whole: Box<dyn Query>,
     /// The SHOULD parts, each with an upper bound of its score (at least what it can score).
     pub parts: Vec<(Box<dyn Query>, Score)>,
@@ -56,19 +61,39 @@ impl std::fmt::Debug for MaxScoreQuery {
 
 impl Query for MaxScoreQuery {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let whole = self.whole.weight(scoring)?;
         if !scoring.is_scoring_enabled() {
-            return Ok(whole);
+            return self.whole.weight(scoring);
         }
+        // The plain scorer is built from the same weights (each term's statistics read once):
+        // the union of the parts, under the required clauses.
         let parts = self
             .parts
             .iter()
-            .map(|(q, b)| Ok((q.weight(scoring)?, *b)))
+            .map(|(q, b)| Ok((Shared(Arc::from(q.weight(scoring)?)), *b)))
             .collect::<tantivy::Result<Vec<_>>>()?;
         let required = match &self.required {
-            Some((q, b)) => Some((q.weight(scoring)?, *b)),
+            Some((q, b)) => Some((Shared(Arc::from(q.weight(scoring)?)), *b)),
             None => None,
         };
+        let union: Box<dyn Weight> = Box::new(BooleanWeight::with_minimum_number_should_match(
+            parts
+                .iter()
+                .map(|(w, _)| (Occur::Should, Box::new(w.clone()) as Box<dyn Weight>))
+                .collect(),
+            0,
+            true,
+            Box::new(SumCombiner::default),
+        ));
+        let mut clauses = vec![(Occur::Must, union)];
+        if let Some((w, _)) = &required {
+            clauses.push((Occur::Must, Box::new(w.clone()) as Box<dyn Weight>));
+        }
+        let whole = Box::new(BooleanWeight::with_minimum_number_should_match(
+            clauses,
+            0,
+            true,
+            Box::new(SumCombiner::default),
+        ));
         Ok(Box::new(MaxScoreWeight {
             whole,
             parts,
@@ -81,6 +106,20 @@ impl Query for MaxScoreQuery {
     }
 }
 
+/// A weight used in two places.
+#[derive(Clone)]
+struct Shared(Arc<dyn Weight>);
+
+impl Weight for Shared {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.0.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
 #[cfg(test)]
 thread_local! {
     /// Candidates scored in full by [`MaxScoreWeight::for_each_pruning`] (tests).
@@ -89,8 +128,8 @@ thread_local! {
 
 struct MaxScoreWeight {
     whole: Box<dyn Weight>,
-    parts: Vec<(Box<dyn Weight>, Score)>,
-    required: Option<(Box<dyn Weight>, Score)>,
+    parts: Vec<(Shared, Score)>,
+    required: Option<(Shared, Score)>,
 }
 
 /// A bound that passes `threshold` by more than float rounding could explain: bounds are

@@ -1282,16 +1282,7 @@ impl SearchIndex {
             .and_then(|v| v.as_str())
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or_default();
-        let size = doc
-            .get_first(f.body)
-            .and_then(|v| v.as_str())
-            .map_or(0, str::len)
-            + 256 * (sections.len() + 1);
-        let d = Arc::new(StoredDoc {
-            doc,
-            sections,
-            size,
-        });
+        let d = Arc::new(StoredDoc::new(doc, sections, f.body));
         if let Ok(mut c) = self.doc_cache.lock() {
             c.put(key, d.clone());
         }
@@ -1321,24 +1312,46 @@ impl SearchIndex {
         starts.extend(sections.iter().map(|s| s.start.min(body.len())));
         let mut seg_masks = vec![0u64; starts.len()];
         let mut head_masks = vec![0u64; starts.len()];
-        let mut seg = 0;
-        let mut matches = hl.concept_matches(body, SECTION_SCAN_BYTES, SECTION_MAX_MATCHES);
-        if matches.is_empty() && body.len() > SECTION_SCAN_BYTES {
-            // Rare (a match only deep in a long text), and paid only by that document.
-            matches = hl.concept_matches(body, SECTION_DEEP_SCAN_BYTES, SECTION_MAX_MATCHES);
-        }
-        for (s, e, c) in matches {
+        // Each pattern's sections, from the document's kept hits (most questions share words
+        // with earlier ones, and land on the same long pages).
+        let mut any = false;
+        for (pattern, c) in hl.patterns() {
             if c >= 64 || c >= weights.len() {
                 continue;
             }
-            while seg + 1 < starts.len() && starts[seg + 1] <= s {
-                seg += 1;
+            let hits = stored.pattern_hits(pattern, &starts);
+            for (w, (&segs, &heads)) in hits.segments.iter().zip(&hits.headings).enumerate() {
+                let (mut segs, mut heads) = (segs, heads);
+                any |= segs != 0;
+                while segs != 0 {
+                    let k = w * 64 + segs.trailing_zeros() as usize;
+                    seg_masks[k] |= 1 << c;
+                    segs &= segs - 1;
+                }
+                while heads != 0 {
+                    let k = w * 64 + heads.trailing_zeros() as usize;
+                    head_masks[k] |= 1 << c;
+                    heads &= heads - 1;
+                }
             }
-            seg_masks[seg] |= 1 << c;
-            if let Some(h) = seg.checked_sub(1).and_then(|k| sections.get(k))
-                && e <= h.start + h.heading.len()
+        }
+        if !any && body.len() > SECTION_SCAN_BYTES {
+            // Rare (a match only deep in a long text), and paid only by that document.
+            let mut seg = 0;
+            for (s, e, c) in hl.concept_matches(body, SECTION_DEEP_SCAN_BYTES, SECTION_MAX_MATCHES)
             {
-                head_masks[seg] |= 1 << c;
+                if c >= 64 || c >= weights.len() {
+                    continue;
+                }
+                while seg + 1 < starts.len() && starts[seg + 1] <= s {
+                    seg += 1;
+                }
+                seg_masks[seg] |= 1 << c;
+                if let Some(h) = seg.checked_sub(1).and_then(|k| sections.get(k))
+                    && e <= h.start + h.heading.len()
+                {
+                    head_masks[seg] |= 1 << c;
+                }
             }
         }
         let value = |mask: u64| -> f32 {
@@ -1455,19 +1468,19 @@ impl SearchIndex {
     }
 
     /// Counts of the documents the scoring query and the counting query match (they must agree).
-    /// The top `k` of a query by score, with MaxScore pruning and without (the plain query the
-    /// pruned one stands for).
+    /// The top `k` of a query by score: with MaxScore pruning, by the plain query the pruned
+    /// one stands for, and by the pruned query's own scorer over every match.
     #[cfg(test)]
     pub(crate) fn top_pruned_and_plain(
         &self,
         query_text: &str,
         access: &Access,
         k: usize,
-    ) -> Result<[Vec<(f32, DocAddress)>; 2]> {
+    ) -> Result<[Vec<(f32, DocAddress)>; 3]> {
         let parsed = query::parse(query_text)?;
         let searcher = self.reader.searcher();
         let Some(b) = self.build(&searcher, &parsed, access) else {
-            return Ok([Vec::new(), Vec::new()]);
+            return Ok([Vec::new(), Vec::new(), Vec::new()]);
         };
         let top = TopDocs::with_limit(k).order_by_score();
         let pruned = searcher.search(&*b.query, &top)?;
@@ -1475,7 +1488,25 @@ impl SearchIndex {
             Some(m) => searcher.search(&*m.whole, &top)?,
             None => pruned.clone(),
         };
-        Ok([pruned, plain])
+        // The pruned query's own scorer (explain, and collectors that visit every match).
+        let weight = b
+            .query
+            .weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let mut every = Vec::new();
+        for (ord, reader) in searcher.segment_readers().iter().enumerate() {
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            let alive = reader.alive_bitset();
+            while scorer.doc() != TERMINATED {
+                let doc = scorer.doc();
+                if alive.is_none_or(|a| a.is_alive(doc)) {
+                    every.push((scorer.score(), DocAddress::new(ord as u32, doc)));
+                }
+                scorer.advance();
+            }
+        }
+        every.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        every.truncate(k);
+        Ok([pruned, plain, every])
     }
 
     #[cfg(test)]
@@ -1576,8 +1607,97 @@ fn alt_bound(searcher: &tantivy::Searcher, alt: &Alt, field: tantivy::schema::Fi
 struct StoredDoc {
     doc: TantivyDocument,
     sections: Vec<Section>,
-    /// What it holds in memory, roughly: the body and the sections.
+    /// The first [`SECTION_SCAN_BYTES`] of the body, ASCII lower-cased (same byte offsets).
+    lower: String,
+    /// Where each pattern occurs, found on first use ([`StoredDoc::pattern_hits`]).
+    hits: Mutex<HashMap<String, Arc<PatternHits>>>,
+    /// What it holds in memory, roughly: the body twice and the sections.
     size: usize,
+}
+
+/// The segments (0: before the first heading; k + 1: section k) in which a pattern occurs,
+/// and those in whose heading it does, as bitsets.
+#[derive(Debug, Default)]
+struct PatternHits {
+    segments: Vec<u64>,
+    headings: Vec<u64>,
+}
+
+/// Patterns whose hits a stored document keeps (a question has a few dozen).
+const PATTERN_HITS_PER_DOC: usize = 512;
+
+impl StoredDoc {
+    fn new(
+        doc: TantivyDocument,
+        sections: Vec<Section>,
+        body_field: tantivy::schema::Field,
+    ) -> Self {
+        let body = doc
+            .get_first(body_field)
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let mut end = body.len().min(SECTION_SCAN_BYTES);
+        while !body.is_char_boundary(end) {
+            end -= 1;
+        }
+        let lower = body[..end].to_ascii_lowercase();
+        let size = body.len() + lower.len() + 256 * (sections.len() + 1);
+        StoredDoc {
+            doc,
+            sections,
+            lower,
+            hits: Mutex::new(HashMap::new()),
+            size,
+        }
+    }
+
+    /// Where `pattern` (ASCII lower-cased) occurs in the scanned part of the body, as a word
+    /// ([`crate::snippet`]'s boundaries). One search over the text per section at most: after a
+    /// section's first occurrence it goes on from the next section (an occurrence in a heading
+    /// is the section's first, since the heading opens it). Kept for the next question.
+    fn pattern_hits(&self, pattern: &str, starts: &[usize]) -> Arc<PatternHits> {
+        if let Some(h) = self.hits.lock().ok().and_then(|m| m.get(pattern).cloned()) {
+            return h;
+        }
+        let words = starts.len().div_ceil(64);
+        let mut hits = PatternHits {
+            segments: vec![0; words],
+            headings: vec![0; words],
+        };
+        let text = self.lower.as_str();
+        let finder = memchr::memmem::Finder::new(pattern.as_bytes());
+        let mut pos = 0;
+        while pos < text.len() {
+            let Some(at) = finder.find(&text.as_bytes()[pos..]) else {
+                break;
+            };
+            let s = pos + at;
+            let e = s + pattern.len();
+            if !crate::snippet::is_word_boundary(text, s, e) {
+                pos = s + 1;
+                continue;
+            }
+            let seg = starts.partition_point(|&st| st <= s) - 1;
+            hits.segments[seg / 64] |= 1 << (seg % 64);
+            if let Some(h) = seg.checked_sub(1).and_then(|k| self.sections.get(k))
+                && e <= h.start + h.heading.len()
+            {
+                hits.headings[seg / 64] |= 1 << (seg % 64);
+            }
+            pos = starts
+                .get(seg + 1)
+                .copied()
+                .unwrap_or(text.len())
+                .max(s + 1);
+        }
+        let hits = Arc::new(hits);
+        if let Ok(mut m) = self.hits.lock()
+            && m.len() < PATTERN_HITS_PER_DOC
+        {
+            m.insert(pattern.to_string(), hits.clone());
+        }
+        hits
+    }
 }
 
 /// Stored documents read for re-ranking, parsed once and kept while they fit in a byte budget
@@ -1813,6 +1933,8 @@ mod doc_cache_tests {
         Arc::new(StoredDoc {
             doc: TantivyDocument::default(),
             sections: Vec::new(),
+            lower: String::new(),
+            hits: Mutex::new(HashMap::new()),
             size,
         })
     }

@@ -19,6 +19,8 @@ const MAX_SCAN_BYTES: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct Highlighter {
     ac: Option<AhoCorasick>,
+    /// The patterns, ASCII lower-cased, in the order of `concept_of`.
+    lower: Vec<String>,
     /// Concept id of each pattern.
     concept_of: Vec<usize>,
     num_concepts: usize,
@@ -45,12 +47,15 @@ impl Highlighter {
             AhoCorasickBuilder::new()
                 .ascii_case_insensitive(true)
                 .match_kind(MatchKind::LeftmostLongest)
-                .kind(Some(AhoCorasickKind::DFA))
+                // A DFA takes longer to build than the few snippet-sized texts a search scans
+                // with it take to search (section matching finds each pattern on its own).
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
                 .build(&pats)
                 .ok()
         };
         Highlighter {
             ac,
+            lower: pats.iter().map(|p| p.to_ascii_lowercase()).collect(),
             concept_of,
             num_concepts,
         }
@@ -80,6 +85,14 @@ impl Highlighter {
             end -= 1;
         }
         self.matches(&text[..end], limit)
+    }
+
+    /// The patterns (ASCII lower-cased) with their concepts.
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.lower
+            .iter()
+            .map(String::as_str)
+            .zip(self.concept_of.iter().copied())
     }
 
     /// The whole `text`, HTML-escaped, with matches in `<mark>`.
@@ -159,7 +172,7 @@ impl Highlighter {
 
 /// ASCII words must match whole (at least at their start and end), so `log` does not light up
 /// inside `catalog`; CJK has no such boundaries.
-fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
+pub(crate) fn is_word_boundary(text: &str, start: usize, end: usize) -> bool {
     let b = text.as_bytes();
     let starts_word = b[start].is_ascii_alphanumeric();
     let ends_word = b[end - 1].is_ascii_alphanumeric();
