@@ -87,6 +87,9 @@ const TITLE_COVER_BONUS: f32 = 2.5;
 const EXACT_TITLE_BONUS: f32 = 40.0;
 /// A query with words that match nothing answers only if at least this many other words match.
 const MIN_MATCHED_BESIDE_UNMATCHED: usize = 2;
+/// Beside a word that matches nothing, a hit holds at least this share of the other words (and
+/// at least [`MIN_MATCHED_BESIDE_UNMATCHED`] of them): both of two, two of three, three of five.
+const REQUIRED_SHARE_BESIDE_UNMATCHED: f32 = 0.6;
 /// Documents re-ranked by their best-matching section (besides the page and what precedes it).
 const RERANK_WINDOW: usize = 30;
 /// Bonus for a section that covers the whole query (scaled by the share it covers).
@@ -220,6 +223,19 @@ pub(crate) const STOP_WORDS: &[&str] = &[
     "咋办",
     "不",
     "没",
+    // Time said relative to now, and "ever" / "always": a page is not written in them.
+    "昨天",
+    "今天",
+    "前天",
+    "刚才",
+    "刚刚",
+    "那会儿",
+    "这会儿",
+    "从来",
+    "从没",
+    "一直",
+    "老是",
+    "总是",
     "how",
     "what",
     "why",
@@ -261,6 +277,14 @@ pub(crate) const STOP_WORDS: &[&str] = &[
     "please",
     "vs",
 ];
+
+/// A word of Latin letters (digits and `-_.` allowed, at least two letters): a product, protocol
+/// or API name in a Chinese question.
+fn is_latin_name(w: &str) -> bool {
+    w.bytes().filter(u8::is_ascii_alphabetic).count() >= 2
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b' '))
+}
 
 fn is_stop_word(w: &str) -> bool {
     let lw = w.to_lowercase();
@@ -960,9 +984,9 @@ impl SearchIndex {
         let visible = self.visible_query(searcher, access);
         let mut concepts = self.concepts(&q.text);
         // Words that match no document the caller may read (`工资条` of 工资条查询): unless at
-        // least two other words match, nothing is found; otherwise documents holding every other
-        // word answer, and the answer says which words found nothing. Single characters and
-        // filler words are not judged.
+        // least two other words match, nothing is found; otherwise documents holding most of the
+        // other words answer, and the answer says which words found nothing. Single characters
+        // and filler words are not judged.
         let mut unmatched = Vec::new();
         let mut nothing = false;
         let mut required: Vec<Box<dyn Query>> = Vec::new();
@@ -980,14 +1004,50 @@ impl SearchIndex {
                     .iter()
                     .map(|&i| concepts[i].surfaces[0].clone())
                     .collect();
-                if judged.len() - missing.len() < MIN_MATCHED_BESIDE_UNMATCHED {
+                let matched: Vec<usize> = judged
+                    .iter()
+                    .copied()
+                    .filter(|i| !missing.contains(i))
+                    .collect();
+                // A word found only through a sub-word (试用 of 试用期) does not count towards
+                // the two: it says little of what the question is about.
+                let strong = matched
+                    .iter()
+                    .filter(|&&i| {
+                        let whole = Concept {
+                            subs: Vec::new(),
+                            ..concepts[i].clone()
+                        };
+                        self.matches_anything(searcher, &whole, visible.as_deref())
+                    })
+                    .count();
+                // A name in Latin letters (MongoDB, WiFi) that no page holds is what the question
+                // is about: the other words alone would answer another question. Unless the
+                // question names something else that pages do hold (`TiDB … nacos`).
+                let is_name = |i: &usize| is_latin_name(&concepts[*i].surfaces[0]);
+                let names_missing = missing.iter().any(is_name) && !matched.iter().any(is_name);
+                if strong < MIN_MATCHED_BESIDE_UNMATCHED || names_missing {
                     nothing = true;
                 }
-                for &i in judged.iter().filter(|i| !missing.contains(i)) {
-                    let c = &concepts[i];
-                    let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
-                    let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).chain(&subs).collect();
-                    required.push(self.presence(&alts, &[f.title, f.body]));
+                // Most of the other words, not all: a long question holds everyday words
+                // (凌晨, 那会儿) that the page need not.
+                let presences: Vec<(Occur, Box<dyn Query>)> = matched
+                    .iter()
+                    .map(|&i| {
+                        let c = &concepts[i];
+                        let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
+                        let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).chain(&subs).collect();
+                        (Occur::Should, self.presence(&alts, &[f.title, f.body]))
+                    })
+                    .collect();
+                let need = ((presences.len() as f32 * REQUIRED_SHARE_BESIDE_UNMATCHED).ceil()
+                    as usize)
+                    .max(MIN_MATCHED_BESIDE_UNMATCHED)
+                    .min(presences.len());
+                if need > 0 {
+                    required.push(Box::new(BooleanQuery::with_minimum_required_clauses(
+                        presences, need,
+                    )));
                 }
                 let mut i = 0;
                 concepts.retain(|_| {

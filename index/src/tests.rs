@@ -685,6 +685,39 @@ fn unmatched_words_empty_the_answer_unless_two_others_match() {
     assert_eq!(r.total, 0);
 }
 
+/// Beside a word that matches nothing, a long question needs most of its other words, not all;
+/// a word found only through a sub-word does not count towards the two; and a Latin-letter name
+/// no page holds empties the answer.
+#[test]
+fn unmatched_words_need_most_others_and_a_missing_name_answers_nothing() {
+    let idx = index_with(vec![
+        doc(
+            "flame",
+            "持续性能分析",
+            "在 Dashboard 上查看 TiKV 的 CPU 火焰图。",
+        ),
+        doc("cpu", "CPU 使用率", "TiKV 的 CPU 指标。"),
+        doc("shard", "分片集群", "TiDB 分片 集群 的部署。"),
+        doc("trial", "试用说明", "欢迎试用 新版本，多久 都可以。"),
+    ]);
+    // 昨晨 matches nothing (a made-up word), 凌晨 and 那边 are held by no page either way: the
+    // page holding TiKV, CPU and 火焰图 (three of the five other words) answers.
+    let r = idx.search(&req("昨晨 凌晨 TiKV 的 CPU 火焰图")).unwrap();
+    assert_eq!(ids(&r).first(), Some(&"flame"), "{:?}", ids(&r));
+    assert!(r.partial);
+    // Two of three other words are not enough when one of the two is only a sub-word match.
+    let r = idx.search(&req("试用期多久转正")).unwrap();
+    assert_eq!((r.total, r.hits.len()), (0, 0), "{:?}", ids(&r));
+    assert_eq!(r.unmatched, vec!["转正"]);
+    // A product nobody wrote about: its kind's words alone do not answer.
+    let r = idx.search(&req("MongoDB 分片集群怎么搭")).unwrap();
+    assert_eq!((r.total, r.hits.len()), (0, 0), "{:?}", ids(&r));
+    assert_eq!(r.unmatched, vec!["mongodb"]);
+    // Beside a name the pages do hold, the question is partly answered.
+    let r = idx.search(&req("MongoDB TiKV 分片集群")).unwrap();
+    assert!(r.partial && r.total > 0, "{:?}", ids(&r));
+}
+
 #[test]
 fn best_section_is_named_and_gives_the_snippet() {
     let filler = "无关的说明文字。".repeat(30);
