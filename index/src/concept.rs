@@ -205,17 +205,22 @@ impl ConceptScorer {
         true
     }
 
+    /// Drops the buffered documents of bitset word `w` that `mask` selects.
+    fn drop_docs(&mut self, w: usize, mask: u64) {
+        let mut bits = self.bits[w] & mask;
+        self.bits[w] &= !mask;
+        while bits != 0 {
+            let d = w * 64 + bits.trailing_zeros() as usize;
+            self.sums[d] = 0.0;
+            self.flags[d] = 0;
+            bits &= bits - 1;
+        }
+    }
+
     /// Empties the buffered window.
     fn clear_window(&mut self) {
         for w in self.word..WORDS {
-            let mut bits = self.bits[w];
-            while bits != 0 {
-                let d = w * 64 + bits.trailing_zeros() as usize;
-                self.sums[d] = 0.0;
-                self.flags[d] = 0;
-                bits &= bits - 1;
-            }
-            self.bits[w] = 0;
+            self.drop_docs(w, u64::MAX);
         }
         self.word = WORDS;
     }
@@ -253,27 +258,10 @@ impl DocSet for ConceptScorer {
             // Within the window: drop what lies before the target, then take the next.
             let gap = (target - self.window_start) as usize;
             while self.word < gap / 64 {
-                let w = self.word;
-                let mut bits = self.bits[w];
-                while bits != 0 {
-                    let d = w * 64 + bits.trailing_zeros() as usize;
-                    self.sums[d] = 0.0;
-                    self.flags[d] = 0;
-                    bits &= bits - 1;
-                }
-                self.bits[w] = 0;
+                self.drop_docs(self.word, u64::MAX);
                 self.word += 1;
             }
-            let w = gap / 64;
-            let below = (1u64 << (gap % 64)) - 1;
-            let mut bits = self.bits[w] & below;
-            while bits != 0 {
-                let d = w * 64 + bits.trailing_zeros() as usize;
-                self.sums[d] = 0.0;
-                self.flags[d] = 0;
-                bits &= bits - 1;
-            }
-            self.bits[w] &= !below;
+            self.drop_docs(gap / 64, (1u64 << (gap % 64)) - 1);
             return self.advance();
         }
         // Past the window: empty it and move every child to the target.

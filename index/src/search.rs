@@ -1116,8 +1116,10 @@ impl SearchIndex {
         }
         for e in &q.excludes {
             if let Some(alt) = alt_from_text(e) {
-                clauses.push((Occur::MustNot, self.alt_query(&alt, f.title)));
-                clauses.push((Occur::MustNot, self.alt_query(&alt, f.body)));
+                for field in [f.title, f.body] {
+                    let q = Box::new(Exhausted(self.alt_query(&alt, field)));
+                    clauses.push((Occur::MustNot, q as Box<dyn Query>));
+                }
             }
         }
         let mut filters: Vec<Box<dyn Query>> = required;
@@ -1625,6 +1627,81 @@ impl Weight for VisibleDocs {
                 "document {doc} is not visible"
             ))),
         }
+    }
+}
+
+/// An exclusion whose scorer, once exhausted, answers every later probe without asking the
+/// scorer underneath. tantivy probes an exclusion with `seek_danger` for each candidate, and its
+/// phrase scorer asserts (in debug builds) that a probe never lies behind its position, which
+/// an exhausted phrase scorer's `TERMINATED` always is.
+#[derive(Debug)]
+struct Exhausted(Box<dyn Query>);
+
+impl Clone for Exhausted {
+    fn clone(&self) -> Self {
+        Exhausted(self.0.box_clone())
+    }
+}
+
+impl Query for Exhausted {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(ExhaustedWeight(self.0.weight(scoring)?)))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.0.query_terms(visitor);
+    }
+}
+
+struct ExhaustedWeight(Box<dyn Weight>);
+
+impl Weight for ExhaustedWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(ExhaustedScorer(self.0.scorer(reader, boost)?)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
+struct ExhaustedScorer(Box<dyn Scorer>);
+
+impl DocSet for ExhaustedScorer {
+    fn advance(&mut self) -> DocId {
+        if self.0.doc() == TERMINATED {
+            return TERMINATED;
+        }
+        self.0.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        let doc = self.0.doc();
+        if doc == TERMINATED || doc >= target {
+            return doc;
+        }
+        self.0.seek(target)
+    }
+
+    fn seek_danger(&mut self, target: DocId) -> tantivy::SeekDangerResult {
+        if self.0.doc() == TERMINATED {
+            return tantivy::SeekDangerResult::SeekLowerBound(TERMINATED);
+        }
+        self.0.seek_danger(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.0.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.0.size_hint()
+    }
+}
+
+impl Scorer for ExhaustedScorer {
+    fn score(&mut self) -> Score {
+        self.0.score()
     }
 }
 
