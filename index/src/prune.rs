@@ -203,8 +203,8 @@ impl Weight for MaxScoreWeight {
         for p in &parts {
             below.push(below.last().copied().unwrap_or(0.0) + p.bound);
         }
+        // Each part's score at the candidate (0 where it does not match), by slot.
         let mut scores = vec![0.0f32; self.parts.len()];
-        let mut matched = vec![false; self.parts.len()];
         let mut threshold = threshold;
         // parts[..lead] cannot, with the required clauses, pass the threshold on their own: a
         // candidate must come from parts[lead..].
@@ -246,13 +246,12 @@ impl Weight for MaxScoreWeight {
                 required_score = r.score();
             }
             // The leading parts' scores at `doc`, then the others while they could still matter.
-            matched.iter_mut().for_each(|m| *m = false);
+            scores.iter_mut().for_each(|s| *s = 0.0);
             let mut sum = required_score;
             for p in &mut parts[lead..] {
                 if p.scorer.doc() == doc {
                     let s = p.scorer.score();
                     scores[p.slot] = s;
-                    matched[p.slot] = true;
                     sum += s;
                 }
             }
@@ -271,25 +270,19 @@ impl Weight for MaxScoreWeight {
                 if at == doc {
                     let s = p.scorer.score();
                     scores[p.slot] = s;
-                    matched[p.slot] = true;
                     sum += s;
                 }
             }
             if complete {
                 #[cfg(test)]
                 SCORED.with(|c| c.set(c.get() + 1));
-                let mut total = required_score;
-                for (slot, s) in scores.iter().enumerate() {
-                    if matched[slot] {
-                        total += s;
-                    }
-                }
+                let total = scores.iter().fold(required_score, |t, s| t + s);
                 if total > threshold {
                     threshold = callback(doc, total);
                     set_lead(&mut lead, threshold);
                 }
             }
-            for p in &mut parts[lead.min(n)..] {
+            for p in &mut parts[lead..] {
                 if p.scorer.doc() == doc {
                     p.scorer.advance();
                 }

@@ -361,6 +361,18 @@ struct Concept {
     weight: f32,
 }
 
+impl Concept {
+    /// The alternatives, then the sub-words as alternatives.
+    fn with_subs(&self) -> Vec<Alt> {
+        let subs = self.subs.iter().map(|s| Alt::Term(s.clone()));
+        self.alts
+            .iter()
+            .map(|(a, _)| a.clone())
+            .chain(subs)
+            .collect()
+    }
+}
+
 fn alt_from_text(text: &str) -> Option<Alt> {
     let toks = tokenizer::analyze_tokens(text);
     let mains: Vec<&AnalyzedToken> = toks.iter().filter(|t| t.is_main).collect();
@@ -777,17 +789,17 @@ impl SearchIndex {
         )
     }
 
-    /// Does any document `visible` holds (any at all when `None`) contain the concept, a synonym
-    /// or a sub-word of it? Document frequencies answer most cases without a search.
+    /// Does any document `visible` holds (any at all when `None`) contain one of `alts` (a
+    /// concept's word, synonyms and perhaps sub-words)? Document frequencies answer most cases
+    /// without a search.
     fn matches_anything(
         &self,
         searcher: &tantivy::Searcher,
-        c: &Concept,
+        alts: &[Alt],
         visible: Option<&dyn Query>,
     ) -> bool {
         let f = &self.fields;
-        let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
-        let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).chain(subs.iter()).collect();
+        let alts: Vec<&Alt> = alts.iter().collect();
         let mut some_term = false;
         let mut some_phrase = false;
         for alt in &alts {
@@ -997,7 +1009,9 @@ impl SearchIndex {
             let missing: Vec<usize> = judged
                 .iter()
                 .copied()
-                .filter(|&i| !self.matches_anything(searcher, &concepts[i], visible.as_deref()))
+                .filter(|&i| {
+                    !self.matches_anything(searcher, &concepts[i].with_subs(), visible.as_deref())
+                })
                 .collect();
             if !missing.is_empty() {
                 unmatched = missing
@@ -1014,11 +1028,9 @@ impl SearchIndex {
                 let strong = matched
                     .iter()
                     .filter(|&&i| {
-                        let whole = Concept {
-                            subs: Vec::new(),
-                            ..concepts[i].clone()
-                        };
-                        self.matches_anything(searcher, &whole, visible.as_deref())
+                        let alts: Vec<Alt> =
+                            concepts[i].alts.iter().map(|(a, _)| a.clone()).collect();
+                        self.matches_anything(searcher, &alts, visible.as_deref())
                     })
                     .count();
                 // A name in Latin letters (MongoDB, WiFi) that no page holds is what the question
@@ -1034,9 +1046,8 @@ impl SearchIndex {
                 let presences: Vec<(Occur, Box<dyn Query>)> = matched
                     .iter()
                     .map(|&i| {
-                        let c = &concepts[i];
-                        let subs: Vec<Alt> = c.subs.iter().map(|s| Alt::Term(s.clone())).collect();
-                        let alts: Vec<&Alt> = c.alts.iter().map(|(a, _)| a).chain(&subs).collect();
+                        let alts = concepts[i].with_subs();
+                        let alts: Vec<&Alt> = alts.iter().collect();
                         (Occur::Should, self.presence(&alts, &[f.title, f.body]))
                     })
                     .collect();
@@ -1066,8 +1077,7 @@ impl SearchIndex {
                 weights.push(w);
                 let (part, bound) = self.concept_query(searcher, c, w);
                 parts.push((part, bound));
-                let subs = c.subs.iter().map(|t| Alt::Term(t.clone()));
-                for alt in c.alts.iter().map(|(a, _)| a.clone()).chain(subs) {
+                for alt in c.with_subs() {
                     if seen.insert(format!("{alt:?}")) {
                         any.push((Occur::Should, self.presence(&[&alt], &[f.title, f.body])));
                     }
@@ -1325,8 +1335,6 @@ impl SearchIndex {
         })
     }
 
-    /// The section of `doc` that covers most of the query (weighted by concept; a concept in
-    /// the heading counts half again), from the stored body and section list.
     /// The stored document at `addr` with its sections parsed, from [`DocCache`] when it was
     /// read before.
     fn stored(&self, searcher: &tantivy::Searcher, addr: DocAddress) -> Result<Arc<StoredDoc>> {
@@ -1351,6 +1359,8 @@ impl SearchIndex {
         Ok(d)
     }
 
+    /// The section of `stored` that covers most of the query (weighted by concept; a concept in
+    /// the heading counts half again), from the stored body and section list.
     fn best_section(
         &self,
         stored: &StoredDoc,
@@ -1529,7 +1539,6 @@ impl SearchIndex {
         )?)
     }
 
-    /// Counts of the documents the scoring query and the counting query match (they must agree).
     /// The top `k` of a query by score: with MaxScore pruning, by the plain query the pruned
     /// one stands for, and by the pruned query's own scorer over every match.
     #[cfg(test)]
@@ -1571,6 +1580,7 @@ impl SearchIndex {
         Ok([pruned, plain, every])
     }
 
+    /// Counts of the documents the scoring query and the counting query match (they must agree).
     #[cfg(test)]
     pub(crate) fn match_counts(&self, query_text: &str, access: &Access) -> Result<(usize, usize)> {
         let parsed = query::parse(query_text)?;
@@ -1739,7 +1749,6 @@ fn alt_bound(searcher: &tantivy::Searcher, alt: &Alt, field: tantivy::schema::Fi
     }
 }
 
-/// Does any live document match `query`?
 /// A stored document as re-ranking reads it: the document and its parsed sections.
 struct StoredDoc {
     doc: TantivyDocument,
@@ -1897,6 +1906,7 @@ impl Ord for ByScore {
     }
 }
 
+/// Does any live document match `query`?
 fn first_match(searcher: &tantivy::Searcher, query: &dyn Query) -> Result<bool> {
     let weight = query.weight(EnableScoring::disabled_from_searcher(searcher))?;
     for reader in searcher.segment_readers() {
