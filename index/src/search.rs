@@ -1127,7 +1127,7 @@ impl SearchIndex {
         for e in &q.excludes {
             if let Some(alt) = alt_from_text(e) {
                 for field in [f.title, f.body] {
-                    let q = Box::new(Exhausted(self.alt_query(&alt, field)));
+                    let q = Box::new(Exclusion(self.alt_query(&alt, field)));
                     clauses.push((Occur::MustNot, q as Box<dyn Query>));
                 }
             }
@@ -1640,22 +1640,24 @@ impl Weight for VisibleDocs {
     }
 }
 
-/// An exclusion whose scorer, once exhausted, answers every later probe without asking the
-/// scorer underneath. tantivy probes an exclusion with `seek_danger` for each candidate, and its
-/// phrase scorer asserts (in debug builds) that a probe never lies behind its position, which
-/// an exhausted phrase scorer's `TERMINATED` always is.
+/// An excluded term or phrase. tantivy probes an exclusion with `seek_danger` for each candidate
+/// of what it excludes from, also for candidates behind the exclusion's position: its first
+/// match when the exclusion is built, `TERMINATED` once it is exhausted. Its phrase scorer
+/// asserts (in debug builds) that no probe lies behind its position. A probe behind it has its
+/// answer already: nothing matches between the probe and the position (a lower bound is all
+/// `seek_danger` promises), so it is answered without asking the scorer.
 #[derive(Debug)]
-struct Exhausted(Box<dyn Query>);
+struct Exclusion(Box<dyn Query>);
 
-impl Clone for Exhausted {
+impl Clone for Exclusion {
     fn clone(&self) -> Self {
-        Exhausted(self.0.box_clone())
+        Exclusion(self.0.box_clone())
     }
 }
 
-impl Query for Exhausted {
+impl Query for Exclusion {
     fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(ExhaustedWeight(self.0.weight(scoring)?)))
+        Ok(Box::new(ExclusionWeight(self.0.weight(scoring)?)))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -1663,11 +1665,11 @@ impl Query for Exhausted {
     }
 }
 
-struct ExhaustedWeight(Box<dyn Weight>);
+struct ExclusionWeight(Box<dyn Weight>);
 
-impl Weight for ExhaustedWeight {
+impl Weight for ExclusionWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(ExhaustedScorer(self.0.scorer(reader, boost)?)))
+        Ok(Box::new(ExclusionScorer(self.0.scorer(reader, boost)?)))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -1675,9 +1677,9 @@ impl Weight for ExhaustedWeight {
     }
 }
 
-struct ExhaustedScorer(Box<dyn Scorer>);
+struct ExclusionScorer(Box<dyn Scorer>);
 
-impl DocSet for ExhaustedScorer {
+impl DocSet for ExclusionScorer {
     fn advance(&mut self) -> DocId {
         if self.0.doc() == TERMINATED {
             return TERMINATED;
@@ -1687,15 +1689,16 @@ impl DocSet for ExhaustedScorer {
 
     fn seek(&mut self, target: DocId) -> DocId {
         let doc = self.0.doc();
-        if doc == TERMINATED || doc >= target {
+        if doc > target {
             return doc;
         }
         self.0.seek(target)
     }
 
     fn seek_danger(&mut self, target: DocId) -> tantivy::SeekDangerResult {
-        if self.0.doc() == TERMINATED {
-            return tantivy::SeekDangerResult::SeekLowerBound(TERMINATED);
+        let doc = self.0.doc();
+        if doc > target {
+            return tantivy::SeekDangerResult::SeekLowerBound(doc);
         }
         self.0.seek_danger(target)
     }
@@ -1709,7 +1712,7 @@ impl DocSet for ExhaustedScorer {
     }
 }
 
-impl Scorer for ExhaustedScorer {
+impl Scorer for ExclusionScorer {
     fn score(&mut self) -> Score {
         self.0.score()
     }
