@@ -115,17 +115,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
     service::reviews::build_open_index_if_missing(&store)?;
     let index = open_index(&config.data_dir)?;
     index.set_extra_synonyms(service::settings::synonyms(&store)?);
-    if index.num_docs() == 0 && !store.docs.is_empty() {
-        // A missing or discarded index: rebuild it from the store, the source of truth.
-        tracing::info!("search index empty: rebuilding from the store");
-        indexer::reindex_all(&store, &index, |_, _| {})?;
-    } else {
-        // Replay whatever a crash left in the outbox.
-        let n = indexer::drain(&store, &index)?;
-        if n > 0 {
-            tracing::info!(entries = n, "replayed the outbox into the search index");
-        }
-    }
+    catch_up(&store, &index)?;
     text::warm_up();
     records::init()?;
     let config_dir = config.data_dir.clone();
@@ -144,6 +134,31 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
         extract_wake: Notify::new(),
         actions_reminded: std::sync::atomic::AtomicI64::new(i64::MIN / 2),
     })))
+}
+
+/// Brings the search index up to the store: rebuilt when it is missing or was built with another
+/// analyzer, else whatever a crash or a writer left in the outbox replayed. Returns the number of
+/// documents indexed.
+pub fn catch_up(store: &Store, index: &SearchIndex) -> Result<usize> {
+    if index.num_docs() == 0 && !store.docs.is_empty() {
+        // A missing or discarded index: rebuild it from the store, the source of truth.
+        tracing::info!("search index empty: rebuilding from the store");
+        return Ok(indexer::reindex_all(store, index, |_, _| {})? as usize);
+    }
+    if !index.analyzer_is_current() {
+        // Built by an earlier release whose dictionary cut words differently: the pages would
+        // not be found by the words queries are now cut into.
+        tracing::info!(
+            docs = index.num_docs(),
+            "search index built with another analyzer: rebuilding from the store"
+        );
+        return Ok(indexer::reindex_all(store, index, |_, _| {})? as usize);
+    }
+    let n = indexer::drain(store, index)?;
+    if n > 0 {
+        tracing::info!(entries = n, "replayed the outbox into the search index");
+    }
+    Ok(n)
 }
 
 /// Opens the search index of a data directory; an unreadable one is moved aside and started afresh

@@ -331,7 +331,39 @@ pub struct SearchIndex {
     related_cache: Mutex<crate::quick::RelatedCache>,
     /// Stored documents read for re-ranking, parsed once ([`DocCache`]).
     doc_cache: Mutex<DocCache>,
+    /// Which analyzer built the documents on disk ([`AnalyzerMark`]); `None` in memory.
+    analyzer: Option<AnalyzerMark>,
 }
+
+/// The analyzer an on-disk index was built with, kept in a file beside it: the segmenter's
+/// dictionary grows with the lexicon, and a page indexed under another dictionary is cut into
+/// other words than a query now is (`死锁了` was `死 | 锁了` while `锁了` was a dictionary word
+/// of high frequency), so such an index must be rebuilt.
+#[derive(Debug)]
+struct AnalyzerMark {
+    path: std::path::PathBuf,
+    /// The file names [`tokenizer::fingerprint`].
+    current: std::sync::atomic::AtomicBool,
+    /// Every document was deleted since the last commit: the next commit holds only documents
+    /// indexed with this analyzer.
+    emptied: std::sync::atomic::AtomicBool,
+}
+
+impl AnalyzerMark {
+    /// Names the current analyzer in the file (written aside and renamed: never half-written).
+    fn write(&self) -> Result<()> {
+        let aside = self.path.with_extension("tmp");
+        std::fs::write(&aside, tokenizer::fingerprint())?;
+        std::fs::File::open(&aside)?.sync_all()?;
+        std::fs::rename(&aside, &self.path)?;
+        self.current
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// File in the index directory naming the analyzer of its documents.
+const ANALYZER_FILE: &str = "hanlin-analyzer";
 
 impl std::fmt::Debug for SearchIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -403,7 +435,29 @@ impl SearchIndex {
         } else {
             Index::create(directory, schema, tantivy::IndexSettings::default())?
         };
-        Self::from_index(index)
+        let mut this = Self::from_index(index)?;
+        let path = dir.join(ANALYZER_FILE);
+        let named = std::fs::read_to_string(&path).ok();
+        let current = named.as_deref().map(str::trim) == Some(tokenizer::fingerprint());
+        let mark = AnalyzerMark {
+            path,
+            current: current.into(),
+            emptied: false.into(),
+        };
+        if !current && this.num_docs() == 0 {
+            // Nothing indexed yet: whatever is indexed from now on is this analyzer's.
+            mark.write()?;
+        }
+        this.analyzer = Some(mark);
+        Ok(this)
+    }
+
+    /// Were the documents on disk indexed with the analyzer of this build? When not, the index
+    /// must be rebuilt (delete everything, index again, commit) for searches to find them.
+    pub fn analyzer_is_current(&self) -> bool {
+        self.analyzer
+            .as_ref()
+            .is_none_or(|m| m.current.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// An in-memory index (tests).
@@ -434,6 +488,7 @@ impl SearchIndex {
             scope_cache: Mutex::new(Vec::new()),
             related_cache: Mutex::new(Default::default()),
             doc_cache: Mutex::new(DocCache::new(DOC_CACHE_BYTES)),
+            analyzer: None,
         })
     }
 
@@ -519,13 +574,25 @@ impl SearchIndex {
 
     /// Deletes everything (full reindex). Not visible until [`commit`](Self::commit).
     pub fn delete_all(&self) -> Result<()> {
-        self.writer()?.delete_all_documents()?;
+        let writer = self.writer()?;
+        writer.delete_all_documents()?;
+        if let Some(m) = &self.analyzer {
+            m.emptied.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
         Ok(())
     }
 
     /// Commits pending changes and makes them visible to searches immediately.
     pub fn commit(&self) -> Result<()> {
-        self.writer()?.commit()?;
+        let mut writer = self.writer()?;
+        writer.commit()?;
+        if let Some(m) = &self.analyzer
+            && m.emptied.swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            // Rebuilt (under the writer's lock, so no other commit interleaves).
+            m.write()?;
+        }
+        drop(writer);
         self.reader.reload()?;
         Ok(())
     }

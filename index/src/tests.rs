@@ -316,6 +316,47 @@ fn upsert_replaces_delete_and_reopen() {
 }
 
 #[test]
+fn an_index_built_with_another_analyzer_is_known_until_rebuilt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mark = dir.path().join("hanlin-analyzer");
+    let named = || std::fs::read_to_string(&mark).unwrap();
+    {
+        // A new index is this analyzer's from the start.
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        assert!(idx.analyzer_is_current());
+        assert_eq!(named(), crate::tokenizer::fingerprint());
+        idx.upsert(vec![doc("a", "死锁排查", "死锁了怎么办")])
+            .unwrap();
+        idx.commit().unwrap();
+    }
+    // As if an earlier release (another dictionary) had built it.
+    std::fs::write(&mark, "jieba-1-0000000000000000").unwrap();
+    {
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        assert!(!idx.analyzer_is_current());
+        // Ordinary writes do not make it current: older pages are still cut the old way.
+        idx.upsert(vec![doc("b", "另一篇", "正文")]).unwrap();
+        idx.commit().unwrap();
+        assert!(!idx.analyzer_is_current());
+        assert_eq!(named(), "jieba-1-0000000000000000");
+        // A rebuild does.
+        idx.delete_all().unwrap();
+        idx.upsert(vec![doc("a", "死锁排查", "死锁了怎么办")])
+            .unwrap();
+        idx.commit().unwrap();
+        assert!(idx.analyzer_is_current());
+        assert_eq!(named(), crate::tokenizer::fingerprint());
+        assert_eq!(ids(&idx.search(&req("死锁了")).unwrap()), vec!["a"]);
+    }
+    assert!(SearchIndex::open(dir.path()).unwrap().analyzer_is_current());
+    // An index with pages and no mark predates the mark: not current.
+    std::fs::remove_file(&mark).unwrap();
+    assert!(!SearchIndex::open(dir.path()).unwrap().analyzer_is_current());
+    assert!(!mark.exists());
+    assert!(SearchIndex::open_in_ram().unwrap().analyzer_is_current());
+}
+
+#[test]
 fn hits_carry_fields_and_escaped_html() {
     let idx = index_with(vec![doc(
         "x",

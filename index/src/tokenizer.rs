@@ -32,6 +32,29 @@ static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
     Arc::new(jieba)
 });
 
+/// Changed by hand when the analysis in code changes in a way that cuts documents differently
+/// (the lexicon's words are hashed into [`fingerprint`] on their own).
+const ANALYZER_REVISION: u32 = 1;
+
+static FINGERPRINT: LazyLock<String> = LazyLock::new(|| {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(ANALYZER_REVISION.to_le_bytes());
+    for w in synonyms::builtin_words() {
+        h.update(w.as_bytes());
+        h.update([0]);
+    }
+    let digest = h.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    format!("jieba-{ANALYZER_REVISION}-{hex}")
+});
+
+/// Names the analyzer of this build: its revision and the words the lexicon adds to the
+/// segmenter's dictionary. An index built under another name cuts pages into other words.
+pub fn fingerprint() -> &'static str {
+    &FINGERPRINT
+}
+
 static STEMMER: LazyLock<frostem::Stemmer> =
     LazyLock::new(|| frostem::Stemmer::new(frostem::Algorithm::English));
 
