@@ -286,6 +286,46 @@ fn is_latin_name(w: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b' '))
 }
 
+/// What a word that matches nothing says about the question, from its part of speech in the
+/// segmenter's dictionary (out of context: the word's usual part of speech).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WordRole {
+    /// A quantity, time, pronoun, place word, measure word or particle (几条, 半天, 白天, 那边,
+    /// 后面): it qualifies the question, and a page need not hold it.
+    Filler,
+    /// A noun (门禁卡, 哨兵, 病假), not a quantity: the thing the question is about.
+    Thing,
+    /// Anything else (verbs such as 截掉, words the dictionary does not tag).
+    Other,
+}
+
+fn word_role(w: &str) -> WordRole {
+    if !w.chars().any(tokenizer::is_cjk) {
+        return WordRole::Other;
+    }
+    let jieba = tokenizer::jieba();
+    let tags = jieba.tag(w, false);
+    let [tag] = tags.as_slice() else {
+        return WordRole::Other;
+    };
+    if tag.word != w {
+        return WordRole::Other;
+    }
+    match tag.tag {
+        "m" | "mq" | "t" | "tg" | "r" | "rr" | "rz" | "ry" | "q" | "f" | "y" | "e" | "o" | "p"
+        | "c" | "u" | "uj" | "ul" | "uz" | "ud" | "ug" | "uv" => WordRole::Filler,
+        // Not a quantity the dictionary calls a noun (一长串, 几行, 两台).
+        "n" | "ng" | "nz" | "nt" | "ns" | "nrt" | "j"
+            if !w.starts_with([
+                '一', '二', '两', '三', '几', '半', '多', '每', '这', '那', '某',
+            ]) =>
+        {
+            WordRole::Thing
+        }
+        _ => WordRole::Other,
+    }
+}
+
 fn is_stop_word(w: &str) -> bool {
     let lw = w.to_lowercase();
     STOP_WORDS.contains(&lw.as_str())
@@ -1073,12 +1113,34 @@ impl SearchIndex {
             let judged: Vec<usize> = (0..concepts.len())
                 .filter(|&i| concepts[i].weight >= 1.0)
                 .collect();
-            let missing: Vec<usize> = judged
+            let mut missing: Vec<usize> = judged
                 .iter()
                 .copied()
                 .filter(|&i| {
                     !self.matches_anything(searcher, &concepts[i].with_subs(), visible.as_deref())
                 })
+                .collect();
+            // A filler (几条, 白天) that matches nothing is dropped like a stop word: the
+            // question is no less answered without it.
+            let fillers: Vec<usize> = missing
+                .iter()
+                .copied()
+                .filter(|&i| word_role(&concepts[i].surfaces[0]) == WordRole::Filler)
+                .collect();
+            if !fillers.is_empty() {
+                missing.retain(|i| !fillers.contains(i));
+                let mut k = 0;
+                concepts.retain(|_| {
+                    k += 1;
+                    !fillers.contains(&(k - 1))
+                });
+                // Indices after a removed concept shift down.
+                for m in &mut missing {
+                    *m -= fillers.iter().filter(|&&f| f < *m).count();
+                }
+            }
+            let judged: Vec<usize> = (0..concepts.len())
+                .filter(|&i| concepts[i].weight >= 1.0)
                 .collect();
             if !missing.is_empty() {
                 unmatched = missing
@@ -1105,7 +1167,15 @@ impl SearchIndex {
                 // question names something else that pages do hold (`TiDB … nacos`).
                 let is_name = |i: &usize| is_latin_name(&concepts[*i].surfaces[0]);
                 let names_missing = missing.iter().any(is_name) && !matched.iter().any(is_name);
-                if strong < MIN_MATCHED_BESIDE_UNMATCHED || names_missing {
+                // So is a thing (门禁卡 of 机房门禁卡怎么申请) that no page names: the pages
+                // holding the other words are about something else. Unless, again, the question
+                // names a product that pages do hold (`TiDB 部署 数据库 nacos`, where one
+                // reader sees no page with 数据库).
+                let thing_missing = missing
+                    .iter()
+                    .any(|&i| word_role(&concepts[i].surfaces[0]) == WordRole::Thing)
+                    && !matched.iter().any(is_name);
+                if strong < MIN_MATCHED_BESIDE_UNMATCHED || names_missing || thing_missing {
                     nothing = true;
                 }
                 // Most of the other words, not all: a long question holds everyday words
