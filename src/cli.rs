@@ -295,7 +295,7 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
     let index = crate::open_index(&args.data_dir)?;
     let queued = store.outbox.len() as u64;
     let pb = bar(queued, "indexing");
-    let n = crate::catch_up(&store, &index)?;
+    let n = crate::catch_up(&store, &index, crate::StaleIndex::RebuildNow)?;
     pb.set_position(n as u64);
     pb.finish_and_clear();
     store.flush_blocking()?;
@@ -325,7 +325,7 @@ pub fn import(args: &ImportArgs) -> Result<ExitCode> {
 pub fn eval(args: &EvalArgs) -> Result<ExitCode> {
     let store = open_store(&args.data_dir)?;
     let index = crate::open_index(&args.data_dir)?;
-    crate::catch_up(&store, &index)?;
+    crate::catch_up(&store, &index, crate::StaleIndex::RebuildNow)?;
     // Map doc id -> imported relative path (any space).
     let mut path_of = std::collections::HashMap::new();
     for p in store.import_paths.all() {

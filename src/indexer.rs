@@ -255,9 +255,37 @@ pub fn reindex_all(
     Ok(done)
 }
 
+/// Rebuilds an index built with another analyzer (an earlier release whose dictionary cut words
+/// differently: its pages are not found by the words queries are now cut into). Searches see
+/// the old index until the rebuilt one is committed, all at once.
+pub fn rebuild_stale(store: &Store, index: &SearchIndex) -> Result<usize> {
+    let started = std::time::Instant::now();
+    tracing::info!(
+        docs = index.num_docs(),
+        "search index built with another analyzer: rebuilding from the store"
+    );
+    let n = reindex_all(store, index, |_, _| {})?;
+    tracing::info!(
+        docs = n,
+        seconds = started.elapsed().as_secs_f64(),
+        "search index rebuilt"
+    );
+    Ok(n as usize)
+}
+
 /// The background task: drains the outbox whenever a write signals it (and every few seconds, to
 /// catch anything missed). A saved document is searchable well within a second.
 pub async fn run(state: AppState) {
+    if !state.index.analyzer_is_current() {
+        let store = state.store.clone();
+        let index: Arc<SearchIndex> = state.index.clone();
+        match tokio::task::spawn_blocking(move || rebuild_stale(&store, &index)).await {
+            Ok(Ok(_)) => {}
+            // Searches go on from the index as it stands; the next start tries again.
+            Ok(Err(e)) => tracing::error!(error = %e, "rebuilding the search index failed"),
+            Err(e) => tracing::error!(error = %e, "rebuilding the search index panicked"),
+        }
+    }
     loop {
         tokio::select! {
             _ = state.indexer_wake.notified() => {}

@@ -115,7 +115,7 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
     service::reviews::build_open_index_if_missing(&store)?;
     let index = open_index(&config.data_dir)?;
     index.set_extra_synonyms(service::settings::synonyms(&store)?);
-    catch_up(&store, &index)?;
+    catch_up(&store, &index, StaleIndex::RebuildInIndexer)?;
     text::warm_up();
     records::init()?;
     let config_dir = config.data_dir.clone();
@@ -136,23 +136,27 @@ pub fn open(config: ServeConfig) -> Result<AppState> {
     })))
 }
 
+/// When a search index built with another analyzer is rebuilt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StaleIndex {
+    /// Before returning (offline commands, which search or index right after).
+    RebuildNow,
+    /// By the server's indexer, first thing: the server answers meanwhile from the index as it
+    /// stands (its pages are found by most words; at 100,000 pages the rebuild takes minutes).
+    RebuildInIndexer,
+}
+
 /// Brings the search index up to the store: rebuilt when it is missing or was built with another
-/// analyzer, else whatever a crash or a writer left in the outbox replayed. Returns the number of
-/// documents indexed.
-pub fn catch_up(store: &Store, index: &SearchIndex) -> Result<usize> {
+/// analyzer (see [`StaleIndex`]), else whatever a crash or a writer left in the outbox replayed.
+/// Returns the number of documents indexed.
+pub fn catch_up(store: &Store, index: &SearchIndex, stale: StaleIndex) -> Result<usize> {
     if index.num_docs() == 0 && !store.docs.is_empty() {
         // A missing or discarded index: rebuild it from the store, the source of truth.
         tracing::info!("search index empty: rebuilding from the store");
         return Ok(indexer::reindex_all(store, index, |_, _| {})? as usize);
     }
-    if !index.analyzer_is_current() {
-        // Built by an earlier release whose dictionary cut words differently: the pages would
-        // not be found by the words queries are now cut into.
-        tracing::info!(
-            docs = index.num_docs(),
-            "search index built with another analyzer: rebuilding from the store"
-        );
-        return Ok(indexer::reindex_all(store, index, |_, _| {})? as usize);
+    if !index.analyzer_is_current() && stale == StaleIndex::RebuildNow {
+        return indexer::rebuild_stale(store, index);
     }
     let n = indexer::drain(store, index)?;
     if n > 0 {
