@@ -227,22 +227,33 @@ pub fn reindex_all(
         .collect();
     index.delete_all()?;
     let mut done = 0;
-    let mut batch = Vec::new();
-    for id in store.docs.ids() {
-        let id = id?;
-        if let Some(d) = index_doc(store, &id)? {
-            batch.push(d);
+    let rebuilt = (|| -> Result<()> {
+        let mut batch = Vec::new();
+        for id in store.docs.ids() {
+            let id = id?;
+            if let Some(d) = index_doc(store, &id)? {
+                batch.push(d);
+            }
+            done += 1;
+            if batch.len() >= 500 {
+                index.upsert(std::mem::take(&mut batch))?;
+            }
+            progress(done, total);
         }
-        done += 1;
-        if batch.len() >= 500 {
-            index.upsert(std::mem::take(&mut batch))?;
+        if !batch.is_empty() {
+            index.upsert(batch)?;
         }
-        progress(done, total);
+        index.commit()?;
+        Ok(())
+    })();
+    if let Err(e) = rebuilt {
+        // Not half: the next commit (the outbox's) must not make the deletion of every page
+        // permanent. The index stays as it was; the next start or `hanlin reindex` tries again.
+        if let Err(r) = index.rollback() {
+            tracing::error!(error = %r, "rolling back a failed rebuild of the search index");
+        }
+        return Err(e);
     }
-    if !batch.is_empty() {
-        index.upsert(batch)?;
-    }
-    index.commit()?;
     // Everything queued before the rebuild is now reflected.
     for chunk in queued.chunks(1000) {
         store.transact(|tx| {

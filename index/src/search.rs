@@ -622,6 +622,17 @@ impl SearchIndex {
         Ok(())
     }
 
+    /// Drops every change since the last commit (a rebuild that failed half-way must not leave
+    /// its `delete_all` for the next commit to make permanent).
+    pub fn rollback(&self) -> Result<()> {
+        let mut writer = self.writer()?;
+        writer.rollback()?;
+        if let Some(m) = &self.analyzer {
+            m.emptied.store(false, std::sync::atomic::Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
     /// Commits pending changes and makes them visible to searches immediately.
     pub fn commit(&self) -> Result<()> {
         let mut writer = self.writer()?;

@@ -349,6 +349,25 @@ fn an_index_built_with_another_analyzer_is_known_until_rebuilt() {
         assert_eq!(ids(&idx.search(&req("死锁了")).unwrap()), vec!["a"]);
     }
     assert!(SearchIndex::open(dir.path()).unwrap().analyzer_is_current());
+    // A rebuild that fails half-way is rolled back: the next commit keeps every page and does
+    // not call a stale index current.
+    std::fs::write(&mark, "jieba-1-0000000000000000").unwrap();
+    {
+        let idx = SearchIndex::open(dir.path()).unwrap();
+        let before = idx.num_docs();
+        idx.delete_all().unwrap();
+        idx.upsert(vec![doc("c", "半途", "正文")]).unwrap();
+        idx.rollback().unwrap();
+        idx.upsert(vec![doc("d", "之后", "正文")]).unwrap();
+        idx.commit().unwrap();
+        assert_eq!(idx.num_docs(), before + 1);
+        assert_eq!(ids(&idx.search(&req("死锁")).unwrap()), vec!["a"]);
+        assert!(!idx.analyzer_is_current());
+        idx.delete_all().unwrap();
+        idx.upsert(vec![doc("a", "死锁排查", "死锁了怎么办")])
+            .unwrap();
+        idx.commit().unwrap();
+    }
     // An index with pages and no mark predates the mark: not current.
     std::fs::remove_file(&mark).unwrap();
     assert!(!SearchIndex::open(dir.path()).unwrap().analyzer_is_current());
