@@ -226,34 +226,18 @@ pub fn reindex_all(
         .map(|(seq, _)| seq)
         .collect();
     index.delete_all()?;
-    let mut done = 0;
-    let rebuilt = (|| -> Result<()> {
-        let mut batch = Vec::new();
-        for id in store.docs.ids() {
-            let id = id?;
-            if let Some(d) = index_doc(store, &id)? {
-                batch.push(d);
+    let done = match index_every_doc(store, index, total, &mut progress) {
+        Ok(done) => done,
+        Err(e) => {
+            // Not half: the next commit (the outbox's) must not make the deletion of every page
+            // permanent. The index stays as it was; the next start or `hanlin reindex` tries
+            // again.
+            if let Err(r) = index.rollback() {
+                tracing::error!(error = %r, "rolling back a failed rebuild of the search index");
             }
-            done += 1;
-            if batch.len() >= 500 {
-                index.upsert(std::mem::take(&mut batch))?;
-            }
-            progress(done, total);
+            return Err(e);
         }
-        if !batch.is_empty() {
-            index.upsert(batch)?;
-        }
-        index.commit()?;
-        Ok(())
-    })();
-    if let Err(e) = rebuilt {
-        // Not half: the next commit (the outbox's) must not make the deletion of every page
-        // permanent. The index stays as it was; the next start or `hanlin reindex` tries again.
-        if let Err(r) = index.rollback() {
-            tracing::error!(error = %r, "rolling back a failed rebuild of the search index");
-        }
-        return Err(e);
-    }
+    };
     // Everything queued before the rebuild is now reflected.
     for chunk in queued.chunks(1000) {
         store.transact(|tx| {
@@ -263,6 +247,33 @@ pub fn reindex_all(
             Ok(())
         })?;
     }
+    Ok(done)
+}
+
+/// Indexes every document of the store after a `delete_all` and commits; returns how many.
+fn index_every_doc(
+    store: &Store,
+    index: &SearchIndex,
+    total: u64,
+    progress: &mut impl FnMut(u64, u64),
+) -> Result<u64> {
+    let mut done = 0;
+    let mut batch = Vec::new();
+    for id in store.docs.ids() {
+        let id = id?;
+        if let Some(d) = index_doc(store, &id)? {
+            batch.push(d);
+        }
+        done += 1;
+        if batch.len() >= 500 {
+            index.upsert(std::mem::take(&mut batch))?;
+        }
+        progress(done, total);
+    }
+    if !batch.is_empty() {
+        index.upsert(batch)?;
+    }
+    index.commit()?;
     Ok(done)
 }
 

@@ -1124,35 +1124,28 @@ impl SearchIndex {
             let judged: Vec<usize> = (0..concepts.len())
                 .filter(|&i| concepts[i].weight >= 1.0)
                 .collect();
-            let mut missing: Vec<usize> = judged
+            // A filler (几条, 白天) that matches nothing is dropped like a stop word: the
+            // question is no less answered without it.
+            let unmatched_roles: Vec<(usize, WordRole)> = judged
                 .iter()
                 .copied()
                 .filter(|&i| {
                     !self.matches_anything(searcher, &concepts[i].with_subs(), visible.as_deref())
                 })
+                .map(|i| (i, word_role(&concepts[i].surfaces[0])))
                 .collect();
-            // A filler (几条, 白天) that matches nothing is dropped like a stop word: the
-            // question is no less answered without it.
-            let fillers: Vec<usize> = missing
+            let of_role = |keep: fn(WordRole) -> bool| -> Vec<usize> {
+                unmatched_roles
+                    .iter()
+                    .filter(|&&(_, role)| keep(role))
+                    .map(|&(i, _)| i)
+                    .collect()
+            };
+            let fillers = of_role(|r| r == WordRole::Filler);
+            let missing = of_role(|r| r != WordRole::Filler);
+            let thing_missing = unmatched_roles
                 .iter()
-                .copied()
-                .filter(|&i| word_role(&concepts[i].surfaces[0]) == WordRole::Filler)
-                .collect();
-            if !fillers.is_empty() {
-                missing.retain(|i| !fillers.contains(i));
-                let mut k = 0;
-                concepts.retain(|_| {
-                    k += 1;
-                    !fillers.contains(&(k - 1))
-                });
-                // Indices after a removed concept shift down.
-                for m in &mut missing {
-                    *m -= fillers.iter().filter(|&&f| f < *m).count();
-                }
-            }
-            let judged: Vec<usize> = (0..concepts.len())
-                .filter(|&i| concepts[i].weight >= 1.0)
-                .collect();
+                .any(|&(_, role)| role == WordRole::Thing);
             if !missing.is_empty() {
                 unmatched = missing
                     .iter()
@@ -1161,7 +1154,7 @@ impl SearchIndex {
                 let matched: Vec<usize> = judged
                     .iter()
                     .copied()
-                    .filter(|i| !missing.contains(i))
+                    .filter(|i| !missing.contains(i) && !fillers.contains(i))
                     .collect();
                 // A word found only through a sub-word (试用 of 试用期) does not count towards
                 // the two: it says little of what the question is about.
@@ -1182,10 +1175,7 @@ impl SearchIndex {
                 // holding the other words are about something else. Unless, again, the question
                 // names a product that pages do hold (`TiDB 部署 数据库 nacos`, where one
                 // reader sees no page with 数据库).
-                let thing_missing = missing
-                    .iter()
-                    .any(|&i| word_role(&concepts[i].surfaces[0]) == WordRole::Thing)
-                    && !matched.iter().any(is_name);
+                let thing_missing = thing_missing && !matched.iter().any(is_name);
                 if strong < MIN_MATCHED_BESIDE_UNMATCHED || names_missing || thing_missing {
                     nothing = true;
                 }
@@ -1208,12 +1198,12 @@ impl SearchIndex {
                         presences, need,
                     )));
                 }
-                let mut i = 0;
-                concepts.retain(|_| {
-                    i += 1;
-                    !missing.contains(&(i - 1))
-                });
             }
+            let mut i = 0;
+            concepts.retain(|_| {
+                i += 1;
+                !missing.contains(&(i - 1)) && !fillers.contains(&(i - 1))
+            });
         }
         if !concepts.is_empty() {
             let mut exact_keys = vec![exact_key(&q.text)];
