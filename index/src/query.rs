@@ -9,6 +9,7 @@
 //! Lenient by design: unbalanced quotes close at the end, control characters are stripped,
 //! emoji and punctuation are ignored by the analyzer, input longer than [`MAX_QUERY_CHARS`]
 //! characters is truncated. Only a malformed date or an unknown `type:` is an error.
+//! A command-line option (`--installed`, `-n`) is a word, not an exclusion.
 //! `after:D` includes the day `D`; `before:D` excludes it (`updated_at < D 00:00 UTC`).
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -108,6 +109,17 @@ struct Piece {
     quoted: bool,
 }
 
+/// A command-line option (`--installed`, `-n` of `kubectl get pods -n tidb`) is searched for,
+/// not excluded: `--` followed by a letter, or `-` with one ASCII letter or digit alone.
+fn is_command_option(rest: &[char]) -> bool {
+    match rest {
+        ['-', '-', c, ..] => c.is_ascii_alphanumeric(),
+        ['-', c] => c.is_ascii_alphanumeric(),
+        ['-', c, next, ..] => c.is_ascii_alphanumeric() && (next.is_whitespace() || *next == '"'),
+        _ => false,
+    }
+}
+
 fn lex(s: &str) -> Vec<Piece> {
     let chars: Vec<char> = s.chars().collect();
     let mut out = Vec::new();
@@ -121,6 +133,7 @@ fn lex(s: &str) -> Vec<Piece> {
         if (chars[i] == '-' || chars[i] == '－')
             && i + 1 < chars.len()
             && !chars[i + 1].is_whitespace()
+            && !is_command_option(&chars[i..])
         {
             negated = true;
             i += 1;
@@ -288,6 +301,18 @@ mod tests {
         assert!(q.is_empty());
         let q = parse(r#"-"abc"#).unwrap();
         assert_eq!(q.excludes, vec!["abc"]);
+    }
+
+    #[test]
+    fn command_options_are_searched_not_excluded() {
+        let q = parse("tiup list --installed").unwrap();
+        assert_eq!(q.text, "tiup list --installed");
+        assert!(q.excludes.is_empty());
+        let q = parse("kubectl get pods -n tidb -测试 -abc").unwrap();
+        assert_eq!(q.text, "kubectl get pods -n tidb");
+        assert_eq!(q.excludes, vec!["测试", "abc"]);
+        let q = parse("-n").unwrap();
+        assert_eq!(q.text, "-n");
     }
 
     #[test]
