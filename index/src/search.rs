@@ -326,6 +326,24 @@ fn word_role(w: &str) -> WordRole {
     }
 }
 
+/// The first sentence of a body that is written in Chinese (the page's own description of
+/// itself), cut at [`LEAD_CHARS`] characters; empty when the body's start has none.
+fn lead(body: &str) -> &str {
+    let start: &str = match body.char_indices().nth(LEAD_CHARS * 2) {
+        Some((i, _)) => &body[..i],
+        None => body,
+    };
+    start
+        .split_inclusive(['。', '\n'])
+        .find(|s| s.chars().any(tokenizer::is_cjk))
+        .map_or("", |s| match s.char_indices().nth(LEAD_CHARS) {
+            Some((i, _)) => &s[..i],
+            None => s,
+        })
+}
+
+const LEAD_CHARS: usize = 200;
+
 fn is_stop_word(w: &str) -> bool {
     let lw = w.to_lowercase();
     STOP_WORDS.contains(&lw.as_str())
@@ -575,6 +593,12 @@ impl SearchIndex {
         doc.add_text(f.body, &d.body);
         for s in &d.sections {
             doc.add_text(f.headings, &s.heading);
+        }
+        // A page titled by an identifier (`TIDB_TRX`, `FLUSH PRIVILEGES`) describes itself in its
+        // first Chinese sentence: that sentence weighs as a heading, so that a question in
+        // Chinese finds it as it finds a page whose title is Chinese.
+        if !d.title.chars().any(tokenizer::is_cjk) {
+            doc.add_text(f.headings, lead(&d.body));
         }
         if !d.sections.is_empty()
             && let Ok(json) = serde_json::to_string(&d.sections)

@@ -63,6 +63,19 @@ pub(crate) fn builtin_words() -> impl Iterator<Item = &'static str> {
         .filter(|w| !w.is_empty())
 }
 
+/// How many words the analyzer cuts a term into (at least its space-separated words).
+fn words_of(term: &str) -> usize {
+    let spaced = term.split(' ').count();
+    if term.is_ascii() {
+        return spaced;
+    }
+    let cut = crate::tokenizer::analyze_tokens(term)
+        .iter()
+        .filter(|t| t.is_main)
+        .count();
+    spaced.max(cut)
+}
+
 /// The built-in symmetric groups (each term trimmed and lower-cased).
 pub fn builtin_groups() -> Vec<Vec<String>> {
     parse_lexicon(LEXICON)
@@ -111,7 +124,7 @@ impl SynonymMap {
                 continue;
             }
             for t in &e.from {
-                max_words = max_words.max(t.split(' ').count());
+                max_words = max_words.max(words_of(t));
                 let entry = map.entry(t.clone()).or_default();
                 for other in e.from.iter().chain(&e.to) {
                     if other != t {
@@ -150,7 +163,7 @@ impl SynonymMap {
         self.map.contains_key(&normalize_term(term))
     }
 
-    /// Largest number of space-separated words in a term.
+    /// Largest number of words in a term (as the analyzer cuts it: 慢sql is two).
     pub fn max_words(&self) -> usize {
         self.max_words
     }

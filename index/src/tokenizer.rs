@@ -27,23 +27,33 @@ static JIEBA: LazyLock<Arc<Jieba>> = LazyLock::new(|| {
     // Each gets the least frequency that keeps it whole on its own (jieba's `suggest_freq`), not
     // a high fixed one: a colloquial entry must not take a character from the dictionary word
     // beside it (锁了 at 2,000 cut 死锁了 into 死 | 锁了, and the page on 死锁 was not found).
-    for word in synonyms::builtin_words() {
-        if word.chars().any(is_cjk) && !word.contains(' ') && !jieba.has_word(word) {
+    for word in dictionary_words() {
+        if !jieba.has_word(word) {
             jieba.add_word(word, None, None);
         }
     }
     Arc::new(jieba)
 });
 
+/// The lexicon's words that join the segmenter's dictionary: Chinese ones of one word. A word
+/// mixing Chinese and Latin letters (慢sql, 在k8s上部署) does not: as a dictionary word it would
+/// swallow the Latin word of a page (`k8s` of 在k8s上部署TiDB), and the query finds it anyway
+/// as the run of words it is cut into.
+fn dictionary_words() -> impl Iterator<Item = &'static str> {
+    synonyms::builtin_words().filter(|w| {
+        w.chars().any(is_cjk) && !w.contains(' ') && !w.chars().any(|c| c.is_ascii_alphanumeric())
+    })
+}
+
 /// Changed by hand when the analysis in code changes in a way that cuts documents differently
 /// (the lexicon's words are hashed into [`fingerprint`] on their own).
-const ANALYZER_REVISION: u32 = 2;
+const ANALYZER_REVISION: u32 = 3;
 
 static FINGERPRINT: LazyLock<String> = LazyLock::new(|| {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();
     h.update(ANALYZER_REVISION.to_le_bytes());
-    for w in synonyms::builtin_words() {
+    for w in dictionary_words() {
         h.update(w.as_bytes());
         h.update([0]);
     }
@@ -122,8 +132,14 @@ fn stem_ascii(lower: String) -> String {
     })
 }
 
-/// Normalizes one raw token: `None` for tokens with no letter or digit; ASCII lower-cased and
-/// English-stemmed otherwise.
+/// `v1`, `V7`: a version number with its `v`.
+fn is_version_word(w: &str) -> bool {
+    w.strip_prefix(['v', 'V'])
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Normalizes one raw token: `None` for tokens with no letter or digit; a version's `v` dropped
+/// (`v1` → `1`); ASCII lower-cased and English-stemmed otherwise.
 pub(crate) fn normalize(word: &str) -> Option<String> {
     let keep = word
         .chars()
@@ -132,6 +148,10 @@ pub(crate) fn normalize(word: &str) -> Option<String> {
         return None;
     }
     if word.is_ascii() {
+        // A version's `v` (v1.6, V7) is dropped: pages write 1.6.0 and v1.6 alike.
+        if is_version_word(word) {
+            return Some(word[1..].to_owned());
+        }
         Some(stem_ascii(word.to_ascii_lowercase()))
     } else {
         // Chinese words need no lower-casing or stemming; mixed words get ASCII lower-cased.
@@ -257,6 +277,16 @@ pub fn analyze_tokens(text: &str) -> Vec<AnalyzedToken> {
                     .filter(char::is_ascii_alphanumeric)
                     .map(|c| c.to_ascii_lowercase())
                     .collect();
+                // `v1.6` joins as `16`, like `1.6` (see `normalize`).
+                let first = text[rs..]
+                    .split(|c: char| !c.is_ascii_alphanumeric())
+                    .next()
+                    .unwrap_or("");
+                let joined = if is_version_word(first) {
+                    joined[1..].to_owned()
+                } else {
+                    joined
+                };
                 out.push(AnalyzedToken {
                     text: stem_ascii(joined),
                     word: (rs, tok.byte_end),
@@ -424,6 +454,14 @@ mod tests {
         let toks = analyze("Upgrading clusters connections");
         assert_eq!(toks, vec!["upgrad", "cluster", "connect"]);
         assert_eq!(analyze("upgrades"), analyze("upgrade"));
+    }
+
+    #[test]
+    fn a_version_is_the_same_with_or_without_its_v() {
+        assert_eq!(analyze("v1.6"), analyze("1.6"));
+        assert_eq!(analyze("TiDB V7.5"), analyze("tidb 7.5"));
+        assert_eq!(analyze("vue3 v-if"), vec!["vue3", "vue", "v", "if", "vif"]);
+        assert_eq!(analyze("clusters-x"), vec!["cluster", "x", "clustersx"]);
     }
 
     #[test]
