@@ -87,6 +87,9 @@ const TITLE_COVER_BONUS: f32 = 2.5;
 const EXACT_TITLE_BONUS: f32 = 40.0;
 /// A query with words that match nothing answers only if at least this many other words match.
 const MIN_MATCHED_BESIDE_UNMATCHED: usize = 2;
+/// Pages that must name a product (in Latin letters) for it to stand for the question when a
+/// noun of the question matches nothing: fewer mention it in passing.
+const MIN_PAGES_OF_A_NAME: usize = 5;
 /// Beside a word that matches nothing, a hit holds at least this share of the other words (and
 /// at least [`MIN_MATCHED_BESIDE_UNMATCHED`] of them): both of two, two of three, three of five.
 const REQUIRED_SHARE_BESIDE_UNMATCHED: f32 = 0.6;
@@ -934,6 +937,23 @@ impl SearchIndex {
     /// Does any document `visible` holds (any at all when `None`) contain one of `alts` (a
     /// concept's word, synonyms and perhaps sub-words)? Document frequencies answer most cases
     /// without a search.
+    /// How many documents the caller may read hold one of `alts`.
+    fn count_visible(
+        &self,
+        searcher: &tantivy::Searcher,
+        alts: &[Alt],
+        visible: Option<&dyn Query>,
+    ) -> usize {
+        let f = &self.fields;
+        let alts: Vec<&Alt> = alts.iter().collect();
+        let presence = self.presence(&alts, &[f.title, f.body]);
+        let query: Box<dyn Query> = match visible {
+            Some(v) => Box::new(BooleanQuery::intersection(vec![presence, v.box_clone()])),
+            None => presence,
+        };
+        query.count(searcher).unwrap_or(0)
+    }
+
     fn matches_anything(
         &self,
         searcher: &tantivy::Searcher,
@@ -1199,7 +1219,24 @@ impl SearchIndex {
                 // holding the other words are about something else. Unless, again, the question
                 // names a product that pages do hold (`TiDB 部署 数据库 nacos`, where one
                 // reader sees no page with 数据库).
-                let thing_missing = thing_missing && !matched.iter().any(is_name);
+                // A name that few pages mention (Redis of Redis 哨兵模式, Excel) is mentioned in
+                // passing: it does not make up for the missing thing. Few is fewer than
+                // `MIN_PAGES_OF_A_NAME` and under a tenth of the pages the caller may read.
+                let thing_missing = thing_missing
+                    && !matched.iter().any(|i| {
+                        if !is_name(i) {
+                            return false;
+                        }
+                        let alts = concepts[*i].with_subs();
+                        let pages = self.count_visible(searcher, &alts, visible.as_deref());
+                        pages >= MIN_PAGES_OF_A_NAME || {
+                            let all = match visible.as_deref() {
+                                Some(v) => v.count(searcher).unwrap_or(0),
+                                None => searcher.num_docs() as usize,
+                            };
+                            pages * 10 >= all
+                        }
+                    });
                 if strong < MIN_MATCHED_BESIDE_UNMATCHED || names_missing || thing_missing {
                     nothing = true;
                 }

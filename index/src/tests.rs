@@ -755,7 +755,7 @@ fn unmatched_words_empty_the_answer_unless_two_others_match() {
 /// no page holds empties the answer.
 #[test]
 fn unmatched_words_need_most_others_and_a_missing_name_answers_nothing() {
-    let idx = index_with(vec![
+    let mut docs = vec![
         doc(
             "flame",
             "持续性能分析",
@@ -764,7 +764,17 @@ fn unmatched_words_need_most_others_and_a_missing_name_answers_nothing() {
         doc("cpu", "CPU 使用率", "TiKV 的 CPU 指标。"),
         doc("shard", "分片集群", "TiDB 分片 集群 的部署。"),
         doc("trial", "试用说明", "欢迎试用 新版本，多久 都可以。"),
-    ]);
+        doc("t1", "TiKV 简介", "TiKV 是分布式存储。"),
+        doc("t2", "TiKV 参数", "TiKV 的参数。"),
+        doc("t3", "TiKV 面板", "TiKV 的监控面板。"),
+        doc(
+            "cache",
+            "缓存",
+            "热点数据可以放在 Redis 里。分片 集群 另说。",
+        ),
+    ];
+    docs.extend((4..10).map(|i| doc(&format!("t{i}"), "TiKV 日志", "TiKV 的日志。")));
+    let idx = index_with(docs);
     // 导出 matches nothing. Three of the four other words are enough: neither
     // page holds all four (one lacks 指标, the other 火焰图), and both answer.
     let r = idx.search(&req("导出 TiKV 的 CPU 火焰图 指标")).unwrap();
@@ -789,6 +799,10 @@ fn unmatched_words_need_most_others_and_a_missing_name_answers_nothing() {
     let r = idx.search(&req("门禁卡 TiKV 火焰图")).unwrap();
     assert!(r.partial && r.total > 0, "{:?}", ids(&r));
     assert_eq!(r.unmatched, vec!["门禁卡"]);
+    // Not beside a product that one page mentions in passing (fewer than five pages).
+    let r = idx.search(&req("哨兵 Redis 分片 集群")).unwrap();
+    assert_eq!((r.total, r.hits.len()), (0, 0), "{:?}", ids(&r));
+    assert_eq!(r.unmatched, vec!["哨兵"]);
     // Two of three other words are not enough when one of the two is only a sub-word match.
     let r = idx.search(&req("试用期多久转正")).unwrap();
     assert_eq!((r.total, r.hits.len()), (0, 0), "{:?}", ids(&r));
