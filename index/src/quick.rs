@@ -89,10 +89,11 @@ fn cut(s: &str) -> String {
 /// The keys a title is found under (see the module documentation).
 pub fn title_keys(title: &str) -> Vec<String> {
     let lower = title.to_lowercase();
+    // Every word's start, sub-words included: a lexicon compound (集群扩容) must not hide the
+    // start of the word inside it (扩容 of TiDB 集群扩容).
     let mut starts: Vec<usize> = tokenizer::analyze_tokens(&lower)
         .iter()
-        .filter(|t| t.is_main)
-        .map(|t| t.start)
+        .map(|t| t.word.0)
         .collect();
     starts.push(0);
     starts.sort_unstable();
